@@ -1,0 +1,21 @@
+"""The detector interface: a name, a description and one method.
+
+Detectors are composed by configuration (see detect/__init__.py) and return findings;
+they never raise for control flow. A detector that fails on odd input returns what it
+found so far: detection must not take a message down.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from dlp_gateway.model import Finding, Inspection
+
+
+class Detector(Protocol):
+    name: str
+    description: str
+
+    def detect(self, inspection: Inspection) -> list[Finding]:
+        """Return every finding in the inspection (segments, facts and part bytes)."""
+        ...
