@@ -206,6 +206,7 @@ class InspectionReport:
     findings: list[Finding]
     digests: list[PartDigest] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)  # stage -> seconds
+    size: int = 0  # bytes of the raw message, for the policy's message-size condition
 
     @property
     def level(self) -> Level | None:

@@ -42,4 +42,5 @@ def inspect_message(raw: bytes, ctx: WorkerContext) -> InspectionReport:
         inspection=inspection,
         findings=findings,
         timings={"extract": extracted - started, "detect": detected - extracted},
+        size=len(raw),
     )
