@@ -1,0 +1,609 @@
+"""Generators of test documents: plain functions that return bytes.
+
+Every fixture in the suite is made here by code (no checked-in blobs), so a test states
+the phrase it puts in and the place it expects to find it. CJK text renders without
+system fonts: PDFs use PyMuPDF's built-in CJK fonts ("china-t" traditional, "china-s"
+simplified), and images are made by rasterising such a PDF page, with sizes that
+Tesseract reads reliably.
+
+The signatures are a contract for other test files: only add functions or optional
+parameters, never change what an existing call returns.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import io
+import lzma
+import tarfile
+import zipfile
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from typing import Any
+
+import pymupdf
+
+# A4 in points; the header band is the top 10% of a page and the footer band the bottom
+# 10% (content/pdf.py uses the same proportion), so header text sits at y=40 and footer
+# text at y=815.
+PAGE_WIDTH = 595
+PAGE_HEIGHT = 842
+HEADER_Y = 40
+FOOTER_Y = 815
+BODY_TOP = 140
+CJK_FONT = "china-t"
+
+
+def _insert_lines(page: pymupdf.Page, lines: list[str], top: float, fontsize: float,
+                  fontname: str) -> None:
+    y = top
+    for line in lines:
+        page.insert_text((56, y), line, fontname=fontname, fontsize=fontsize)
+        y += fontsize * 1.6
+
+
+def make_pdf(
+    pages: list[str],
+    header: str | None = None,
+    footer: str | None = None,
+    *,
+    fontname: str = CJK_FONT,
+    fontsize: float = 12,
+    metadata: dict[str, str] | None = None,
+    annotation: str | None = None,
+    form_field: tuple[str, str] | None = None,
+    embedded: dict[str, bytes] | None = None,
+) -> bytes:
+    """A PDF with a text layer: one page per string (lines split on newlines).
+
+    `header`/`footer` are written on every page in the top/bottom band. `annotation` adds
+    a text (sticky-note) annotation on page 1; `form_field` = (name, value) adds a text
+    widget on page 1; `embedded` = {filename: bytes} adds embedded files; `metadata` sets
+    the document info (title, author, subject, keywords...).
+    """
+    doc = pymupdf.open()
+    for text in pages or [""]:
+        page = doc.new_page(width=PAGE_WIDTH, height=PAGE_HEIGHT)
+        if header:
+            page.insert_text((56, HEADER_Y), header, fontname=fontname, fontsize=fontsize)
+        _insert_lines(page, text.split("\n"), BODY_TOP, fontsize, fontname)
+        if footer:
+            page.insert_text((56, FOOTER_Y), footer, fontname=fontname, fontsize=fontsize)
+    first = doc[0]
+    if annotation:
+        first.add_text_annot((500, 100), annotation)
+    if form_field:
+        widget = pymupdf.Widget()
+        widget.field_type = pymupdf.PDF_WIDGET_TYPE_TEXT
+        widget.field_name = form_field[0]
+        widget.field_value = form_field[1]
+        widget.rect = pymupdf.Rect(56, 600, 400, 630)
+        first.add_widget(widget)
+    for name, data in (embedded or {}).items():
+        doc.embfile_add(name, data, filename=name)
+    if metadata:
+        doc.set_metadata(metadata)
+    out = doc.tobytes(garbage=3, deflate=True)
+    doc.close()
+    return out
+
+
+def _raster_page(lines: list[str], dpi: int, fontsize: float, fontname: str) -> pymupdf.Pixmap:
+    """Render lines of large text on a white page into a pixmap (greyscale)."""
+    height = max(200, int(80 + len(lines) * fontsize * 1.8))
+    width = max(500, int(60 + max((len(line) for line in lines), default=10) * fontsize * 1.1))
+    doc = pymupdf.open()
+    page = doc.new_page(width=width, height=height)
+    _insert_lines(page, lines, 40 + fontsize, fontsize, fontname)
+    pix = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY)
+    doc.close()
+    return pix
+
+
+def make_scanned_pdf(lines: list[str], dpi: int = 200, *, fontsize: float = 24,
+                     fontname: str = CJK_FONT) -> bytes:
+    """A one-page PDF holding only a raster image of the text: no text layer, needs OCR."""
+    pix = _raster_page(lines, dpi, fontsize, fontname)
+    png = pix.tobytes("png")
+    doc = pymupdf.open()
+    page = doc.new_page(width=PAGE_WIDTH, height=PAGE_HEIGHT)
+    natural_w, natural_h = pix.width * 72 / dpi, pix.height * 72 / dpi
+    w = min(PAGE_WIDTH - 40, natural_w)
+    h = natural_h * w / natural_w
+    page.insert_image(pymupdf.Rect(20, 60, 20 + w, 60 + h), stream=png)
+    out = doc.tobytes(deflate=True)
+    doc.close()
+    return out
+
+
+def make_png(text_lines: list[str], dpi: int = 200, *, fontsize: float = 24,
+             fontname: str = CJK_FONT) -> bytes:
+    """A PNG "photo" of a page with the given lines (greyscale, large print)."""
+    return _raster_page(text_lines, dpi, fontsize, fontname).tobytes("png")
+
+
+def make_jpeg(text_lines: list[str], dpi: int = 200, *, fontsize: float = 24,
+              fontname: str = CJK_FONT) -> bytes:
+    return _raster_page(text_lines, dpi, fontsize, fontname).tobytes("jpeg", jpg_quality=90)
+
+
+def _via_pillow(png: bytes, fmt: str) -> bytes:
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as img:
+        out = io.BytesIO()
+        img.save(out, format=fmt)
+        return out.getvalue()
+
+
+def make_tiff(text_lines: list[str], dpi: int = 200, *, fontsize: float = 24,
+              fontname: str = CJK_FONT) -> bytes:
+    return _via_pillow(make_png(text_lines, dpi, fontsize=fontsize, fontname=fontname), "TIFF")
+
+
+def make_gif(text_lines: list[str], dpi: int = 200, *, fontsize: float = 24,
+             fontname: str = CJK_FONT) -> bytes:
+    return _via_pillow(make_png(text_lines, dpi, fontsize=fontsize, fontname=fontname), "GIF")
+
+
+def make_bmp(text_lines: list[str], dpi: int = 200, *, fontsize: float = 24,
+             fontname: str = CJK_FONT) -> bytes:
+    return _via_pillow(make_png(text_lines, dpi, fontsize=fontsize, fontname=fontname), "BMP")
+
+
+def make_png_header(width: int, height: int) -> bytes:
+    """A PNG whose header claims width×height but holds one tiny IDAT: a decompression-bomb probe."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr)
+            + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b""))
+
+
+# --------------------------------------------------------------------------- OOXML
+
+def _zip_rewrite(data: bytes, replace: dict[str, bytes]) -> bytes:
+    """Copy a ZIP, replacing or adding members."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            if info.filename in replace:
+                continue
+            dst.writestr(info, src.read(info.filename))
+        for name, body in replace.items():
+            dst.writestr(name, body)
+    return out.getvalue()
+
+
+def msip_label_properties(name: str, label_id: str = "3de9faa6-9fe1-49b3-9a08-227a296b54a6",
+                          site_id: str = "72f988bf-86f1-41af-91ab-2d7cd011db47") -> dict[str, str]:
+    """The custom properties Microsoft Purview writes for a sensitivity label."""
+    prefix = f"MSIP_Label_{label_id}_"
+    return {
+        prefix + "Enabled": "true",
+        prefix + "SetDate": "2026-01-05T08:00:00Z",
+        prefix + "Method": "Privileged",
+        prefix + "Name": name,
+        prefix + "SiteId": site_id,
+        prefix + "ActionId": "0b7a6f4e-0000-4000-8000-000000000001",
+        prefix + "ContentBits": "1",
+    }
+
+
+def _add_custom_properties(ooxml: bytes, props: dict[str, str]) -> bytes:
+    from xml.sax.saxutils import escape
+
+    items = "".join(
+        f'<property fmtid="{{D5CDD505-2E9C-101B-9397-08002B2CF9AE}}" pid="{i + 2}" name="{escape(k)}">'
+        f"<vt:lpwstr>{escape(v)}</vt:lpwstr></property>"
+        for i, (k, v) in enumerate(props.items())
+    )
+    custom = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/custom-properties" '
+        'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">'
+        f"{items}</Properties>"
+    ).encode()
+    src = zipfile.ZipFile(io.BytesIO(ooxml))
+    types = src.read("[Content_Types].xml").decode()
+    if "/docProps/custom.xml" not in types:
+        types = types.replace(
+            "</Types>",
+            '<Override PartName="/docProps/custom.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.custom-properties+xml"/></Types>',
+        )
+    rels = src.read("_rels/.rels").decode()
+    if "docProps/custom.xml" not in rels:
+        rels = rels.replace(
+            "</Relationships>",
+            '<Relationship Id="rIdCustom1" '
+            'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties" '
+            'Target="docProps/custom.xml"/></Relationships>',
+        )
+    return _zip_rewrite(ooxml, {"docProps/custom.xml": custom,
+                                "[Content_Types].xml": types.encode(),
+                                "_rels/.rels": rels.encode()})
+
+
+def make_docx(
+    body_paragraphs: list[str],
+    header: str | None = None,
+    footer: str | None = None,
+    comment: str | None = None,
+    label: str | None = None,
+    *,
+    title: str | None = None,
+    table: list[list[str]] | None = None,
+    image: bytes | None = None,
+    custom_properties: dict[str, str] | None = None,
+) -> bytes:
+    """A DOCX with paragraphs, optional header/footer, a comment on the first paragraph,
+    an MSIP sensitivity `label` (name) in docProps/custom.xml, a core title, a table and
+    an inline image (PNG bytes)."""
+    import docx
+    from docx.shared import Inches
+
+    document = docx.Document()
+    paragraphs = [document.add_paragraph(text) for text in body_paragraphs or [""]]
+    if header is not None:
+        document.sections[0].header.paragraphs[0].text = header
+    if footer is not None:
+        document.sections[0].footer.paragraphs[0].text = footer
+    if comment is not None:
+        runs = paragraphs[0].runs or [paragraphs[0].add_run(" ")]
+        document.add_comment(runs, text=comment, author="tester", initials="T")
+    if table:
+        grid = document.add_table(rows=len(table), cols=max(len(r) for r in table))
+        for r, row in enumerate(table):
+            for c, value in enumerate(row):
+                grid.cell(r, c).text = value
+    if image is not None:
+        document.add_picture(io.BytesIO(image), width=Inches(5))
+    if title is not None:
+        document.core_properties.title = title
+    out = io.BytesIO()
+    document.save(out)
+    data = out.getvalue()
+    props = dict(custom_properties or {})
+    if label is not None:
+        props.update(msip_label_properties(label))
+    if props:
+        data = _add_custom_properties(data, props)
+    return data
+
+
+def make_xlsx(sheets: dict[str, list[list[Any]]], *, label: str | None = None,
+              comment: tuple[str, str] | None = None) -> bytes:
+    """An XLSX with one worksheet per key; `comment` = (cell, text) on the first sheet."""
+    import openpyxl
+    from openpyxl.comments import Comment
+
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for name, rows in (sheets or {"Sheet1": [[""]]}).items():
+        sheet = book.create_sheet(title=name)
+        for row in rows:
+            sheet.append(row)
+    if comment is not None:
+        book.worksheets[0][comment[0]].comment = Comment(comment[1], "tester")
+    out = io.BytesIO()
+    book.save(out)
+    data = out.getvalue()
+    if label is not None:
+        data = _add_custom_properties(data, msip_label_properties(label))
+    return data
+
+
+def make_pptx(slides: list[str], notes: list[str] | None = None, *,
+              label: str | None = None) -> bytes:
+    """A PPTX with one text box per slide and optional speaker notes per slide."""
+    import pptx
+    from pptx.util import Inches, Pt
+
+    deck = pptx.Presentation()
+    layout = deck.slide_layouts[6]  # blank
+    for i, text in enumerate(slides or [""]):
+        slide = deck.slides.add_slide(layout)
+        box = slide.shapes.add_textbox(Inches(1), Inches(1), Inches(8), Inches(2))
+        box.text_frame.text = text
+        box.text_frame.paragraphs[0].runs[0].font.size = Pt(24)
+        if notes and i < len(notes) and notes[i]:
+            slide.notes_slide.notes_text_frame.text = notes[i]
+    out = io.BytesIO()
+    deck.save(out)
+    data = out.getvalue()
+    if label is not None:
+        data = _add_custom_properties(data, msip_label_properties(label))
+    return data
+
+
+# --------------------------------------------------------------------------- ODF
+
+def make_odt(paragraphs: list[str], *, title: str | None = None,
+             header: str | None = None, footer: str | None = None) -> bytes:
+    from odf import style, text
+    from odf.opendocument import OpenDocumentText
+
+    doc = OpenDocumentText()
+    if header is not None or footer is not None:
+        layout = style.PageLayout(name="pl1")
+        doc.automaticstyles.addElement(layout)
+        master = style.MasterPage(name="Standard", pagelayoutname=layout)
+        if header is not None:
+            h = style.Header()
+            h.addElement(text.P(text=header))
+            master.addElement(h)
+        if footer is not None:
+            f = style.Footer()
+            f.addElement(text.P(text=footer))
+            master.addElement(f)
+        doc.masterstyles.addElement(master)
+    for para in paragraphs or [""]:
+        doc.text.addElement(text.P(text=para))
+    if title is not None:
+        from odf import dc
+
+        doc.meta.addElement(dc.Title(text=title))
+    out = io.BytesIO()
+    doc.write(out)
+    return out.getvalue()
+
+
+def make_ods(sheets: dict[str, list[list[str]]]) -> bytes:
+    from odf import table, text
+    from odf.opendocument import OpenDocumentSpreadsheet
+
+    doc = OpenDocumentSpreadsheet()
+    for name, rows in (sheets or {"Sheet1": [[""]]}).items():
+        tab = table.Table(name=name)
+        for row in rows:
+            tr = table.TableRow()
+            for value in row:
+                cell = table.TableCell(valuetype="string")
+                cell.addElement(text.P(text=str(value)))
+                tr.addElement(cell)
+            tab.addElement(tr)
+        doc.spreadsheet.addElement(tab)
+    out = io.BytesIO()
+    doc.write(out)
+    return out.getvalue()
+
+
+def make_odp(slides: list[str], notes: list[str] | None = None) -> bytes:
+    from odf import draw, presentation, style, text
+    from odf.opendocument import OpenDocumentPresentation
+
+    doc = OpenDocumentPresentation()
+    layout = style.PageLayout(name="pl1")
+    doc.automaticstyles.addElement(layout)
+    master = style.MasterPage(name="Default", pagelayoutname=layout)
+    doc.masterstyles.addElement(master)
+    for i, content in enumerate(slides or [""]):
+        page = draw.Page(masterpagename=master, name=f"page{i + 1}")
+        frame = draw.Frame(width="20cm", height="5cm", x="1cm", y="1cm")
+        box = draw.TextBox()
+        box.addElement(text.P(text=content))
+        frame.addElement(box)
+        page.addElement(frame)
+        if notes and i < len(notes) and notes[i]:
+            note = presentation.Notes()
+            nframe = draw.Frame(width="20cm", height="5cm", x="1cm", y="10cm")
+            nbox = draw.TextBox()
+            nbox.addElement(text.P(text=notes[i]))
+            nframe.addElement(nbox)
+            note.addElement(nframe)
+            page.addElement(note)
+        doc.presentation.addElement(page)
+    out = io.BytesIO()
+    doc.write(out)
+    return out.getvalue()
+
+
+# --------------------------------------------------------------------------- RTF, e-document XML
+
+def make_rtf(text: str, *, codepage: int | None = None) -> bytes:
+    """An RTF document. Non-ASCII is written as `\\uN?` escapes, or, with `codepage`
+    (e.g. 950 for Big5), as `\\'xx` code-page escapes under `\\ansicpg`."""
+    out: list[str] = []
+    for ch in text:
+        if ch in "\\{}":
+            out.append("\\" + ch)
+        elif ch == "\n":
+            out.append("\\par\n")
+        elif ord(ch) < 128:
+            out.append(ch)
+        elif codepage is not None:
+            out.append("".join(f"\\'{b:02x}" for b in ch.encode(f"cp{codepage}")))
+        else:
+            code = ord(ch)
+            if code > 32767:
+                code -= 65536
+            out.append(f"\\u{code}?")
+    cpg = codepage if codepage is not None else 1252
+    body = "".join(out)
+    return (f"{{\\rtf1\\ansi\\ansicpg{cpg}\\deff0{{\\fonttbl{{\\f0 Arial;}}}}"
+            f"\\f0\\fs24 {body}\\par\n}}").encode("ascii")
+
+
+def make_edoc_xml(secrecy_code: str | None, body: str, encoding: str = "utf-8", *,
+                  declassify: str | None = None, bom: bool = False, root: str = "函",
+                  doc_number: str = "外政字第1150012345號") -> bytes:
+    """An e-document (.di) letter. `secrecy_code` None gives `<密等 />` (unclassified);
+    `declassify` fills 解密條件或保密期限; `encoding` "utf-8" or "big5"."""
+    from xml.sax.saxutils import escape, quoteattr
+
+    secrecy = "<密等 />" if secrecy_code is None else f"<密等 代碼={quoteattr(secrecy_code)} />"
+    xml = (
+        f'<?xml version="1.0" encoding="{encoding}"?>\n'
+        f'<!DOCTYPE {root} SYSTEM "104_2_utf8.dtd">\n'
+        f"<{root}>\n"
+        "  <發文機關><全銜>外交部</全銜><機關代碼>A01000000A</機關代碼></發文機關>\n"
+        "  <函類別 代碼=\"函\" />\n"
+        "  <地址>臺北市中正區凱達格蘭大道2號</地址>\n"
+        "  <速別 代碼=\"普通件\" />\n"
+        f"  <密等及解密條件或保密期限>{secrecy}"
+        f"<解密條件或保密期限>{escape(declassify or '')}</解密條件或保密期限>"
+        "</密等及解密條件或保密期限>\n"
+        f"  <發文字號><字>外政</字><文號><年度>115</年度><流水號>0012345</流水號></文號></發文字號>\n"
+        f"  <主旨><文字>{escape(body)}</文字></主旨>\n"
+        f"  <段落 段名=\"說明：\"><文字>{escape(doc_number)}</文字></段落>\n"
+        f"</{root}>\n"
+    )
+    data = xml.encode(encoding)
+    if bom and encoding.lower().replace("-", "") == "utf8":
+        data = b"\xef\xbb\xbf" + data
+    return data
+
+
+def make_billion_laughs() -> bytes:
+    """The classic XML entity-expansion bomb (must never be expanded)."""
+    ents = ['<!ENTITY lol "lol">']
+    for i in range(1, 10):
+        prev = "lol" if i == 1 else f"lol{i - 1}"
+        ents.append(f'<!ENTITY lol{i} "{("&" + prev + ";") * 10}">')
+    return ('<?xml version="1.0"?>\n<!DOCTYPE lolz [\n' + "\n".join(ents)
+            + "\n]>\n<lolz>&lol9;</lolz>\n").encode()
+
+
+# --------------------------------------------------------------------------- archives
+
+def make_zip(members: dict[str, bytes], *, compression: int = zipfile.ZIP_DEFLATED,
+             force_zip64: bool = False) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression) as zf:
+        for name, data in members.items():
+            info = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
+            info.compress_type = compression
+            with zf.open(info, "w", force_zip64=force_zip64) as fh:
+                fh.write(data)
+    return out.getvalue()
+
+
+def make_encrypted_zip(members: dict[str, bytes]) -> bytes:
+    """A ZIP whose members carry the "encrypted" flag (traditional PKWARE encryption bit).
+
+    The contents are not really enciphered (the standard library cannot write that); what
+    matters to the gateway is that a reader must treat the members as unreadable.
+    """
+    data = bytearray(make_zip(members, compression=zipfile.ZIP_STORED))
+    for sig, flag_offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        start = 0
+        while (pos := data.find(sig, start)) != -1:
+            data[pos + flag_offset] |= 0x01
+            start = pos + 4
+    return bytes(data)
+
+
+def _tar(members: dict[str, bytes], mode: str) -> bytes:
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode=mode) as tf:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mtime = 1767225600
+            tf.addfile(info, io.BytesIO(data))
+    return out.getvalue()
+
+
+def make_tar(members: dict[str, bytes]) -> bytes:
+    return _tar(members, "w")
+
+
+def make_targz(members: dict[str, bytes]) -> bytes:
+    return _tar(members, "w:gz")
+
+
+def make_gzip(data: bytes, name: str | None = None) -> bytes:
+    out = io.BytesIO()
+    with gzip.GzipFile(filename=name or "", mode="wb", fileobj=out, mtime=0) as fh:
+        fh.write(data)
+    return out.getvalue()
+
+
+def make_bz2(data: bytes) -> bytes:
+    return bz2.compress(data)
+
+
+def make_xz(data: bytes) -> bytes:
+    return lzma.compress(data, format=lzma.FORMAT_XZ)
+
+
+def make_7z(members: dict[str, bytes], password: str | None = None) -> bytes:
+    """A 7z archive; with `password`, contents and names are AES-encrypted."""
+    import py7zr
+
+    out = io.BytesIO()
+    with py7zr.SevenZipFile(out, "w", password=password,
+                            header_encryption=password is not None) as archive:
+        for name, data in members.items():
+            archive.writef(io.BytesIO(data), name)
+    return out.getvalue()
+
+
+def make_nested_zip(inner_name: str, inner: bytes, levels: int) -> bytes:
+    """`levels` ZIPs each holding the next: level1.zip › level2.zip › ... › inner_name."""
+    data, name = inner, inner_name
+    for level in range(levels, 0, -1):
+        data = make_zip({name: data})
+        name = f"level{level}.zip"
+    return data
+
+
+# --------------------------------------------------------------------------- messages
+
+def make_message(
+    subject: str,
+    body: str,
+    attachments: list[tuple[str, bytes, str]] | None = None,
+    charset: str = "utf-8",
+    *,
+    html: str | None = None,
+    headers: dict[str, str] | None = None,
+    sender: str = "attache@mission.example",
+    to: str = "desk@mofa.example",
+    transfer_encoding: str | None = None,
+) -> bytes:
+    """A full RFC 5322 message: text body in `charset` (e.g. "big5", "gb18030"), an
+    optional HTML alternative, and attachments [(filename, bytes, "type/subtype")].
+    Non-ASCII subjects and file names are encoded (RFC 2047 / RFC 2231) by the library.
+    `transfer_encoding` ("base64" / "quoted-printable" / "8bit") forces the body's."""
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(__import__("datetime").datetime(2026, 1, 5, 8, 0, 0,
+                                  tzinfo=__import__("datetime").timezone.utc))
+    msg["Message-ID"] = make_msgid(domain="mission.example")
+    for name, value in (headers or {}).items():
+        msg[name] = value
+    kwargs: dict[str, Any] = {}
+    if transfer_encoding:
+        kwargs["cte"] = transfer_encoding
+    if charset.lower().replace("-", "") in ("utf8",):
+        msg.set_content(body, charset="utf-8", **kwargs)
+    else:
+        # email's str path cannot encode to every codec; give it bytes plus the charset.
+        encoded = body.encode(charset)
+        msg.set_content(encoded, maintype="text", subtype="plain",
+                        cte=transfer_encoding or "base64")
+        msg.replace_header("Content-Type", f'text/plain; charset="{charset}"')
+    if html is not None:
+        msg.add_alternative(html, subtype="html")
+    for filename, data, mimetype in attachments or []:
+        maintype, _, subtype = mimetype.partition("/")
+        if maintype == "message" and subtype == "rfc822":
+            import email
+            import email.policy
+
+            inner = email.message_from_bytes(data, policy=email.policy.default)
+            msg.add_attachment(inner, filename=filename)
+        else:
+            msg.add_attachment(data, maintype=maintype, subtype=subtype or "octet-stream",
+                               filename=filename)
+    return msg.as_bytes()
