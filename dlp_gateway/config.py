@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -50,6 +50,20 @@ class WorkerSettings(BaseModel):
     max_inflight_messages: int = Field(100, ge=1, description="Messages being inspected or delivered at once; beyond it 451.")
     max_inflight_bytes: int = Field(512 * 1024 * 1024, ge=1024 * 1024, description="Bytes of messages in flight; beyond it 451.")
     shutdown_grace_seconds: float = Field(30.0, ge=0, description="On SIGTERM, time given to messages in flight.")
+    start_method: Literal["forkserver", "spawn"] = Field(
+        "forkserver", description="How worker processes start: forkserver (fast restarts) or spawn."
+    )
+    start_timeout_seconds: float = Field(120.0, gt=0, description="Time a new worker may take to load its rules.")
+    timeout_margin_seconds: float = Field(
+        10.0, ge=0, description="Added to limits.max_seconds: a worker busy longer is killed and its message gets 451."
+    )
+    max_queue_seconds: float = Field(60.0, gt=0, description="Time a message may wait for a free worker before 451.")
+    max_messages_per_worker: int = Field(
+        10000, ge=0, description="Replace a worker after this many messages (bounds slow leaks); 0: never."
+    )
+    inline_max_bytes: int = Field(
+        0, ge=0, description="Plain-text messages up to this size are inspected in the gateway process, without a worker round trip; 0: never."
+    )
 
 
 class Settings(BaseModel):
