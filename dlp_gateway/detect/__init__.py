@@ -24,6 +24,9 @@ def build_detectors(settings: Settings) -> list[Detector]:
     detectors: list[Detector] = []
     if settings.detect.markings:
         detectors.append(MarkingDetector())
+    from dlp_gateway.detect.fingerprints import FingerprintDetector
+
+    detectors.append(FingerprintDetector(settings.data_path, settings.detect.fingerprint_min_share))
     return detectors
 
 

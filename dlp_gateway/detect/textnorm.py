@@ -1,0 +1,204 @@
+"""Text normalisation and winnowing, shared by the fingerprint register and trace.
+
+Two texts that carry the same document must give the same fingerprints however the
+text travelled: re-laid out in another format, pasted into a mail body, converted
+between simplified and traditional script, or read back from a scan by OCR. So:
+
+1. **Normalise**: NFKC (full-width forms, compatibility ideographs), case-fold, and fold
+   every Han character to one canonical form (simplified→traditional through OpenCC's
+   character tables, applied as one `str.translate` table built once: OpenCC's own
+   converter costs ~2 µs per character, the table ~20 ns). White space and punctuation
+   are dropped, so line breaks, spacing (「機　密」) and layout do not matter.
+2. **Tokenise**: CJK text is a stream of characters (no spaces to split words on),
+   Latin-script text a stream of words. The two streams are fingerprinted separately
+   with their own k-gram length, so a mixed document keeps both.
+3. **Winnow** (Schleimer, Wilkerson, Aiken 2003): hash every k-gram with a 64-bit mix,
+   keep the minimum hash of every window of `w` consecutive k-grams. Any shared run of at
+   least `w + k - 1` tokens is guaranteed to produce a shared fingerprint, and about
+   2/(w+1) of the k-grams are kept, so the fingerprint set is small but still catches
+   a pasted paragraph or the clean stretches between OCR errors.
+
+The arithmetic runs in numpy (uint64 wrap-around), so 100 KB of text costs a few ms.
+Hashes are deterministic across processes and releases: they are stored in the
+register and the trace index, so changing a parameter here requires re-registering
+documents (the register records `WINNOW_VERSION`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+# Changing any parameter below changes every hash: bump the version with it.
+WINNOW_VERSION = 1
+CJK_K = 6  # characters per k-gram: ~2-3 words, specific enough, short enough for OCR noise
+CJK_WINDOW = 10  # guarantee threshold 15 characters
+LATIN_K = 4  # words per k-gram
+LATIN_WINDOW = 6  # guarantee threshold 9 words
+
+_U64 = np.uint64
+_MASK = (1 << 64) - 1
+
+# Han (incl. extension A, compatibility, supplementary planes), kana, hangul, bopomofo:
+# scripts written without spaces between words, so fingerprinted per character.
+_CJK_CLASS = (
+    "\u3005\u3007\u3040-\u30ff\u3100-\u312f\u31a0-\u31bf\u3400-\u4dbf\u4e00-\u9fff"
+    "\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003134f"
+)
+_CJK_RE = re.compile(f"[{_CJK_CLASS}]")
+_WORD_RE = re.compile(r"[^\W_]+")
+
+
+@lru_cache(maxsize=1)
+def _han_fold_table() -> dict[int, str]:
+    """Character table folding simplified and variant Han forms to one traditional form.
+
+    Built from OpenCC's own dictionaries: canonical(c) = s2t(t2s(c)), first candidate.
+    Going through simplified first puts 發 and 髮 (both 发) in one class, so a document
+    and its simplified rendering fold to the same string even where s2t is ambiguous.
+    """
+    import opencc
+
+    base = Path(opencc.__file__).parent / "dictionary"
+
+    def read(name: str) -> dict[str, str]:
+        table: dict[str, str] = {}
+        for line in (base / name).read_text(encoding="utf-8").splitlines():
+            source, _, targets = line.partition("\t")
+            if len(source) == 1 and targets:
+                target = targets.split(" ")[0]
+                if len(target) == 1:
+                    table[source] = target
+        return table
+
+    s2t, t2s = read("STCharacters.txt"), read("TSCharacters.txt")
+    folded: dict[int, str] = {}
+    for char in set(s2t) | set(t2s):
+        simplified = t2s.get(char, char)
+        canonical = s2t.get(simplified, simplified)
+        if canonical != char:
+            folded[ord(char)] = canonical
+    return folded
+
+
+def normalize(text: str) -> str:
+    """NFKC, case-folded, Han folded to traditional; white space kept (word boundaries)."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return text.translate(_han_fold_table())
+
+
+@dataclass(frozen=True, slots=True)
+class Tokens:
+    """The two token streams of a normalised text."""
+
+    cjk: str  # CJK characters only, in order, nothing between them
+    words: tuple[str, ...]  # Latin-script (and other spaced scripts') words and numbers
+
+    def __len__(self) -> int:
+        return len(self.cjk) + len(self.words)
+
+    def canonical(self) -> str:
+        """The normalised text with layout, spacing and punctuation gone: its hash is
+        the exact-text hash of the register."""
+        return self.cjk + "\x00" + " ".join(self.words)
+
+
+def tokenize(text: str) -> Tokens:
+    norm = normalize(text)
+    cjk = "".join(_CJK_RE.findall(norm))
+    words = tuple(_WORD_RE.findall(_CJK_RE.sub(" ", norm)))
+    return Tokens(cjk, words)
+
+
+def text_hash(tokens: Tokens) -> str:
+    """SHA-256 of the canonical text: equal for the same text in any layout or format."""
+    return hashlib.sha256(tokens.canonical().encode("utf-8")).hexdigest()
+
+
+def _mix(values: np.ndarray) -> np.ndarray:
+    """splitmix64 finaliser on uint64 arrays: a well-distributed 64-bit bijection."""
+    z = values.astype(_U64, copy=True)
+    with np.errstate(over="ignore"):
+        z ^= z >> _U64(30)
+        z *= _U64(0xBF58476D1CE4E5B9)
+        z ^= z >> _U64(27)
+        z *= _U64(0x94D049BB133111EB)
+        z ^= z >> _U64(31)
+    return z
+
+
+@lru_cache(maxsize=200_000)
+def _word_id(word: str) -> int:
+    return int.from_bytes(hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest(), "little")
+
+
+def _kgram_hashes(token_ids: np.ndarray, k: int, seed: int) -> np.ndarray:
+    """64-bit hash of every k-gram: a polynomial over mixed token ids, then mixed again."""
+    n = len(token_ids) - k + 1
+    if n <= 0:
+        return np.empty(0, dtype=_U64)
+    ids = _mix(token_ids ^ _U64(seed))
+    acc = np.zeros(n, dtype=_U64)
+    mult = _U64(0x9E3779B97F4A7C15)  # odd: multiplication is invertible mod 2^64
+    with np.errstate(over="ignore"):
+        for j in range(k):
+            acc = acc * mult + ids[j : j + n]
+    return _mix(acc ^ _U64(seed))
+
+
+def _winnow(hashes: np.ndarray, window: int) -> np.ndarray:
+    """Minimum of every window of `window` consecutive hashes (each position once)."""
+    if len(hashes) == 0:
+        return hashes
+    if len(hashes) <= window:
+        return hashes[[int(np.argmin(hashes))]]
+    views = np.lib.stride_tricks.sliding_window_view(hashes, window)
+    positions = np.unique(views.argmin(axis=1) + np.arange(len(views)))
+    return hashes[positions]
+
+
+_CJK_SEED = 0x243F6A8885A308D3
+_LATIN_SEED = 0x13198A2E03707344
+
+
+def winnow_tokens(tokens: Tokens) -> np.ndarray:
+    """Sorted unique winnowing fingerprints (uint64) of both token streams."""
+    parts = []
+    if tokens.cjk:
+        ids = np.frombuffer(tokens.cjk.encode("utf-32-le"), dtype=np.uint32).astype(_U64)
+        parts.append(_winnow(_kgram_hashes(ids, CJK_K, _CJK_SEED), CJK_WINDOW))
+    if tokens.words:
+        ids = np.fromiter((_word_id(w) for w in tokens.words), dtype=_U64, count=len(tokens.words))
+        parts.append(_winnow(_kgram_hashes(ids, LATIN_K, _LATIN_SEED), LATIN_WINDOW))
+    if not parts:
+        return np.empty(0, dtype=_U64)
+    return np.unique(np.concatenate(parts))
+
+
+def winnow(text: str) -> np.ndarray:
+    """Winnowing fingerprints of a text (see the module docstring)."""
+    return winnow_tokens(tokenize(text))
+
+
+def to_signed(hashes: np.ndarray) -> list[int]:
+    """Hashes as signed 64-bit Python ints, the form SQLite INTEGER columns hold."""
+    return hashes.view(np.int64).tolist()
+
+
+def from_signed(values: list[int] | tuple[int, ...]) -> np.ndarray:
+    return np.asarray(values, dtype=np.int64).view(_U64)
+
+
+def pack(hashes: np.ndarray) -> bytes:
+    """Compact storage form: little-endian uint64s (8 bytes each)."""
+    return np.asarray(hashes, dtype="<u8").tobytes()
+
+
+def unpack(blob: bytes) -> np.ndarray:
+    return np.frombuffer(blob, dtype="<u8").astype(_U64)
