@@ -1,35 +1,32 @@
 """Policy: findings plus the envelope in, one `Decision` per recipient out.
 
-Interim version with the default policy's behaviour built in; the policy issue replaces
-it with the YAML rule engine, keeping `load_policy(dir)` and `Policy.decide(report, envelope)`.
+`load_policy(dir)` reads every `*.yaml` of a directory (schema.py, loader.py), compiles
+the conditions (conditions.py) and returns a `Policy` whose `decide(report, envelope)`
+evaluates the ordered rules per recipient (evaluate.py). reload.py keeps the running
+policy and swaps in a new one only when it loads cleanly.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from dlp_gateway.model import Decision, Envelope, InspectionReport, Level
+from dlp_gateway.policy.evaluate import Evaluation, Policy, RuleResult, incident_level
+from dlp_gateway.policy.loader import PolicyError, load_directory
 
+if TYPE_CHECKING:
+    from dlp_gateway.config import Settings
 
-class PolicyError(Exception):
-    """A policy file cannot be used; the message names the file, line and field."""
-
-
-@dataclass
-class Policy:
-    source: Path | None = None
-
-    def decide(self, report: InspectionReport, envelope: Envelope) -> list[Decision]:
-        level = report.level
-        if level is not None and level >= Level.CONFIDENTIAL:
-            verdict = ("quarantine", "national_secret", f"{level.label} marking")
-        elif report.problems:
-            verdict = ("quarantine", "uninspectable", report.problems[0].kind.value)
-        else:
-            verdict = ("deliver", "default", "nothing found")
-        return [Decision(rcpt, verdict[0], verdict[1], verdict[2]) for rcpt in envelope.rcpt_tos]
+__all__ = ["Evaluation", "Policy", "PolicyError", "RuleResult", "incident_level", "load_policy", "load_policy_from_settings"]
 
 
-def load_policy(directory: str | Path) -> Policy:
-    return Policy(Path(directory))
+def load_policy(directory: str | Path, internal_domains: Sequence[str] | None = None) -> Policy:
+    """Load and validate a policy directory; raise PolicyError naming file, line and field."""
+    path = Path(directory)
+    return Policy.from_files(load_directory(path), internal_domains or (), source=path)
+
+
+def load_policy_from_settings(settings: Settings) -> Policy:
+    """The policy the settings name, with their internal domains (for `direction`)."""
+    return load_policy(settings.policy_dir, settings.policy.internal_domains)
