@@ -17,6 +17,7 @@ from dlp_gateway.content.limits import ExtractionLimits
 from dlp_gateway.detect import build_detectors, run_detectors
 from dlp_gateway.detect.base import Detector
 from dlp_gateway.model import InspectionReport
+from dlp_gateway.trace import compute_digests
 
 
 @dataclass(slots=True)
@@ -36,11 +37,13 @@ def inspect_message(raw: bytes, ctx: WorkerContext) -> InspectionReport:
     extracted = time.perf_counter()
     findings = run_detectors(inspection, ctx.detectors)
     detected = time.perf_counter()
+    digests = compute_digests(inspection)  # trace keeps hashes of what was read, never text
     for part in inspection.parts:
         part.data = None
     return InspectionReport(
         inspection=inspection,
         findings=findings,
+        digests=digests,
         timings={"extract": extracted - started, "detect": detected - extracted},
         size=len(raw),
     )

@@ -1,0 +1,241 @@
+"""Trace a found document back to the messages that carried it.
+
+Recording: the worker computes a `PartDigest` for every body and attachment
+(`compute_digests`, called by pipeline.inspect_message while the text is still there);
+when the gateway has delivered a message, or a quarantined one is released,
+`record_delivery` stores the envelope facts and the digests (hashes only) in the trace
+store. Watermark codes are recorded by the watermark action.
+
+Tracing (`trace_document`): the found file is read exactly like an attachment (OCR
+included), then matched three ways: a watermark code in the file names message and
+recipient; the SHA-256 of the file or of any file inside it finds the very attachment;
+the winnowing fingerprints of its text find messages that carried the document or
+parts of it, re-laid out, scanned or pasted. Results are per message, best first.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from dlp_gateway.detect import textnorm
+from dlp_gateway.detect.fingerprints import part_texts
+from dlp_gateway.model import Envelope, Inspection, InspectionReport, PartDigest
+from dlp_gateway.store.trace import PartHit, TracedMessage, TraceStore
+
+if TYPE_CHECKING:
+    from dlp_gateway.config import Settings
+
+log = logging.getLogger(__name__)
+
+# A recorded part is listed when it shares at least this many sampled fingerprints with
+# the found document (about 4x as many winnowing fingerprints: a paragraph or two) and
+# at least MIN_SHARE of the found document or of the part.
+MIN_MATCHED = 3
+MIN_SHARE = 0.3
+
+
+def compute_digests(inspection: Inspection) -> list[PartDigest]:
+    """SHA-256 and winnowing fingerprints of every part; the text itself is not kept."""
+    texts = part_texts(inspection)
+    digests: list[PartDigest] = []
+    seen: set[str] = set()
+    for part in inspection.parts:
+        if part.location in seen:
+            continue
+        seen.add(part.location)
+        text = texts.get(part.location, "")
+        winnow = tuple(textnorm.winnow(text).tolist()) if text.strip() else ()
+        digests.append(PartDigest(part.location, part.sha256, winnow))
+    for location, text in texts.items():
+        if location in seen or location == "subject" or not text.strip():
+            continue
+        digests.append(PartDigest(location, "", tuple(textnorm.winnow(text).tolist())))
+    return digests
+
+
+class TraceRecorder:
+    """Records delivered messages; one per gateway process (holds one connection)."""
+
+    def __init__(self, data_dir: str | Path) -> None:
+        self.store = TraceStore(data_dir)
+
+    def record(self, envelope: Envelope, report: InspectionReport, recipients: Sequence[str],
+               *, via: str = "deliver", at: float | None = None) -> int:
+        return self.store.record(
+            at=time.time() if at is None else at,
+            gateway_id=envelope.gateway_id,
+            message_id=report.inspection.message_id,
+            sender=envelope.mail_from,
+            recipients=list(recipients),
+            digests=report.digests,
+            via=via,
+        )
+
+    def expire(self, days: int) -> int:
+        return self.store.expire(days)
+
+    def close(self) -> None:
+        self.store.close()
+
+
+_RECORDERS: dict[Path, TraceRecorder] = {}
+
+
+def recorder_for(data_dir: str | Path) -> TraceRecorder:
+    """The process's recorder for a data dir (created on first use)."""
+    key = Path(data_dir).resolve()
+    recorder = _RECORDERS.get(key)
+    if recorder is None:
+        recorder = _RECORDERS[key] = TraceRecorder(key)
+    return recorder
+
+
+def record_delivery(settings: Settings, envelope: Envelope, report: InspectionReport,
+                    recipients: Sequence[str], *, via: str = "deliver") -> None:
+    """Record that `recipients` received the message. Never raises: trace is a record,
+    a failure to write it must not fail a delivery that has already happened."""
+    if not recipients:
+        return
+    try:
+        recorder_for(settings.data_path).record(envelope, report, recipients, via=via)
+    except Exception:
+        log.exception("%s: trace record not written", envelope.gateway_id)
+
+
+def record_raw_delivery(settings: Settings, raw: bytes, envelope: Envelope, recipients: Sequence[str],
+                        *, via: str = "release") -> None:
+    """Record a delivery of which only the bytes are at hand (a quarantine release):
+    inspect the message again to get its digests."""
+    from dlp_gateway.content.extract import extract
+
+    try:
+        inspection = extract(raw, settings.limits)
+        report = InspectionReport(inspection=inspection, findings=[], digests=compute_digests(inspection))
+    except Exception:
+        log.exception("%s: trace record of release not written", envelope.gateway_id)
+        return
+    record_delivery(settings, envelope, report, recipients, via=via)
+
+
+# ---------------------------------------------------------------------------- tracing
+
+
+@dataclass(slots=True)
+class PartMatch:
+    location: str
+    how: str  # watermark | file | text
+    share_of_document: float  # how much of the found document is in this part
+    share_of_part: float  # how much of this part the found document makes up
+    recipient: str | None = None  # for a watermark: whose copy it was
+
+
+@dataclass(slots=True)
+class TraceResult:
+    message: TracedMessage
+    parts: list[PartMatch] = field(default_factory=list)
+
+    @property
+    def score(self) -> tuple[int, int, float]:
+        best_how = max(({"watermark": 3, "file": 2, "text": 1}[p.how] for p in self.parts), default=0)
+        best_share = max((p.share_of_document for p in self.parts), default=0.0)
+        return best_how, int(best_share * 1000), self.message.at
+
+    @property
+    def recipients_named_by_watermark(self) -> list[str]:
+        return list(dict.fromkeys(p.recipient for p in self.parts if p.recipient))
+
+    def summary(self) -> dict[str, Any]:
+        msg = self.message
+        return {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(msg.at)),
+            "sender": msg.sender,
+            "recipients": list(msg.recipients),
+            "message_id": msg.message_id,
+            "gateway_id": msg.gateway_id,
+            "via": msg.via,
+            "leaked_by": self.recipients_named_by_watermark or None,
+            "parts": [
+                {"location": p.location, "match": p.how,
+                 "share_of_document": round(p.share_of_document, 3),
+                 "share_of_part": round(p.share_of_part, 3),
+                 **({"recipient": p.recipient} if p.recipient else {})}
+                for p in self.parts
+            ],
+        }
+
+
+@dataclass(slots=True)
+class FoundDocument:
+    """What trace needs of the found file: hashes, fingerprints, watermark codes."""
+
+    sha256s: tuple[str, ...]
+    fingerprints: np.ndarray
+    marks: list[str]
+
+
+def read_found_document(data: bytes, filename: str, settings: Settings) -> FoundDocument:
+    """Read the found file like an attachment (OCR included)."""
+    from dlp_gateway.actions.watermark import find_marks, read_marks
+    from dlp_gateway.commands.fingerprint import read_document
+
+    doc = read_document(data, filename, settings.limits)
+    marks = list(dict.fromkeys([*read_marks(data), *find_marks("\n".join(s.text for s in doc.inspection.segments))]))
+    return FoundDocument(doc.part_sha256s, textnorm.winnow(doc.text), marks)
+
+
+def trace_document(found: FoundDocument, store: TraceStore) -> list[TraceResult]:
+    """The recorded messages that carried the found document or parts of it, best first."""
+    results: dict[int, TraceResult] = {}
+    message_parts: list[tuple[int, PartMatch]] = []
+
+    for mark in store.marks(found.marks):
+        for msg in store.messages_by_gateway_id(mark.gateway_id):
+            message_parts.append((msg.id, PartMatch(mark.location, "watermark", 1.0, 1.0, mark.recipient)))
+
+    hits: list[PartHit] = store.parts_by_sha256(found.sha256s)
+    exact_ids = {h.part_id for h in hits}
+    hits += [h for h in store.parts_by_fingerprints(found.fingerprints, MIN_MATCHED) if h.part_id not in exact_ids]
+    for hit in hits:
+        if hit.exact:
+            message_parts.append((hit.message, PartMatch(hit.location, "file", 1.0, 1.0)))
+            continue
+        share_doc = min(1.0, hit.matched / max(hit.comparable, 1))
+        share_part = min(1.0, hit.matched / max(hit.kept, 1))
+        if max(share_doc, share_part) >= MIN_SHARE:
+            message_parts.append((hit.message, PartMatch(hit.location, "text", share_doc, share_part)))
+
+    messages = store.messages({m for m, _ in message_parts})
+    by_message: dict[int, list[PartMatch]] = defaultdict(list)
+    for message, part in message_parts:
+        by_message[message].append(part)
+    for message, parts in by_message.items():
+        if message not in messages:
+            continue
+        # One entry per location: the strongest way it matched.
+        best: dict[tuple[str, str | None], PartMatch] = {}
+        order = {"watermark": 3, "file": 2, "text": 1}
+        for part in parts:
+            key = (part.location, part.recipient)
+            if key not in best or (order[part.how], part.share_of_document) > (order[best[key].how], best[key].share_of_document):
+                best[key] = part
+        results[message] = TraceResult(messages[message], sorted(best.values(), key=lambda p: (-order[p.how], -p.share_of_document)))
+    return sorted(results.values(), key=lambda r: r.score, reverse=True)
+
+
+def trace_file(path: str | Path, settings: Settings) -> list[TraceResult]:
+    """Read a found file and trace it in the store of `settings.data_dir`."""
+    data = Path(path).read_bytes()
+    found = read_found_document(data, Path(path).name, settings)
+    store = TraceStore.open_for_reading(settings.data_path)
+    if store is None:
+        return []
+    with store:
+        return trace_document(found, store)
