@@ -1,37 +1,784 @@
-"""Classification markings.
+"""Classification markings: recognise how documents are *marked*, not where a word appears.
 
-Interim version: banner lines only (a whole line that is a level). The detection issue
-replaces this with the full marking grammar, keeping `MarkingDetector`.
+The word 機密 is everywhere in ordinary text (商業機密, 國家機密保護法, news about leaks,
+training handouts that list the levels). A marking is a level standing in a place and
+form that the marking rules prescribe, so detection works on that grammar:
+
+- **ROC**: a banner line that is nothing but a level (絕對機密 / 極機密 / 機密 / 密), possibly
+  spaced (「機　密」), bracketed, simplified, with its declassification condition and the
+  複製物 copy note; the letter field 「密等及解密條件或保密期限：機密（本件至…解密）」 with a
+  value (empty or 普通 does not count); a telegram's 密等 line; a level right before a
+  declassification phrase; a bracketed level in a Subject (【機密】); the e-document
+  XML's 密等 代碼 (a `Fact` from extraction).
+- **US**: whole-line upper-case banners with caveats, portion marks at paragraph start,
+  CUI / FOUO / SBU. **NATO**: COSMIC TOP SECRET, NATO SECRET … with ATOMAL/BOHEMIA/BALK.
+- **PRC**: 绝密★ / 机密★ / 秘密★ with their period, 密级 fields, 工作秘密 and 内部资料 lines.
+  The PRC ladder is one step lower per word: 秘密 = confidential, 机密 = secret.
+- **Office labels and classification headers** from facts and message headers.
+
+Mentions are told apart from markings by position (a banner is a whole line; a field
+has a label), by quoting (「機密」 in prose is a mention), by example cues (例如, 範例),
+and by document context: a text that names three or more distinct levels is a text
+*about* classification (training, law, news) unless it carries official-document
+signals (發文字號 `外政字第1150012345號`, telegram serial `電報專號：USA1526`), which
+also raise the confidence of markings near them.
+
+Everything runs on NFKC-normalised text with precompiled regular expressions, and a
+segment is only looked at line by line where a cheap trigger expression hits, so
+100 KB of ordinary text costs about a millisecond.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_right
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
-from dlp_gateway.model import Finding, Inspection, Level
+from dlp_gateway.model import Fact, Finding, Inspection, Level, Segment
 
-_BANNERS = {
-    "絕對機密": (Level.TOP_SECRET, "ROC"),
-    "極機密": (Level.SECRET, "ROC"),
-    "機密": (Level.CONFIDENTIAL, "ROC"),
-    "TOP SECRET": (Level.TOP_SECRET, "US"),
-    "SECRET": (Level.SECRET, "US"),
-    "CONFIDENTIAL": (Level.CONFIDENTIAL, "US"),
+TS, S, C, R = Level.TOP_SECRET, Level.SECRET, Level.CONFIDENTIAL, Level.RESTRICTED
+
+# --------------------------------------------------------------------------- lexicon
+
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_SP = r"[ \t]*"  # white space allowed between the characters of a level (after NFKC)
+
+
+def _spaced(chars: Iterable[str]) -> str:
+    """`["[機机]", "密"]` -> a pattern allowing blanks between the characters."""
+    return _SP.join(chars)
+
+
+# ROC levels, longest first; simplified variants accepted (the ROC ladder applies).
+_ROC_TS = _spaced(["[絕绝]", "[對对]", "[機机]", "密"])
+_ROC_S = _spaced(["[極极]", "[機机]", "密"])
+_ROC_C = _spaced(["[機机]", "密"])
+_ROC_R_LONG = _spaced(["一", "般", "公", "[務务]", "[機机]", "密"])
+_ROC_R = "密"
+_ROC_LEVEL = (
+    rf"(?:(?P<ts>{_ROC_TS})|(?P<s>{_ROC_S})|(?P<rl>{_ROC_R_LONG})|(?P<c>{_ROC_C})|(?P<r>{_ROC_R}))"
+    rf"(?:{_SP}件)?"
+)
+# PRC levels (simplified; traditional look-alikes tolerated).
+_PRC_LEVEL = r"(?:(?P<pts>[绝絕]\s*密)|(?P<ps>[机機]\s*密)|(?P<pc>秘\s*密))"
+_PRC_PERIOD = (
+    r"(?:\s*(?:\d+\s*(?:年|个月|個月)|[一二三四五六七八九十]+\s*年|[长長]\s*期|[启啟]\s*用\s*前"
+    r"|[解][密]\s*[时時]\s*[间間][^\n]{0,12}))"
+)
+
+_NOT_HAN_BEFORE = rf"(?<![{_HAN}])"
+_NOT_HAN_AFTER = rf"(?![{_HAN}])"
+
+_OPEN = "【[(（〔<＜《〈"
+_CLOSE = "】])）〕>＞》〉"
+_QUOTE_OPEN = "「『“\"‘'"
+_QUOTE_CLOSE = "」』”\"’'"
+_DECOR = r"[\s【】\[\]()（）〔〕<>＜＞《》〈〉*＊\-—–_=|·•.:：]"
+
+# Declassification conditions (國家機密保護法 art. 11 wording seen on documents).
+_DECLASS_INNER = (
+    r"(?:[^()（）\n]{0,40}?(?:解\s*密|保\s*密\s*期\s*限[^()（）\n]{0,20})[^()（）\n]{0,10}?)"
+)
+_DECLASS_BARE = (
+    r"(?:(?:本件|本案|本文|附件|保存年限|保密期限)[^()（）\n，。；]{0,30}?(?:解\s*密|年|[屆届]滿))"
+)
+_DECLASS = rf"(?:[（(]{_DECLASS_INNER}[)）]|{_DECLASS_BARE})"
+_COPY = r"(?:[複复]\s*[製制]\s*物[^\n]{0,24})"
+_PAGE = (
+    r"(?:第\s*\d+\s*[頁页](?:\s*[,，/、]?\s*共\s*\d+\s*[頁页])?|共\s*\d+\s*[頁页]"
+    r"|\d+\s*/\s*\d+|-\s*\d+\s*-|\d+|Page\s+\d+(?:\s+of\s+\d+)?)"
+)
+
+_ROC_BANNER_LINE = re.compile(
+    rf"{_DECOR}*{_ROC_LEVEL}{_DECOR}*(?P<declass>{_DECLASS})?{_DECOR}*(?P<copy>{_COPY})?"
+    rf"{_DECOR}*(?:{_PAGE})?{_DECOR}*"
+)
+# In a page's header or footer band the level may share the line with a title or a page
+# number; it must still stand alone as a word (not inside 國家機密保護法 or 商業機密).
+_ROC_BAND_TOKEN = re.compile(
+    rf"{_NOT_HAN_BEFORE}{_ROC_LEVEL}(?P<declass>{_SP}{_DECLASS})?(?:{_NOT_HAN_AFTER}|(?={_SP}{_COPY}))"
+    r"(?![ \t]*[★☆*])"
+)
+
+# 「密等及解密條件或保密期限：機密（本件至…解密）」, older 「密等及解密條件：」, telegram 「密等：」.
+_ROC_FIELD_LABEL = (
+    rf"(?:{_spaced(['密', '等', '及', '解', '密', '[條条]', '件', '或', '保', '密', '期', '限'])}"
+    rf"|{_spaced(['密', '等', '及', '解', '密', '[條条]', '件'])}"
+    rf"|{_spaced(['[機机]', '密', '等', '[級级]'])}"
+    rf"|{_spaced(['密', '等'])})"
+)
+_ROC_FIELD = re.compile(
+    rf"{_NOT_HAN_BEFORE}(?P<label>{_ROC_FIELD_LABEL}){_SP}[:：]?[ \t]*\n?[ \t]*"
+    rf"{_ROC_LEVEL}(?P<declass>{_SP}{_DECLASS})?(?:{_NOT_HAN_AFTER}|(?={_SP}{_COPY}))"
+)
+_ROC_DECLASS = re.compile(rf"{_NOT_HAN_BEFORE}{_ROC_LEVEL}{_SP}(?P<declass>{_DECLASS})")
+
+_PRC_FIELD = re.compile(
+    rf"{_NOT_HAN_BEFORE}(?P<label>密\s*[级級]){_SP}[:：]?[ \t]*\n?[ \t]*"
+    rf"(?:{_PRC_LEVEL}|(?P<roc>{_ROC_TS}|{_ROC_S}))(?P<star>\s*[★☆*]?{_PRC_PERIOD}?)"
+    rf"{_NOT_HAN_AFTER}"
+)
+_PRC_STAR = re.compile(
+    rf"{_NOT_HAN_BEFORE}{_PRC_LEVEL}\s*(?:[★☆](?P<period>{_PRC_PERIOD})?|\*(?P<period2>{_PRC_PERIOD}))"
+)
+_PRC_BANNER_LINE = re.compile(rf"{_DECOR}*{_PRC_LEVEL}(?:\s*[★☆])?(?:{_PRC_PERIOD})?{_DECOR}*")
+_PRC_RESTRICTED_WORD = r"(?:工\s*作\s*秘\s*密|[内內]\s*部\s*[资資]\s*料)"
+_PRC_RESTRICTED_TAIL = (
+    r"(?:[\s,，、;；]*(?:注意保存|不得外[传傳]|严禁外传|[请請]勿外[传傳]|妥善保管|[内內]部使用"
+    r"|注意保密|[严嚴]禁[复複][制製]|用[后後][收]回))*"
+)
+_PRC_RESTRICTED_LINE = re.compile(
+    rf"{_DECOR}*(?P<word>{_PRC_RESTRICTED_WORD})(?:\s*[★☆])?{_PRC_RESTRICTED_TAIL}{_DECOR}*"
+)
+_PRC_RESTRICTED_BAND = re.compile(
+    rf"{_NOT_HAN_BEFORE}(?P<word>{_PRC_RESTRICTED_WORD}){_PRC_RESTRICTED_TAIL}{_NOT_HAN_AFTER}"
+)
+
+# US / NATO banners: upper case, whole line (or a chunk of a band line set off by 2+ blanks).
+_US_CAVEATS = r"(?:\s*//\s*[A-Z0-9][A-Z0-9 ,./&-]*)*"
+_US_WORDS = {"TOP SECRET": TS, "SECRET": S, "CONFIDENTIAL": C}
+_NATO_WORDS = {"COSMIC TOP SECRET": TS, "NATO SECRET": S, "NATO CONFIDENTIAL": C, "NATO RESTRICTED": R}
+_NATO_SUFFIX = r"(?:[ \t]*[-–/]*[ \t]*(?:ATOMAL|BOHEMIA|BALK))*"
+_US_BANNER = r"(?P<us>TOP\s+SECRET|SECRET|CONFIDENTIAL)" + rf"(?P<caveats>{_US_CAVEATS})"
+_NATO_BANNER = (
+    r"(?P<nato>COSMIC\s+TOP\s+SECRET|NATO\s+SECRET|NATO\s+CONFIDENTIAL|NATO\s+RESTRICTED)"
+    rf"(?P<suffix>{_NATO_SUFFIX})(?:{_US_CAVEATS})(?:\s+[-–]\s+[A-Z][A-Z0-9 ,./]*)?"
+)
+_CUI_BANNER = (
+    r"(?P<cui>CUI(?://[A-Z0-9][A-Z0-9 ,./&-]*)*|CONTROLLED\s+UNCLASSIFIED\s+INFORMATION"
+    r"|(?:UNCLASSIFIED\s*//\s*)?(?:FOR\s+OFFICIAL\s+USE\s+ONLY|FOUO|SBU|SENSITIVE\s+BUT\s+UNCLASSIFIED"
+    r"|LIMITED\s+OFFICIAL\s+USE)(?://[A-Z0-9][A-Z0-9 ,./&-]*)*)"
+)
+_LATIN_DECOR = r"[\s\[\]()*=_\-–—|.]"
+_LATIN_PAGE = r"(?:(?:Page|PAGE)\s+\d+(?:\s+(?:of|OF)\s+\d+)?|\d+\s*/\s*\d+|-\s*\d+\s*-|\d+)"
+_LATIN_BANNER_LINE = re.compile(
+    rf"{_LATIN_DECOR}*(?:{_NATO_BANNER}|{_US_BANNER}|{_CUI_BANNER}){_LATIN_DECOR}*(?:{_LATIN_PAGE})?{_LATIN_DECOR}*"
+)
+_LATIN_BAND_CHUNK = re.compile(
+    rf"(?:^|(?<=\s\s)|(?<=\t))[\[(]?(?:{_NATO_BANNER}|{_US_BANNER}|{_CUI_BANNER})[\])]?(?=\s\s|\t|\s*$)",
+    re.M,
+)
+# Portion marks at paragraph start: (TS), (S//NF), (C), (U), (CUI), (U//FOUO), NATO (NS).
+_PORTION = re.compile(
+    r"^[ \t]*\((?P<mark>TS|S|C|U|CUI|FOUO|SBU|CTS|NS|NC|NR|NU)(?P<caveats>//[A-Z0-9][A-Z0-9 ,./&-]*)?\)"
+    r"[ \t]+(?P<rest>\S[^\n]{0,60})",
+    re.M,
+)
+_PORTION_LEVEL: dict[str, tuple[Level | None, str]] = {
+    "TS": (TS, "US"), "S": (S, "US"), "C": (C, "US"), "U": (None, "US"),
+    "CUI": (R, "US"), "FOUO": (R, "US"), "SBU": (R, "US"),
+    "CTS": (TS, "NATO"), "NS": (S, "NATO"), "NC": (C, "NATO"), "NR": (R, "NATO"), "NU": (None, "NATO"),
 }
-_LINE = re.compile(r"^\s*[【\[(（]?\s*(" + "|".join(sorted(map(re.escape, _BANNERS), key=len, reverse=True)) + r")\s*[】\])）]?\s*$", re.M)
+_ENUM_START = re.compile(r"^[ \t]*\((?:A|B|D|E)\)[ \t]", re.M)
+
+# Subject lines: 【機密】 anywhere, a level as first word, US portion mark or banner first.
+_SUBJECT_PREFIX = re.compile(r"^(?:\s*(?:RE|FW|FWD|AW|WG|TR|回覆|回复|轉寄|转发|答覆)\s*[:：])+", re.I)
+_SUBJECT_ROC = re.compile(
+    rf"(?:(?P<ob>[{re.escape(_OPEN)}])|^)\s*{_ROC_LEVEL}"
+    rf"(?(ob)\s*[{re.escape(_CLOSE)}]|(?:{_SP}{_DECLASS})?\s*[:：\-－—|｜/／])"
+)
+_SUBJECT_PRC = re.compile(
+    rf"[{re.escape(_OPEN)}]\s*(?:{_PRC_LEVEL}|(?P<prcr>{_PRC_RESTRICTED_WORD}))\s*[★☆]?\s*[{re.escape(_CLOSE)}]"
+)
+_SUBJECT_LATIN = re.compile(
+    r"^\s*(?:\((?P<mark>TS|S|C|CUI|FOUO|SBU|CTS|NS|NC|NR)(?P<pcaveats>//[A-Z0-9][A-Z0-9 ,./&-]*)?\)"
+    rf"|(?P<ob>\[)?(?:{_NATO_BANNER}|{_US_BANNER}|{_CUI_BANNER})(?(ob)\]|\s*(?:[:\-–|]|$)))"
+)
+_BODY_SUBJECT_LINE = re.compile(r"^\s*(?:主\s*旨|主\s*題|Subject)\s*[:：]\s*(?P<rest>[^\n]+)$", re.M | re.I)
+
+# Official-document signals: they tell a real document from a text about documents.
+_DOC_NUMBER = re.compile(rf"[{_HAN}]{{1,8}}\s*字\s*第\s*\d{{9,12}}[A-Za-z0-9]*\s*[號号]")
+_TELEGRAM_SERIAL = re.compile(r"[電电]\s*[報报]\s*[專专]\s*[號号]\s*[:：]?\s*[A-Z]{2,5}\s*-?\s*\d{2,6}")
+_US_AUTHORITY = re.compile(r"^\s*(?:Classified\s+By|Declassify\s+On|Derived\s+From)\s*:", re.M | re.I)
+_PRC_DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,6}\s*[〔\[［(（]\s*20\d\d\s*[〕\]］)）]\s*\d{1,5}\s*号")
+
+# Texts about classification: they name several distinct levels.
+_ROC_MENTION = re.compile(r"[絕绝][對对][機机]密|[極极][機机]密|(?<![對对極极])[機机]密|一般公[務务][機机]密")
+_LATIN_MENTION = re.compile(r"\b(?:TOP SECRET|SECRET|CONFIDENTIAL)\b", re.I)
+_PRC_MENTION = re.compile(r"[绝絕]密|(?<![绝絕對对極极])[机機]密|秘密")
+_EXAMPLE_CUE = re.compile(r"例如|範例|范例|舉例|举例|示例|例\s*[:：]|如下|寫法|写法|格式|標示為|标示为|標註|标注|應標示|应标示|e\.g\.|for example|such as", re.I)
+_DISCLAIMER_CUE = re.compile(
+    r"intended|recipient|privileged|e-?mail|disclos|notify the sender|prohibited|attachments?", re.I
+)
+
+# Cheap trigger: a segment without any of these has no marking.
+_TRIGGER = re.compile(
+    r"密|★|SECRET|CONFIDENTIAL|RESTRICTED|CUI|FOUO|SBU|OFFICIAL USE|UNCLASSIFIED|内部|內部|\((?:TS|S|C|U|CTS|NS|NC|NR)[)/]"
+)
+_LATIN_TRIGGER = re.compile(r"SECRET|CONFIDENTIAL|RESTRICTED|CUI|FOUO|SBU|OFFICIAL USE|UNCLASSIFIED")
+
+# Script detection for bare 机密/機密: traditional-only vs simplified-only common characters.
+_TRAD_ONLY = "國這說們為發會關於與對時來經過動實現應該進區書長問門見車東開學從當點還體將給沒"
+_SIMP_ONLY = "国这说们为发会关于与对时来经过动实现应该进区书长问门见车东开学从当点还体将给没"
+_TRAD_RE = re.compile(f"[{_TRAD_ONLY}]")
+_SIMP_RE = re.compile(f"[{_SIMP_ONLY}]")
+
+_BAND_KINDS = frozenset({"header_band", "footer_band", "header", "footer"})
+_SUBJECT_KINDS = frozenset({"subject", "filename"})
+_EDGE_LINES = 3  # first/last non-empty lines of a page or body where banners stand
+_LIST_WINDOW = 6  # lines: distinct banner levels this close together form a list of levels
+_MAX_FINDINGS_PER_PART = 25
+_EVIDENCE_CHARS = 120
+
+
+def _roc_level(m: re.Match[str]) -> Level:
+    if m.group("ts"):
+        return TS
+    if m.group("s"):
+        return S
+    if m.group("c"):
+        return C
+    return R  # rl / r
+
+
+def _prc_level(m: re.Match[str]) -> Level:
+    if m.group("pts"):
+        return TS
+    if m.group("ps"):
+        return S
+    return C
+
+
+def _latin_level(m: re.Match[str]) -> tuple[Level, str]:
+    groups = m.groupdict()
+    if groups.get("nato"):
+        return _NATO_WORDS[re.sub(r"\s+", " ", groups["nato"])], "NATO"
+    if groups.get("us"):
+        return _US_WORDS[re.sub(r"\s+", " ", groups["us"])], "US"
+    return R, "US"
+
+
+def normalize(text: str) -> str:
+    """NFKC (full-width forms, ideographic space, compatibility ideographs) and LF lines."""
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
+
+
+def _evidence(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _EVIDENCE_CHARS else text[: _EVIDENCE_CHARS - 1] + "…"
+
+
+# --------------------------------------------------------------------------- context
+
+
+@dataclass(slots=True)
+class _PartContext:
+    """What the whole part (file or body) says about itself; computed once, lazily."""
+
+    official: bool
+    about_roc: bool  # names >= 3 distinct ROC levels: a text about classification
+    about_latin: bool
+    about_prc: bool
+    prc_script: bool  # simplified script or PRC document signals dominate
+
+
+def _part_context(text: str) -> _PartContext:
+    official = bool(
+        _DOC_NUMBER.search(text) or _TELEGRAM_SERIAL.search(text) or _US_AUTHORITY.search(text)
+        or _PRC_DOC_NUMBER.search(text)
+    )
+    roc = {_fold_roc(m.group(0)) for m in _ROC_MENTION.finditer(text)}
+    latin = {m.group(0).upper() for m in _LATIN_MENTION.finditer(text)} if _LATIN_TRIGGER.search(text.upper()) else set()
+    prc = {_fold_prc(m.group(0)) for m in _PRC_MENTION.finditer(text)}
+    trad = len(_TRAD_RE.findall(text))
+    simp = len(_SIMP_RE.findall(text))
+    prc_script = (simp > trad) or bool(_PRC_DOC_NUMBER.search(text) or "★" in text)
+    return _PartContext(
+        official=official,
+        about_roc=len(roc) >= 3,
+        about_latin=len(latin) >= 3,
+        about_prc=len(prc) >= 3,
+        prc_script=prc_script and not _DOC_NUMBER.search(text),
+    )
+
+
+def _fold_roc(word: str) -> str:
+    return word.translate(str.maketrans("绝对机极务", "絕對機極務"))
+
+
+def _fold_prc(word: str) -> str:
+    return word.translate(str.maketrans("絕機", "绝机"))
+
+
+# --------------------------------------------------------------------------- candidates
+
+
+@dataclass(slots=True)
+class _Candidate:
+    rule: str
+    level: Level
+    system: str
+    evidence: str
+    confidence: float
+    line: int  # line index within the segment (for the list-of-levels check)
+    start: int  # offsets in the normalised segment text
+    end: int
+    position: str  # band | edge | middle | field | subject | fact
+    tags: tuple[str, ...] = ()
+    family: str = ""  # which candidates may form a list of levels together
+
+
+@dataclass(slots=True)
+class _Lines:
+    text: str
+    starts: list[int] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)
+    edge: set[int] = field(default_factory=set)
+
+    @classmethod
+    def of(cls, text: str) -> _Lines:
+        lines = text.split("\n")
+        starts, pos = [], 0
+        for line in lines:
+            starts.append(pos)
+            pos += len(line) + 1
+        nonempty = [i for i, line in enumerate(lines) if line.strip()]
+        edge = set(nonempty[:_EDGE_LINES]) | set(nonempty[-_EDGE_LINES:])
+        return cls(text, starts, lines, edge)
+
+    def line_of(self, offset: int) -> int:
+        return bisect_right(self.starts, offset) - 1
+
+
+def _quoted(text: str, start: int, end: int) -> bool:
+    """A level inside 「…」 or "…" is a mention in prose, not a marking."""
+    before = text[max(0, start - 2):start].rstrip()
+    after = text[end:end + 2].lstrip()
+    return bool(before) and before[-1] in _QUOTE_OPEN and bool(after) and after[0] in _QUOTE_CLOSE
+
+
+def _example(lines: _Lines, line_no: int, start: int) -> bool:
+    """An example cue earlier on the line or on the line just before."""
+    line_start = lines.starts[line_no]
+    head = lines.text[line_start:start]
+    if _EXAMPLE_CUE.search(head):
+        return True
+    return line_no > 0 and bool(_EXAMPLE_CUE.search(lines.lines[line_no - 1][-20:]))
+
+
+def _position(kind: str, lines: _Lines, line_no: int) -> str:
+    if kind in _BANNER_BAND_KINDS:
+        return "band"
+    return "edge" if line_no in lines.edge else "middle"
+
+
+_BANNER_BAND_KINDS = _BAND_KINDS
+_BASE_CONFIDENCE = {"band": 0.9, "edge": 0.85, "middle": 0.7}
+
+
+def _scan_lines(segment: Segment, text: str, lines: _Lines, ctx_of, out: list[_Candidate]) -> None:
+    """Whole-line grammar (banners, band tokens, portion marks) on the lines a trigger hit."""
+    kind = segment.kind
+    band = kind in _BAND_KINDS
+    hit_lines = sorted({lines.line_of(m.start()) for m in _TRIGGER.finditer(text)})
+    portions: list[tuple[int, re.Match[str]]] = []
+    for line_no in hit_lines:
+        raw = lines.lines[line_no]
+        line = raw.strip()
+        if not line or len(line) > 160:
+            continue
+        base = lines.starts[line_no] + (len(raw) - len(raw.lstrip()))
+        position = _position(kind, lines, line_no)
+        conf = _BASE_CONFIDENCE[position]
+        # ROC banner: the whole line is a level (+ declassification, copy note, page number)
+        m = _ROC_BANNER_LINE.fullmatch(line)
+        if m:
+            level = _roc_level(m)
+            system, rule = "ROC", "roc_banner"
+            if level == C and not (m.group("declass") or m.group("copy")) and _is_simplified_jimi(m) and ctx_of().prc_script:
+                level, system, rule = S, "PRC", "prc_banner"
+            tags = ("copy",) if m.group("copy") else ()
+            if m.group("declass"):
+                conf = max(conf, 0.9)
+            out.append(_Candidate(rule, level, system, line, conf, line_no, base, base + len(line),
+                                  position, tags, family=system))
+            continue
+        if band:
+            found = False
+            for m in _ROC_BAND_TOKEN.finditer(line):
+                if _quoted(line, m.start(), m.end()):
+                    continue
+                out.append(_Candidate("roc_banner", _roc_level(m), "ROC", line, 0.88, line_no,
+                                      base + m.start(), base + m.end(), "band", family="ROC"))
+                found = True
+            if found:
+                continue
+        # PRC banner without star (only in PRC documents) and 工作秘密 / 内部资料 lines
+        m = _PRC_BANNER_LINE.fullmatch(line)
+        if m and ("★" in line or "☆" in line or ctx_of().prc_script):
+            out.append(_Candidate("prc_banner", _prc_level(m), "PRC", line, conf, line_no, base,
+                                  base + len(line), position, family="PRC"))
+            continue
+        m = _PRC_RESTRICTED_LINE.fullmatch(line) or (
+            _PRC_RESTRICTED_BAND.search(line) if band else None
+        )
+        if m and _is_simplified_restricted(m.group("word")):
+            out.append(_Candidate("prc_restricted", R, "PRC", line, conf, line_no, base,
+                                  base + len(line), position, family="PRC-R"))
+            continue
+        # US / NATO / CUI banners (upper case, whole line or band chunk)
+        if _LATIN_TRIGGER.search(line):
+            m = _LATIN_BANNER_LINE.fullmatch(line)
+            matches = [m] if m else (list(_LATIN_BAND_CHUNK.finditer(line)) if band else [])
+            for m in matches:
+                level, system = _latin_level(m)
+                if system == "US" and level != R and not band and _disclaimer_follows(lines, line_no):
+                    continue
+                rule = "nato_banner" if system == "NATO" else ("cui_banner" if m.groupdict().get("cui") else "us_banner")
+                if m.groupdict().get("cui") and not band and position == "middle" and ctx_of().about_latin:
+                    continue
+                out.append(_Candidate(rule, level, system, line, conf, line_no, base, base + len(line),
+                                      position, family="LATIN" if rule != "cui_banner" else "CUI"))
+            if matches:
+                continue
+        if line.startswith("("):
+            pm = _PORTION.match(raw)
+            if pm:
+                portions.append((line_no, pm))
+    _portion_candidates(text, lines, portions, out)
+
+
+def _is_simplified_jimi(m: re.Match[str]) -> bool:
+    return "机" in (m.group("c") or "")
+
+
+def _is_simplified_restricted(word: str) -> bool:
+    # 工作秘密 is PRC by its wording; 内部资料 only counts in simplified script, since
+    # 內部資料 is an everyday label of Taiwanese company papers.
+    return "工" in word or ("资" in word)
+
+
+def _disclaimer_follows(lines: _Lines, line_no: int) -> bool:
+    after = " ".join(lines.lines[line_no + 1:line_no + 3])
+    return bool(_DISCLAIMER_CUE.search(after))
+
+
+def _portion_candidates(text: str, lines: _Lines, portions: list[tuple[int, re.Match[str]]],
+                        out: list[_Candidate]) -> None:
+    """Portion marks count when the text is portion-marked, not a lettered list."""
+    if not portions:
+        return
+    lettered = bool(_ENUM_START.search(text))
+    for line_no, pm in portions:
+        mark, caveats = pm.group("mark"), pm.group("caveats") or ""
+        level, system = _PORTION_LEVEL[mark]
+        if level is None:
+            continue
+        ambiguous = mark in ("S", "C") and not caveats
+        if ambiguous and (lettered or len(portions) < 2 or pm.group("rest")[:1].isdigit()
+                          or pm.group("rest").lower().startswith("copyright")):
+            continue
+        start = lines.starts[line_no]
+        out.append(_Candidate("nato_portion" if system == "NATO" else "us_portion", level, system,
+                              pm.group(0).strip(), 0.7 if ambiguous else 0.85, line_no, start,
+                              start + len(pm.group(0)), "portion", family="PORTION"))
+
+
+def _scan_fields(text: str, lines: _Lines, out: list[_Candidate]) -> None:
+    """Label + value grammar: the 密等 field, PRC 密级, and levels before a declassification phrase."""
+    if "密" not in text:
+        return
+    for m in _ROC_FIELD.finditer(text):
+        out.append(_Candidate("roc_field", _roc_level(m), "ROC", m.group(0), 0.95,
+                              lines.line_of(m.start()), _level_start(m),
+                              m.end(), "field", family="FIELD"))
+    for m in _ROC_DECLASS.finditer(text):
+        out.append(_Candidate("roc_declassification", _roc_level(m), "ROC", m.group(0), 0.9,
+                              lines.line_of(m.start()), m.start(), m.end(), "field", family="FIELD"))
+    for m in _PRC_FIELD.finditer(text):
+        if m.group("roc"):
+            level = TS if "對" in m.group("roc") or "对" in m.group("roc") else S
+        else:
+            level = _prc_level(m)
+        out.append(_Candidate("prc_field", level, "PRC", m.group(0), 0.95, lines.line_of(m.start()),
+                              m.start(), m.end(), "field", family="FIELD"))
+    if "★" in text or "☆" in text or "*" in text:
+        for m in _PRC_STAR.finditer(text):
+            out.append(_Candidate("prc_star", _prc_level(m), "PRC", m.group(0), 0.92,
+                                  lines.line_of(m.start()), m.start(), m.end(), "field", family="STAR"))
+
+
+def _level_start(m: re.Match[str]) -> int:
+    for name in ("ts", "s", "rl", "c", "r"):
+        if m.group(name):
+            return m.start(name)
+    return m.start()
+
+
+def _scan_subject(text: str, base_line: int, offset: int, out: list[_Candidate], *, prc_script: bool,
+                  rule_prefix: str = "subject") -> None:
+    subject = _SUBJECT_PREFIX.sub("", text).strip()
+    m = _SUBJECT_ROC.search(subject)
+    if m:
+        level, system = _roc_level(m), "ROC"
+        if level == C and "机" in (m.group("c") or "") and prc_script:
+            level, system = S, "PRC"
+        out.append(_Candidate(f"{system.lower()}_{rule_prefix}", level, system, subject, 0.88, base_line,
+                              offset, offset + len(text), "subject"))
+        return
+    m = _SUBJECT_PRC.search(subject)
+    if m:
+        if m.group("prcr"):
+            if not _is_simplified_restricted(m.group("prcr")):
+                return
+            level = R
+        else:
+            level = _prc_level(m)
+        out.append(_Candidate(f"prc_{rule_prefix}", level, "PRC", subject, 0.88, base_line, offset,
+                              offset + len(text), "subject"))
+        return
+    m = _SUBJECT_LATIN.match(subject)
+    if m:
+        if m.group("mark"):
+            level, system = _PORTION_LEVEL[m.group("mark")]
+            if level is None:
+                return
+        else:
+            level, system = _latin_level(m)
+        out.append(_Candidate(f"{system.lower()}_{rule_prefix}", level, system, subject, 0.85,
+                              base_line, offset, offset + len(text), "subject"))
+
+
+# --------------------------------------------------------------------------- filtering
+
+
+def _filter(cands: list[_Candidate], text: str, lines: _Lines, ctx: _PartContext, kind: str) -> list[_Candidate]:
+    """Drop mentions: quoted levels, examples, lists of levels, texts about classification."""
+    if not cands:
+        return cands
+    # Lists of levels: distinct levels of one family within a few lines of each other.
+    by_family: dict[str, list[_Candidate]] = {}
+    for cand in cands:
+        if cand.position in ("band", "edge", "middle", "field"):
+            by_family.setdefault(cand.family, []).append(cand)
+    listed: set[int] = set()
+    for group in by_family.values():
+        for a in group:
+            for b in group:
+                if a is not b and a.level != b.level and abs(a.line - b.line) <= _LIST_WINDOW:
+                    listed.add(id(a))
+    kept: list[_Candidate] = []
+    for cand in cands:
+        if cand.position == "subject":
+            kept.append(cand)
+            continue
+        if id(cand) in listed:
+            continue
+        if _quoted(text, cand.start, cand.end):
+            continue
+        if cand.position != "band" and _example(lines, cand.line, cand.start):
+            continue
+        about = {"ROC": ctx.about_roc, "US": ctx.about_latin, "NATO": ctx.about_latin,
+                 "PRC": ctx.about_prc}.get(cand.system, False)
+        # A text naming three or more levels is about classification; only an official
+        # document keeps the markings in its structural places.
+        if about and cand.position != "band" and (not ctx.official or cand.position == "middle"):
+            continue
+        kept.append(cand)
+    # One finding per place: a field also matches the declassification rule, etc.
+    kept.sort(key=lambda c: (c.start, -(c.end - c.start), -c.confidence))
+    result: list[_Candidate] = []
+    for cand in kept:
+        if result and cand.start < result[-1].end and cand.level == result[-1].level:
+            continue
+        result.append(cand)
+    return result
+
+
+# --------------------------------------------------------------------------- facts & headers
+
+DEFAULT_LABEL_LEVELS: dict[str, str | None] = {
+    "top secret": "top_secret", "絕對機密": "top_secret", "绝对机密": "top_secret", "绝密": "top_secret",
+    "cosmic top secret": "top_secret",
+    "secret": "secret", "極機密": "secret", "极机密": "secret", "nato secret": "secret",
+    "confidential": "confidential", "highly confidential": "confidential", "機密": "confidential",
+    "nato confidential": "confidential",
+    "restricted": "restricted", "密": "restricted", "一般公務機密": "restricted", "cui": "restricted",
+    "fouo": "restricted", "for official use only": "restricted", "official use only": "restricted",
+    "sensitive but unclassified": "restricted", "sbu": "restricted", "nato restricted": "restricted",
+    "工作秘密": "restricted", "内部资料": "restricted",
+    "general": None, "public": None, "personal": None, "non-business": None, "internal": None,
+    "unclassified": None, "普通": None, "一般": None, "公開": None, "非機密": None,
+}
+_LABEL_NAME = re.compile(r"MSIP_Label_[0-9A-Za-z-]+_Name\s*=\s*([^;]+)", re.I)
+_LABEL_SPLIT = re.compile(r"\s*(?:\\|/|\||-|–|:)\s*")
+_HEADER_SYSTEMS = ("x-classification", "x-security-classification", "x-classification-marking",
+                   "x-protective-marking", "classification", "x-msip-labels", "msip_labels",
+                   "x-sensitivity-label")
+
+
+def _lookup_label(name: str, labels: Mapping[str, str | None]) -> tuple[Level | None, bool]:
+    """(level, known): known=False when the label is not in the map at all."""
+    key = normalize(name).strip().casefold()
+    if key in labels:
+        value = labels[key]
+        return (Level.parse(value) if value else None), True
+    first = _LABEL_SPLIT.split(key, maxsplit=1)[0]
+    if first in labels:
+        value = labels[first]
+        return (Level.parse(value) if value else None), True
+    for word in sorted(labels, key=len, reverse=True):  # "highly confidential" before "confidential"
+        if len(word) >= 2 and re.search(rf"(?<![\w]){re.escape(word)}(?![\w])", key):
+            value = labels[word]
+            return (Level.parse(value) if value else None), True
+    return None, False
+
+
+def classify_value(value: str, labels: Mapping[str, str | None]) -> tuple[Level, str] | None:
+    """Level of a header or label value ("SECRET//NOFORN", "機密", MSIP label list…)."""
+    text = normalize(value).strip()
+    if not text:
+        return None
+    names = _LABEL_NAME.findall(text)
+    if names:
+        best = None
+        for name in names:
+            level, _known = _lookup_label(name, labels)
+            if level and (best is None or level > best[0]):
+                best = (level, "OFFICE")
+        return best
+    sec = re.search(r"SEC\s*=\s*(TOP[- ]SECRET|SECRET|CONFIDENTIAL)", text, re.I)
+    if sec:
+        return {"TOP": TS, "SEC": S, "CON": C}[sec.group(1)[:3].upper()], "HEADER"
+    upper = text.upper()
+    m = _LATIN_BANNER_LINE.fullmatch(upper)
+    if m:
+        return _latin_level(m)[0], "HEADER"
+    m = _ROC_BANNER_LINE.fullmatch(text)
+    if m:
+        return _roc_level(m), "HEADER"
+    m = _PRC_BANNER_LINE.fullmatch(text)
+    if m:
+        return _prc_level(m), "HEADER"
+    level, known = _lookup_label(text, labels)
+    return (level, "HEADER") if level else None
+
+
+# --------------------------------------------------------------------------- detector
 
 
 class MarkingDetector:
+    """Classification markings of ROC, US, NATO and PRC documents, Office labels and headers."""
+
     name = "markings"
-    description = "Classification markings (banner lines)"
+    description = "Classification markings (ROC, US, NATO, PRC grammar), e-document 密等, Office labels, classification headers"
+
+    def __init__(self, label_levels: Mapping[str, str | None] | None = None,
+                 classification_headers: Iterable[str] = _HEADER_SYSTEMS) -> None:
+        labels = dict(DEFAULT_LABEL_LEVELS)
+        for key, value in (label_levels or {}).items():
+            labels[normalize(key).strip().casefold()] = value or None
+        self.labels = labels
+        self.headers = tuple(h.lower() for h in classification_headers)
 
     def detect(self, inspection: Inspection) -> list[Finding]:
-        findings = []
+        findings: list[Finding] = []
+        findings.extend(self._facts(inspection.facts))
+        findings.extend(self._headers(inspection, findings))
+        by_part: dict[str, list[Segment]] = {}
         for segment in inspection.segments:
-            text = unicodedata.normalize("NFKC", segment.text)
-            for match in _LINE.finditer(text):
-                level, system = _BANNERS[match.group(1)]
-                findings.append(Finding("markings", f"{system.lower()}_banner", segment.location,
-                                        match.group(0).strip(), level, system, 0.9))
+            by_part.setdefault(segment.part, []).append(segment)
+        for part, segments in by_part.items():
+            findings.extend(self._part(part, segments))
         return findings
+
+    # ----------------------------------------------------------------- text
+
+    def _part(self, part: str, segments: list[Segment]) -> list[Finding]:
+        context: list[_PartContext] = []
+
+        def ctx_of() -> _PartContext:
+            if not context:
+                context.append(_part_context("\n".join(normalize(s.text) for s in segments)))
+            return context[0]
+
+        findings: list[Finding] = []
+        for segment in segments:
+            if not segment.text:
+                continue
+            text = normalize(segment.text)
+            if not _TRIGGER.search(text):
+                continue
+            lines = _Lines.of(text)
+            cands: list[_Candidate] = []
+            if segment.kind in _SUBJECT_KINDS:
+                _scan_subject(text, 0, 0, cands, prc_script=_prc_script_quick(text),
+                              rule_prefix="subject" if segment.kind == "subject" else "filename")
+            else:
+                for m in _BODY_SUBJECT_LINE.finditer(text):
+                    _scan_subject(m.group("rest"), lines.line_of(m.start()), m.start("rest"), cands,
+                                  prc_script=ctx_of().prc_script)
+                _scan_lines(segment, text, lines, ctx_of, cands)
+                _scan_fields(text, lines, cands)
+            if not cands:
+                continue
+            ctx = ctx_of() if segment.kind not in _SUBJECT_KINDS else _PartContext(False, False, False, False, False)
+            for cand in _filter(cands, text, lines, ctx, segment.kind):
+                tags = cand.tags + (("official_document",) if ctx.official else ())
+                confidence = min(1.0, cand.confidence + (0.05 if ctx.official else 0.0))
+                findings.append(Finding("markings", cand.rule, segment.location, _evidence(cand.evidence),
+                                        cand.level, cand.system, confidence, tags))
+        return _dedupe(findings)[:_MAX_FINDINGS_PER_PART]
+
+    # ----------------------------------------------------------------- facts and headers
+
+    def _facts(self, facts: list[Fact]) -> list[Finding]:
+        out: list[Finding] = []
+        for fact in facts:
+            name = fact.name.lower()
+            if name == "edoc.secrecy":
+                value = normalize(fact.value).strip()
+                m = re.fullmatch(_ROC_LEVEL, value)
+                if m:
+                    out.append(Finding("markings", "edoc_secrecy", fact.location, f'<密等 代碼="{value}">',
+                                       _roc_level(m), "EDOC", 0.99, ("official_document",)))
+            elif name == "office.sensitivity_label":
+                level, known = _lookup_label(fact.value, self.labels)
+                result = (level, "OFFICE") if level else (None if known else classify_value(fact.value, self.labels))
+                if result:
+                    out.append(Finding("markings", "office_label", fact.location,
+                                       _evidence(f"sensitivity label: {fact.value}"), result[0], "OFFICE", 0.9))
+            elif name.startswith("mail.header."):
+                result = classify_value(fact.value, self.labels)
+                if result:
+                    header = name.removeprefix("mail.header.")
+                    out.append(Finding("markings", "classification_header", fact.location,
+                                       _evidence(f"{header}: {fact.value}"), result[0],
+                                       "OFFICE" if result[1] == "OFFICE" else "HEADER", 0.9))
+        return out
+
+    def _headers(self, inspection: Inspection, seen: list[Finding]) -> list[Finding]:
+        have = {f.evidence for f in seen if f.rule == "classification_header"}
+        out: list[Finding] = []
+        for name in self.headers:
+            for value in inspection.headers.get(name, []):
+                evidence = _evidence(f"{name}: {value}")
+                if evidence in have:
+                    continue
+                result = classify_value(value, self.labels)
+                if result:
+                    have.add(evidence)
+                    out.append(Finding("markings", "classification_header", "headers", evidence,
+                                       result[0], "OFFICE" if result[1] == "OFFICE" else "HEADER", 0.9))
+        return out
+
+
+def _prc_script_quick(text: str) -> bool:
+    return len(_SIMP_RE.findall(text)) > len(_TRAD_RE.findall(text))
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    seen: set[tuple[str, str, Level | None, str]] = set()
+    out = []
+    for f in findings:
+        key = (f.rule, f.location, f.level, f.evidence)
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return out
