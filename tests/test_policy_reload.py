@@ -30,7 +30,7 @@ def test_reload_with_a_broken_file_keeps_the_old_policy_and_counts_the_error(tmp
     write_policy(directory, "rules: [{name: v2, action: quarantine, when: {levle_at_least: secret}}]\n")
     assert holder.reload() is False
     assert holder.current.decide(report(), envelope())[0].rule == "v1"
-    assert holder.reloads == {"ok": 0, "error": 1}
+    assert holder.reloads == {"success": 0, "error": 1}
     assert "levle_at_least" in holder.last_error
 
 

@@ -44,7 +44,7 @@ def _count(result: str) -> None:
         from dlp_gateway import metrics
     except ImportError:
         return
-    counter = getattr(metrics, "POLICY_RELOADS", None) or getattr(metrics, "policy_reloads_total", None)
+    counter = getattr(metrics, "POLICY_RELOADS", None)
     if counter is not None:
         try:
             counter.labels(result=result).inc()
@@ -61,7 +61,7 @@ class PolicyHolder:
         self.directory = Path(directory) if directory is not None else self.current.source
         self._seen: Snapshot = snapshot(self.directory) if self.directory else ()
         self.last_error: str | None = None
-        self.reloads = {"ok": 0, "error": 0}
+        self.reloads = {"success": 0, "error": 0}
 
     @classmethod
     def from_settings(cls, settings) -> PolicyHolder:  # noqa: ANN001 - Settings, imported lazily
@@ -89,8 +89,8 @@ class PolicyHolder:
             return False
         self.current = policy
         self.last_error = None
-        self.reloads["ok"] += 1
-        _count("ok")
+        self.reloads["success"] += 1
+        _count("success")
         log.info("policy reloaded: %d rule(s) from %d file(s)", len(policy.rules), len(policy.files))
         return True
 
