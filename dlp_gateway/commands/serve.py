@@ -1,0 +1,122 @@
+"""`dlp-gateway serve`: run the relay until SIGTERM.
+
+SIGTERM (or SIGINT): stop accepting, give messages in flight `workers.shutdown_grace_seconds`
+to finish, hang up on the rest (they got no 250, so their clients retry), exit 0.
+SIGHUP: reload the policy and the rules (keeping the running ones if the new ones do
+not load) and reopen the decision log.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+
+from dlp_gateway.cli import EXIT_OK, EXIT_USAGE, settings_from_args
+from dlp_gateway.config import ConfigError, Settings, parse_hostport
+
+log = logging.getLogger("dlp_gateway.serve")
+
+
+def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    parser = subparsers.add_parser(
+        "serve",
+        parents=[common],
+        help="run the SMTP relay",
+        description="Run the SMTP relay: receive, inspect, decide, deliver or hold. "
+        "Without --upstream (and none in the config) mail is delivered into <data-dir>/maildir.",
+    )
+    parser.add_argument("--listen", metavar="HOST:PORT", help="address to accept mail on (default 127.0.0.1:10025)")
+    parser.add_argument("--upstream", metavar="HOST:PORT", help="next hop to deliver to (default: none, Maildir)")
+    parser.add_argument("--metrics", metavar="HOST:PORT", help="serve Prometheus /metrics here (default: off)")
+    parser.set_defaults(func=run)
+
+
+def setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    # aiosmtpd logs every command at INFO; our own lines say what matters.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = settings_from_args(
+        args,
+        **{"smtp.listen": args.listen, "delivery.upstream": args.upstream, "metrics": args.metrics},
+    )
+    setup_logging(settings.log.level)
+    try:
+        return asyncio.run(serve(settings))
+    except ConfigError as exc:
+        print(f"dlp-gateway: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+async def serve(settings: Settings) -> int:
+    from dlp_gateway import metrics
+    from dlp_gateway.gateway import Gateway
+    from dlp_gateway.inspector import InspectionError
+    from dlp_gateway.policy import PolicyError
+    from dlp_gateway.smtp.server import InboundServer
+
+    try:
+        gateway = Gateway(settings)
+    except OSError as exc:
+        raise ConfigError(f"cannot use the data dir {settings.data_dir}: {exc}") from exc
+    try:
+        await gateway.start()
+    except PolicyError as exc:
+        await gateway.close()
+        raise ConfigError(f"the policy cannot be loaded: {exc}") from exc
+    except InspectionError as exc:
+        await gateway.close()
+        raise ConfigError(f"the inspection workers cannot start: {exc}") from exc
+    inbound = InboundServer(settings, gateway)
+    try:
+        host, port = await inbound.start()
+    except OSError as exc:
+        await gateway.close()
+        raise ConfigError(f"cannot listen on {settings.smtp.listen}: {exc.strerror or exc}") from exc
+    if settings.metrics:
+        mhost, mport = parse_hostport(settings.metrics)
+        try:
+            _server, mport = metrics.serve_metrics(mhost, mport)
+        except OSError as exc:
+            await gateway.close()
+            raise ConfigError(f"cannot serve metrics on {settings.metrics}: {exc.strerror or exc}") from exc
+        log.info("metrics on http://%s:%d/metrics", mhost, mport)
+    log.info("delivering to %s", gateway.services.delivery.description)
+    log.info("SMTP listening on %s:%d", host, port)
+
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    reloads: set[asyncio.Task[bool]] = set()
+
+    def on_hup() -> None:
+        log.info("SIGHUP: reloading policy and rules")
+        task = loop.create_task(gateway.reload())
+        reloads.add(task)
+        task.add_done_callback(reloads.discard)
+
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    loop.add_signal_handler(signal.SIGINT, stop.set)
+    loop.add_signal_handler(signal.SIGHUP, on_hup)
+    await stop.wait()
+
+    grace = settings.workers.shutdown_grace_seconds
+    log.info("stopping: no new connections; %d message(s) in flight get up to %gs", gateway.inflight_messages, grace)
+    await inbound.stop_accepting()
+    finished = await gateway.drain(grace)
+    if not finished:
+        log.warning("grace time over with %d message(s) unfinished; their clients will retry", gateway.inflight_messages)
+    await inbound.close_sessions()
+    for task in list(inbound.tasks):
+        task.cancel()
+    await gateway.close()
+    log.info("stopped")
+    return EXIT_OK

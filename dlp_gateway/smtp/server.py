@@ -1,0 +1,269 @@
+"""Inbound SMTP on aiosmtpd: the envelope and the raw bytes, nothing parsed.
+
+The server enforces the session limits of `smtp:` (allowed client networks → 554,
+recipients → 452, message size → 552, line length → 500, idle time → 421, connections
+→ 421) and hands every complete message to `Gateway.handle`, whose reply is the answer
+to the end of DATA. It advertises SIZE, 8BITMIME, SMTPUTF8, PIPELINING and (with a
+certificate) STARTTLS, which can be required.
+
+Two things aiosmtpd does not do the way a relay needs are adjusted in `RelaySMTP`: the
+idle timer is reset by any bytes from the client (a large DATA is not idleness) and is
+suspended while the gateway works on a message; an idle client is told 421 before the
+connection is closed. RCPT options are kept per recipient (aiosmtpd flattens them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import logging
+import ssl
+from typing import TYPE_CHECKING, Any
+
+from aiosmtpd.smtp import SMTP, Session
+from aiosmtpd.smtp import Envelope as SMTPEnvelope
+
+from dlp_gateway import metrics
+from dlp_gateway.config import ConfigError, Settings, parse_hostport
+from dlp_gateway.model import Envelope
+
+if TYPE_CHECKING:
+    from dlp_gateway.gateway import Gateway
+
+log = logging.getLogger(__name__)
+
+
+def server_tls_context(cert: str, key: str) -> ssl.SSLContext:
+    """The STARTTLS context for inbound connections; errors say which file is wrong."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    try:
+        context.load_cert_chain(cert, key)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(
+            f"cannot load the STARTTLS certificate {cert} / key {key}: {exc}. "
+            "Check smtp.tls_cert and smtp.tls_key (PEM files readable by the gateway)."
+        ) from exc
+    return context
+
+
+def parse_networks(values: list[str]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    networks = []
+    for value in values:
+        try:
+            networks.append(ipaddress.ip_network(value, strict=False))
+        except ValueError as exc:
+            raise ConfigError(f"smtp.allowed_networks: {value!r} is not a network ({exc}); use e.g. 10.0.0.0/8") from exc
+    return networks
+
+
+class _Refuse(asyncio.Protocol):
+    """Answers one line and hangs up (too many connections, shutting down)."""
+
+    def __init__(self, line: bytes) -> None:
+        self.line = line
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.WriteTransport)
+        transport.write(self.line)
+        transport.close()
+
+
+class RelaySMTP(SMTP):
+    """aiosmtpd's SMTP with the adjustments described in the module docstring."""
+
+    def __init__(self, handler: RelayHandler, inbound: InboundServer, **kwargs: Any) -> None:
+        # The reader's limit is the longest line: 998 octets + CRLF + a transparency dot.
+        self.line_length_limit = inbound.settings.smtp.max_line_length + 1
+        super().__init__(handler, **kwargs)
+        self.inbound = inbound
+        self.busy = False  # the gateway is working on a message of this session
+
+    def data_received(self, data: bytes) -> None:
+        if self._timeout_handle is not None:
+            self._reset_timeout()
+        super().data_received(data)
+
+    def _timeout_cb(self) -> None:
+        if self.busy:
+            self._reset_timeout()
+            return
+        peer = self.session.peer if self.session else "?"
+        log.info("%s idle for %gs: disconnecting", peer, self._timeout_duration)
+        metrics.SMTP_REFUSED.labels(reason="idle_timeout").inc()
+        if self.transport is not None:
+            with contextlib.suppress(Exception):
+                self.transport.write(b"421 4.4.2 idle for too long, closing connection\r\n")
+            self.transport.close()
+
+    async def push(self, status: Any) -> None:
+        text = status.decode("utf-8", "replace") if isinstance(status, bytes) else str(status)
+        if text[:1] in ("4", "5") and self.session is not None:
+            log.info("%s << %s", self.session.peer, text)
+        await super().push(status)
+
+    def connection_lost(self, error: Exception | None) -> None:
+        envelope = self.envelope
+        if envelope is not None and envelope.mail_from and self.session is not None and not self.busy:
+            log.info(
+                "%s left in the middle of a transaction (from=<%s>): nothing was accepted",
+                self.session.peer,
+                envelope.mail_from,
+            )
+        self.inbound.session_closed(self)
+        super().connection_lost(error)
+
+
+class RelayHandler:
+    """aiosmtpd hooks: limits at MAIL/RCPT, and the message to the gateway at DATA."""
+
+    def __init__(self, inbound: InboundServer) -> None:
+        self.inbound = inbound
+        self.settings = inbound.settings.smtp
+        self.networks = parse_networks(self.settings.allowed_networks)
+
+    def peer_allowed(self, peer: Any) -> bool:
+        host = peer[0] if isinstance(peer, tuple) else str(peer)
+        try:
+            address = ipaddress.ip_address(host.split("%", 1)[0])
+        except ValueError:
+            return False
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        return any(address in network for network in self.networks)
+
+    async def handle_EHLO(self, server: SMTP, session: Session, envelope: SMTPEnvelope, hostname: str, responses: list[str]) -> list[str]:
+        session.host_name = hostname
+        kept = [r for r in responses if not r[4:].upper().startswith("AUTH")]
+        kept.insert(len(kept) - 1, "250-PIPELINING")
+        return kept
+
+    async def handle_MAIL(self, server: SMTP, session: Session, envelope: SMTPEnvelope, address: str, mail_options: list[str]) -> str:
+        if self.inbound.draining:
+            metrics.SMTP_REFUSED.labels(reason="shutting_down").inc()
+            if server.transport is not None:
+                asyncio.get_running_loop().call_soon(server.transport.close)
+            return "421 4.3.2 the gateway is shutting down; try again later"
+        if not self.peer_allowed(session.peer):
+            metrics.SMTP_REFUSED.labels(reason="network").inc()
+            return f"554 5.7.1 relay access denied: client {session.peer[0]} is not in smtp.allowed_networks"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        envelope.rcpt_options_each = []  # type: ignore[attr-defined]
+        return "250 2.1.0 OK"
+
+    async def handle_RCPT(self, server: SMTP, session: Session, envelope: SMTPEnvelope, address: str, rcpt_options: list[str]) -> str:
+        if len(envelope.rcpt_tos) >= self.settings.max_recipients:
+            metrics.SMTP_REFUSED.labels(reason="recipients").inc()
+            return f"452 4.5.3 too many recipients (at most {self.settings.max_recipients} per message)"
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        each = getattr(envelope, "rcpt_options_each", None)
+        if each is None:
+            each = envelope.rcpt_options_each = []  # type: ignore[attr-defined]
+        each.append(tuple(rcpt_options))
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: SMTPEnvelope) -> str:
+        raw = envelope.original_content or b""
+        peer = session.peer[0] if isinstance(session.peer, tuple) else str(session.peer or "")
+        env = Envelope(
+            mail_from=envelope.mail_from or "",
+            rcpt_tos=tuple(envelope.rcpt_tos),
+            mail_options=tuple(envelope.mail_options),
+            rcpt_options=tuple(getattr(envelope, "rcpt_options_each", ())),
+            peer=peer,
+            helo=session.host_name or "",
+            tls=session.ssl is not None,
+        )
+        assert isinstance(server, RelaySMTP)
+        server.busy = True
+        try:
+            # Shielded: if the client hangs up, the message is still finished (and logged);
+            # the client got no 250, so it retries — a duplicate at worst, never a loss.
+            task = self.inbound.track(self.inbound.gateway.handle(env, raw))
+            reply = await asyncio.shield(task)
+        finally:
+            server.busy = False
+        return str(reply)
+
+
+class InboundServer:
+    """The listening socket and its sessions."""
+
+    def __init__(self, settings: Settings, gateway: Gateway) -> None:
+        self.settings = settings
+        self.gateway = gateway
+        self.handler = RelayHandler(self)
+        smtp = settings.smtp
+        if smtp.require_tls and not (smtp.tls_cert and smtp.tls_key):
+            raise ConfigError("smtp.require_tls is set but smtp.tls_cert / smtp.tls_key are not: give both PEM files.")
+        if bool(smtp.tls_cert) != bool(smtp.tls_key):
+            raise ConfigError("STARTTLS needs both smtp.tls_cert and smtp.tls_key.")
+        self.tls_context = server_tls_context(smtp.tls_cert, smtp.tls_key) if smtp.tls_cert and smtp.tls_key else None
+        self.hostname = gateway.hostname
+        self.sessions: set[RelaySMTP] = set()
+        self.tasks: set[asyncio.Task[Any]] = set()
+        self.server: asyncio.Server | None = None
+        self.draining = False
+
+    def _make_protocol(self) -> asyncio.Protocol:
+        smtp = self.settings.smtp
+        if self.draining:
+            return _Refuse(f"421 4.3.2 {self.hostname} is shutting down; try again later\r\n".encode())
+        if len(self.sessions) >= smtp.max_connections:
+            metrics.SMTP_REFUSED.labels(reason="connections").inc()
+            log.warning("refusing a connection: %d connections open (smtp.max_connections)", len(self.sessions))
+            return _Refuse(f"421 4.7.0 {self.hostname} too many connections; try again later\r\n".encode())
+        protocol = RelaySMTP(
+            self.handler,
+            self,
+            data_size_limit=smtp.max_message_size,
+            enable_SMTPUTF8=True,
+            decode_data=False,
+            hostname=self.hostname,
+            ident="dlp-gateway ESMTP",
+            tls_context=self.tls_context,
+            require_starttls=smtp.require_tls,
+            timeout=smtp.idle_timeout,
+        )
+        self.sessions.add(protocol)
+        metrics.SMTP_CONNECTIONS.set(len(self.sessions))
+        return protocol
+
+    def session_closed(self, protocol: RelaySMTP) -> None:
+        self.sessions.discard(protocol)
+        metrics.SMTP_CONNECTIONS.set(len(self.sessions))
+
+    def track(self, coro: Any) -> asyncio.Task[Any]:
+        task = asyncio.get_running_loop().create_task(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        return task
+
+    async def start(self) -> tuple[str, int]:
+        host, port = parse_hostport(self.settings.smtp.listen)
+        loop = asyncio.get_running_loop()
+        self.server = await loop.create_server(self._make_protocol, host=host, port=port, reuse_address=True)
+        sockname = self.server.sockets[0].getsockname()
+        return str(sockname[0]), int(sockname[1])
+
+    async def stop_accepting(self) -> None:
+        """Close the listening socket; open sessions may finish their message."""
+        self.draining = True
+        if self.server is not None:
+            self.server.close()
+
+    async def close_sessions(self) -> None:
+        """Hang up on every client (after the grace time); their messages were not 250'd."""
+        for protocol in list(self.sessions):
+            if protocol.transport is not None:
+                with contextlib.suppress(Exception):
+                    protocol.transport.write(b"421 4.3.2 the gateway is shutting down\r\n")
+                protocol.transport.close()
+        if self.server is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.server.wait_closed(), 2.0)
