@@ -1,44 +1,36 @@
 """Extraction entry point: raw message bytes in, an `Inspection` out.
 
-Interim version: reads the Subject and text bodies only. The extraction issue replaces
-this with the full MIME walk and format readers, keeping `extract(raw, limits)`.
+`extract()` is a pure function that runs inside an inspection worker process. It walks
+the MIME tree (mime.py) and hands every leaf, attachment, archive member and embedded
+file to `Reader.read_file` (walk.py), which dispatches on the true type found by libmagic
+to one reader per format family (pdf, office, odf, rtf, xmldoc, images, archives, legacy,
+text_files). Limits (limits.py) are accounted per message (budget.py); hitting one ends
+that branch with a `limit_exceeded` problem naming it.
+
+It never raises and always returns: whatever could not be read is a `Problem` in the
+result, so the policy can hold a message it could not read completely.
 """
 
 from __future__ import annotations
 
-import email
-import email.policy
-import hashlib
+import traceback
 
 from dlp_gateway.content.limits import ExtractionLimits
-from dlp_gateway.model import Inspection, Part, Problem, ProblemKind, Segment
+from dlp_gateway.content.mime import read_message
+from dlp_gateway.content.walk import Reader
+from dlp_gateway.model import Inspection, ProblemKind
 
 
 def extract(raw: bytes, limits: ExtractionLimits) -> Inspection:
-    inspection = Inspection()
+    reader = Reader(limits)
     try:
-        msg = email.message_from_bytes(raw, policy=email.policy.default)
-        inspection.subject = str(msg.get("Subject", "") or "")
-        inspection.message_id = str(msg.get("Message-ID", "") or "")
-        for name, value in msg.items():
-            inspection.headers.setdefault(name.lower(), []).append(str(value))
-        if inspection.subject:
-            inspection.segments.append(Segment(inspection.subject, "subject", "subject", "subject"))
-        for index, part in enumerate(msg.walk()):
-            if part.is_multipart() or part.get_content_maintype() != "text":
-                continue
-            location = f"body[{index}]"
-            payload = part.get_payload(decode=True) or b""
-            charset = part.get_content_charset() or "utf-8"
-            try:
-                text = payload.decode(charset, errors="replace")
-            except LookupError:
-                text = payload.decode("utf-8", errors="replace")
-            inspection.parts.append(
-                Part(location, part.get_filename(), part.get_content_type(), part.get_content_type(),
-                     len(payload), hashlib.sha256(payload).hexdigest(), 1, data=payload)
-            )
-            inspection.segments.append(Segment(text, location, location, "body"))
+        read_message(reader, raw, "", 0)
+    except MemoryError:
+        reader.problem(ProblemKind.LIMIT_EXCEEDED, "(message)", "ran out of memory while reading", "memory")
+    except RecursionError:
+        reader.problem(ProblemKind.LIMIT_EXCEEDED, "(message)", "structure nested too deeply to read", "max_depth")
     except Exception as exc:  # never raise: record what could not be read
-        inspection.problems.append(Problem(ProblemKind.CORRUPT, "(message)", f"unreadable MIME: {exc}"))
-    return inspection
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        reader.problem(ProblemKind.CORRUPT, "(message)",
+                       f"unreadable message: {type(exc).__name__}: {exc} ({where.name}:{where.lineno})"[:500])
+    return reader.inspection

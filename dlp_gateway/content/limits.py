@@ -1,4 +1,11 @@
-"""Extraction limits. Hitting one stops that branch and records a `limit_exceeded` problem naming it."""
+"""Extraction limits. Hitting one stops that branch and records a `limit_exceeded` problem naming it.
+
+Every limit is a named setting (the `limits:` section of the config file) with a default
+that lets ordinary diplomatic mail through in full while a hostile attachment (zip bomb,
+endless nesting, a giant image, a PDF claiming a million pages) stops early. Nothing is
+ever cut silently: the `Problem.limit` field names the limit that stopped a branch, so the
+policy can hold a message that could not be read completely.
+"""
 
 from __future__ import annotations
 
@@ -15,10 +22,19 @@ class ExtractionLimits(BaseModel):
     max_member_bytes: int = Field(100 * 1024 * 1024, ge=1024, description="Bytes extracted from one member.")
     max_total_bytes: int = Field(500 * 1024 * 1024, ge=1024, description="Bytes extracted per message, all members together.")
     max_compression_ratio: float = Field(100.0, ge=1, description="Uncompressed/compressed ratio beyond which a member is a bomb.")
+    compression_ratio_min_bytes: int = Field(
+        1024 * 1024, ge=0,
+        description="The compression ratio is only judged for members larger than this (small files may compress very well).",
+    )
     max_image_pixels: int = Field(50_000_000, ge=1, description="Pixels per image (width × height).")
     max_pages: int = Field(500, ge=1, description="Pages read per document.")
     max_ocr_pages: int = Field(20, ge=0, description="Pages or images OCR'd per message.")
     max_ocr_seconds: float = Field(60.0, ge=0, description="OCR seconds per message.")
+    ocr_dpi: int = Field(200, ge=72, le=600, description="Resolution at which PDF pages without a text layer are rendered for OCR.")
+    min_text_layer_chars: int = Field(
+        8, ge=0,
+        description="A PDF page with fewer non-blank characters than this and an image on it has no usable text layer and is OCR'd.",
+    )
     max_seconds: float = Field(120.0, gt=0, description="Total inspection seconds per message.")
     max_text_chars: int = Field(20_000_000, ge=1000, description="Characters of text kept per message.")
     ocr_languages: str = Field("chi_tra+chi_sim+eng", description="Tesseract languages for OCR.")

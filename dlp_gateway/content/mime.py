@@ -1,0 +1,162 @@
+"""The MIME walk: every part of a message, recursively, including attached messages.
+
+Header values are decoded (RFC 2047 words, RFC 2231 file names); the Subject is a
+segment of its own; headers that carry labels (`msip_labels`, `X-Classification`,
+`X-Protective-Marking`, `Sensitivity`...) become facts `mail.header.<lower-name>`.
+Transfer-encoding damage (broken base64 or quoted-printable) is tolerated: what can be
+decoded is read, and the damage is recorded as `corrupt`.
+"""
+
+from __future__ import annotations
+
+import email
+import email.header
+import email.policy
+import re
+from email import errors
+from email.message import Message
+from typing import TYPE_CHECKING
+
+from dlp_gateway.model import ProblemKind
+
+if TYPE_CHECKING:
+    from dlp_gateway.content.walk import Reader
+
+# Headers whose value is a label or marking: kept as facts and scanned as text.
+_LABEL_HEADER = re.compile(r"classif|sensitiv|msip|label|protective-marking|security|caveat|secrecy", re.I)
+# Headers with free text a sender writes: scanned as text.
+_TEXT_HEADERS = {"keywords", "comments", "thread-topic", "content-description", "organization", "summary"}
+_BASE64_DEFECTS = (errors.InvalidBase64PaddingDefect, errors.InvalidBase64CharactersDefect,
+                   errors.InvalidBase64LengthDefect)
+_BROKEN_QP = re.compile(rb"=(?![0-9A-Fa-f]{2}|\r?\n|\s*$)")
+
+
+def _header_value(msg: Message, name: str, raw: object) -> str:
+    try:
+        return " ".join(str(raw).split())
+    except Exception:
+        pass
+    try:
+        value = msg.get_all(name, [""])[0]
+        return str(email.header.make_header(email.header.decode_header(str(value))))
+    except Exception:
+        return str(raw).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def read_message(reader: Reader, raw: bytes, prefix: str, depth: int) -> None:
+    """Read one RFC 5322 message whose parts live under location `prefix` ("" at the top)."""
+    from dlp_gateway.content.walk import join
+
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    headers: dict[str, list[str]] = {}
+    for name, raw_value in _safe_items(msg):
+        value = _header_value(msg, name, raw_value)
+        lower = name.lower()
+        headers.setdefault(lower, []).append(value)
+        where = join(prefix, "headers")
+        if _LABEL_HEADER.search(lower) and lower not in ("dkim-signature", "x-ms-exchange-security"):
+            reader.fact(f"mail.header.{lower}", value, where, where)
+            reader.segment(value, join(prefix, f"header {lower}"), where, "header")
+        elif lower in _TEXT_HEADERS:
+            reader.segment(value, join(prefix, f"header {lower}"), where, "header")
+    subject = headers.get("subject", [""])[0]
+    if depth == 0:
+        reader.inspection.headers = headers
+        reader.inspection.subject = subject
+        reader.inspection.message_id = headers.get("message-id", [""])[0]
+    subject_location = join(prefix, "subject")
+    reader.segment(subject, subject_location, subject_location, "subject")
+    for defect in msg.defects:
+        if isinstance(defect, (errors.StartBoundaryNotFoundDefect, errors.CloseBoundaryNotFoundDefect,
+                               errors.MultipartInvariantViolationDefect)):
+            reader.problem(ProblemKind.CORRUPT, prefix or "(message)", f"malformed MIME structure: {defect.__class__.__name__}")
+    _walk(reader, msg, prefix, depth, counter=[0, 0])
+
+
+def _safe_items(msg: Message) -> list[tuple[str, object]]:
+    """Header (name, value) pairs; a value the policy cannot parse stays raw instead of raising."""
+    items: list[tuple[str, object]] = []
+    for name, value in msg.raw_items():
+        try:
+            items.append((name, msg.policy.header_fetch_parse(name, value)))
+        except Exception:
+            items.append((name, value))
+    return items
+
+
+def _walk(reader: Reader, part: Message, prefix: str, depth: int, counter: list[int]) -> None:
+    from dlp_gateway.content.walk import join
+
+    if reader.timed_out(prefix or "(message)"):
+        return
+    content_type = part.get_content_type()
+    if part.is_multipart() and content_type != "message/rfc822":
+        payload = part.get_payload()
+        if isinstance(payload, list):
+            for sub in payload:
+                if isinstance(sub, Message):
+                    _walk(reader, sub, prefix, depth, counter)
+        return
+    counter[0] += 1
+    try:
+        filename = part.get_filename()
+    except Exception:
+        filename = None
+    if filename:
+        filename = " ".join(str(filename).replace("/", "_").replace("\\", "_").split())
+    if content_type == "message/rfc822":
+        data = _attached_message_bytes(part)
+        location = reader.unique_location(join(prefix, filename or f"message {counter[0]}"))
+        reader.read_file(data, location, filename=filename, declared_type="message/rfc822", depth=depth + 1)
+        return
+    data = _decoded_payload(reader, part, join(prefix, filename or "body"))
+    is_body = not filename and part.get_content_maintype() == "text" and part.get_content_disposition() != "attachment"
+    if filename:
+        location = join(prefix, filename)
+    elif is_body:
+        counter[1] += 1
+        location = join(prefix, "body" if counter[1] == 1 else f"body {counter[1]}")
+    else:
+        location = join(prefix, f"part {counter[0]}")
+    location = reader.unique_location(location)
+    reader.read_file(data, location, filename=filename, declared_type=content_type, depth=depth + 1,
+                     charset=part.get_content_charset() if part.get_content_maintype() == "text" else None)
+
+
+def _attached_message_bytes(part: Message) -> bytes:
+    payload = part.get_payload()
+    inner = payload[0] if isinstance(payload, list) and payload else payload
+    if isinstance(inner, Message):
+        try:
+            return inner.as_bytes(policy=email.policy.compat32)
+        except Exception:
+            return inner.as_string(policy=email.policy.compat32).encode("utf-8", "surrogateescape")
+    if isinstance(inner, bytes):
+        return inner
+    return str(inner or "").encode("utf-8", "surrogateescape")
+
+
+def _decoded_payload(reader: Reader, part: Message, location: str) -> bytes:
+    cte = str(part.get("Content-Transfer-Encoding", "") or "").strip().lower()
+    try:
+        data = part.get_payload(decode=True)
+    except Exception as exc:
+        reader.problem(ProblemKind.CORRUPT, location, f"payload could not be decoded: {exc}")
+        raw = part.get_payload()
+        data = raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else b""
+    if data is None:
+        data = b""
+    if any(isinstance(d, _BASE64_DEFECTS) for d in part.defects):
+        reader.problem(ProblemKind.CORRUPT, location, "broken base64; read what could be decoded")
+    elif cte == "quoted-printable":
+        raw = part.get_payload(decode=False)
+        if isinstance(raw, str) and _BROKEN_QP.search(raw.encode("utf-8", "surrogateescape")):
+            reader.problem(ProblemKind.CORRUPT, location, "broken quoted-printable; read what could be decoded")
+    elif cte and cte not in ("7bit", "8bit", "binary", "base64", "quoted-printable"):
+        reader.problem(ProblemKind.UNSUPPORTED, location, f"unknown transfer encoding {cte!r}; read as is")
+    return data
+
+
+def read_attached_message(reader: Reader, data: bytes, location: str, depth: int, **_: object) -> None:
+    """Reader for message/rfc822 files: attached messages and .eml files in archives."""
+    read_message(reader, data, location, depth)

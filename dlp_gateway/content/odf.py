@@ -1,0 +1,150 @@
+"""ODF (OpenDocument) text, spreadsheet and presentation, read from their XML parts.
+
+Government editable documents are ODF (CNS 15251), so headers and footers (in the master
+pages of styles.xml), annotations, every sheet's cells, slides with their notes, and the
+metadata are all read. Pictures go back through `Reader.read_file` for OCR.
+
+Locations: `a.odt › body|header|footer|comments|properties`, `a.ods › sheet <name>`,
+`a.odp › slide N`, `… › slide N › notes`.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import zipfile
+from typing import TYPE_CHECKING
+
+from lxml import etree
+
+from dlp_gateway.content.archives import zip_guard
+from dlp_gateway.content.walk import join
+from dlp_gateway.content.xmldoc import local, parse
+from dlp_gateway.model import ProblemKind
+
+if TYPE_CHECKING:
+    from dlp_gateway.content.walk import Reader
+
+_TEXT_NS = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
+
+
+def odf_text(element: etree._Element, skip: frozenset[str] = frozenset({"annotation", "notes"})) -> str:
+    """The text under an ODF element: paragraphs and headings end lines, `text:s` is
+    spaces, `text:tab` a tab; elements named in `skip` are left out."""
+    out: list[str] = []
+
+    def walk(node: etree._Element) -> None:
+        name = local(node.tag)
+        if name in skip:
+            return
+        if name == "s":
+            out.append(" " * int(node.get(f"{{{_TEXT_NS}}}c", "1") or 1))
+        elif name == "tab":
+            out.append("\t")
+        elif name == "line-break":
+            out.append("\n")
+        if node.text and name:
+            out.append(node.text)
+        for child in node:
+            walk(child)
+            if child.tail:
+                out.append(child.tail)
+        if name in ("p", "h"):
+            out.append("\n")
+
+    walk(element)
+    lines = (line.strip() for line in "".join(out).splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def read_odf(reader: Reader, data: bytes, location: str, depth: int, **_: object) -> None:
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        reader.problem(ProblemKind.CORRUPT, location, f"unreadable OpenDocument file: {exc}")
+        return
+    with zf:
+        if not zip_guard(reader, zf, location, len(data)):
+            return
+        names = zf.namelist()
+        if "META-INF/manifest.xml" in names and b"encryption-data" in zf.read("META-INF/manifest.xml"):
+            reader.problem(ProblemKind.ENCRYPTED, location, "password-protected OpenDocument file; not readable")
+            return
+        if "content.xml" in names:
+            _read_content(reader, parse(zf.read("content.xml")), location)
+        if "styles.xml" in names:
+            _read_styles(reader, parse(zf.read("styles.xml")), location)
+        if "meta.xml" in names:
+            _read_meta(reader, parse(zf.read("meta.xml")), location)
+        for name in names:
+            if name.startswith("Pictures/") and not name.endswith("/") and not reader.timed_out(location):
+                where = reader.unique_location(join(location, posixpath.basename(name)))
+                if zf.getinfo(name).file_size > reader.budget.bytes_allowed():
+                    reader.limit(where, reader.budget.byte_limit_name(), "picture too large; not read")
+                    continue
+                reader.read_file(zf.read(name), where, filename=posixpath.basename(name),
+                                 declared_type=None, depth=depth + 1)
+
+
+def _read_content(reader: Reader, root: etree._Element, location: str) -> None:
+    body = next((e for e in root.iter() if local(e.tag) == "body"), None)
+    if body is None:
+        return
+    comments = [odf_text(e, frozenset()) for e in body.iter() if local(e.tag) == "annotation"]
+    reader.segment("\n".join(comments), join(location, "comments"), location, "comment")
+    for kind in body:
+        name = local(kind.tag)
+        if name == "text":
+            reader.segment(odf_text(kind), join(location, "body"), location, "body")
+        elif name == "spreadsheet":
+            for table in kind.iter():
+                if local(table.tag) == "table":
+                    title = next((v for k, v in table.attrib.items() if local(k) == "name"), "")
+                    rows = []
+                    for row in table.iter():
+                        if local(row.tag) == "table-row":
+                            cells = [odf_text(c) for c in row if local(c.tag) == "table-cell"]
+                            if any(cells):
+                                rows.append("\t".join(c for c in cells if c))
+                    reader.segment("\n".join(rows), join(location, f"sheet {title}"), location, "cell")
+        elif name == "presentation":
+            number = 0
+            for page in kind:
+                if local(page.tag) != "page":
+                    continue
+                number += 1
+                where = join(location, f"slide {number}")
+                reader.segment(odf_text(page), where, location, "page")
+                for notes in page:
+                    if local(notes.tag) == "notes":
+                        reader.segment(odf_text(notes, frozenset()), join(where, "notes"), location, "note")
+        else:
+            reader.segment(odf_text(kind), join(location, "body"), location, "body")
+
+
+def _read_styles(reader: Reader, root: etree._Element, location: str) -> None:
+    headers: list[str] = []
+    footers: list[str] = []
+    for element in root.iter():
+        name = local(element.tag)
+        if name.startswith("header") and name in ("header", "header-left", "header-first"):
+            headers.append(odf_text(element))
+        elif name in ("footer", "footer-left", "footer-first"):
+            footers.append(odf_text(element))
+    reader.segment("\n".join(dict.fromkeys(h for h in headers if h)), join(location, "header"), location, "header_band")
+    reader.segment("\n".join(dict.fromkeys(f for f in footers if f)), join(location, "footer"), location, "footer_band")
+
+
+def _read_meta(reader: Reader, root: etree._Element, location: str) -> None:
+    lines = []
+    for element in root.iter():
+        name = local(element.tag)
+        text = "".join(element.itertext()).strip()
+        if not text:
+            continue
+        if name in ("title", "subject", "description", "keyword", "creator", "initial-creator"):
+            lines.append(f"{name}: {text}")
+        elif name == "user-defined":
+            key = next((v for k, v in element.attrib.items() if local(k) == "name"), "")
+            lines.append(f"{key}: {text}")
+    reader.segment("\n".join(lines), join(location, "properties"), location, "metadata")

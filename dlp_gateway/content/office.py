@@ -1,0 +1,254 @@
+"""OOXML: DOCX, XLSX, PPTX, read from their XML parts with the safe parser.
+
+Reading the parts directly (rather than through python-docx & co.) reaches everything a
+leak can hide in: headers and footers of every section, comments, footnotes and endnotes,
+tracked deletions, text boxes, every sheet's cells, slides and their notes, document
+properties, and `docProps/custom.xml`, where Microsoft Purview writes sensitivity labels
+(`MSIP_Label_<GUID>_Name`, `_Enabled`, ...). Those become
+`Fact("office.sensitivity_label", <name>)` plus `office.sensitivity_label.<property>` facts.
+Images and embedded objects go back through `Reader.read_file` (images are OCR'd).
+
+Locations: `b.docx › body|header|footer|comments|notes|properties`,
+`b.xlsx › sheet <name>|comments|properties`, `b.pptx › slide N`, `… › slide N › notes`.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import re
+import zipfile
+from typing import TYPE_CHECKING
+
+from lxml import etree
+
+from dlp_gateway.content.archives import zip_guard
+from dlp_gateway.content.walk import join
+from dlp_gateway.content.xmldoc import local, parse
+from dlp_gateway.model import ProblemKind
+
+if TYPE_CHECKING:
+    from dlp_gateway.content.walk import Reader
+
+_MSIP = re.compile(r"^MSIP_Label_([0-9A-Fa-f-]{36})_(\w+)$")
+_LABELISH = re.compile(r"classif|sensitiv|secrecy|marking|label|密", re.I)
+_NUMBER = re.compile(r"(\d+)")
+_MEDIA = re.compile(r"^(word|xl|ppt)/(media|embeddings)/[^/]+$")
+_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+
+
+def _numeric(name: str) -> tuple[int, str]:
+    match = _NUMBER.search(posixpath.basename(name))
+    return (int(match.group(1)) if match else 0, name)
+
+
+def xml_text(data: bytes) -> str:
+    """The text of a WordprocessingML/DrawingML part, one line per paragraph.
+
+    `t` (text), `delText` (tracked deletion) are text; `tab`/`br`/`cr` are white space;
+    the end of a `p` (paragraph) or `si` (shared string) ends a line.
+    """
+    root = parse(data)
+    out: list[str] = []
+    for event, element in etree.iterwalk(root, events=("start", "end")):
+        name = local(element.tag)
+        if event == "start":
+            if name in ("t", "delText") and element.text:
+                out.append(element.text)
+            elif name == "tab":
+                out.append("\t")
+            elif name in ("br", "cr"):
+                out.append("\n")
+        elif name in ("p", "si", "comment", "cm"):
+            out.append("\n")
+    lines = (line.strip() for line in "".join(out).splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def _read_xml_part(reader: Reader, zf: zipfile.ZipFile, name: str, location: str) -> str:
+    try:
+        return xml_text(zf.read(name))
+    except Exception as exc:
+        reader.problem(ProblemKind.CORRUPT, join(location, name), f"unreadable XML part: {exc}"[:300])
+        return ""
+
+
+def _join_parts(reader: Reader, zf: zipfile.ZipFile, names: list[str], location: str) -> str:
+    texts = [_read_xml_part(reader, zf, n, location) for n in sorted(names, key=_numeric)]
+    unique: list[str] = []
+    for text in texts:
+        if text and text not in unique:
+            unique.append(text)
+    return "\n".join(unique)
+
+
+def read_ooxml(reader: Reader, data: bytes, location: str, depth: int, **_: object) -> None:
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        reader.problem(ProblemKind.CORRUPT, location, f"unreadable Office file: {exc}")
+        return
+    with zf:
+        if not zip_guard(reader, zf, location, len(data)):
+            return
+        names = zf.namelist()
+        if any(i.flag_bits & 0x1 for i in zf.infolist()):
+            reader.problem(ProblemKind.ENCRYPTED, location, "Office file with encrypted parts; not readable")
+            return
+        if "word/document.xml" in names:
+            _read_word(reader, zf, names, location)
+        elif "xl/workbook.xml" in names:
+            _read_excel(reader, zf, names, location)
+        elif "ppt/presentation.xml" in names:
+            _read_powerpoint(reader, zf, names, location)
+        _read_properties(reader, zf, names, location)
+        for name in names:
+            if _MEDIA.match(name) and not reader.timed_out(location):
+                info = zf.getinfo(name)
+                where = reader.unique_location(join(location, posixpath.basename(name)))
+                if info.file_size > reader.budget.bytes_allowed():
+                    reader.limit(where, reader.budget.byte_limit_name(), "embedded object too large; not read")
+                    continue
+                reader.read_file(zf.read(name), where, filename=posixpath.basename(name),
+                                 declared_type=None, depth=depth + 1)
+
+
+def _read_word(reader: Reader, zf: zipfile.ZipFile, names: list[str], location: str) -> None:
+    def matching(pattern: str) -> list[str]:
+        return [n for n in names if re.fullmatch(pattern, n)]
+
+    reader.segment(_read_xml_part(reader, zf, "word/document.xml", location), join(location, "body"), location, "body")
+    reader.segment(_join_parts(reader, zf, matching(r"word/header\d*\.xml"), location), join(location, "header"), location, "header_band")
+    reader.segment(_join_parts(reader, zf, matching(r"word/footer\d*\.xml"), location), join(location, "footer"), location, "footer_band")
+    reader.segment(_join_parts(reader, zf, matching(r"word/comments\w*\.xml"), location), join(location, "comments"), location, "comment")
+    reader.segment(_join_parts(reader, zf, matching(r"word/(footnotes|endnotes)\.xml"), location), join(location, "notes"), location, "note")
+
+
+def _rels(zf: zipfile.ZipFile, rels_name: str) -> dict[str, tuple[str, str]]:
+    """Relationship id -> (type suffix, target path resolved against the part's folder)."""
+    if rels_name not in zf.namelist():
+        return {}
+    base = posixpath.dirname(posixpath.dirname(rels_name))
+    out: dict[str, tuple[str, str]] = {}
+    for rel in parse(zf.read(rels_name)):
+        target = rel.get("Target", "")
+        path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(base, target))
+        out[rel.get("Id", "")] = (rel.get("Type", "").rsplit("/", 1)[-1], path)
+    return out
+
+
+def _read_excel(reader: Reader, zf: zipfile.ZipFile, names: list[str], location: str) -> None:
+    shared: list[str] = []
+    if "xl/sharedStrings.xml" in names:
+        for si in parse(zf.read("xl/sharedStrings.xml")):
+            shared.append("".join(t.text or "" for t in si.iter() if local(t.tag) == "t"))
+    rels = _rels(zf, "xl/_rels/workbook.xml.rels")
+    workbook = parse(zf.read("xl/workbook.xml"))
+    for sheet in workbook.iter():
+        if local(sheet.tag) != "sheet" or reader.timed_out(location):
+            continue
+        title = sheet.get("name", "")
+        target = rels.get(sheet.get(f"{{{_REL_NS}}}id", ""), ("", ""))[1]
+        if target not in names:
+            continue
+        rows: list[str] = []
+        for row in parse(zf.read(target)).iter():
+            if local(row.tag) != "row":
+                continue
+            cells = []
+            for cell in row:
+                if local(cell.tag) != "c":
+                    continue
+                kind = cell.get("t")
+                value = ""
+                for child in cell:
+                    tag = local(child.tag)
+                    if tag == "v" and child.text is not None:
+                        value = child.text
+                        if kind == "s" and value.isdigit() and int(value) < len(shared):
+                            value = shared[int(value)]
+                    elif tag == "is":
+                        value = "".join(t.text or "" for t in child.iter() if local(t.tag) == "t")
+                if value:
+                    cells.append(value)
+            if cells:
+                rows.append("\t".join(cells))
+        reader.segment("\n".join(rows), join(location, f"sheet {title}"), location, "cell")
+    comments = [n for n in names if re.fullmatch(r"xl/(comments\d*|threadedComments/[^/]+)\.xml", n)]
+    reader.segment(_join_parts(reader, zf, comments, location), join(location, "comments"), location, "comment")
+
+
+def _read_powerpoint(reader: Reader, zf: zipfile.ZipFile, names: list[str], location: str) -> None:
+    rels = _rels(zf, "ppt/_rels/presentation.xml.rels")
+    order: list[str] = []
+    try:
+        presentation = parse(zf.read("ppt/presentation.xml"))
+        for element in presentation.iter():
+            if local(element.tag) == "sldId":
+                target = rels.get(element.get(f"{{{_REL_NS}}}id", ""), ("", ""))[1]
+                if target in names:
+                    order.append(target)
+    except Exception:
+        order = []
+    if not order:
+        order = sorted((n for n in names if re.fullmatch(r"ppt/slides/slide\d+\.xml", n)), key=_numeric)
+    for number, slide in enumerate(order, start=1):
+        if reader.timed_out(location):
+            return
+        where = join(location, f"slide {number}")
+        reader.segment(_read_xml_part(reader, zf, slide, location), where, location, "page")
+        slide_rels = _rels(zf, posixpath.join(posixpath.dirname(slide), "_rels", posixpath.basename(slide) + ".rels"))
+        for kind, target in slide_rels.values():
+            if kind == "notesSlide" and target in names:
+                reader.segment(_read_xml_part(reader, zf, target, location), join(where, "notes"), location, "note")
+            elif kind == "comments" and target in names:
+                reader.segment(_read_xml_part(reader, zf, target, location), join(where, "comments"), location, "comment")
+    modern = [n for n in names if re.fullmatch(r"ppt/comments/[^/]+\.xml", n)]
+    reader.segment(_join_parts(reader, zf, modern, location), join(location, "comments"), location, "comment")
+
+
+def _read_properties(reader: Reader, zf: zipfile.ZipFile, names: list[str], location: str) -> None:
+    where = join(location, "properties")
+    lines: list[str] = []
+    for part in ("docProps/core.xml", "docProps/app.xml"):
+        if part not in names:
+            continue
+        try:
+            root = parse(zf.read(part))
+        except Exception as exc:
+            reader.problem(ProblemKind.CORRUPT, join(location, part), f"unreadable properties: {exc}"[:300])
+            continue
+        for element in root:
+            name = local(element.tag)
+            text = (element.text or "").strip()
+            if text and name in ("title", "subject", "creator", "keywords", "description", "category",
+                                 "lastModifiedBy", "contentStatus", "Company", "Manager"):
+                lines.append(f"{name}: {text}")
+    labels: dict[str, dict[str, str]] = {}
+    if "docProps/custom.xml" in names:
+        try:
+            root = parse(zf.read("docProps/custom.xml"))
+        except Exception as exc:
+            reader.problem(ProblemKind.CORRUPT, join(location, "docProps/custom.xml"), f"unreadable properties: {exc}"[:300])
+            root = None
+        for prop in root if root is not None else []:
+            name = prop.get("name", "")
+            value = "".join(prop.itertext()).strip()
+            match = _MSIP.match(name)
+            if match:
+                labels.setdefault(match.group(1).lower(), {})[match.group(2)] = value
+                continue
+            if name and value:
+                lines.append(f"{name}: {value}")
+                if _LABELISH.search(name):
+                    reader.fact(f"office.custom.{name.lower()}", value, where, location)
+    for guid, props in labels.items():
+        label_name = props.get("Name", "")
+        reader.fact("office.sensitivity_label", label_name, where, location)
+        reader.fact("office.sensitivity_label.id", guid, where, location)
+        for key, value in sorted(props.items()):
+            if key != "Name":
+                reader.fact(f"office.sensitivity_label.{key.lower()}", value, where, location)
+        if label_name:
+            lines.append(f"sensitivity label: {label_name}")
+    reader.segment("\n".join(lines), where, location, "metadata")

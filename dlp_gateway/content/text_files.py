@@ -1,0 +1,29 @@
+"""Readers for plain-text and HTML parts (mail bodies and text attachments)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from dlp_gateway.content.text import decode_text, html_to_text
+from dlp_gateway.model import ProblemKind
+
+if TYPE_CHECKING:
+    from dlp_gateway.content.walk import Reader
+
+
+def _decode(reader: Reader, data: bytes, location: str, charset: str | None) -> str:
+    text, note = decode_text(data, charset)
+    if note:
+        reader.problem(ProblemKind.UNSUPPORTED, location, f"{note}; the text may be imperfect")
+    return text
+
+
+def read_text(reader: Reader, data: bytes, location: str, depth: int, *,
+              charset: str | None = None, text_kind: str = "body") -> None:
+    reader.segment(_decode(reader, data, location, charset), location, location, text_kind)
+
+
+def read_html(reader: Reader, data: bytes, location: str, depth: int, *,
+              charset: str | None = None, text_kind: str = "body") -> None:
+    html = _decode(reader, data, location, charset)
+    reader.segment(html_to_text(html), location, location, text_kind)

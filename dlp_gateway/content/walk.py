@@ -1,0 +1,184 @@
+"""The reading context shared by all format readers, and the dispatch on true type.
+
+`Reader.read_file` is the one door every file goes through: MIME leaves, archive members,
+files embedded in PDFs and Office documents. It enforces depth, member and byte limits,
+records the `Part` (with libmagic's true type and any mismatch), and hands the bytes to the
+reader of that format family. A reader that fails records a `corrupt` problem for that
+branch only; nothing propagates out of `read_file`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+from dlp_gateway.content import filetype
+from dlp_gateway.content.budget import Budget
+from dlp_gateway.content.limits import ExtractionLimits
+from dlp_gateway.model import Fact, Inspection, Part, Problem, ProblemKind, Segment
+
+SEP = " › "
+
+
+def join(*names: str) -> str:
+    """Join location steps with the contract separator ` › `."""
+    return SEP.join(n for n in names if n)
+
+
+class Reader:
+    """What every format reader writes into while reading one message."""
+
+    def __init__(self, limits: ExtractionLimits) -> None:
+        self.limits = limits
+        self.budget = Budget(limits)
+        self.inspection = Inspection()
+        self._recorded: set[tuple[str, str, str]] = set()
+        self._locations: set[str] = set()
+        self._timed_out = False
+
+    # -- recording -------------------------------------------------------------------
+    def segment(self, text: str, location: str, part: str, kind: str) -> None:
+        text = text.strip()
+        if not text:
+            return
+        allowed = self.budget.take_text(len(text))
+        if allowed < len(text):
+            self.limit(location, "max_text_chars",
+                       f"text beyond {self.limits.max_text_chars} characters per message not kept")
+            if allowed <= 0:
+                return
+            text = text[:allowed]
+        self.inspection.segments.append(Segment(text, location, part, kind))
+
+    def fact(self, name: str, value: str, location: str, part: str) -> None:
+        self.inspection.facts.append(Fact(name, value, location, part))
+
+    def problem(self, kind: ProblemKind, location: str, detail: str, limit: str | None = None) -> None:
+        key = (str(kind), location, limit or detail)
+        if key in self._recorded:
+            return
+        self._recorded.add(key)
+        self.inspection.problems.append(Problem(kind, location, detail, limit))
+
+    def limit(self, location: str, limit: str, detail: str) -> None:
+        self.problem(ProblemKind.LIMIT_EXCEEDED, location, detail, limit)
+
+    def timed_out(self, location: str) -> bool:
+        """True once the per-message deadline has passed; records one `timeout` problem."""
+        if self._timed_out:
+            return True
+        if self.budget.out_of_time():
+            self._timed_out = True
+            self.problem(ProblemKind.TIMEOUT, location,
+                         f"inspection stopped after {self.limits.max_seconds:g} s; the rest was not read",
+                         "max_seconds")
+            return True
+        return False
+
+    def unique_location(self, location: str) -> str:
+        """Two attachments with the same name get distinct locations: `a.pdf`, `a.pdf (2)`."""
+        candidate, n = location, 1
+        while candidate in self._locations:
+            n += 1
+            candidate = f"{location} ({n})"
+        self._locations.add(candidate)
+        return candidate
+
+    # -- the one door ------------------------------------------------------------------
+    def read_file(
+        self,
+        data: bytes,
+        location: str,
+        *,
+        filename: str | None,
+        declared_type: str | None,
+        depth: int,
+        charset: str | None = None,
+        text_kind: str = "body",
+    ) -> None:
+        """Record `data` as a Part and read it with the reader for its true type."""
+        if self.timed_out(location):
+            return
+        if depth > self.limits.max_depth:
+            self.limit(location, "max_depth", f"nested deeper than {self.limits.max_depth} levels; not read")
+            return
+        refused = self.budget.take_member()
+        if refused:
+            self.limit(location, refused, f"more than {self.limits.max_members} parts and members; the rest not read")
+            return
+        refused = self.budget.take_bytes(len(data))
+        if refused:
+            self.limit(location, refused, f"{len(data)} bytes would exceed {refused}; not read")
+            return
+        true_type = filetype.true_type(data)
+        if true_type == "text/plain" and filetype.normalise(declared_type) == "message/rfc822":
+            true_type = "message/rfc822"
+        mismatch = filetype.mismatch(declared_type, filename, true_type)
+        self.inspection.parts.append(Part(
+            location=location, filename=filename, declared_type=declared_type,
+            true_type=true_type, size=len(data), sha256=hashlib.sha256(data).hexdigest(),
+            depth=depth, type_mismatch=mismatch is not None, data=data,
+        ))
+        if filename:
+            self.segment(filename, location, location, "filename")
+        if mismatch:
+            self.fact("file.type_mismatch", mismatch, location, location)
+        handler = dispatch(true_type)
+        if true_type == "text/plain" and (
+            filetype.normalise(declared_type) == "text/html"
+            or (filename or "").lower().endswith((".htm", ".html"))
+        ):
+            handler = dispatch("text/html")  # short HTML often looks like plain text to libmagic
+        if handler is None:
+            if true_type not in ("application/x-empty", "inode/x-empty"):
+                self.problem(ProblemKind.UNSUPPORTED, location, f"no reader for {true_type}; content not inspected")
+            return
+        try:
+            handler(self, data, location, depth, charset=charset, text_kind=text_kind)
+        except MemoryError:
+            self.problem(ProblemKind.LIMIT_EXCEEDED, location, "ran out of memory reading this part", "memory")
+        except Exception as exc:  # a broken file ends its own branch, never the message
+            self.problem(ProblemKind.CORRUPT, location, f"could not read {true_type}: {type(exc).__name__}: {exc}"[:500])
+
+
+Handler = Callable[..., None]
+
+
+def dispatch(true_type: str) -> Handler | None:
+    """The reader for a true type, or None when no reader exists."""
+    from dlp_gateway.content import (
+        archives,
+        images,
+        legacy,
+        mime,
+        odf,
+        office,
+        pdf,
+        rtf,
+        text_files,
+        xmldoc,
+    )
+
+    if true_type == "application/pdf":
+        return pdf.read_pdf
+    if true_type in filetype.OOXML_TYPES:
+        return office.read_ooxml
+    if true_type.startswith("application/vnd.oasis.opendocument"):
+        return odf.read_odf
+    if true_type == "message/rfc822":
+        return mime.read_attached_message
+    if true_type == "text/rtf":
+        return rtf.read_rtf
+    if true_type in ("text/xml", "image/svg+xml") or true_type.endswith("+xml"):
+        return xmldoc.read_xml
+    if true_type == "text/html":
+        return text_files.read_html
+    if true_type.startswith("text/") or true_type in ("application/json", "application/csv"):
+        return text_files.read_text
+    if true_type.startswith("image/"):
+        return images.read_image
+    if true_type in archives.ARCHIVE_TYPES:
+        return archives.read_archive
+    if true_type == "application/x-ole-storage":
+        return legacy.read_ole
+    return None
