@@ -102,7 +102,7 @@ def compile_rule(rule: RuleBase, file_mode: str, source: str, name: str | None =
     )
 
 
-DEFAULT_RULE = CompiledRule("default", "no policy sets a default: deliver", "enforce", "deliver", (), compile_condition(None), "(built in)")
+DEFAULT_RULE = CompiledRule("default", "no policy sets a default: deliver", "enforce", "deliver", (), compile_condition(None), "built in")
 
 
 @dataclass
