@@ -378,10 +378,16 @@ class DeliveryPool:
     def description(self) -> str:
         return f"smtp://{self.host}:{self.port} (tls {self.settings.tls})"
 
-    async def deliver(self, message: OutboundMessage) -> DeliveryResult:
-        """Send one message; never raises for SMTP or network trouble (4xx results instead)."""
+    async def deliver(self, message: OutboundMessage, tls: str | None = None) -> DeliveryResult:
+        """Send one message; never raises for SMTP or network trouble (4xx results instead).
+
+        `tls` overrides `delivery.tls` for this message only (the `require_tls` action
+        asks for "verified"); such a message gets its own connection, never a pooled one.
+        """
         if not message.recipients:
             return DeliveryResult(next_hop=f"{self.host}:{self.port}")
+        if tls is not None and tls != self.settings.tls:
+            return await self._deliver_with_tls(message, tls)
         async with self._slots:
             for attempt in (1, 2):
                 conn, reused = await self._take()
@@ -408,6 +414,24 @@ class DeliveryPool:
                 self._give_back(conn)
                 return result
         raise AssertionError("unreachable")
+
+    async def _deliver_with_tls(self, message: OutboundMessage, tls: str) -> DeliveryResult:
+        settings = self.settings.model_copy(update={"tls": tls})
+        async with self._slots:
+            conn = SMTPConnection(self.host, self.port, settings, self.local_hostname)
+            self.opened += 1
+            try:
+                await conn.open()
+                result = await conn.send(message)
+            except SMTPReplyError as exc:
+                await conn.close(polite=False)
+                return DeliveryResult([RecipientResult(r, exc.code, exc.message) for r in message.recipients],
+                                      next_hop=f"{self.host}:{self.port}")
+            except asyncio.CancelledError:
+                await conn.close(polite=False)
+                raise
+            await conn.close()
+            return result
 
     async def _take(self) -> tuple[SMTPConnection | None, bool]:
         now = time.monotonic()
