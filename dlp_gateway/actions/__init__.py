@@ -25,6 +25,10 @@ HANDLER_MODULES = [
     "dlp_gateway.actions.deliver",
     "dlp_gateway.actions.quarantine",
     "dlp_gateway.actions.reject",
+    "dlp_gateway.actions.tag",
+    "dlp_gateway.actions.encrypt",
+    "dlp_gateway.actions.require_tls",
+    "dlp_gateway.actions.redirect",
 ]
 
 HANDLERS: dict[str, ActionHandler] = {}
@@ -73,7 +77,18 @@ async def carry_out(ctx: MessageContext, decisions: list[Decision]) -> list[Outc
         except Exception as exc:  # a handler bug must cost a retry, never the message
             log.exception("%s: action %s failed", ctx.envelope.gateway_id, action)
             outcomes.append(_tempfail(recipients, group[0].rule, f"4.3.0 action {action} failed: {exc}"))
+    await _send_notices(ctx, decisions, outcomes)
     return outcomes
+
+
+async def _send_notices(ctx: MessageContext, decisions: list[Decision], outcomes: list[Outcome]) -> None:
+    """The rules' `notify` (actions/notify.py); a notice never changes the message's outcome."""
+    try:
+        from dlp_gateway.actions.notify import send_notices
+
+        await send_notices(ctx, decisions, outcomes)
+    except Exception:
+        log.exception("%s: sending notices failed", ctx.envelope.gateway_id)
 
 
 def _tempfail(recipients: tuple[str, ...], rule: str, text: str) -> Outcome:
