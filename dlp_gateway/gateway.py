@@ -91,6 +91,15 @@ def _load_policy(settings: Settings) -> Any:
     return policy_module.load_policy(settings.policy_dir)
 
 
+def _policy_holder(settings: Settings) -> Any | None:
+    """The policy package's holder (reload on SIGHUP or file change), when it has one."""
+    try:
+        from dlp_gateway.policy.reload import PolicyHolder
+    except ImportError:
+        return None
+    return PolicyHolder.from_settings(settings)
+
+
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 
@@ -123,13 +132,20 @@ class Gateway:
         self._idle = asyncio.Event()
         self._idle.set()
         self._background: set[asyncio.Task[Any]] = set()
+        self._holder: Any | None = None  # policy.reload.PolicyHolder when the policy is ours to load
 
     # ------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
         """Load the policy, start the inspection workers, start housekeeping."""
         if self.policy is None:
-            self.policy = _load_policy(self.settings)
+            self._holder = _policy_holder(self.settings)
+            if self._holder is not None:
+                self.policy = self._holder.current
+                if self.settings.policy.watch:
+                    self._spawn(self._holder.watch())
+            else:
+                self.policy = _load_policy(self.settings)
         if self.inspector is None:
             from dlp_gateway.inspector import Inspector
 
@@ -155,22 +171,26 @@ class Gateway:
     async def reload(self) -> bool:
         """SIGHUP: reload the policy and the inspector's rules; keep the old ones on error."""
         ok = True
-        try:
-            policy = await asyncio.to_thread(_load_policy, self.settings)
-        except Exception as exc:
-            ok = False
-            log.error("policy reload failed, keeping the running policy: %s", exc)
+        if self._holder is not None:
+            # The holder keeps the running policy on error and counts dlp_policy_reloads_total.
+            ok = await asyncio.to_thread(self._holder.reload)
         else:
-            self.policy = policy
+            try:
+                self.policy = await asyncio.to_thread(_load_policy, self.settings)
+                metrics.POLICY_RELOADS.labels(result="success").inc()
+            except Exception as exc:
+                ok = False
+                metrics.POLICY_RELOADS.labels(result="error").inc()
+                log.error("policy reload failed, keeping the running policy: %s", exc)
         if self.inspector is not None:
             try:
                 await self.inspector.reload()
             except Exception as exc:
                 ok = False
+                metrics.POLICY_RELOADS.labels(result="error").inc()
                 log.error("rule reload failed, keeping the running rules: %s", exc)
         if self.services.decision_log is not None:
             self.services.decision_log.reopen()
-        metrics.POLICY_RELOADS.labels(result="success" if ok else "error").inc()
         log.info("reload %s", "done" if ok else "failed (see above)")
         return ok
 
@@ -264,7 +284,8 @@ class Gateway:
             self._count_report(report, seconds["inspect"])
 
             mark = time.perf_counter()
-            decisions = self._complete(self.policy.decide(report, envelope), envelope)
+            policy = self._holder.current if self._holder is not None else self.policy
+            decisions = self._complete(policy.decide(report, envelope), envelope)
             seconds["policy"] = time.perf_counter() - mark
 
             ctx = MessageContext(envelope=envelope, raw=raw, report=report, settings=self.settings, services=self.services)

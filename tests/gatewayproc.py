@@ -63,6 +63,7 @@ class Sink:
     mode: str = "accept"  # accept | tempfail | reject | hang
     refuse_rcpt: set[str] = field(default_factory=set)
     hang_seconds: float = 30.0
+    delay_seconds: float = 0.0  # wait this long before answering DATA (mode "accept")
     messages: list[ReceivedMessage] = field(default_factory=list)
     connections: int = 0
     port: int = 0
@@ -72,6 +73,7 @@ class Sink:
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._server: asyncio.Server | None = None
         self._arrived = threading.Condition()
+        self.data_started = threading.Event()  # set when a message's DATA has been received
 
     # aiosmtpd hooks ---------------------------------------------------------
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: list[str]) -> str:
@@ -81,6 +83,9 @@ class Sink:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.data_started.set()
+        if self.delay_seconds:
+            await asyncio.sleep(self.delay_seconds)
         if self.mode == "hang":
             await asyncio.sleep(self.hang_seconds)
             return "451 4.4.2 sink hung"
@@ -269,6 +274,84 @@ def start_gateway(
     return gw
 
 
+# --------------------------------------------------------------------------- test PKI
+
+
+@dataclass
+class PKI:
+    """A throwaway CA and a server certificate for `localhost` / 127.0.0.1 (PEM files)."""
+
+    ca_cert: Path
+    server_cert: Path
+    server_key: Path
+
+    def server_context(self) -> ssl.SSLContext:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(self.server_cert, self.server_key)
+        return context
+
+    def client_context(self) -> ssl.SSLContext:
+        """Verifies the server against this CA and the name `localhost`."""
+        return ssl.create_default_context(cafile=str(self.ca_cert))
+
+
+def make_pki(directory: Path, name: str = "localhost") -> PKI:
+    """Generate a CA and a server certificate signed by it (ECDSA P-256, valid one day)."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    directory.mkdir(parents=True, exist_ok=True)
+    now = datetime.datetime.now(datetime.UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "dlp-gateway test CA")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.DNSName(name), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    pki = PKI(directory / "ca.pem", directory / "server.pem", directory / "server.key")
+    pki.ca_cert.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    pki.server_cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    pki.server_key.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return pki
+
+
 # --------------------------------------------------------------------------- client side
 
 
@@ -336,6 +419,8 @@ def wait_until(predicate: Any, timeout: float = 10.0, interval: float = 0.05) ->
 
 __all__ = [
     "GatewayProcess",
+    "PKI",
+    "make_pki",
     "ReceivedMessage",
     "Sink",
     "base_config",
