@@ -428,6 +428,8 @@ class Gateway:
             "rule": rules[0] if len(rules) == 1 else (rules or None),
             "reply": str(reply),
             "level": report.level.label if report and report.level else None,
+            # what a leak would have been under the incident rules (markings.md), for the security officer
+            "incident_level": max((d.incident_level for d in decisions if d.incident_level is not None), default=None),
             "findings": _findings_summary(report),
             "problems": [{"kind": p.kind.value, "location": p.location, "detail": p.detail} for p in report.problems] if report else [],
             "outcomes": [
