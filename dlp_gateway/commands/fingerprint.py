@@ -14,16 +14,13 @@ import json
 import mimetypes
 import sys
 from dataclasses import dataclass
-from email.message import EmailMessage
 from pathlib import Path
-
-import charset_normalizer
 
 from dlp_gateway.cli import EXIT_FOUND, EXIT_OK, EXIT_USAGE, settings_from_args
 from dlp_gateway.content.limits import ExtractionLimits
 from dlp_gateway.detect import textnorm
 from dlp_gateway.detect.fingerprints import NON_CONTENT_KINDS
-from dlp_gateway.model import Inspection, Level
+from dlp_gateway.model import Inspection, Level, ProblemKind
 from dlp_gateway.store.fingerprints import FingerprintStore, NewDocument
 
 
@@ -44,27 +41,21 @@ class ReadDocument:
 
 
 def read_document(data: bytes, filename: str, limits: ExtractionLimits) -> ReadDocument:
-    """Extract a single file through the extraction stage.
+    """Read a single file through the extraction stage's one door for files.
 
-    The stage reads messages, so the file travels as the only attachment of an otherwise
-    empty message: the very path an attachment takes through the gateway, OCR included.
+    `Reader.read_file` is the very path an attachment takes through the gateway: true
+    type by content, the format's reader, archives opened, OCR for scans and images.
     """
-    from dlp_gateway.content.extract import extract
+    from dlp_gateway.content.walk import Reader
 
-    msg = EmailMessage()
-    msg["Subject"] = ""
-    ctype = mimetypes.guess_type(filename)[0] or "application/octet-stream"
-    maintype, _, subtype = ctype.partition("/")
-    if maintype == "text":
-        # Pasted text may be Big5 or GB18030: decode it here, send it on as UTF-8.
-        best = charset_normalizer.from_bytes(data).best()
-        text = str(best) if best is not None else data.decode("utf-8", errors="replace")
-        msg.add_attachment(text, subtype=subtype, filename=filename, charset="utf-8")
-    else:
-        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
-    inspection = extract(msg.as_bytes(), limits)
-    texts = [s.text for s in inspection.segments
-             if s.kind not in NON_CONTENT_KINDS and s.kind != "subject" and s.text.strip()]
+    reader = Reader(limits)
+    try:
+        reader.read_file(data, filename, filename=filename,
+                         declared_type=mimetypes.guess_type(filename)[0], depth=1)
+    except Exception as exc:  # the stage records problems itself; this is a last resort
+        reader.problem(ProblemKind.CORRUPT, filename, f"unreadable file: {type(exc).__name__}: {exc}"[:500])
+    inspection = reader.inspection
+    texts = [s.text for s in inspection.segments if s.kind not in NON_CONTENT_KINDS and s.text.strip()]
     return ReadDocument(filename, data, hashlib.sha256(data).hexdigest(), inspection, "\n".join(texts))
 
 

@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 # Changing any parameter below changes every hash: bump the version with it.
-WINNOW_VERSION = 1
+WINNOW_VERSION = 2
 CJK_K = 6  # characters per k-gram: ~2-3 words, specific enough, short enough for OCR noise
 CJK_WINDOW = 10  # guarantee threshold 15 characters
 LATIN_K = 4  # words per k-gram
@@ -59,31 +59,51 @@ _WORD_RE = re.compile(r"[^\W_]+")
 def _han_fold_table() -> dict[int, str]:
     """Character table folding simplified and variant Han forms to one traditional form.
 
-    Built from OpenCC's own dictionaries: canonical(c) = s2t(t2s(c)), first candidate.
-    Going through simplified first puts 發 and 髮 (both 发) in one class, so a document
-    and its simplified rendering fold to the same string even where s2t is ambiguous.
+    Built from OpenCC's own character dictionaries (simplified→traditional and back, all
+    candidates): characters linked by any mapping form one class, and the whole class
+    folds to one traditional member. So 發/髮/发 fold alike, and so do 瞭/了, which
+    OpenCC only converts inside phrases (瞭解→了解): per-character conversion alone would
+    leave a traditional text and its simplified rendering different.
     """
     import opencc
 
     base = Path(opencc.__file__).parent / "dictionary"
+    parent: dict[str, str] = {}
 
-    def read(name: str) -> dict[str, str]:
-        table: dict[str, str] = {}
+    def find(char: str) -> str:
+        while parent.get(char, char) != char:
+            parent[char] = parent.get(parent[char], parent[char])
+            char = parent[char]
+        return char
+
+    def union(a: str, b: str) -> None:
+        parent.setdefault(a, a)
+        parent.setdefault(b, b)
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+
+    traditional: set[str] = set()
+    for name, to_traditional in (("STCharacters.txt", True), ("TSCharacters.txt", False)):
         for line in (base / name).read_text(encoding="utf-8").splitlines():
             source, _, targets = line.partition("\t")
-            if len(source) == 1 and targets:
-                target = targets.split(" ")[0]
-                if len(target) == 1:
-                    table[source] = target
-        return table
-
-    s2t, t2s = read("STCharacters.txt"), read("TSCharacters.txt")
+            candidates = [t for t in targets.split(" ") if len(t) == 1]
+            if len(source) != 1 or not candidates:
+                continue
+            if to_traditional:
+                traditional.add(candidates[0])
+            for target in candidates:
+                union(source, target)
+    classes: dict[str, list[str]] = {}
+    for char in list(parent):
+        classes.setdefault(find(char), []).append(char)
     folded: dict[int, str] = {}
-    for char in set(s2t) | set(t2s):
-        simplified = t2s.get(char, char)
-        canonical = s2t.get(simplified, simplified)
-        if canonical != char:
-            folded[ord(char)] = canonical
+    for members in classes.values():
+        preferred = sorted(c for c in members if c in traditional) or sorted(members)
+        canonical = preferred[0]
+        for char in members:
+            if char != canonical:
+                folded[ord(char)] = canonical
     return folded
 
 
