@@ -127,6 +127,9 @@ class Gateway:
             hostname=self.hostname,
             decision_log=decision_log if decision_log is not None else DecisionLog(settings.log.decision_log),
         )
+        from dlp_gateway.trace import on_delivered as record_trace
+
+        self.services.on_delivered.append(record_trace)  # the trace index (trace.py)
         self.inflight_messages = 0
         self.inflight_bytes = 0
         self._idle = asyncio.Event()

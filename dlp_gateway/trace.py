@@ -15,6 +15,7 @@ parts of it, re-laid out, scanned or pasted. Results are per message, best first
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import defaultdict
@@ -31,7 +32,9 @@ from dlp_gateway.model import Envelope, Inspection, InspectionReport, PartDigest
 from dlp_gateway.store.trace import PartHit, TracedMessage, TraceStore
 
 if TYPE_CHECKING:
+    from dlp_gateway.actions.base import MessageContext
     from dlp_gateway.config import Settings
+    from dlp_gateway.model import Outcome
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +43,7 @@ log = logging.getLogger(__name__)
 # at least MIN_SHARE of the found document or of the part.
 MIN_MATCHED = 3
 MIN_SHARE = 0.3
+EXPIRY_INTERVAL_SECONDS = 3600.0
 
 
 def compute_digests(inspection: Inspection) -> list[PartDigest]:
@@ -66,6 +70,7 @@ class TraceRecorder:
 
     def __init__(self, data_dir: str | Path) -> None:
         self.store = TraceStore(data_dir)
+        self._expired_at: float | None = None
 
     def record(self, envelope: Envelope, report: InspectionReport, recipients: Sequence[str],
                *, via: str = "deliver", at: float | None = None) -> int:
@@ -80,7 +85,15 @@ class TraceRecorder:
         )
 
     def expire(self, days: int) -> int:
+        self._expired_at = time.monotonic()
         return self.store.expire(days)
+
+    def expire_now_and_then(self, days: int) -> None:
+        """Expire old records at most once per EXPIRY_INTERVAL_SECONDS (and at the first call)."""
+        if self._expired_at is None or time.monotonic() - self._expired_at > EXPIRY_INTERVAL_SECONDS:
+            deleted = self.expire(days)
+            if deleted:
+                log.info("trace: expired %d message records older than %d days", deleted, days)
 
     def close(self) -> None:
         self.store.close()
@@ -98,6 +111,11 @@ def recorder_for(data_dir: str | Path) -> TraceRecorder:
     return recorder
 
 
+async def on_delivered(ctx: MessageContext, recipients: tuple[str, ...], outcome: Outcome) -> None:
+    """The gateway's on_delivered hook: record the delivery off the event loop."""
+    await asyncio.to_thread(record_delivery, ctx.settings, ctx.envelope, ctx.report, recipients)
+
+
 def record_delivery(settings: Settings, envelope: Envelope, report: InspectionReport,
                     recipients: Sequence[str], *, via: str = "deliver") -> None:
     """Record that `recipients` received the message. Never raises: trace is a record,
@@ -105,7 +123,9 @@ def record_delivery(settings: Settings, envelope: Envelope, report: InspectionRe
     if not recipients:
         return
     try:
-        recorder_for(settings.data_path).record(envelope, report, recipients, via=via)
+        recorder = recorder_for(settings.data_path)
+        recorder.record(envelope, report, recipients, via=via)
+        recorder.expire_now_and_then(settings.store.trace_days)
     except Exception:
         log.exception("%s: trace record not written", envelope.gateway_id)
 

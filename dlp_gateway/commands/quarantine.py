@@ -179,6 +179,13 @@ def cmd_release(args: argparse.Namespace) -> int:
         rcpt_options=tuple(tuple(o) for o in record.rcpt_options),
     )
     result = asyncio.run(_deliver(settings, message))
+    accepted = [r.recipient for r in result.results if 200 <= r.code < 300]
+    if accepted:  # the trace index records releases like deliveries
+        from dlp_gateway.model import Envelope
+        from dlp_gateway.trace import record_raw_delivery
+
+        record_raw_delivery(settings, raw, Envelope(record.mail_from, tuple(record.recipients),
+                                                    gateway_id=record.gateway_id), accepted)
     summary = "; ".join(f"<{r.recipient}> {r.code} {' '.join(r.message.split())}" for r in result.results)
     if result.all_accepted:
         store.mark_released(record.id, operator, summary)
