@@ -29,6 +29,7 @@ HANDLER_MODULES = [
     "dlp_gateway.actions.encrypt",
     "dlp_gateway.actions.require_tls",
     "dlp_gateway.actions.redirect",
+    "dlp_gateway.actions.watermark",
 ]
 
 HANDLERS: dict[str, ActionHandler] = {}
