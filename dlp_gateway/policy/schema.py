@@ -372,11 +372,19 @@ class RedirectRule(RuleBase):
     _check = field_validator("to")(lambda v: [check_address(a) for a in v])
 
 
+class WatermarkRule(RuleBase):
+    """Deliver with each PDF attachment invisibly marked for each recipient (read back by `trace`)."""
+
+    action: Literal["watermark"]
+
+
 Rule = Annotated[
-    DeliverRule | TagRule | EncryptRule | RequireTlsRule | QuarantineRule | RejectRule | RedirectRule,
+    DeliverRule | TagRule | EncryptRule | RequireTlsRule | QuarantineRule | RejectRule | RedirectRule
+    | WatermarkRule,
     Field(discriminator="action"),
 ]
-ACTION_NAMES = ("deliver", "tag", "encrypt", "require_tls", "quarantine", "reject", "redirect", "bcc")
+ACTION_NAMES = ("deliver", "tag", "encrypt", "require_tls", "quarantine", "reject", "redirect", "bcc",
+                "watermark")
 
 
 class PolicyFile(Strict):
