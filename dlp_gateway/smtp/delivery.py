@@ -261,10 +261,10 @@ class SMTPConnection:
         timeout = self.settings.command_timeout
         mail_params = self._mail_params(message)
         rcpt_lines = [
-            f"RCPT TO:<{rcpt}>" + "".join(" " + o for o in message.options_for(i) if self._rcpt_param_ok(o))
+            f"RCPT TO:<{_bare(rcpt)}>" + "".join(" " + o for o in message.options_for(i) if self._rcpt_param_ok(o))
             for i, rcpt in enumerate(message.recipients)
         ]
-        mail_line = f"MAIL FROM:<{message.mail_from}>" + "".join(" " + p for p in mail_params)
+        mail_line = f"MAIL FROM:<{_bare(message.mail_from)}>" + "".join(" " + p for p in mail_params)
         pipelining = "PIPELINING" in self.extensions
         result = DeliveryResult(next_hop=self.name, tls=self.tls)
         if pipelining:
@@ -346,6 +346,14 @@ class SMTPConnection:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.writer.wait_closed(), 2.0)
         self.writer = None
+
+
+def _bare(address: str) -> str:
+    """An address without the angle brackets some callers include ("<>" is the null sender)."""
+    address = address.strip()
+    if address.startswith("<") and address.endswith(">"):
+        address = address[1:-1]
+    return address
 
 
 def _temp(code: int) -> int:

@@ -171,7 +171,7 @@ class RelayHandler:
         raw = envelope.original_content or b""
         peer = session.peer[0] if isinstance(session.peer, tuple) else str(session.peer or "")
         env = Envelope(
-            mail_from=envelope.mail_from or "",
+            mail_from="" if envelope.mail_from in (None, "<>") else envelope.mail_from,  # "" is the null sender
             rcpt_tos=tuple(envelope.rcpt_tos),
             mail_options=tuple(envelope.mail_options),
             rcpt_options=tuple(getattr(envelope, "rcpt_options_each", ())),
