@@ -91,8 +91,12 @@ _PAGE = (
     r"|\d+\s*/\s*\d+|-\s*\d+\s*-|\d+|Page\s+\d+(?:\s+of\s+\d+)?)"
 )
 
+_COPY_PREFIX = (
+    r"(?:[複复]\s*[製制]\s*物\s*(?:第\s*[0-9一二三四五六七八九十]+\s*[份號号])?"
+    r"(?:\s*[,，、(（]?\s*共\s*[0-9一二三四五六七八九十]+\s*份\s*[)）]?)?)"
+)
 _ROC_BANNER_LINE = re.compile(
-    rf"{_DECOR}*{_ROC_LEVEL}{_DECOR}*(?P<declass>{_DECLASS})?{_DECOR}*(?P<copy>{_COPY})?"
+    rf"{_DECOR}*(?P<copy0>{_COPY_PREFIX}{_DECOR}*)?{_ROC_LEVEL}{_DECOR}*(?P<declass>{_DECLASS})?{_DECOR}*(?P<copy>{_COPY})?"
     rf"{_DECOR}*(?:{_PAGE})?{_DECOR}*"
 )
 # In a page's header or footer band the level may share the line with a title or a page
@@ -347,10 +351,15 @@ class _Lines:
 
 
 def _quoted(text: str, start: int, end: int) -> bool:
-    """A level inside 「…」 or "…" is a mention in prose, not a marking."""
-    before = text[max(0, start - 2):start].rstrip()
-    after = text[end:end + 2].lstrip()
-    return bool(before) and before[-1] in _QUOTE_OPEN and bool(after) and after[0] in _QUOTE_CLOSE
+    """A marking inside 「…」, 『…』, “…” or "…" on its line is quoted prose, not a marking."""
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    head = text[line_start:start]
+    tail = text[end:line_end if line_end >= 0 else len(text)]
+    for open_, close in (("「", "」"), ("『", "』"), ("“", "”"), ("‘", "’")):
+        if head.count(open_) > head.count(close) and close in tail:
+            return True
+    return head.count('"') % 2 == 1 and '"' in tail
 
 
 def _example(lines: _Lines, line_no: int, start: int) -> bool:
@@ -391,9 +400,9 @@ def _scan_lines(segment: Segment, text: str, lines: _Lines, ctx_of, out: list[_C
         if m:
             level = _roc_level(m)
             system, rule = "ROC", "roc_banner"
-            if level == C and not (m.group("declass") or m.group("copy")) and _is_simplified_jimi(m) and ctx_of().prc_script:
+            if level == C and not (m.group("declass") or m.group("copy") or m.group("copy0")) and _is_simplified_jimi(m) and ctx_of().prc_script:
                 level, system, rule = S, "PRC", "prc_banner"
-            tags = ("copy",) if m.group("copy") else ()
+            tags = ("copy",) if m.group("copy") or m.group("copy0") else ()
             if m.group("declass"):
                 conf = max(conf, 0.9)
             out.append(_Candidate(rule, level, system, line, conf, line_no, base, base + len(line),
@@ -486,7 +495,7 @@ def _scan_fields(text: str, lines: _Lines, out: list[_Candidate]) -> None:
         return
     for m in _ROC_FIELD.finditer(text):
         out.append(_Candidate("roc_field", _roc_level(m), "ROC", m.group(0), 0.95,
-                              lines.line_of(m.start()), _level_start(m),
+                              lines.line_of(m.start()), m.start(),
                               m.end(), "field", family="FIELD"))
     for m in _ROC_DECLASS.finditer(text):
         out.append(_Candidate("roc_declassification", _roc_level(m), "ROC", m.group(0), 0.9,
@@ -502,13 +511,6 @@ def _scan_fields(text: str, lines: _Lines, out: list[_Candidate]) -> None:
         for m in _PRC_STAR.finditer(text):
             out.append(_Candidate("prc_star", _prc_level(m), "PRC", m.group(0), 0.92,
                                   lines.line_of(m.start()), m.start(), m.end(), "field", family="STAR"))
-
-
-def _level_start(m: re.Match[str]) -> int:
-    for name in ("ts", "s", "rl", "c", "r"):
-        if m.group(name):
-            return m.start(name)
-    return m.start()
 
 
 def _scan_subject(text: str, base_line: int, offset: int, out: list[_Candidate], *, prc_script: bool,
@@ -683,6 +685,8 @@ class MarkingDetector:
         findings.extend(self._headers(inspection, findings))
         by_part: dict[str, list[Segment]] = {}
         for segment in inspection.segments:
+            if segment.part == "headers":  # classification headers are read from facts/headers
+                continue
             by_part.setdefault(segment.part, []).append(segment)
         for part, segments in by_part.items():
             findings.extend(self._part(part, segments))
