@@ -20,17 +20,13 @@ import tarfile
 import zipfile
 from typing import IO, TYPE_CHECKING
 
-from dlp_gateway.content.walk import join
+from dlp_gateway.content.walk import ARCHIVE_TYPES, join
 from dlp_gateway.model import ProblemKind
 
 if TYPE_CHECKING:
     from dlp_gateway.content.walk import Reader
 
-ARCHIVE_TYPES = {
-    "application/zip", "application/java-archive", "application/x-tar", "application/gzip",
-    "application/x-bzip2", "application/x-xz", "application/x-7z-compressed", "application/vnd.rar",
-    "application/x-lzma",
-}
+__all__ = ["ARCHIVE_TYPES", "read_archive", "read_bounded", "zip_guard"]
 _CHUNK = 1024 * 1024
 
 

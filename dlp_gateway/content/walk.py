@@ -144,41 +144,41 @@ class Reader:
 Handler = Callable[..., None]
 
 
+# true type -> (module, function); modules are imported on first use, so a worker that
+# only ever sees plain-text mail never pays for PyMuPDF or lxml.
+_READERS: list[tuple[Callable[[str], bool], str, str]] = [
+    (lambda t: t == "application/pdf", "pdf", "read_pdf"),
+    (lambda t: t in filetype.OOXML_TYPES, "office", "read_ooxml"),
+    (lambda t: t.startswith("application/vnd.oasis.opendocument"), "odf", "read_odf"),
+    (lambda t: t == "message/rfc822", "mime", "read_attached_message"),
+    (lambda t: t == "text/rtf", "rtf", "read_rtf"),
+    (lambda t: t in ("text/xml", "image/svg+xml") or t.endswith("+xml"), "xmldoc", "read_xml"),
+    (lambda t: t == "text/html", "text_files", "read_html"),
+    (lambda t: t.startswith("text/") or t in ("application/json", "application/csv"), "text_files", "read_text"),
+    (lambda t: t.startswith("image/"), "images", "read_image"),
+    (lambda t: t in ARCHIVE_TYPES, "archives", "read_archive"),
+    (lambda t: t == "application/x-ole-storage", "legacy", "read_ole"),
+]
+ARCHIVE_TYPES = {
+    "application/zip", "application/java-archive", "application/x-tar", "application/gzip",
+    "application/x-bzip2", "application/x-xz", "application/x-7z-compressed", "application/vnd.rar",
+    "application/x-lzma",
+}
+
+
 def dispatch(true_type: str) -> Handler | None:
     """The reader for a true type, or None when no reader exists."""
-    from dlp_gateway.content import (
-        archives,
-        images,
-        legacy,
-        mime,
-        odf,
-        office,
-        pdf,
-        rtf,
-        text_files,
-        xmldoc,
-    )
+    import importlib
 
-    if true_type == "application/pdf":
-        return pdf.read_pdf
-    if true_type in filetype.OOXML_TYPES:
-        return office.read_ooxml
-    if true_type.startswith("application/vnd.oasis.opendocument"):
-        return odf.read_odf
-    if true_type == "message/rfc822":
-        return mime.read_attached_message
-    if true_type == "text/rtf":
-        return rtf.read_rtf
-    if true_type in ("text/xml", "image/svg+xml") or true_type.endswith("+xml"):
-        return xmldoc.read_xml
-    if true_type == "text/html":
-        return text_files.read_html
-    if true_type.startswith("text/") or true_type in ("application/json", "application/csv"):
-        return text_files.read_text
-    if true_type.startswith("image/"):
-        return images.read_image
-    if true_type in archives.ARCHIVE_TYPES:
-        return archives.read_archive
-    if true_type == "application/x-ole-storage":
-        return legacy.read_ole
+    for matches, module, function in _READERS:
+        if matches(true_type):
+            return getattr(importlib.import_module(f"dlp_gateway.content.{module}"), function)
     return None
+
+
+def warm_up() -> None:
+    """Import every reader and load libmagic now (call once when a worker starts), so the
+    first message a worker inspects does not pay for it."""
+    for _, module, _ in _READERS:
+        __import__(f"dlp_gateway.content.{module}")
+    filetype.true_type(b"warm-up")
