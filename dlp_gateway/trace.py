@@ -247,7 +247,29 @@ def trace_document(found: FoundDocument, store: TraceStore) -> list[TraceResult]
             if key not in best or (order[part.how], part.share_of_document) > (order[best[key].how], best[key].share_of_document):
                 best[key] = part
         results[message] = TraceResult(messages[message], sorted(best.values(), key=lambda p: (-order[p.how], -p.share_of_document)))
-    return sorted(results.values(), key=lambda r: r.score, reverse=True)
+    return sorted(_merge_deliveries(list(results.values())), key=lambda r: r.score, reverse=True)
+
+
+def _merge_deliveries(results: list[TraceResult]) -> list[TraceResult]:
+    """One result per message: a message delivered in several groups (split by policy,
+    one copy per recipient for watermarks, a later release) has one record per group."""
+    merged: dict[str, TraceResult] = {}
+    for result in sorted(results, key=lambda r: r.message.at):
+        msg = result.message
+        first = merged.get(msg.gateway_id)
+        if first is None:
+            merged[msg.gateway_id] = result
+            continue
+        recipients = tuple(dict.fromkeys([*first.message.recipients, *msg.recipients]))
+        via = first.message.via if first.message.via == msg.via else f"{first.message.via}+{msg.via}"
+        parts = {(p.location, p.how, p.recipient): p for p in [*first.parts, *result.parts]}
+        order = {"watermark": 3, "file": 2, "text": 1}
+        merged[msg.gateway_id] = TraceResult(
+            TracedMessage(first.message.id, first.message.at, msg.gateway_id, first.message.message_id,
+                          first.message.sender, recipients, via),
+            sorted(parts.values(), key=lambda p: (-order[p.how], -p.share_of_document)),
+        )
+    return list(merged.values())
 
 
 def trace_file(path: str | Path, settings: Settings) -> list[TraceResult]:

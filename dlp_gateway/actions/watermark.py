@@ -135,7 +135,8 @@ def mark_message(raw: bytes) -> tuple[bytes, list[tuple[str, str]]]:
         marks.append((code, filename))
     if not marks:
         return raw, []
-    return msg.as_bytes(), marks
+    linesep = "\r\n" if b"\r\n" in raw[:4096] else "\n"  # keep the message's own line ends
+    return msg.as_bytes(policy=email.policy.default.clone(linesep=linesep)), marks
 
 
 _STORES: dict[Path, object] = {}
