@@ -149,7 +149,7 @@ PRC_BODY = ["各省、自治区、直辖市人民政府，国务院各部委、�
 
 
 def prc_notice(rng: random.Random) -> list[str]:
-    return [f"国务院台湾事务办公室文件", f"国台发〔2026〕{rng.randint(1, 60)}号",
+    return ["国务院台湾事务办公室文件", f"国台发〔2026〕{rng.randint(1, 60)}号",
             f"关于{rng.choice(['做好近期对台交流工作', '加强涉台宣传管理', '规范涉台会议组织'])}的通知", *PRC_BODY]
 
 
@@ -213,6 +213,16 @@ POSITIVE_FORMS: list[Form] = [
     Form("roc telegram 密等 機密", C, "field", _field(lambda rng: telegram(rng, "機密"))),
     Form("roc declassification phrase inline", C, "field", _field(
         lambda rng: [rng.choice(COVERS), "", f"機密（{declass(rng)}）", *letter(rng, "")[2:]])),
+    Form("roc field, comma before condition", C, "field",
+         _field(lambda rng: letter(rng, f"機密，{declass(rng)}"))),
+    Form("roc 複製物 before the level", S, "banner",
+         _banner(lambda rng: f"複製物第{rng.randint(1, 3)}份（共3份）　極機密", _letter)),
+    Form("roc telegram spaced 密　　等 label", C, "field",
+         _field(lambda rng: [ln.replace("密等：", "密　　等：") for ln in telegram(rng, "機密")])),
+    Form("roc band: agency and level", C, "band", _banner("外交部　　　　機密", _letter)),
+    Form("roc band: level and page number", S, "band", _banner("極機密　　第 2 頁，共 5 頁", _letter)),
+    Form("us band: banner and page number", S, "band",
+         _banner("SECRET//NOFORN        Page 1 of 2", lambda rng: us_memo(rng, "S//NF"))),
     Form("us SECRET//NOFORN banner", S, "banner", _banner("SECRET//NOFORN", lambda rng: us_memo(rng, "S//NF"))),
     Form("us TOP SECRET//ORCON", TS, "banner",
          _banner("TOP SECRET//ORCON//NOFORN", lambda rng: us_memo(rng, "TS//OC/NF"))),
@@ -373,6 +383,62 @@ def unclassified_telegram(rng: random.Random) -> list[str]:
     return telegram(rng, "普通")
 
 
+NEWS_QUOTING_FIELD = [
+    "（中央社記者台北電）監察院今天公布調查報告，指出外交部一份公文載明",
+    "「密等及解密條件或保密期限：極機密（本件至120年1月1日解密）」，卻以一般電子郵件寄送。",
+    "報告指出，相關人員未依規定以專用系統傳遞，已違反國家機密保護法之規定。",
+    "外交部表示尊重監察院調查，並已加強同仁保密教育。",
+]
+CHINESE_DISCLAIMER = [
+    "王科長您好：",
+    "附件為下週會議議程，請參考。",
+    "敬祝　順安",
+    "",
+    "本電子郵件及其附件可能含有機密或受法律保護之資訊，僅供指定收件人使用。",
+    "若您並非指定收件人，請勿閱讀、複製或散布，並請立即通知寄件人後刪除。",
+]
+
+
+def official_letter_about_levels(rng: random.Random) -> list[str]:
+    lines = letter(rng, "")
+    lines[9] = "主旨：為加強公務機密維護，請轉知所屬同仁確實依國家機密保護法辦理，請查照。"
+    lines[11] = "一、依國家機密保護法第四條，國家機密分為絕對機密、極機密及機密三級，一般公務機密以「密」標示。"
+    lines[12] = "二、公文應於密等欄位註明密等及解密條件，例如：機密（本件至120年1月1日解密）。"
+    return lines
+
+
+ENGLISH_TRAINING = [
+    "Security awareness: classification levels",
+    "TOP SECRET",
+    "Information whose unauthorized disclosure could cause exceptionally grave damage.",
+    "SECRET",
+    "Information whose unauthorized disclosure could cause serious damage.",
+    "CONFIDENTIAL",
+    "Information whose unauthorized disclosure could cause damage.",
+]
+ENGLISH_NEWS = [
+    "WASHINGTON (Reuters) - A former contractor was charged on Tuesday with retaining documents",
+    "marked TOP SECRET//NOFORN at his home, according to court filings.",
+    "Prosecutors said some pages carried SECRET and CONFIDENTIAL portion markings.",
+    "His lawyer declined to comment.",
+]
+BUSINESS_LETTER = [
+    "PRIVATE AND CONFIDENTIAL",
+    "Mr. Chen Wei-lun",
+    "Dear Mr. Chen,",
+    "We are pleased to offer you the position of trade analyst, subject to the terms below.",
+    "Kind regards,",
+    "Human Resources",
+]
+PRC_TRAINING = [
+    "保密知识培训",
+    "国家秘密标志的标注方法：",
+    "绝密★",
+    "机密★",
+    "秘密★",
+    "标志应当标注在文件首页左上角。",
+]
+
 NEGATIVE_DOCS: list[tuple[str, Callable[[random.Random], list[str]]]] = [
     ("news on a leak case", lambda rng: NEWS_LEAK),
     ("training handout listing levels", lambda rng: TRAINING),
@@ -388,6 +454,13 @@ NEGATIVE_DOCS: list[tuple[str, Callable[[random.Random], list[str]]]] = [
     ("unclassified telegram 密等：普通", unclassified_telegram),
     ("「機密」 quoted in prose", lambda rng: QUOTED_MENTION),
     ("memo discussing a 機密 level", lambda rng: DISCUSSION),
+    ("news quoting a 密等 field", lambda rng: NEWS_QUOTING_FIELD),
+    ("Chinese mail disclaimer", lambda rng: CHINESE_DISCLAIMER),
+    ("unclassified official letter about levels", official_letter_about_levels),
+    ("English training list of levels", lambda rng: ENGLISH_TRAINING),
+    ("English news on a leak", lambda rng: ENGLISH_NEWS),
+    ("PRIVATE AND CONFIDENTIAL business letter", lambda rng: BUSINESS_LETTER),
+    ("PRC training list of ★ marks", lambda rng: PRC_TRAINING),
 ]
 
 # --------------------------------------------------------------------------- formats
@@ -437,7 +510,7 @@ def _font(lines: list[str], mark: str) -> str:
 
 
 def fmt_pdf_header(rng, mark, lines):
-    pdf = docgen.make_pdf(["\n".join(lines)], header=mark or None, footer=f"第 1 頁，共 1 頁", fontname=_font(lines, mark))
+    pdf = docgen.make_pdf(["\n".join(lines)], header=mark or None, footer="第 1 頁，共 1 頁", fontname=_font(lines, mark))
     return _msg(rng, _subject(rng), _cover(rng), [("document.pdf", pdf, "application/pdf")])
 
 
@@ -462,7 +535,8 @@ def fmt_docx_body(rng, mark, lines):
 
 
 def fmt_docx_table(rng, mark, lines):
-    rows = [ln.split("：", 1) if "：" in ln else [ln, ""] for ln in lines[:9]]
+    # the heading lines of a letter form a two-column table: label | value
+    rows = [ln.split("：", 1) if 0 < ln.find("：") <= 14 and "「" not in ln else [ln, ""] for ln in lines[:9]]
     data = docgen.make_docx(([mark] if mark else []) + lines[9:], table=rows)
     return _msg(rng, _subject(rng), _cover(rng), [("form.docx", data, DOCX)])
 
@@ -512,6 +586,7 @@ BODY_FORMATS: dict[str, Callable[..., bytes]] = {
     "RTF": fmt_rtf,
 }
 # Formats where a marking stands on its own (a header band, a first line): banners only.
+BAND_FORMATS = ["PDF header band", "PDF footer band", "DOCX header", "ODT header"]
 FIELD_FORMATS = [f for f in BODY_FORMATS if f not in ("PDF footer band", "DOCX header", "ODT header",
                                                        "text body (last line)")]
 
@@ -523,7 +598,7 @@ TOPICS_EN = ["regional security", "trade consultations", "the ministerial visit"
 def build_corpus(seed: int = 20260105) -> Iterator[Case]:
     rng = random.Random(seed)
     for form in POSITIVE_FORMS:
-        formats = BODY_FORMATS if form.kind == "banner" else FIELD_FORMATS
+        formats = {"banner": list(BODY_FORMATS), "band": BAND_FORMATS}.get(form.kind, FIELD_FORMATS)
         for fmt in formats:
             mark, lines = form.make(rng)
             try:

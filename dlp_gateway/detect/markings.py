@@ -166,7 +166,7 @@ _LATIN_BAND_CHUNK = re.compile(
 )
 # Portion marks at paragraph start: (TS), (S//NF), (C), (U), (CUI), (U//FOUO), NATO (NS).
 _PORTION = re.compile(
-    r"^[ \t]*\((?P<mark>TS|S|C|U|CUI|FOUO|SBU|CTS|NS|NC|NR|NU)(?P<caveats>//[A-Z0-9][A-Z0-9 ,./&-]*)?\)"
+    r"^[ \t]*(?:\d{1,2}\.|[a-z]\.|[-•*])?[ \t]*\((?P<mark>TS|S|C|U|CUI|FOUO|SBU|CTS|NS|NC|NR|NU)(?P<caveats>//[A-Z0-9][A-Z0-9 ,./&-]*)?\)"
     r"[ \t]+(?P<rest>\S[^\n]{0,60})",
     re.M,
 )
@@ -446,7 +446,7 @@ def _scan_lines(segment: Segment, text: str, lines: _Lines, ctx_of, out: list[_C
                                       position, family="LATIN" if rule != "cui_banner" else "CUI"))
             if matches:
                 continue
-        if line.startswith("("):
+        if "(" in line[:6]:
             pm = _PORTION.match(raw)
             if pm:
                 portions.append((line_no, pm))
