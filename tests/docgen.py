@@ -607,3 +607,54 @@ def make_message(
             msg.add_attachment(data, maintype=maintype, subtype=subtype or "octet-stream",
                                filename=filename)
     return msg.as_bytes()
+
+
+# --------------------------------------------------------------------------- hostile inputs
+
+def make_zip_bomb(levels: int = 3, copies: int = 4, kernel_bytes: int = 16 * 1024 * 1024) -> bytes:
+    """A 42.zip-style bomb: `levels` of ZIPs, each holding `copies` of the level below;
+    the innermost ZIPs hold `copies` files of `kernel_bytes` zeros each
+    (copies**levels × kernel_bytes when fully expanded: 1 GiB with the defaults)."""
+    zeros = b"\0" * kernel_bytes
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        for i in range(copies):
+            zf.writestr(f"{i}.bin", zeros)
+    data = out.getvalue()
+    for level in range(levels - 1):
+        data = make_zip({f"{level}-{i}.zip": data for i in range(copies)})
+    return data
+
+
+def make_overlapping_zip_bomb(entries: int = 1000, kernel_bytes: int = 10 * 1024 * 1024) -> bytes:
+    """An overlapping-entry bomb (after Fifield): one highly compressed member whose data is
+    referenced by `entries` central-directory records, so every record expands the same
+    kernel again (entries × kernel_bytes: 10 GB with the defaults, from ~100 KB)."""
+    import struct
+
+    single = make_zip({"kernel.bin": b"\0" * kernel_bytes})
+    cd_offset = struct.unpack("<I", single[-6:-2])[0]
+    eocd = single.rfind(b"PK\x05\x06")
+    record = single[cd_offset:eocd]
+    directory = record * entries
+    tail = struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, entries, entries, len(directory), cd_offset, 0)
+    return single[:cd_offset] + directory + tail
+
+
+def make_pdf_claiming_objects(objects: int = 1_000_000) -> bytes:
+    """A tiny PDF whose cross-reference table and page tree claim `objects` objects and pages."""
+    body = [b"%PDF-1.4\n"]
+    offsets = []
+    objs = [
+        b"<</Type/Catalog/Pages 2 0 R>>",
+        b"<</Type/Pages/Kids[3 0 R]/Count %d>>" % objects,
+        b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]>>",
+    ]
+    for number, obj in enumerate(objs, start=1):
+        offsets.append(sum(len(b) for b in body))
+        body.append(b"%d 0 obj\n" % number + obj + b"\nendobj\n")
+    xref_at = sum(len(b) for b in body)
+    xref = [b"xref\n0 %d\n" % objects, b"0000000000 65535 f \n"]
+    xref += [b"%010d 00000 n \n" % off for off in offsets]
+    trailer = b"trailer\n<</Size %d/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % (objects, xref_at)
+    return b"".join(body + xref) + trailer

@@ -186,11 +186,16 @@ def _stream_name(data: bytes, location: str, fmt: str) -> str:
 
 
 def _read_stream(reader: Reader, data: bytes, location: str, depth: int, fmt: str) -> None:
-    opener = {"gzip": gzip.GzipFile, "bzip2": bz2.BZ2File, "xz": lzma.LZMAFile}[fmt]
+    openers = {
+        "gzip": lambda f: gzip.GzipFile(fileobj=f),
+        "bzip2": bz2.BZ2File,
+        "xz": lzma.LZMAFile,
+    }
+    opener = openers[fmt]
     name = _stream_name(data, location, fmt)
     where = join(location, name)
     try:
-        with opener(fileobj=io.BytesIO(data)) as stream:  # type: ignore[call-arg]
+        with opener(io.BytesIO(data)) as stream:
             inner = read_bounded(reader, stream, where, len(data))
     except (OSError, EOFError, lzma.LZMAError, ValueError) as exc:
         reader.problem(ProblemKind.CORRUPT, location, f"damaged {fmt} stream: {exc}")
@@ -296,6 +301,8 @@ def _list_rar(reader: Reader, data: bytes, location: str) -> None:
     except Exception as exc:
         reader.problem(ProblemKind.UNSUPPORTED, location, f"RAR archive not readable (listed only when intact): {exc}"[:300])
         return
+    if not infos:
+        reader.problem(ProblemKind.UNSUPPORTED, location, "RAR archive: no members could be listed")
     for info in infos:
         if info.is_dir():
             continue

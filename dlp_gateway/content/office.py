@@ -174,7 +174,7 @@ def _read_excel(reader: Reader, zf: zipfile.ZipFile, names: list[str], location:
             if cells:
                 rows.append("\t".join(cells))
         reader.segment("\n".join(rows), join(location, f"sheet {title}"), location, "cell")
-    comments = [n for n in names if re.fullmatch(r"xl/(comments\d*|threadedComments/[^/]+)\.xml", n)]
+    comments = [n for n in names if re.fullmatch(r"xl/(comments\d*|comments/[^/]+|threadedComments/[^/]+)\.xml", n)]
     reader.segment(_join_parts(reader, zf, comments, location), join(location, "comments"), location, "comment")
 
 

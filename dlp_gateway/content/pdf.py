@@ -86,6 +86,7 @@ def _read_document(reader: Reader, doc: pymupdf.Document, location: str, depth: 
         count = 0
     if count > limits.max_pages:
         reader.limit(location, "max_pages", f"{count} pages; only the first {limits.max_pages} read")
+    failures = 0
     for number in range(min(count, limits.max_pages)):
         if reader.timed_out(location):
             return
@@ -93,11 +94,14 @@ def _read_document(reader: Reader, doc: pymupdf.Document, location: str, depth: 
         try:
             page = doc.load_page(number)
             _read_page(reader, page, page_location, location, depth)
+            failures = 0
         except Exception as exc:
             reader.problem(ProblemKind.CORRUPT, page_location, f"page unreadable: {type(exc).__name__}: {exc}"[:300])
-            if number >= 3 and not reader.inspection.segments:
+            failures += 1
+            if failures >= 3:
                 # A page tree that promises pages it does not have: stop asking.
-                reader.problem(ProblemKind.CORRUPT, location, f"document claims {count} pages; stopped at page {number + 1}")
+                reader.problem(ProblemKind.CORRUPT, location,
+                               f"document claims {count} pages; stopped after 3 unreadable pages at page {number + 1}")
                 break
     _read_embedded(reader, doc, location, depth)
 
