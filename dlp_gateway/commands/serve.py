@@ -111,7 +111,7 @@ async def serve(settings: Settings) -> int:
     grace = settings.workers.shutdown_grace_seconds
     log.info("stopping: no new connections; %d message(s) in flight get up to %gs", gateway.inflight_messages, grace)
     await inbound.stop_accepting()
-    finished = await gateway.drain(grace)
+    finished = await inbound.drain(grace)
     if not finished:
         log.warning("grace time over with %d message(s) unfinished; their clients will retry", gateway.inflight_messages)
     await inbound.close_sessions()

@@ -257,6 +257,16 @@ class InboundServer:
         if self.server is not None:
             self.server.close()
 
+    async def drain(self, grace: float) -> bool:
+        """Wait up to `grace` seconds until no message is being worked on and its reply is sent."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace
+        while self.gateway.inflight_messages or any(s.busy for s in self.sessions) or self.tasks:
+            if loop.time() >= deadline:
+                return False
+            await asyncio.sleep(0.05)
+        return True
+
     async def close_sessions(self) -> None:
         """Hang up on every client (after the grace time); their messages were not 250'd."""
         for protocol in list(self.sessions):
