@@ -133,3 +133,14 @@ def test_empty_directory_is_an_error(tmp_path):
     (tmp_path / "p").mkdir()
     with pytest.raises(PolicyError, match="no \\*.yaml policy files"):
         load_policy(tmp_path / "p")
+
+
+def test_missing_required_key_is_named(tmp_path):
+    problems = errors_of(tmp_path, "rules:\n  - name: a\n    action: redirect\n")
+    assert problems == [f"{tmp_path / 'p' / 'site.yaml'}:2: rules[0].to: this key is required here"]
+
+
+def test_direction_without_internal_domains_is_a_warning(tmp_path):
+    write_policy(tmp_path / "p", "rules: [{name: out, action: quarantine, when: {not: {direction: inbound}}}]\n")
+    assert "internal_domains is empty" in load_policy(tmp_path / "p").warnings()[0]
+    assert load_policy(tmp_path / "p", ["mofa.example"]).warnings() == []

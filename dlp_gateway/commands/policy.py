@@ -50,6 +50,8 @@ def run_check(args: argparse.Namespace) -> int:
     print(f"{directory}: OK, {len(policy.rules)} rule(s) in {len(policy.files)} file(s), default action {policy.default.action}")
     for rule in policy.rules:
         print(f"  {rule.name:<28} {rule.action:<12} {rule.mode:<8} {rule.source}")
+    for warning in policy.warnings():
+        print(f"warning: {warning}", file=sys.stderr)
     return EXIT_OK
 
 

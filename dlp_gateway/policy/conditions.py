@@ -299,6 +299,16 @@ class InboundTls(Cond):
         return Check(used == self.expected, f"inbound session {'used' if used else 'did not use'} TLS")
 
 
+def walk(cond: Cond):  # noqa: ANN201 - a generator of Cond
+    """This condition and every condition inside it."""
+    yield cond
+    if isinstance(cond, AllOf | AnyOf):
+        for item in cond.items:
+            yield from walk(item)
+    elif isinstance(cond, Not):
+        yield from walk(cond.item)
+
+
 # --- compile from the schema ------------------------------------------------------------
 
 

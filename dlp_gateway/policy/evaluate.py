@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from dlp_gateway.model import Decision, Envelope, InspectionReport, Level
-from dlp_gateway.policy.conditions import Cond, Subject, compile_condition
+from dlp_gateway.policy.conditions import Cond, Direction, Subject, compile_condition, walk
 from dlp_gateway.policy.loader import LoadedFile
 from dlp_gateway.policy.schema import RuleBase
 
@@ -126,6 +126,16 @@ class Policy:
             if item.model.default is not None:
                 default = compile_rule(item.model.default, mode, f"{item.path}:{item.line_of('default')}", name="default")
         return cls(rules, default, tuple(d.lower() for d in internal_domains), source, tuple(i.path for i in loaded))
+
+    def warnings(self) -> list[str]:
+        """Things that load but are probably not what the administrator meant."""
+        out = []
+        if not self.internal_domains:
+            for rule in self.rules:
+                if any(isinstance(c, Direction) for c in walk(rule.condition)):
+                    out.append(f"{rule.source}: rule {rule.name} uses direction, but policy.internal_domains is empty, "
+                               "so every recipient counts as outside (outbound)")
+        return out
 
     def decide(self, report: InspectionReport, envelope: Envelope) -> list[Decision]:
         return [self.evaluate(report, envelope, rcpt).decision for rcpt in envelope.rcpt_tos]

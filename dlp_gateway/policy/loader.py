@@ -105,21 +105,24 @@ def load_file(path: Path) -> LoadedFile:
     try:
         model = PolicyFile.model_validate(data, context={"base_dir": str(path.parent)})
     except ValidationError as exc:
-        problems = []
+        problems: list[tuple[int, str]] = []
         seen = set()
         for item in exc.errors():
             node, walked = _node_at(root, tuple(item["loc"])) if root is not None else (None, [])
             line = node.start_mark.line + 1 if node is not None else 1
             message = item["msg"].removeprefix("Value error, ")
-            if item["type"] == "extra_forbidden":
+            if item["type"] == "missing" and item["loc"]:
+                walked = [*walked, str(item["loc"][-1])]
+                message = "this key is required here"
+            elif item["type"] == "extra_forbidden":
                 message = "unknown key (check the spelling; see policies/default.yaml for the keys)"
             elif item["type"] == "union_tag_invalid" and isinstance(item["input"], dict):
                 message = f"unknown action {item['input'].get('action')!r}; known: {', '.join(ACTION_NAMES)}"
             entry = f"{path}:{line}: {_field_name(walked)}: {message}"
             if entry not in seen:
                 seen.add(entry)
-                problems.append(entry)
-        raise PolicyError(problems) from None
+                problems.append((line, entry))
+        raise PolicyError([entry for _, entry in sorted(problems, key=lambda p: p[0])]) from None
     loaded = LoadedFile(path, model, _rule_lines(root))
     problems = []
     for index, rule in enumerate(model.rules):
