@@ -66,7 +66,8 @@ def build_notice(ctx: MessageContext, notify: dict, to: list[str], fields: dict[
     hostname = getattr(ctx.services, "hostname", "localhost")
     msg["From"] = f"Mail security gateway <postmaster@{hostname}>"
     msg["To"] = ", ".join(to)
-    msg["Subject"] = notify.get("subject") or "Message held by the mail security gateway"
+    subject = Template(notify.get("subject") or "Mail security gateway: $action for your message").safe_substitute(fields)
+    msg["Subject"] = " ".join(subject.split())
     msg["Date"] = email.utils.formatdate(localtime=False)
     msg["Message-ID"] = email.utils.make_msgid("dlp-notice", domain=hostname)
     msg["Auto-Submitted"] = "auto-generated"

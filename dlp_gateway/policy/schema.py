@@ -22,6 +22,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from pathlib import Path
+from string import Template
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -238,13 +239,13 @@ class Condition(Strict):
 class Notify(Strict):
     """Also tell people. Notices never contain the message's content, only its id and the reason.
 
-    `template` uses $placeholders: $gateway_id, $quarantine_id, $rule, $reason, $action,
+    `template` and `subject` use $placeholders: $gateway_id, $quarantine_id, $rule, $reason, $action,
     $sender, $recipients, $message_id, $date.
     """
 
     sender: bool = False
     to: Annotated[list[str], BeforeValidator(_as_list)] = Field(default_factory=list)
-    subject: str = "Message held by the mail security gateway"
+    subject: str = "Mail security gateway: $action for your message"
     template: str | None = None
     template_file: str | None = None
     template_text: str = Field("", exclude=True, description="(filled at load time)")
@@ -257,6 +258,7 @@ class Notify(Strict):
             raise ValueError("notify needs sender: true and/or addresses in to")
         if self.template is not None and self.template_file is not None:
             raise ValueError("give template or template_file, not both")
+        _check_template(self.subject, "subject")
         text = self.template
         if self.template_file is not None:
             base = Path((info.context or {}).get("base_dir", "."))
@@ -267,16 +269,18 @@ class Notify(Strict):
             except OSError as exc:
                 raise ValueError(f"cannot read template file {path}: {exc.strerror}") from None
         if text is not None:
-            from string import Template
-
-            template = Template(text)
-            if not template.is_valid():
-                raise ValueError("template has a bad $placeholder; write $$ for a literal $")
-            unknown = set(template.get_identifiers()) - set(NOTICE_FIELDS)
-            if unknown:
-                raise ValueError(f"unknown template placeholder(s) {sorted(unknown)}; known: {', '.join(NOTICE_FIELDS)}")
+            _check_template(text, "template")
         object.__setattr__(self, "template_text", text or "")
         return self
+
+
+def _check_template(text: str, what: str) -> None:
+    template = Template(text)
+    if not template.is_valid():
+        raise ValueError(f"{what} has a bad $placeholder; write $$ for a literal $")
+    unknown = set(template.get_identifiers()) - set(NOTICE_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown {what} placeholder(s) {sorted(unknown)}; known: {', '.join(NOTICE_FIELDS)}")
 
 
 NOTICE_FIELDS = ("gateway_id", "quarantine_id", "rule", "reason", "action", "sender", "recipients", "message_id", "date")
