@@ -415,7 +415,7 @@ class Gateway:
         else:
             action = Action.TEMPFAIL
         metrics.MESSAGES.labels(action=action.value).inc()
-        monitored = [d for d in decisions if d.mode == "monitor"]
+        monitored = [d for d in decisions if d.mode == "monitor" and d.action != "deliver"]
         for decision in monitored:
             metrics.MONITOR_DECISIONS.labels(action=decision.action).inc()
         rules = sorted({o.rule for o in outcomes if o.rule and o.action == action} or {d.rule for d in decisions if d.mode != "monitor"})

@@ -64,6 +64,7 @@ class Sink:
     refuse_rcpt: set[str] = field(default_factory=set)
     hang_seconds: float = 30.0
     delay_seconds: float = 0.0  # wait this long before answering DATA (mode "accept")
+    pipelining: bool = True  # advertise PIPELINING (aiosmtpd reads pipelined commands in order)
     messages: list[ReceivedMessage] = field(default_factory=list)
     connections: int = 0
     port: int = 0
@@ -76,6 +77,12 @@ class Sink:
         self.data_started = threading.Event()  # set when a message's DATA has been received
 
     # aiosmtpd hooks ---------------------------------------------------------
+    async def handle_EHLO(self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]) -> list[str]:
+        session.host_name = hostname
+        if self.pipelining:
+            responses.insert(len(responses) - 1, "250-PIPELINING")
+        return responses
+
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: list[str]) -> str:
         if address in self.refuse_rcpt:
             return f"550 5.1.1 <{address}>: recipient unknown"

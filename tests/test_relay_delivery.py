@@ -63,6 +63,23 @@ def test_results_are_per_recipient_when_the_next_hop_refuses_some(sink: Sink) ->
     assert sink.wait_for(1)[0].rcpt_tos == ["bob@example.test"]
 
 
+def test_next_hop_without_pipelining_gets_one_command_at_a_time(sink: Sink) -> None:
+    sink.pipelining = False
+    sink.refuse_rcpt = {"gone@example.test"}
+    msg = message(rcpts=("bob@example.test", "gone@example.test"))
+    (result,) = deliver(DeliverySettings(upstream=sink.address, tls="none"), msg)
+    assert {r.recipient: r.code for r in result.results} == {"bob@example.test": 250, "gone@example.test": 550}
+    assert sink.wait_for(1)[0].data == msg.data
+
+
+def test_all_recipients_refused_sends_no_content(sink: Sink) -> None:
+    sink.refuse_rcpt = {"gone@example.test"}
+    results = deliver(DeliverySettings(upstream=sink.address, tls="none"), message(rcpts=("gone@example.test",)), message())
+    assert [r.code for r in results[0].results] == [550]
+    assert results[1].all_accepted  # the connection is still usable afterwards
+    assert [m.rcpt_tos for m in sink.wait_for(1)] == [["bob@example.test"]]
+
+
 def test_connections_are_reused_up_to_messages_per_connection(sink: Sink) -> None:
     settings = DeliverySettings(upstream=sink.address, tls="none", messages_per_connection=2)
     results = deliver(settings, message(), message(), message())

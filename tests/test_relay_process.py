@@ -169,3 +169,36 @@ def test_sigterm_lets_the_message_in_flight_finish_then_exits(tmp_path: Path, si
     assert gw.proc.wait(30) == 0
     assert body_of(sink.messages[0].data) == msg
     assert "stopped" in gw.log()
+
+
+def test_monitor_mode_records_the_decision_and_delivers_unchanged(tmp_path: Path, sink: Sink) -> None:
+    policies = tmp_path / "policies"
+    shutil.copytree(REPO / "policies", policies)
+    (policies / "zz-trial.yaml").write_text(
+        "mode: monitor\nrules:\n  - name: trial-no-mail-from-alice\n    when:\n"
+        "      sender: ['alice@example.test']\n    action: reject\n",
+        encoding="utf-8",
+    )
+    with start_gateway(tmp_path, upstream=sink.address, config={"policy": {"dir": str(policies)}}) as gw:
+        msg = make_message(subject="trial")
+        code, text = send(gw.port, msg)
+        assert code == 250
+        assert [m for m in sink.wait_for(1) if body_of(m.data) == msg]
+        entry = [d for d in gw.decisions() if d["id"] in text][0]
+        assert entry["action"] == "deliver"
+        assert entry["monitor"][0]["would"] == "reject" and entry["monitor"][0]["rule"] == "trial-no-mail-from-alice"
+        assert metric(gw, 'dlp_monitor_decisions_total{action="reject"}') == 1
+
+
+def test_overload_is_answered_451_at_once(tmp_path: Path, sink: Sink) -> None:
+    sink.delay_seconds = 3.0
+    with start_gateway(tmp_path, upstream=sink.address, config={"workers": {"max_inflight_messages": 1}}) as gw:
+        first: list[tuple[int, str]] = []
+        thread = threading.Thread(target=lambda: first.append(send(gw.port, make_message(subject="slow"))))
+        thread.start()
+        assert sink.data_started.wait(20)
+        code, text = send(gw.port, make_message(subject="one too many"))
+        assert code == 451 and "too many messages" in text
+        thread.join(30)
+        assert first[0][0] == 250
+        assert metric(gw, 'dlp_smtp_refused_total{reason="overload_messages"}') == 1
