@@ -16,9 +16,8 @@ the index.
 Speed: postings live in one WITHOUT ROWID table per calendar month, clustered by
 fingerprint, so a lookup is one B-tree probe per query fingerprint per month: 13 months
 × a few hundred probes, however many messages are recorded. Expiry deletes old
-messages and parts by time, then drops a month's postings table once the whole month is
-past retention (and deletes the expired parts' postings from a month that is only partly
-expired).
+messages, parts and watermark codes by time, and drops a month's postings table once
+the whole month is past retention (see `expire`).
 """
 
 from __future__ import annotations
@@ -293,16 +292,17 @@ class TraceStore:
     # ------------------------------------------------------------------ expiry
 
     def expire(self, days: int, now: float | None = None) -> int:
-        """Delete records older than `days`; returns the number of messages deleted."""
+        """Delete records older than `days`; returns the number of messages deleted.
+
+        Cheap enough to run while the relay records (index range deletes and DROP TABLE):
+        the fingerprints of expired parts in a month that is only partly expired stay in
+        that month's table, attributable to nothing (their part and message rows are
+        gone, and a query only reports parts that exist), until the month is dropped.
+        """
         now = time.time() if now is None else now
         cutoff = now - days * 86400
         cutoff_month = time.strftime("%Y%m", time.gmtime(cutoff))
         with self._lock, self.conn:
-            row = self.conn.execute(
-                "SELECT MAX(p.id) FROM trace_parts p JOIN trace_messages m ON m.id = p.message WHERE m.at < ?",
-                (cutoff,),
-            ).fetchone()
-            max_part = row[0]
             self.conn.execute(
                 "DELETE FROM trace_parts WHERE message IN (SELECT id FROM trace_messages WHERE at < ?)",
                 (cutoff,),
@@ -313,7 +313,4 @@ class TraceStore:
                 month = _POSTINGS_RE.match(table).group(1)  # type: ignore[union-attr]
                 if month < cutoff_month:
                     self.conn.execute(f"DROP TABLE {table}")
-                elif month == cutoff_month and max_part is not None:
-                    # Part ids grow with time, so the expired ones are a prefix.
-                    self.conn.execute(f"DELETE FROM {table} WHERE part <= ?", (max_part,))
         return deleted
