@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.utils
+import importlib
 import inspect
 import logging
 import socket
@@ -45,6 +46,13 @@ from dlp_gateway.store.quarantine import QuarantineStore, count_held
 log = logging.getLogger(__name__)
 
 DeliveredHook = Callable[[MessageContext, tuple[str, ...], Outcome], Awaitable[None] | None]
+
+# "module:function" hooks installed into Services.on_delivered at start (a module not
+# built yet is skipped). Each is called with (ctx, recipients, outcome) for every group
+# of recipients the next hop (or the Maildir) accepted.
+ON_DELIVERED_HOOKS = [
+    "dlp_gateway.trace:on_delivered",
+]
 
 # When outcomes for one message differ, the message-level action (metric, log) is the
 # most notable one.
@@ -91,6 +99,20 @@ def _load_policy(settings: Settings) -> Any:
     return policy_module.load_policy(settings.policy_dir)
 
 
+def _load_hooks(names: list[str]) -> list[DeliveredHook]:
+    hooks = []
+    for name in names:
+        module_name, _, function = name.partition(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                continue
+            raise
+        hooks.append(getattr(module, function))
+    return hooks
+
+
 def _policy_holder(settings: Settings) -> Any | None:
     """The policy package's holder (reload on SIGHUP or file change), when it has one."""
     try:
@@ -135,6 +157,7 @@ class Gateway:
         self._idle = asyncio.Event()
         self._idle.set()
         self._background: set[asyncio.Task[Any]] = set()
+        self._hook_tasks: set[asyncio.Task[Any]] = set()  # on_delivered hooks still running
         self._holder: Any | None = None  # policy.reload.PolicyHolder when the policy is ours to load
 
     # ------------------------------------------------------------ lifecycle
@@ -154,11 +177,14 @@ class Gateway:
 
             self.inspector = Inspector(self.settings)
         await self.inspector.start()
+        self.services.on_delivered.extend(_load_hooks(ON_DELIVERED_HOOKS))
         data_dir = self.settings.data_path
         metrics.watch_quarantine(lambda: count_held(data_dir))
         self._spawn(self._housekeeping())
 
     async def close(self) -> None:
+        if self._hook_tasks:
+            await asyncio.wait(list(self._hook_tasks), timeout=10)
         for task in list(self._background):
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
@@ -299,7 +325,11 @@ class Gateway:
             reply, refused = self._combine(envelope, outcomes)
             if refused:
                 await self._bounce(ctx, refused)
-            await self._notify_delivered(ctx, outcomes)
+            if self.services.on_delivered and any(200 <= o.code < 300 for o in outcomes):
+                # After the reply: a record of a delivery must not delay or change it.
+                task = asyncio.get_running_loop().create_task(self._notify_delivered(ctx, outcomes))
+                self._hook_tasks.add(task)
+                task.add_done_callback(self._hook_tasks.discard)
         except asyncio.CancelledError:
             raise
         except Exception as exc:

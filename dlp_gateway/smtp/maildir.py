@@ -78,8 +78,11 @@ class Maildir:
         new = self.root / "new"
         return sorted(new.iterdir()) if new.is_dir() else []
 
-    async def deliver(self, message: OutboundMessage) -> DeliveryResult:
-        """Same contract as DeliveryPool.deliver: per-recipient results, 4xx on trouble."""
+    async def deliver(self, message: OutboundMessage, tls: str | None = None) -> DeliveryResult:
+        """Same contract as DeliveryPool.deliver: per-recipient results, 4xx on trouble.
+
+        `tls` is accepted for the same signature; a local Maildir has no network hop.
+        """
         try:
             path = await asyncio.to_thread(self.store, message.data)
         except OSError as exc:
