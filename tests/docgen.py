@@ -102,16 +102,35 @@ def _raster_page(lines: list[str], dpi: int, fontsize: float, fontname: str) -> 
 
 
 def make_scanned_pdf(lines: list[str], dpi: int = 200, *, fontsize: float = 24,
-                     fontname: str = CJK_FONT) -> bytes:
-    """A one-page PDF holding only a raster image of the text: no text layer, needs OCR."""
-    pix = _raster_page(lines, dpi, fontsize, fontname)
+                     fontname: str = CJK_FONT, header: str | None = None,
+                     footer: str | None = None) -> bytes:
+    """A one-page PDF holding only a raster image of the text: no text layer, needs OCR.
+
+    Without `header`/`footer` the image is a tight crop of the lines placed near the top of
+    an A4 page. With either, the whole A4 page is scanned as on a copier: `header` at the
+    top (inside the header band), the lines from BODY_TOP, `footer` at the bottom.
+    """
+    if header is None and footer is None:
+        pix = _raster_page(lines, dpi, fontsize, fontname)
+        natural_w, natural_h = pix.width * 72 / dpi, pix.height * 72 / dpi
+        w = min(PAGE_WIDTH - 40, natural_w)
+        h = natural_h * w / natural_w
+        rect = pymupdf.Rect(20, 60, 20 + w, 60 + h)
+    else:
+        source = pymupdf.open()
+        page = source.new_page(width=PAGE_WIDTH, height=PAGE_HEIGHT)
+        if header:
+            page.insert_text((56, HEADER_Y + fontsize / 2), header, fontname=fontname, fontsize=fontsize)
+        _insert_lines(page, lines, BODY_TOP, fontsize, fontname)
+        if footer:
+            page.insert_text((56, FOOTER_Y), footer, fontname=fontname, fontsize=fontsize)
+        pix = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY)
+        source.close()
+        rect = pymupdf.Rect(0, 0, PAGE_WIDTH, PAGE_HEIGHT)
     png = pix.tobytes("png")
     doc = pymupdf.open()
     page = doc.new_page(width=PAGE_WIDTH, height=PAGE_HEIGHT)
-    natural_w, natural_h = pix.width * 72 / dpi, pix.height * 72 / dpi
-    w = min(PAGE_WIDTH - 40, natural_w)
-    h = natural_h * w / natural_w
-    page.insert_image(pymupdf.Rect(20, 60, 20 + w, 60 + h), stream=png)
+    page.insert_image(rect, stream=png)
     out = doc.tobytes(deflate=True)
     doc.close()
     return out
