@@ -33,8 +33,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_right
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from dlp_gateway.model import Fact, Finding, Inspection, Level, Segment
 
@@ -43,7 +44,7 @@ TS, S, C, R = Level.TOP_SECRET, Level.SECRET, Level.CONFIDENTIAL, Level.RESTRICT
 # --------------------------------------------------------------------------- lexicon
 
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_SP = r"[ \t]*"  # white space allowed between the characters of a level (after NFKC)
+_SP = r"[ \t\u3000]*"  # white space allowed between the characters of a level
 
 
 def _spaced(chars: Iterable[str]) -> str:
@@ -69,6 +70,7 @@ _PRC_PERIOD = (
 )
 
 _NOT_HAN_BEFORE = rf"(?<![{_HAN}])"
+_HAN_CHAR = re.compile(f"[{_HAN}]")
 _NOT_HAN_AFTER = rf"(?![{_HAN}])"
 
 _OPEN = "【[(（〔<＜《〈"
@@ -114,18 +116,20 @@ _ROC_FIELD_LABEL = (
     rf"|{_spaced(['密', '等'])})"
 )
 _ROC_FIELD = re.compile(
-    rf"{_NOT_HAN_BEFORE}(?P<label>{_ROC_FIELD_LABEL}){_SP}[:：]?[ \t]*\n?[ \t]*"
+    rf"(?P<label>{_ROC_FIELD_LABEL}){_SP}[:：]?[ \t\u3000]*\n?[ \t\u3000]*"
     rf"{_ROC_LEVEL}(?P<declass>{_SP}{_DECLASS})?(?:{_NOT_HAN_AFTER}|(?={_SP}{_COPY}))"
 )
-_ROC_DECLASS = re.compile(rf"{_NOT_HAN_BEFORE}{_ROC_LEVEL}{_SP}(?P<declass>{_DECLASS})")
+_DECLASS_ANCHOR = re.compile(r"解[ \t\u3000]*密|保[ \t\u3000]*密[ \t\u3000]*期|[屆届]滿")
+_FIELD_ANCHOR = re.compile(r"[機机]密[ \t\u3000]*等[ \t\u3000]*[級级]|密[ \t\u3000]*等")
+_ROC_DECLASS = re.compile(rf"{_ROC_LEVEL}{_SP}(?P<declass>{_DECLASS})")
 
 _PRC_FIELD = re.compile(
-    rf"{_NOT_HAN_BEFORE}(?P<label>密\s*[级級]){_SP}[:：]?[ \t]*\n?[ \t]*"
+    rf"(?P<label>密\s*[级級]){_SP}[:：]?[ \t\u3000]*\n?[ \t\u3000]*"
     rf"(?:{_PRC_LEVEL}|(?P<roc>{_ROC_TS}|{_ROC_S}))(?P<star>\s*[★☆*]?{_PRC_PERIOD}?)"
     rf"{_NOT_HAN_AFTER}"
 )
 _PRC_STAR = re.compile(
-    rf"{_NOT_HAN_BEFORE}{_PRC_LEVEL}\s*(?:[★☆](?P<period>{_PRC_PERIOD})?|\*(?P<period2>{_PRC_PERIOD}))"
+    rf"{_PRC_LEVEL}\s*(?:[★☆](?P<period>{_PRC_PERIOD})?|\*(?P<period2>{_PRC_PERIOD}))"
 )
 _PRC_BANNER_LINE = re.compile(rf"{_DECOR}*{_PRC_LEVEL}(?:\s*[★☆])?(?:{_PRC_PERIOD})?{_DECOR}*")
 _PRC_RESTRICTED_WORD = r"(?:工\s*作\s*秘\s*密|[内內]\s*部\s*[资資]\s*料)"
@@ -193,15 +197,16 @@ _SUBJECT_LATIN = re.compile(
 _BODY_SUBJECT_LINE = re.compile(r"^\s*(?:主\s*旨|主\s*題|Subject)\s*[:：]\s*(?P<rest>[^\n]+)$", re.M | re.I)
 
 # Official-document signals: they tell a real document from a text about documents.
-_DOC_NUMBER = re.compile(rf"[{_HAN}]{{1,8}}\s*字\s*第\s*\d{{9,12}}[A-Za-z0-9]*\s*[號号]")
+_DOC_NUMBER = re.compile(r"字\s*第\s*\d{9,12}[A-Za-z0-9]*\s*[號号]")
 _TELEGRAM_SERIAL = re.compile(r"[電电]\s*[報报]\s*[專专]\s*[號号]\s*[:：]?\s*[A-Z]{2,5}\s*-?\s*\d{2,6}")
 _US_AUTHORITY = re.compile(r"^\s*(?:Classified\s+By|Declassify\s+On|Derived\s+From)\s*:", re.M | re.I)
-_PRC_DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,6}\s*[〔\[［(（]\s*20\d\d\s*[〕\]］)）]\s*\d{1,5}\s*号")
+_PRC_DOC_NUMBER = re.compile(r"[〔\[［(（]\s*20\d\d\s*[〕\]］)）]\s*\d{1,5}\s*号")
 
 # Texts about classification: they name several distinct levels.
-_ROC_MENTION = re.compile(r"[絕绝][對对][機机]密|[極极][機机]密|(?<![對对極极])[機机]密|一般公[務务][機机]密")
-_LATIN_MENTION = re.compile(r"\b(?:TOP SECRET|SECRET|CONFIDENTIAL)\b", re.I)
-_PRC_MENTION = re.compile(r"[绝絕]密|(?<![绝絕對对極极])[机機]密|秘密")
+_LATIN_MENTION = re.compile(r"(?:TOP SECRET|SECRET|CONFIDENTIAL)(?![A-Z])")  # on upper-cased text
+_LATIN_MENTION_WORDS = ("SECRET", "Secret", "secret", "CONFIDENTIAL", "Confidential", "confidential")
+_US_AUTHORITY_WORDS = ("lassified By", "LASSIFIED BY", "lassified by", "eclassify On", "ECLASSIFY ON",
+                       "eclassify on", "erived From", "ERIVED FROM")
 _EXAMPLE_CUE = re.compile(r"例如|範例|范例|舉例|举例|示例|例\s*[:：]|如下|寫法|写法|格式|標示為|标示为|標註|标注|應標示|应标示|e\.g\.|for example|such as", re.I)
 _DISCLAIMER_CUE = re.compile(
     r"intended|recipient|privileged|e-?mail|disclos|notify the sender|prohibited|attachments?", re.I
@@ -210,6 +215,7 @@ _DISCLAIMER_CUE = re.compile(
 # Cheap trigger: a segment without any of these has no marking.
 _TRIGGER = re.compile(
     r"密|★|SECRET|CONFIDENTIAL|RESTRICTED|CUI|FOUO|SBU|OFFICIAL USE|UNCLASSIFIED|内部|內部|\((?:TS|S|C|U|CTS|NS|NC|NR)[)/]"
+    r"|ＳＥＣ|ＣＯＮ|ＣＵＩ|ＲＥＳ|ＦＯＵ|（Ｔ|（Ｓ|（Ｃ|（Ｎ"  # full-width Latin, normalised per line
 )
 _LATIN_TRIGGER = re.compile(r"SECRET|CONFIDENTIAL|RESTRICTED|CUI|FOUO|SBU|OFFICIAL USE|UNCLASSIFIED")
 
@@ -221,6 +227,14 @@ _SIMP_RE = re.compile(f"[{_SIMP_ONLY}]")
 
 _BAND_KINDS = frozenset({"header_band", "footer_band", "header", "footer"})
 _SUBJECT_KINDS = frozenset({"subject", "filename"})
+_BANNER_START = re.compile(
+    r"[\s【】\[\]()（）〔〕<>＜＞《》〈〉*＊\-—–_=|·•.:：［］]*"
+    r"(?:[複复絕绝極极一機机密秘内內工A-Z\uff21-\uff3a]|\d{1,2}\.|[a-z]\.)"
+)
+# Full-width Latin letters and digits, full-width square brackets, compatibility ideographs:
+# the forms NFKC changes that the line grammar does not already accept as they are.
+_NEEDS_NFKC = re.compile(r"[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\uff3b\uff3d\uff0f\uf900-\ufaff]")
+_MAX_BANNER_CHARS = 80  # longer lines are prose, never a banner
 _EDGE_LINES = 3  # first/last non-empty lines of a page or body where banners stand
 _LIST_WINDOW = 6  # lines: distinct banner levels this close together form a list of levels
 _MAX_FINDINGS_PER_PART = 25
@@ -258,9 +272,17 @@ def normalize(text: str) -> str:
     """NFKC (full-width forms, ideographic space, compatibility ideographs) and LF lines."""
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text)
+    return _lf(text)
+
+
+def _lf(text: str) -> str:
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text
+
+
+def _han_before(text: str, start: int) -> bool:
+    return start > 0 and _HAN_CHAR.match(text, start - 1) is not None
 
 
 def _evidence(text: str) -> str:
@@ -271,43 +293,71 @@ def _evidence(text: str) -> str:
 # --------------------------------------------------------------------------- context
 
 
-@dataclass(slots=True)
+@dataclass
 class _PartContext:
     """What the whole part (file or body) says about itself; computed once, lazily."""
 
-    official: bool
-    about_roc: bool  # names >= 3 distinct ROC levels: a text about classification
-    about_latin: bool
-    about_prc: bool
-    prc_script: bool  # simplified script or PRC document signals dominate
+    text: str
+
+    @cached_property
+    def official(self) -> bool:
+        """An official document: 發文字號, telegram serial, US classification authority, PRC 文号."""
+        text = self.text
+        return bool(
+            ("字" in text and _DOC_NUMBER.search(text))
+            or (("專號" in text or "专号" in text) and _TELEGRAM_SERIAL.search(text))
+            or (any(w in text for w in _US_AUTHORITY_WORDS) and _US_AUTHORITY.search(text))
+            or ("号" in text and _PRC_DOC_NUMBER.search(text))
+        )
+
+    @cached_property
+    def about_roc(self) -> bool:
+        """Names >= 3 distinct ROC levels: a text about classification."""
+        return len(_roc_mentions(self.text)) >= 3
+
+    @cached_property
+    def about_latin(self) -> bool:
+        text = self.text
+        if not any(w in text for w in _LATIN_MENTION_WORDS):
+            return False
+        return len(set(_LATIN_MENTION.findall(text.upper()))) >= 3
+
+    @cached_property
+    def about_prc(self) -> bool:
+        return len(_prc_mentions(self.text)) >= 3
+
+    @cached_property
+    def prc_script(self) -> bool:
+        """Simplified script or PRC document signals dominate, and no ROC document number."""
+        text = self.text
+        if "字" in text and _DOC_NUMBER.search(text):
+            return False
+        if "★" in text or ("号" in text and _PRC_DOC_NUMBER.search(text)):
+            return True
+        return len(_SIMP_RE.findall(text)) > len(_TRAD_RE.findall(text))
+
+
+_NO_CONTEXT = _PartContext("")
 
 
 def _part_context(text: str) -> _PartContext:
-    official = bool(
-        _DOC_NUMBER.search(text) or _TELEGRAM_SERIAL.search(text) or _US_AUTHORITY.search(text)
-        or _PRC_DOC_NUMBER.search(text)
-    )
-    roc = {_fold_roc(m.group(0)) for m in _ROC_MENTION.finditer(text)}
-    latin = {m.group(0).upper() for m in _LATIN_MENTION.finditer(text)} if _LATIN_TRIGGER.search(text.upper()) else set()
-    prc = {_fold_prc(m.group(0)) for m in _PRC_MENTION.finditer(text)}
-    trad = len(_TRAD_RE.findall(text))
-    simp = len(_SIMP_RE.findall(text))
-    prc_script = (simp > trad) or bool(_PRC_DOC_NUMBER.search(text) or "★" in text)
-    return _PartContext(
-        official=official,
-        about_roc=len(roc) >= 3,
-        about_latin=len(latin) >= 3,
-        about_prc=len(prc) >= 3,
-        prc_script=prc_script and not _DOC_NUMBER.search(text),
-    )
+    return _PartContext(text)
 
 
-def _fold_roc(word: str) -> str:
-    return word.translate(str.maketrans("绝对机极务", "絕對機極務"))
+def _roc_mentions(text: str) -> set[str]:
+    """Which ROC levels the text names (as words, anywhere): counted with fast substring search."""
+    ts = text.count("絕對機密") + text.count("绝对机密")
+    s = text.count("極機密") + text.count("极机密")
+    general = text.count("一般公務機密") + text.count("一般公务机密")
+    c = text.count("機密") + text.count("机密") - ts - s - general
+    return {name for name, n in (("ts", ts), ("s", s), ("c", c)) if n > 0}
 
 
-def _fold_prc(word: str) -> str:
-    return word.translate(str.maketrans("絕機", "绝机"))
+def _prc_mentions(text: str) -> set[str]:
+    ts = text.count("绝密") + text.count("絕密")
+    s = text.count("机密") + text.count("機密") - text.count("极机密") - text.count("绝对机密") - text.count("極機密") - text.count("絕對機密")
+    c = text.count("秘密") - text.count("工作秘密") - text.count("营业秘密") - text.count("營業秘密")
+    return {name for name, n in (("ts", ts), ("s", s), ("c", c)) if n > 0}
 
 
 # --------------------------------------------------------------------------- candidates
@@ -385,13 +435,20 @@ def _scan_lines(segment: Segment, text: str, lines: _Lines, ctx_of, out: list[_C
     """Whole-line grammar (banners, band tokens, portion marks) on the lines a trigger hit."""
     kind = segment.kind
     band = kind in _BAND_KINDS
-    hit_lines = sorted({lines.line_of(m.start()) for m in _TRIGGER.finditer(text)})
     portions: list[tuple[int, re.Match[str]]] = []
-    for line_no in hit_lines:
+    for line_no in _hit_lines(text, lines):
         raw = lines.lines[line_no]
         line = raw.strip()
-        if not line or len(line) > 160:
+        if not line or not (band or _BANNER_START.match(line)):
+            continue  # prose: a banner or portion mark would open the line
+        if len(line) > _MAX_BANNER_CHARS:  # a long paragraph: only a portion mark can open it
+            if "(" in line[:6] or "（" in line[:6]:
+                pm = _PORTION.match(normalize(line[:40]))
+                if pm:
+                    portions.append((line_no, pm))
             continue
+        if _NEEDS_NFKC.search(line):
+            line = normalize(line)
         base = lines.starts[line_no] + (len(raw) - len(raw.lstrip()))
         position = _position(kind, lines, line_no)
         conf = _BASE_CONFIDENCE[position]
@@ -447,10 +504,24 @@ def _scan_lines(segment: Segment, text: str, lines: _Lines, ctx_of, out: list[_C
             if matches:
                 continue
         if "(" in line[:6]:
-            pm = _PORTION.match(raw)
+            pm = _PORTION.match(line)
             if pm:
                 portions.append((line_no, pm))
     _portion_candidates(text, lines, portions, out)
+
+
+def _hit_lines(text: str, lines: _Lines) -> list[int]:
+    """Line numbers where the trigger hits, one regex search per hit line (not per hit)."""
+    out: list[int] = []
+    pos = 0
+    search = _TRIGGER.search
+    while (m := search(text, pos)) is not None:
+        line_no = lines.line_of(m.start())
+        out.append(line_no)
+        if line_no + 1 >= len(lines.starts):
+            break
+        pos = lines.starts[line_no + 1]
+    return out
 
 
 def _is_simplified_jimi(m: re.Match[str]) -> bool:
@@ -493,14 +564,31 @@ def _scan_fields(text: str, lines: _Lines, out: list[_Candidate]) -> None:
     """Label + value grammar: the 密等 field, PRC 密级, and levels before a declassification phrase."""
     if "密" not in text:
         return
-    for m in _ROC_FIELD.finditer(text):
+    for anchor in _FIELD_ANCHOR.finditer(text):
+        m = _ROC_FIELD.match(text, anchor.start())
+        if m is None or _han_before(text, m.start()):
+            continue
         out.append(_Candidate("roc_field", _roc_level(m), "ROC", m.group(0), 0.95,
                               lines.line_of(m.start()), m.start(),
                               m.end(), "field", family="FIELD"))
-    for m in _ROC_DECLASS.finditer(text):
-        out.append(_Candidate("roc_declassification", _roc_level(m), "ROC", m.group(0), 0.9,
-                              lines.line_of(m.start()), m.start(), m.end(), "field", family="FIELD"))
+    done = -1
+    for anchor in _DECLASS_ANCHOR.finditer(text):
+        if anchor.start() > 0 and text[anchor.start() - 1] in "及或":
+            continue  # inside the field label 「密等及解密條件或保密期限」
+        line_no = lines.line_of(anchor.start())
+        if line_no == done:
+            continue
+        done = line_no
+        start = lines.starts[line_no]
+        end = lines.starts[line_no + 1] - 1 if line_no + 1 < len(lines.starts) else len(text)
+        for m in _ROC_DECLASS.finditer(text, start, end):
+            if _han_before(text, m.start()):
+                continue
+            out.append(_Candidate("roc_declassification", _roc_level(m), "ROC", m.group(0), 0.9,
+                                  line_no, m.start(), m.end(), "field", family="FIELD"))
     for m in _PRC_FIELD.finditer(text):
+        if _han_before(text, m.start()):
+            continue
         if m.group("roc"):
             level = TS if "對" in m.group("roc") or "对" in m.group("roc") else S
         else:
@@ -509,17 +597,19 @@ def _scan_fields(text: str, lines: _Lines, out: list[_Candidate]) -> None:
                               m.start(), m.end(), "field", family="FIELD"))
     if "★" in text or "☆" in text or "*" in text:
         for m in _PRC_STAR.finditer(text):
+            if _han_before(text, m.start()):
+                continue
             out.append(_Candidate("prc_star", _prc_level(m), "PRC", m.group(0), 0.92,
                                   lines.line_of(m.start()), m.start(), m.end(), "field", family="STAR"))
 
 
-def _scan_subject(text: str, base_line: int, offset: int, out: list[_Candidate], *, prc_script: bool,
+def _scan_subject(text: str, base_line: int, offset: int, out: list[_Candidate], *, prc_script: Callable[[], bool],
                   rule_prefix: str = "subject") -> None:
-    subject = _SUBJECT_PREFIX.sub("", text).strip()
+    subject = _SUBJECT_PREFIX.sub("", normalize(text)).strip()
     m = _SUBJECT_ROC.search(subject)
     if m:
         level, system = _roc_level(m), "ROC"
-        if level == C and "机" in (m.group("c") or "") and prc_script:
+        if level == C and "机" in (m.group("c") or "") and prc_script():
             level, system = S, "PRC"
         out.append(_Candidate(f"{system.lower()}_{rule_prefix}", level, system, subject, 0.88, base_line,
                               offset, offset + len(text), "subject"))
@@ -550,6 +640,16 @@ def _scan_subject(text: str, base_line: int, offset: int, out: list[_Candidate],
 # --------------------------------------------------------------------------- filtering
 
 
+_ABOUT: dict[str, Callable[[_PartContext], bool]] = {
+    "ROC": lambda ctx: ctx.about_roc, "US": lambda ctx: ctx.about_latin,
+    "NATO": lambda ctx: ctx.about_latin, "PRC": lambda ctx: ctx.about_prc,
+}
+
+
+def _never(_ctx: _PartContext) -> bool:
+    return False
+
+
 def _filter(cands: list[_Candidate], text: str, lines: _Lines, ctx: _PartContext, kind: str) -> list[_Candidate]:
     """Drop mentions: quoted levels, examples, lists of levels, texts about classification."""
     if not cands:
@@ -576,8 +676,7 @@ def _filter(cands: list[_Candidate], text: str, lines: _Lines, ctx: _PartContext
             continue
         if cand.position != "band" and _example(lines, cand.line, cand.start):
             continue
-        about = {"ROC": ctx.about_roc, "US": ctx.about_latin, "NATO": ctx.about_latin,
-                 "PRC": ctx.about_prc}.get(cand.system, False)
+        about = _ABOUT.get(cand.system, _never)(ctx)
         # A text naming three or more levels is about classification; only an official
         # document keeps the markings in its structural places.
         if about and cand.position != "band" and (not ctx.official or cand.position == "middle"):
@@ -699,30 +798,30 @@ class MarkingDetector:
 
         def ctx_of() -> _PartContext:
             if not context:
-                context.append(_part_context("\n".join(normalize(s.text) for s in segments)))
+                context.append(_part_context("\n".join(_lf(s.text) for s in segments)))
             return context[0]
 
         findings: list[Finding] = []
         for segment in segments:
             if not segment.text:
                 continue
-            text = normalize(segment.text)
+            text = _lf(segment.text)
             if not _TRIGGER.search(text):
                 continue
             lines = _Lines.of(text)
             cands: list[_Candidate] = []
             if segment.kind in _SUBJECT_KINDS:
-                _scan_subject(text, 0, 0, cands, prc_script=_prc_script_quick(text),
+                _scan_subject(text, 0, 0, cands, prc_script=lambda text=text: _prc_script_quick(text),
                               rule_prefix="subject" if segment.kind == "subject" else "filename")
             else:
                 for m in _BODY_SUBJECT_LINE.finditer(text):
                     _scan_subject(m.group("rest"), lines.line_of(m.start()), m.start("rest"), cands,
-                                  prc_script=ctx_of().prc_script)
+                                  prc_script=lambda: ctx_of().prc_script)
                 _scan_lines(segment, text, lines, ctx_of, cands)
                 _scan_fields(text, lines, cands)
             if not cands:
                 continue
-            ctx = ctx_of() if segment.kind not in _SUBJECT_KINDS else _PartContext(False, False, False, False, False)
+            ctx = ctx_of() if segment.kind not in _SUBJECT_KINDS else _NO_CONTEXT
             for cand in _filter(cands, text, lines, ctx, segment.kind):
                 tags = cand.tags + (("official_document",) if ctx.official else ())
                 confidence = min(1.0, cand.confidence + (0.05 if ctx.official else 0.0))
