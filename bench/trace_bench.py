@@ -158,9 +158,12 @@ def main() -> int:
         size = os.path.getsize(db_path(data_dir))
         print(f"store: {size / 1e6:.0f} MB, {size / args.messages:.0f} bytes per message")
         paragraphs = DOCUMENT.split("\n")
+        rng = np.random.default_rng(99)
+        long_document = "".join(chr(c) for c in rng.integers(0x4E00, 0x4E00 + 3000, size=20_000).tolist())
         for name, text in (("whole document", DOCUMENT),
                            ("two pasted paragraphs", paragraphs[1] + paragraphs[3]),
-                           ("unrelated document", UNRELATED)):
+                           ("unrelated document", UNRELATED),
+                           ("unrelated 20-page document (20,000 characters)", long_document)):
             for attempt in ("cold", "warm"):
                 elapsed, found = timed_trace(data_dir, text)
                 print(f"trace {name} ({attempt}): {elapsed * 1000:.0f} ms -> {found}")
