@@ -202,3 +202,27 @@ def test_overload_is_answered_451_at_once(tmp_path: Path, sink: Sink) -> None:
         thread.join(30)
         assert first[0][0] == 250
         assert metric(gw, 'dlp_smtp_refused_total{reason="overload_messages"}') == 1
+
+
+def test_connections_beyond_the_limit_get_421(tmp_path: Path) -> None:
+    import socket
+
+    with start_gateway(tmp_path, config={"smtp": {"max_connections": 2}}, metrics=False) as gw:
+        held = [socket.create_connection(("127.0.0.1", gw.port), timeout=10) for _ in range(2)]
+        try:
+            for sock in held:
+                assert sock.makefile("rb").readline().startswith(b"220")
+            with socket.create_connection(("127.0.0.1", gw.port), timeout=10) as extra:
+                assert extra.makefile("rb").readline().startswith(b"421 4.7.0")
+            held.pop().close()
+
+            def accepted() -> bool:
+                try:
+                    return send(gw.port, make_message())[0] == 250
+                except smtplib.SMTPConnectError:
+                    return False  # the closed connection is not noticed yet
+
+            assert wait_until(accepted, timeout=10)
+        finally:
+            for sock in held:
+                sock.close()
