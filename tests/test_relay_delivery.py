@@ -6,6 +6,9 @@ import asyncio
 import time
 from pathlib import Path
 
+import pytest
+
+from dlp_gateway.cli import main as cli_main
 from dlp_gateway.model import Envelope
 from dlp_gateway.smtp.delivery import DeliveryPool, OutboundMessage, dot_stuff
 from dlp_gateway.smtp.maildir import Maildir
@@ -170,3 +173,24 @@ def test_quarantine_expiry_deletes_only_old_messages(tmp_path: Path) -> None:
     assert store.expire(30, now=time.time()) == []
     assert store.expire(30, now=time.time() + 31 * 86400) == [old.id]
     assert store.list(status=None) == []
+
+
+def test_quarantine_commands_list_and_expire(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = QuarantineStore(tmp_path)
+    record = store.put(Envelope("a@x.test", ("b@x.test",)), b"x\r\n", ["b@x.test"], "national-secret", "secret", None)
+    with store.conn:
+        store.conn.execute("UPDATE quarantine SET created = created - 40 * 86400 WHERE id = ?", (record.id,))
+    store.close()
+    assert cli_main(["quarantine", "list", "--data-dir", str(tmp_path)]) == 0
+    assert record.id in capsys.readouterr().out
+    assert cli_main(["quarantine", "expire", "--data-dir", str(tmp_path)]) == 0
+    assert "expired 1 message" in capsys.readouterr().out
+    assert cli_main(["quarantine", "show", record.id, "--data-dir", str(tmp_path)]) == 2
+    assert "no quarantined message" in capsys.readouterr().err
+
+
+def test_serve_refuses_a_config_that_requires_tls_without_a_certificate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("smtp:\n  require_tls: true\nworkers:\n  processes: 1\n", encoding="utf-8")
+    assert cli_main(["serve", "--config", str(config), "--data-dir", str(tmp_path / "data")]) == 2
+    assert "smtp.require_tls" in capsys.readouterr().err

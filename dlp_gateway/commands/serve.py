@@ -65,31 +65,38 @@ async def serve(settings: Settings) -> int:
     from dlp_gateway.smtp.server import InboundServer
 
     try:
+        listen = parse_hostport(settings.smtp.listen)
+        metrics_at = parse_hostport(settings.metrics) if settings.metrics else None
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+    try:
         gateway = Gateway(settings)
     except OSError as exc:
         raise ConfigError(f"cannot use the data dir {settings.data_dir}: {exc}") from exc
     try:
+        inbound = InboundServer(settings, gateway)  # checks TLS files and networks first
         await gateway.start()
+    except ConfigError:
+        await gateway.close()
+        raise
     except PolicyError as exc:
         await gateway.close()
         raise ConfigError(f"the policy cannot be loaded: {exc}") from exc
     except InspectionError as exc:
         await gateway.close()
         raise ConfigError(f"the inspection workers cannot start: {exc}") from exc
-    inbound = InboundServer(settings, gateway)
     try:
         host, port = await inbound.start()
     except OSError as exc:
         await gateway.close()
-        raise ConfigError(f"cannot listen on {settings.smtp.listen}: {exc.strerror or exc}") from exc
-    if settings.metrics:
-        mhost, mport = parse_hostport(settings.metrics)
+        raise ConfigError(f"cannot listen on {listen[0]}:{listen[1]}: {exc.strerror or exc}") from exc
+    if metrics_at is not None:
         try:
-            _server, mport = metrics.serve_metrics(mhost, mport)
+            _server, mport = metrics.serve_metrics(*metrics_at)
         except OSError as exc:
             await gateway.close()
             raise ConfigError(f"cannot serve metrics on {settings.metrics}: {exc.strerror or exc}") from exc
-        log.info("metrics on http://%s:%d/metrics", mhost, mport)
+        log.info("metrics on http://%s:%d/metrics", metrics_at[0], mport)
     log.info("delivering to %s", gateway.services.delivery.description)
     log.info("SMTP listening on %s:%d", host, port)
 
