@@ -54,7 +54,7 @@ def split_bands(blocks: list[Any], height: float) -> tuple[str, str, str]:
 
 
 def _usable(text: str, minimum: int) -> bool:
-    visible = [c for c in text if not c.isspace()]
+    visible = "".join(text.split())
     if len(visible) < minimum:
         return False
     # Fonts without a Unicode map give replacement characters: not a usable text layer.
