@@ -92,3 +92,22 @@ def test_every_hard_negative_kind_is_mostly_clean(results):
             by_form[c.form].append(got is None)
     for form, clean in by_form.items():
         assert sum(clean) / len(clean) >= 0.9, form
+
+
+@pytest.mark.slow
+def test_scanned_letters_are_read_by_ocr_and_classified(tmp_path):
+    """Two scans only (OCR costs seconds a page): a marked letter and an unmarked one."""
+    import docgen
+
+    settings = load_settings(None, {"data_dir": str(tmp_path), "detect.fingerprints": False})
+    ctx = WorkerContext.from_settings(settings)
+    heading = ["外交部　函", "發文字號：外政字第1150012345號"]
+    marked = ["極機密", *heading, "密等及解密條件或保密期限：極機密（本件於公布時解密）", "主旨：有關區域安全情勢研析，請查照。"]
+    plain = [*heading, "密等及解密條件或保密期限：", "主旨：請同仁定期更新密碼並密切配合。"]
+    levels = []
+    for lines in (marked, plain):
+        pdf = docgen.make_scanned_pdf(lines)
+        report = inspect_message(docgen.make_message("掃描檔", "附件", [("scan.pdf", pdf, "application/pdf")]), ctx)
+        assert any(s.kind == "ocr" for s in report.inspection.segments)
+        levels.append(report.level)
+    assert levels == [Level.SECRET, None]

@@ -116,7 +116,7 @@ _ROC_FIELD_LABEL = (
     rf"|{_spaced(['密', '等'])})"
 )
 _ROC_FIELD = re.compile(
-    rf"(?P<label>{_ROC_FIELD_LABEL}){_SP}[:：]?[ \t\u3000]*\n?[ \t\u3000]*"
+    rf"(?P<label>{_ROC_FIELD_LABEL})[ \t\u3000:：]*\n?[ \t\u3000:：]*"  # OCR may put the colon on the next line
     rf"{_ROC_LEVEL}(?P<declass>{_SP}{_DECLASS})?(?:{_NOT_HAN_AFTER}|(?={_SP}{_COPY}))"
 )
 _DECLASS_ANCHOR = re.compile(r"解[ \t\u3000]*密|保[ \t\u3000]*密[ \t\u3000]*期|[屆届]滿")
