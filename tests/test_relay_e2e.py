@@ -29,6 +29,7 @@ from tests.gatewayproc import (
     make_pki,
     send,
     start_gateway,
+    wait_until,
 )
 
 pytestmark = pytest.mark.slow
@@ -242,7 +243,9 @@ def test_client_that_disconnects_mid_data_leaves_nothing_and_the_gateway_keeps_s
         sock.sendall(b"MAIL FROM:<alice@example.test>\r\nRCPT TO:<bob@example.test>\r\nDATA\r\n")
         assert [reader.readline()[:3] for _ in range(3)] == [b"250", b"250", b"354"]
         sock.sendall(b"Subject: half\r\n\r\nonly the first half of")
-    time.sleep(0.3)
+        reader.close()
+        sock.shutdown(socket.SHUT_RDWR)
+    assert wait_until(lambda: "left in the middle of a transaction" in gateway.log())
     msg = make_message(subject="after the broken one")
     assert send(gateway.port, msg)[0] == 250
     (got,) = next_hop.wait_for(1)
