@@ -304,9 +304,10 @@ class Gateway:
                 report = await self.inspector.inspect(raw)
             except InspectionError as exc:
                 metrics.INSPECTION_ERRORS.inc()
-                log.warning("%s: inspection failed, answering 451: %s", envelope.gateway_id, str(exc).splitlines()[0])
+                why = (str(exc).splitlines() or [type(exc).__name__])[0]
+                log.warning("%s: inspection failed, answering 451: %s", envelope.gateway_id, why)
                 reply = Reply(451, "4.3.0 the message could not be inspected now; try again later")
-                self._log_decision(envelope, raw, None, [], [], reply, seconds, error=str(exc).splitlines()[0])
+                self._log_decision(envelope, raw, None, [], [], reply, seconds, error=why)
                 return reply
             seconds["inspect"] = time.perf_counter() - started
             seconds.update({k: round(v, 6) for k, v in report.timings.items()})
