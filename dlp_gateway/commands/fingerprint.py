@@ -87,15 +87,17 @@ def cmd_add(args: argparse.Namespace) -> int:
         except ValueError as exc:
             print(f"dlp-gateway fingerprint add: {exc}", file=sys.stderr)
             return EXIT_USAGE
+    files: list[tuple[Path, bytes]] = []
+    for name in args.files:  # all readable, or nothing is registered
+        path = Path(name)
+        try:
+            files.append((path, path.read_bytes()))
+        except OSError as exc:
+            print(f"dlp-gateway fingerprint add: cannot read {path}: {exc.strerror}", file=sys.stderr)
+            return EXIT_USAGE
     status = EXIT_OK
     with FingerprintStore(settings.data_path) as store:
-        for name in args.files:
-            path = Path(name)
-            try:
-                data = path.read_bytes()
-            except OSError as exc:
-                print(f"dlp-gateway fingerprint add: cannot read {path}: {exc.strerror}", file=sys.stderr)
-                return EXIT_USAGE
+        for path, data in files:
             doc = read_document(data, path.name, settings.limits)
             tokens = textnorm.tokenize(doc.text)
             hashes = textnorm.winnow_tokens(tokens)
