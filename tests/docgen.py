@@ -677,3 +677,66 @@ def make_pdf_claiming_objects(objects: int = 1_000_000) -> bytes:
     xref += [b"%010d 00000 n \n" % off for off in offsets]
     trailer = b"trailer\n<</Size %d/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % (objects, xref_at)
     return b"".join(body + xref) + trailer
+
+
+# --------------------------------------------------------------------------- OLE2 (legacy Office)
+
+def make_ole(streams: dict[str, bytes]) -> bytes:
+    """A minimal Compound File (OLE2, version 3) holding top-level `streams`.
+
+    Each stream is zero-padded to 4096 bytes so that it lives in regular sectors (no
+    mini-stream is needed); readers of these files strip trailing NULs anyway. Enough for
+    legacy .doc/.xls/.ppt, encrypted-OOXML and similar fixtures.
+    """
+    import struct
+
+    sector = 512
+    end, free, fatsect = 0xFFFFFFFE, 0xFFFFFFFF, 0xFFFFFFFD
+    names = sorted(streams, key=lambda n: (len(n), n.upper()))
+    padded = {n: streams[n] + b"\0" * max(0, 4096 - len(streams[n])) for n in names}
+    entries = 1 + len(names)
+    dir_sectors = (entries * 128 + sector - 1) // sector
+    fat: list[int] = [fatsect]
+    dir_start = len(fat)
+    fat += [dir_start + i + 1 for i in range(dir_sectors - 1)] + [end]
+    starts: dict[str, int] = {}
+    for name in names:
+        count = (len(padded[name]) + sector - 1) // sector
+        starts[name] = len(fat)
+        fat += [len(fat) + i + 1 for i in range(count - 1)] + [end]
+    if len(fat) > sector // 4:
+        raise ValueError("make_ole: streams too large for a single FAT sector")
+    fat += [free] * (sector // 4 - len(fat))
+
+    def entry(name: str, kind: int, child: int, right: int, start: int, size: int) -> bytes:
+        encoded = name.encode("utf-16-le") + b"\0\0"
+        return (encoded.ljust(64, b"\0") + struct.pack("<HBB", len(encoded), kind, 1)
+                + struct.pack("<iii", -1, right, child) + b"\0" * 16 + b"\0" * 4 + b"\0" * 16
+                + struct.pack("<IQ", start, size))
+
+    directory = entry("Root Entry", 5, 1 if names else -1, -1, end, 0)
+    for index, name in enumerate(names, start=1):
+        right = index + 1 if index < len(names) else -1
+        directory += entry(name, 2, -1, right, starts[name], len(padded[name]))
+    directory = directory.ljust(dir_sectors * sector, b"\0")
+    difat = [0] + [free] * 108
+    header = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 16
+              + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6) + b"\0" * 6
+              + struct.pack("<IIIIIIIII", 0, 1, dir_start, 0, 4096, end, 0, end, 0)
+              + struct.pack("<109I", *difat))
+    body = b"".join(padded[n].ljust(((len(padded[n]) + sector - 1) // sector) * sector, b"\0") for n in names)
+    return header + struct.pack(f"<{sector // 4}I", *fat) + directory + body
+
+
+def make_legacy_doc(text: str) -> bytes:
+    """A Word 97-style OLE file whose WordDocument stream holds `text` as UTF-16 (the way
+    Word stores non-Latin text); a stand-in for .doc files, read best effort."""
+    word = b"\xec\xa5\xc1\x00" + b"\0" * 508 + text.encode("utf-16-le") + b"\0\0"
+    return make_ole({"WordDocument": word, "1Table": b"\0" * 64})
+
+
+def make_encrypted_ooxml() -> bytes:
+    """What Office writes for a password-protected DOCX/XLSX: an OLE file with
+    EncryptionInfo and EncryptedPackage streams (contents here are placeholders)."""
+    return make_ole({"EncryptionInfo": b"\x04\x00\x04\x00\x40\x00\x00\x00" + b"\0" * 64,
+                     "EncryptedPackage": b"\x00\x10\x00\x00\x00\x00\x00\x00" + bytes(range(256)) * 16})

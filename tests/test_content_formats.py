@@ -271,3 +271,22 @@ def test_rar_is_listed_or_recorded_unsupported() -> None:
 def test_unknown_binary_is_recorded_unsupported() -> None:
     ins = with_attachment("tool.exe", b"MZ\x90\x00" + bytes(range(256)) * 8)
     assert [(p.kind, p.location) for p in ins.problems] == [(ProblemKind.UNSUPPORTED, "tool.exe")]
+
+
+def test_legacy_word_document_is_read_best_effort_and_recorded() -> None:
+    ins = with_attachment("old.doc", docgen.make_legacy_doc(f"{ZH} {EN}"), "application/msword")
+    assert where(ins, f"{ZH} {EN}") == {"old.doc › body": "body"}
+    assert [(p.kind, p.location) for p in ins.problems] == [(ProblemKind.UNSUPPORTED, "old.doc")]
+    assert "best effort" in ins.problems[0].detail
+
+
+def test_password_protected_office_file_is_recorded_encrypted() -> None:
+    ins = with_attachment("locked.docx", docgen.make_encrypted_ooxml())
+    assert [(p.kind, p.location) for p in ins.problems] == [(ProblemKind.ENCRYPTED, "locked.docx")]
+
+
+def test_images_inside_office_files_are_sent_to_ocr() -> None:
+    docx = docgen.make_docx(["see picture"], image=docgen.make_png(["機密"]))
+    ins = inspect(docgen.make_message("s", "b", [("b.docx", docx, "application/octet-stream")]), max_ocr_pages=0)
+    (image,) = [p for p in ins.parts if p.location.startswith("b.docx › ") and p.true_type == "image/png"]
+    assert [(p.location, p.limit) for p in ins.problems] == [(image.location, "max_ocr_pages")]
