@@ -65,6 +65,7 @@ class Sink:
     hang_seconds: float = 30.0
     delay_seconds: float = 0.0  # wait this long before answering DATA (mode "accept")
     pipelining: bool = True  # advertise PIPELINING (aiosmtpd reads pipelined commands in order)
+    hangup_after_data: bool = False  # close the connection right after answering DATA
     messages: list[ReceivedMessage] = field(default_factory=list)
     connections: int = 0
     port: int = 0
@@ -111,6 +112,8 @@ class Sink:
                 )
             )
             self._arrived.notify_all()
+        if self.hangup_after_data and server.transport is not None:
+            self._loop.call_later(0.05, server.transport.close)
         return "250 2.0.0 queued by sink"
 
     # lifecycle --------------------------------------------------------------

@@ -91,6 +91,38 @@ def test_connections_are_reused_up_to_messages_per_connection(sink: Sink) -> Non
     assert sink.connections == 2
 
 
+def test_connections_idle_too_long_are_not_reused(sink: Sink) -> None:
+    settings = DeliverySettings(upstream=sink.address, tls="none", pool_idle_seconds=0.2)
+
+    async def run() -> None:
+        pool = DeliveryPool(settings, "gateway.test")
+        try:
+            assert (await pool.deliver(message())).all_accepted
+            await asyncio.sleep(0.4)
+            assert (await pool.deliver(message())).all_accepted
+        finally:
+            await pool.close()
+
+    asyncio.run(run())
+    assert sink.connections == 2
+
+
+def test_a_pooled_connection_the_next_hop_closed_is_replaced_transparently(sink: Sink) -> None:
+    sink.hangup_after_data = True
+
+    async def run() -> list:
+        pool = DeliveryPool(DeliverySettings(upstream=sink.address, tls="none"), "gateway.test")
+        try:
+            first = await pool.deliver(message())
+            await asyncio.sleep(0.3)  # the sink has hung up on the pooled connection by now
+            return [first, await pool.deliver(message())]
+        finally:
+            await pool.close()
+
+    assert all(r.all_accepted for r in asyncio.run(run()))
+    assert len(sink.wait_for(2)) == 2 and sink.connections == 2
+
+
 def test_unreachable_next_hop_is_a_temporary_failure() -> None:
     (result,) = deliver(DeliverySettings(upstream=f"127.0.0.1:{free_port()}", tls="none", connect_timeout=2), message())
     assert [r.code for r in result.results] == [451]
