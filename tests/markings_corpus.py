@@ -224,6 +224,11 @@ POSITIVE_FORMS: list[Form] = [
     Form("us band: banner and page number", S, "band",
          _banner("SECRET//NOFORN        Page 1 of 2", lambda rng: us_memo(rng, "S//NF"))),
     Form("us SECRET//NOFORN banner", S, "banner", _banner("SECRET//NOFORN", lambda rng: us_memo(rng, "S//NF"))),
+    Form("us cable header", C, "banner",
+         _banner(lambda rng: f"C O N F I D E N T I A L SECTION 01 OF 02 TAIPEI {rng.randint(100, 9999):06d}",
+                 lambda rng: us_memo(rng, "C"))),
+    Form("us e-mail Classification: line", S, "banner",
+         _banner("Classification: SECRET//NOFORN", lambda rng: us_memo(rng, "S//NF"))),
     Form("us TOP SECRET//ORCON", TS, "banner",
          _banner("TOP SECRET//ORCON//NOFORN", lambda rng: us_memo(rng, "TS//OC/NF"))),
     Form("us CONFIDENTIAL//REL TO", C, "banner",
@@ -422,6 +427,14 @@ ENGLISH_NEWS = [
     "Prosecutors said some pages carried SECRET and CONFIDENTIAL portion markings.",
     "His lawyer declined to comment.",
 ]
+OFFER_LETTER = [
+    "CONFIDENTIAL",
+    "Ms. Lin Mei-hua",
+    "Dear Ms. Lin,",
+    "Further to our meeting, we confirm the terms of your secondment to the trade office.",
+    "Yours sincerely,",
+    "Director, Human Resources",
+]
 BUSINESS_LETTER = [
     "PRIVATE AND CONFIDENTIAL",
     "Mr. Chen Wei-lun",
@@ -461,6 +474,7 @@ NEGATIVE_DOCS: list[tuple[str, Callable[[random.Random], list[str]]]] = [
     ("English news on a leak", lambda rng: ENGLISH_NEWS),
     ("PRIVATE AND CONFIDENTIAL business letter", lambda rng: BUSINESS_LETTER),
     ("PRC training list of ★ marks", lambda rng: PRC_TRAINING),
+    ("CONFIDENTIAL heading of a business letter", lambda rng: OFFER_LETTER),
 ]
 
 # --------------------------------------------------------------------------- formats

@@ -220,3 +220,25 @@ def test_classification_headers_from_header_segments_are_not_counted_twice():
         facts=[Fact("mail.header.x-classification", "SECRET", "headers", "headers")],
         headers={"x-classification": ["SECRET"]})
     assert len(MarkingDetector().detect(inspection)) == 1
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("C O N F I D E N T I A L SECTION 01 OF 02 TAIPEI 000123", C),
+    ("S E C R E T STATE 004567", S),
+    ("SECRET SECTION 02 OF 03 TAIPEI 001234", S),
+])
+def test_cable_headers_spell_the_banner_out(line, expected):
+    assert level(f"{line}\nSIPDIS\nE.O. 12958: DECL: 01/01/2034\nSUBJECT: Consultations", "body") == expected
+
+
+def test_a_classification_line_of_an_email_is_a_banner():
+    assert level("Classification: SECRET//NOFORN\n\nColleagues,\nsee below.", "body") == S
+    assert level("Classification: UNCLASSIFIED\n\nColleagues,\nsee below.", "body") is None
+
+
+def test_a_lone_confidential_heading_of_a_business_letter_is_not_a_us_banner():
+    assert level("CONFIDENTIAL\nDear Mr. Chen,\nWe are pleased to offer you the position.", "body") is None
+
+
+def test_a_secrecy_label_followed_by_a_list_of_levels_is_prose():
+    assert level("密等：機密或極機密之公文，應以專差送達。", "body") is None

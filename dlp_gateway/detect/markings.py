@@ -117,9 +117,10 @@ _ROC_FIELD_LABEL = (
 )
 _ROC_FIELD = re.compile(
     rf"(?P<label>{_ROC_FIELD_LABEL})[ \t\u3000:：]*\n?[ \t\u3000:：]*"  # OCR may put the colon on the next line
-    rf"{_ROC_LEVEL}(?P<declass>{_SP}{_DECLASS})?(?:{_NOT_HAN_AFTER}|(?={_SP}{_COPY}))"
+    rf"(?P<lvl>{_ROC_LEVEL})(?P<declass>{_SP}{_DECLASS})?(?:{_NOT_HAN_AFTER}|(?={_SP}{_COPY}))"
 )
 _DECLASS_ANCHOR = re.compile(r"解[ \t\u3000]*密|保[ \t\u3000]*密[ \t\u3000]*期|[屆届]滿")
+_LIST_AFTER = re.compile(rf"[ \t\u3000]*[、，,及和與与或/／][ \t\u3000]*(?:{_ROC_TS}|{_ROC_S}|{_ROC_C})")
 _FIELD_ANCHOR = re.compile(r"[機机]密[ \t\u3000]*等[ \t\u3000]*[級级]|密[ \t\u3000]*等")
 _ROC_DECLASS = re.compile(rf"{_ROC_LEVEL}{_SP}(?P<declass>{_DECLASS})")
 
@@ -146,10 +147,16 @@ _PRC_RESTRICTED_BAND = re.compile(
 
 # US / NATO banners: upper case, whole line (or a chunk of a band line set off by 2+ blanks).
 _US_CAVEATS = r"(?:\s*//\s*[A-Z0-9][A-Z0-9 ,./&-]*)*"
-_US_WORDS = {"TOP SECRET": TS, "SECRET": S, "CONFIDENTIAL": C}
+_US_WORDS = {"TOPSECRET": TS, "SECRET": S, "CONFIDENTIAL": C}
 _NATO_WORDS = {"COSMIC TOP SECRET": TS, "NATO SECRET": S, "NATO CONFIDENTIAL": C, "NATO RESTRICTED": R}
 _NATO_SUFFIX = r"(?:[ \t]*[-–/]*[ \t]*(?:ATOMAL|BOHEMIA|BALK))*"
-_US_BANNER = r"(?P<us>TOP\s+SECRET|SECRET|CONFIDENTIAL)" + rf"(?P<caveats>{_US_CAVEATS})"
+# Cables spell the banner out: "S E C R E T SECTION 01 OF 02 TAIPEI 001234".
+_US_BANNER = (
+    r"(?P<us>TOP\s+SECRET|SECRET|CONFIDENTIAL|T ?O ?P {1,3}S E C R E T|S E C R E T|C O N F I D E N T I A L)"
+    rf"(?P<caveats>{_US_CAVEATS})"
+)
+_CABLE_TAIL = r"(?P<cable>(?:\s+SECTION\s+\d+\s+OF\s+\d+)?\s+[A-Z][A-Z ]{1,30}\s+\d{3,7})?"
+_LABEL_PREFIX = r"(?:(?:CLASSIFICATION|Classification)\s*:\s*)?"
 _NATO_BANNER = (
     r"(?P<nato>COSMIC\s+TOP\s+SECRET|NATO\s+SECRET|NATO\s+CONFIDENTIAL|NATO\s+RESTRICTED)"
     rf"(?P<suffix>{_NATO_SUFFIX})(?:{_US_CAVEATS})(?:\s+[-–]\s+[A-Z][A-Z0-9 ,./]*)?"
@@ -162,10 +169,11 @@ _CUI_BANNER = (
 _LATIN_DECOR = r"[\s\[\]()*=_\-–—|.]"
 _LATIN_PAGE = r"(?:(?:Page|PAGE)\s+\d+(?:\s+(?:of|OF)\s+\d+)?|\d+\s*/\s*\d+|-\s*\d+\s*-|\d+)"
 _LATIN_BANNER_LINE = re.compile(
-    rf"{_LATIN_DECOR}*(?:{_NATO_BANNER}|{_US_BANNER}|{_CUI_BANNER}){_LATIN_DECOR}*(?:{_LATIN_PAGE})?{_LATIN_DECOR}*"
+    rf"{_LATIN_DECOR}*{_LABEL_PREFIX}(?:{_NATO_BANNER}|{_US_BANNER}{_CABLE_TAIL}|{_CUI_BANNER})"
+    rf"{_LATIN_DECOR}*(?:{_LATIN_PAGE})?{_LATIN_DECOR}*"
 )
 _LATIN_BAND_CHUNK = re.compile(
-    rf"(?:^|(?<=\s\s)|(?<=\t))[\[(]?(?:{_NATO_BANNER}|{_US_BANNER}|{_CUI_BANNER})[\])]?(?=\s\s|\t|\s*$)",
+    rf"(?:^|(?<=\s\s)|(?<=\t))[\[(]?{_LABEL_PREFIX}(?:{_NATO_BANNER}|{_US_BANNER}{_CABLE_TAIL}|{_CUI_BANNER})[\])]?(?=\s\s|\t|\s*$)",
     re.M,
 )
 # Portion marks at paragraph start: (TS), (S//NF), (C), (U), (CUI), (U//FOUO), NATO (NS).
@@ -214,10 +222,10 @@ _DISCLAIMER_CUE = re.compile(
 
 # Cheap trigger: a segment without any of these has no marking.
 _TRIGGER = re.compile(
-    r"密|★|SECRET|CONFIDENTIAL|RESTRICTED|CUI|FOUO|SBU|OFFICIAL USE|UNCLASSIFIED|内部|內部|\((?:TS|S|C|U|CTS|NS|NC|NR)[)/]"
+    r"密|★|SECRET|CONFIDENTIAL|S E C R E T|C O N F I D|RESTRICTED|CUI|FOUO|SBU|OFFICIAL USE|UNCLASSIFIED|内部|內部|\((?:TS|S|C|U|CTS|NS|NC|NR)[)/]"
     r"|ＳＥＣ|ＣＯＮ|ＣＵＩ|ＲＥＳ|ＦＯＵ|（Ｔ|（Ｓ|（Ｃ|（Ｎ"  # full-width Latin, normalised per line
 )
-_LATIN_TRIGGER = re.compile(r"SECRET|CONFIDENTIAL|RESTRICTED|CUI|FOUO|SBU|OFFICIAL USE|UNCLASSIFIED")
+_LATIN_TRIGGER = re.compile(r"SECRET|CONFIDENTIAL|S E C R E T|C O N F I D|RESTRICTED|CUI|FOUO|SBU|OFFICIAL USE|UNCLASSIFIED")
 
 # Script detection for bare 机密/機密: traditional-only vs simplified-only common characters.
 _TRAD_ONLY = "國這說們為發會關於與對時來經過動實現應該進區書長問門見車東開學從當點還體將給沒"
@@ -264,7 +272,7 @@ def _latin_level(m: re.Match[str]) -> tuple[Level, str]:
     if groups.get("nato"):
         return _NATO_WORDS[re.sub(r"\s+", " ", groups["nato"])], "NATO"
     if groups.get("us"):
-        return _US_WORDS[re.sub(r"\s+", " ", groups["us"])], "US"
+        return _US_WORDS[re.sub(r"\s+", "", groups["us"])], "US"
     return R, "US"
 
 
@@ -496,6 +504,9 @@ def _scan_lines(segment: Segment, text: str, lines: _Lines, ctx_of, out: list[_C
                 level, system = _latin_level(m)
                 if system == "US" and level != R and not band and _disclaimer_follows(lines, line_no):
                     continue
+                if (level == C and system == "US" and not band and not m.groupdict().get("caveats")
+                        and not m.groupdict().get("cable") and not _us_document(text, ctx_of)):
+                    continue  # a lone CONFIDENTIAL heading is business usage, not a US banner
                 rule = "nato_banner" if system == "NATO" else ("cui_banner" if m.groupdict().get("cui") else "us_banner")
                 if m.groupdict().get("cui") and not band and position == "middle" and ctx_of().about_latin:
                     continue
@@ -534,6 +545,15 @@ def _is_simplified_restricted(word: str) -> bool:
     return "工" in word or ("资" in word)
 
 
+_US_PORTION_ANY = re.compile(r"^[ \t]*(?:\d{1,2}\.[ \t]*)?\((?:TS|S|C|U)(?://[^)\n]*)?\)[ \t]", re.M)
+
+
+def _us_document(text: str, ctx_of: Callable[[], _PartContext]) -> bool:
+    """US classified documents repeat the banner top and bottom, mark portions, or name an authority."""
+    return (text.count("CONFIDENTIAL") >= 2 or bool(_US_PORTION_ANY.search(text))
+            or ctx_of().official)
+
+
 def _disclaimer_follows(lines: _Lines, line_no: int) -> bool:
     after = " ".join(lines.lines[line_no + 1:line_no + 3])
     return bool(_DISCLAIMER_CUE.search(after))
@@ -566,7 +586,7 @@ def _scan_fields(text: str, lines: _Lines, out: list[_Candidate]) -> None:
         return
     for anchor in _FIELD_ANCHOR.finditer(text):
         m = _ROC_FIELD.match(text, anchor.start())
-        if m is None or _han_before(text, m.start()):
+        if m is None or _han_before(text, m.start()) or _LIST_AFTER.match(text, m.end("lvl")):
             continue
         out.append(_Candidate("roc_field", _roc_level(m), "ROC", m.group(0), 0.95,
                               lines.line_of(m.start()), m.start(),
