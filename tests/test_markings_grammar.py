@@ -242,3 +242,18 @@ def test_a_lone_confidential_heading_of_a_business_letter_is_not_a_us_banner():
 
 def test_a_secrecy_label_followed_by_a_list_of_levels_is_prose():
     assert level("密等：機密或極機密之公文，應以專差送達。", "body") is None
+
+
+def test_a_banner_may_carry_a_handling_word():
+    assert level("機密　限閱\n外交部　函\n" + DOC_NO, "page") == C
+
+
+def test_a_grade_line_of_a_telegram_is_a_field():
+    assert level("外交部收電\n電報專號：JPN2231\n等級：極機密\n速別：速件", "body") == S
+    assert level("本案依規定調整等級：機密者另案處理。", "body") is None
+
+
+def test_spaced_out_prose_in_a_band_is_not_a_banner():
+    assert level("國 家 機 密 保 護 法 講 習", "header_band") is None
+    assert level("請 輸 入 密 碼", "header_band") is None
+    assert level("外交部　機 密", "header_band") == C

@@ -93,13 +93,15 @@ _PAGE = (
     r"|\d+\s*/\s*\d+|-\s*\d+\s*-|\d+|Page\s+\d+(?:\s+of\s+\d+)?)"
 )
 
+# Handling words that share a banner line: 「機密　限閱」, 「極機密　親啟」.
+_HANDLING = r"(?:限\s*閱|親\s*啟|勿\s*轉|不得[複复][製制]|注意保密|[請请]勿外[洩泄傳传])"
 _COPY_PREFIX = (
     r"(?:[複复]\s*[製制]\s*物\s*(?:第\s*[0-9一二三四五六七八九十]+\s*[份號号])?"
     r"(?:\s*[,，、(（]?\s*共\s*[0-9一二三四五六七八九十]+\s*份\s*[)）]?)?)"
 )
 _ROC_BANNER_LINE = re.compile(
     rf"{_DECOR}*(?P<copy0>{_COPY_PREFIX}{_DECOR}*)?{_ROC_LEVEL}{_DECOR}*(?P<declass>{_DECLASS})?{_DECOR}*(?P<copy>{_COPY})?"
-    rf"{_DECOR}*(?:{_PAGE})?{_DECOR}*"
+    rf"{_DECOR}*(?:{_HANDLING}{_DECOR}*)*(?:{_PAGE})?{_DECOR}*"
 )
 # In a page's header or footer band the level may share the line with a title or a page
 # number; it must still stand alone as a word (not inside 國家機密保護法 or 商業機密).
@@ -113,7 +115,8 @@ _ROC_FIELD_LABEL = (
     rf"(?:{_spaced(['密', '等', '及', '解', '密', '[條条]', '件', '或', '保', '密', '期', '限'])}"
     rf"|{_spaced(['密', '等', '及', '解', '密', '[條条]', '件'])}"
     rf"|{_spaced(['[機机]', '密', '等', '[級级]'])}"
-    rf"|{_spaced(['密', '等'])})"
+    rf"|{_spaced(['密', '等'])}"
+    rf"|(?P<grade>{_spaced(['等', '[級级]'])}))"  # 「等級：機密」, only at the start of a line
 )
 _ROC_FIELD = re.compile(
     rf"(?P<label>{_ROC_FIELD_LABEL})[ \t\u3000:：]*\n?[ \t\u3000:：]*"  # OCR may put the colon on the next line
@@ -121,7 +124,7 @@ _ROC_FIELD = re.compile(
 )
 _DECLASS_ANCHOR = re.compile(r"解[ \t\u3000]*密|保[ \t\u3000]*密[ \t\u3000]*期|[屆届]滿")
 _LIST_AFTER = re.compile(rf"[ \t\u3000]*[、，,及和與与或/／][ \t\u3000]*(?:{_ROC_TS}|{_ROC_S}|{_ROC_C})")
-_FIELD_ANCHOR = re.compile(r"[機机]密[ \t\u3000]*等[ \t\u3000]*[級级]|密[ \t\u3000]*等")
+_FIELD_ANCHOR = re.compile(r"[機机]密[ \t\u3000]*等[ \t\u3000]*[級级]|密[ \t\u3000]*等|等[ \t\u3000]*[級级][ \t\u3000]*[:：]")
 _ROC_DECLASS = re.compile(rf"{_ROC_LEVEL}{_SP}(?P<declass>{_DECLASS})")
 
 _PRC_FIELD = re.compile(
@@ -476,7 +479,7 @@ def _scan_lines(segment: Segment, text: str, lines: _Lines, ctx_of, out: list[_C
         if band:
             found = False
             for m in _ROC_BAND_TOKEN.finditer(line):
-                if _quoted(line, m.start(), m.end()):
+                if _quoted(line, m.start(), m.end()) or _spaced_prose(line, m.start(), m.end()):
                     continue
                 out.append(_Candidate("roc_banner", _roc_level(m), "ROC", line, 0.88, line_no,
                                       base + m.start(), base + m.end(), "band", family="ROC"))
@@ -519,6 +522,18 @@ def _scan_lines(segment: Segment, text: str, lines: _Lines, ctx_of, out: list[_C
             if pm:
                 portions.append((line_no, pm))
     _portion_candidates(text, lines, portions, out)
+
+
+def _spaced_prose(line: str, start: int, end: int) -> bool:
+    """「國 家 機 密 保 護 法」: a level set off by single spaces inside spaced-out text.
+
+    A layout gap (two or more blanks, a tab or an ideographic space) separates a banner
+    from the agency name or page number in a band; one ASCII space between Han
+    characters is just how the text was spaced (OCR, justified PDF text).
+    """
+    before, after = line[max(0, start - 2):start], line[end:end + 2]
+    return ((len(before) == 2 and before[1] == " " and _HAN_CHAR.match(before[0]) is not None)
+            or (len(after) == 2 and after[0] == " " and _HAN_CHAR.match(after[1]) is not None))
 
 
 def _hit_lines(text: str, lines: _Lines) -> list[int]:
@@ -588,6 +603,8 @@ def _scan_fields(text: str, lines: _Lines, out: list[_Candidate]) -> None:
         m = _ROC_FIELD.match(text, anchor.start())
         if m is None or _han_before(text, m.start()) or _LIST_AFTER.match(text, m.end("lvl")):
             continue
+        if m.group("grade") and text[lines.starts[lines.line_of(m.start())]:m.start()].strip():
+            continue  # 等級 is a field label only where it opens the line
         out.append(_Candidate("roc_field", _roc_level(m), "ROC", m.group(0), 0.95,
                               lines.line_of(m.start()), m.start(),
                               m.end(), "field", family="FIELD"))
