@@ -94,13 +94,13 @@ def test_a_level_before_a_declassification_phrase_is_a_marking():
 @pytest.mark.parametrize(("subject", "expected"), [
     ("【機密】駐美處電報", C), ("RE: FW: 【極機密】會議", S), ("[密] 會議紀錄", R), ("機密：國會動態", C),
     ("(S//NF) Consultations", S), ("SECRET//NOFORN: Consultations", S), ("[CUI] visit list", R),
-    ("【秘密】关于会议的通知", C),
+    ("【秘密】关于会议的通知", C), ("【機密電報】駐日處", C), ("【極機密文件】請勿外傳", S),
 ])
 def test_bracketed_or_leading_levels_in_a_subject(subject, expected):
     assert level(subject, "subject", part="subject") == expected
 
 
-@pytest.mark.parametrize("subject", ["機密文件外洩案新聞", "國家機密保護法修正草案", "Re: secret santa", "(U) Agenda"])
+@pytest.mark.parametrize("subject", ["機密文件外洩案新聞", "【機密文件外洩】監院調查", "國家機密保護法修正草案", "Re: secret santa", "(U) Agenda"])
 def test_a_subject_about_secrets_is_not_marked(subject):
     assert level(subject, "subject", part="subject") is None
 
