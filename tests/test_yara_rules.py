@@ -158,3 +158,10 @@ def test_oversized_parts_are_scanned_in_part_and_recorded(tmp_path):
     inspection = Inspection(parts=[part(b"alpha" + b"x" * 5000)])
     assert len(detector.detect(inspection)) == 1
     assert [p.limit for p in inspection.problems] == ["yara_max_bytes"]
+
+
+def test_build_detectors_composes_markings_yara_and_fingerprints(tmp_path):
+    settings = load_settings(None, {"data_dir": str(tmp_path)})
+    assert [d.name for d in build_detectors(settings)] == ["markings", "yara", "fingerprint"]
+    off = load_settings(None, {"data_dir": str(tmp_path), "detect.yara": False, "detect.fingerprints": False})
+    assert [d.name for d in build_detectors(off)] == ["markings"]

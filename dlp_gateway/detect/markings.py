@@ -433,12 +433,11 @@ def _example(lines: _Lines, line_no: int, start: int) -> bool:
 
 
 def _position(kind: str, lines: _Lines, line_no: int) -> str:
-    if kind in _BANNER_BAND_KINDS:
+    if kind in _BAND_KINDS:
         return "band"
     return "edge" if line_no in lines.edge else "middle"
 
 
-_BANNER_BAND_KINDS = _BAND_KINDS
 _BASE_CONFIDENCE = {"band": 0.9, "edge": 0.85, "middle": 0.7}
 
 
