@@ -101,13 +101,17 @@ def test_every_message_that_got_250_survives_kill_9(tmp_path: Path, sink: Sink) 
     gw.kill()
     for thread in threads:
         thread.join(30)
-    held = [p.read_bytes() for p in (gw.data_dir / "quarantine").glob("*.eml")]
+    held = {p.name: p.read_bytes() for p in (gw.data_dir / "quarantine").glob("*.eml")}
     arrived = [m.data for m in sink.messages]
-    missing = [t for t in accepted if not any(t in data for data in arrived + held)]
+    missing = [t for t in accepted if not any(t in data for data in arrived + list(held.values()))]
     assert not missing, f"{len(missing)} of {len(accepted)} accepted messages lost"
-    # and the quarantine index knows every held file
-    listed = {q["file"] for q in json.loads("[" + ",".join(cli("quarantine", "list", "--json", gw=gw).stdout.splitlines()) + "]")}
-    assert {p.name for p in (gw.data_dir / "quarantine").glob("*.eml")} <= listed
+    # A held message that got 250 is also in the index (a file without a row is one that
+    # was cut off before its 250, which the client will send again).
+    lines = cli("quarantine", "list", "--json", gw=gw).stdout.splitlines()
+    listed = {json.loads(line)["file"] for line in lines}
+    for token in accepted:
+        if not any(token in data for data in arrived):
+            assert any(token in data for name, data in held.items() if name in listed), token
 
 
 def test_quarantine_survives_restart_then_release_delivers_and_delete_removes(tmp_path: Path, sink: Sink) -> None:
