@@ -257,3 +257,11 @@ def test_spaced_out_prose_in_a_band_is_not_a_banner():
     assert level("國 家 機 密 保 護 法 講 習", "header_band") is None
     assert level("請 輸 入 密 碼", "header_band") is None
     assert level("外交部　機 密", "header_band") == C
+
+
+def test_an_awareness_flyer_with_a_level_line_is_not_marked():
+    assert level("公務機密維護宣導\n機密\n（不得洩漏）\n請同仁共同維護", "page") is None
+
+
+def test_an_official_document_on_training_keeps_its_marking():
+    assert level("機密\n外交部　函\n" + DOC_NO + "\n主旨：辦理保密講習，請查照。", "page") == C

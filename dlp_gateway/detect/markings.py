@@ -215,6 +215,11 @@ _PRC_DOC_NUMBER = re.compile(r"[〔\[［(（]\s*20\d\d\s*[〕\]］)）]\s*\d{1,5
 
 # Texts about classification: they name several distinct levels.
 _LATIN_MENTION = re.compile(r"(?:TOP SECRET|SECRET|CONFIDENTIAL)(?![A-Z])")  # on upper-cased text
+_TOPICAL_CUE = re.compile(
+    r"宣導|宣导|宣傳|宣传|講習|讲习|教育訓練|教育训练|培訓|培训|教材|課程|课程|測驗|测验|新聞稿|新闻稿|"
+    r"記者|记者|報導|报道|起訴|起诉|判決|判决|地檢署|检察院|檢方|洩密案|泄密案|"
+    r"security awareness|training course|quiz|\((?:Reuters|AP|AFP)\)|according to court|newspaper"
+)
 _LATIN_MENTION_WORDS = ("SECRET", "Secret", "secret", "CONFIDENTIAL", "Confidential", "confidential")
 _US_AUTHORITY_WORDS = ("lassified By", "LASSIFIED BY", "lassified by", "eclassify On", "ECLASSIFY ON",
                        "eclassify on", "erived From", "ERIVED FROM")
@@ -336,6 +341,19 @@ class _PartContext:
     @cached_property
     def about_prc(self) -> bool:
         return len(_prc_mentions(self.text)) >= 3
+
+    @cached_property
+    def topical(self) -> bool:
+        """Words of training material, awareness campaigns, news and court reports."""
+        return _TOPICAL_CUE.search(self.text) is not None
+
+    def mentions(self, system: str) -> int:
+        text = self.text
+        if system == "ROC":
+            return text.count("機密") + text.count("机密")
+        if system == "PRC":
+            return text.count("秘密") + text.count("机密") + text.count("绝密")
+        return len(_LATIN_MENTION.findall(text.upper())) if any(w in text for w in _LATIN_MENTION_WORDS) else 0
 
     @cached_property
     def prc_script(self) -> bool:
@@ -682,6 +700,9 @@ _ABOUT: dict[str, Callable[[_PartContext], bool]] = {
 }
 
 
+_MENTION_SYSTEM = {"ROC": "ROC", "PRC": "PRC", "US": "LATIN", "NATO": "LATIN"}
+
+
 def _never(_ctx: _PartContext) -> bool:
     return False
 
@@ -712,11 +733,15 @@ def _filter(cands: list[_Candidate], text: str, lines: _Lines, ctx: _PartContext
             continue
         if cand.position != "band" and _example(lines, cand.line, cand.start):
             continue
-        about = _ABOUT.get(cand.system, _never)(ctx)
-        # A text naming three or more levels is about classification; only an official
-        # document keeps the markings in its structural places.
-        if about and cand.position != "band" and (not ctx.official or cand.position == "middle"):
-            continue
+        if cand.position != "band":
+            # A text naming three or more levels is about classification; only an official
+            # document keeps the markings in its structural places.
+            if _ABOUT.get(cand.system, _never)(ctx) and (not ctx.official or cand.position == "middle"):
+                continue
+            # Training, awareness and news texts that name a level more than once: only
+            # an official document's markings count.
+            if ctx.topical and not ctx.official and ctx.mentions(_MENTION_SYSTEM.get(cand.system, "")) >= 2:
+                continue
         kept.append(cand)
     # One finding per place: a field also matches the declassification rule, etc.
     kept.sort(key=lambda c: (c.start, -(c.end - c.start), -c.confidence))
