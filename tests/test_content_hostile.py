@@ -169,3 +169,48 @@ def test_ocr_budget_exhausted_is_recorded_without_running_ocr() -> None:
     refused = {(p.location, p.limit) for p in ins.problems if p.kind == ProblemKind.LIMIT_EXCEEDED}
     assert refused == {("a.gif", "max_ocr_pages"), ("b.bmp", "max_ocr_pages"), ("c.pdf › page 1", "max_ocr_pages")}
     assert {p.true_type for p in ins.parts if p.filename in ("a.gif", "b.bmp")} == {"image/gif", "image/bmp"}
+
+
+def test_scan_with_a_small_text_stamp_is_still_sent_to_ocr() -> None:
+    import pymupdf
+
+    doc = pymupdf.open(stream=docgen.make_scanned_pdf(["scanned body"], header="機密", footer="footer"))
+    doc[0].insert_text((400, 830), "Page 1 of 1 / Scanned by MFP-3000", fontsize=8)
+    stamped = doc.tobytes()
+    ins, _ = inspect_attachment("stamped.pdf", stamped, max_ocr_pages=0)
+    assert (ProblemKind.LIMIT_EXCEEDED, "max_ocr_pages") in kinds(ins)
+    assert any("MFP-3000" in s.text for s in ins.segments if s.location == "stamped.pdf › page 1 › footer")
+
+
+def test_smime_encrypted_attachment_is_recorded_encrypted() -> None:
+    raw = docgen.make_message("s", "b", [("smime.p7m", b"\x30\x82\x01\x00" + b"\x01" * 200, "application/pkcs7-mime")])
+    ins = extract(raw, ExtractionLimits())
+    assert [(p.kind, p.location) for p in ins.problems] == [(ProblemKind.ENCRYPTED, "smime.p7m")]
+
+
+def test_inline_pgp_message_is_recorded_encrypted() -> None:
+    armored = b"-----BEGIN PGP MESSAGE-----\n\nhQEMA1234567890abcdef\n-----END PGP MESSAGE-----\n"
+    ins = extract(docgen.make_message("s", "b", [("note.asc", armored, "text/plain")]), ExtractionLimits())
+    assert [(p.kind, p.location) for p in ins.problems] == [(ProblemKind.ENCRYPTED, "note.asc")]
+
+
+def test_message_partial_fragment_is_recorded_unsupported() -> None:
+    raw = (b"From: a@b.example\r\nSubject: part 1 of 2\r\nMIME-Version: 1.0\r\n"
+           b'Content-Type: message/partial; id="abc@b.example"; number=1; total=2\r\n\r\nFrom: x\r\n\r\nhalf')
+    ins = extract(raw, ExtractionLimits())
+    assert [p.kind for p in ins.problems] == [ProblemKind.UNSUPPORTED]
+    assert "message/partial" in ins.problems[0].detail
+
+
+def test_deeply_nested_multiparts_are_bounded() -> None:
+    depth = 200
+    head = b"From: a@b.example\r\nSubject: nest\r\nMIME-Version: 1.0\r\n"
+    body = b"leaf text"
+    for level in range(depth):
+        boundary = b"b%d" % level
+        body = (b"Content-Type: multipart/mixed; boundary=" + boundary + b"\r\n\r\n--" + boundary
+                + b"\r\n" + body + b"\r\n--" + boundary + b"--\r\n")
+    started = time.monotonic()
+    ins = extract(head + body, ExtractionLimits())
+    assert time.monotonic() - started < 10
+    assert any(p.kind == ProblemKind.LIMIT_EXCEEDED for p in ins.problems)

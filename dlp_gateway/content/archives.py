@@ -138,7 +138,7 @@ def _read_zip(reader: Reader, data: bytes, location: str, depth: int) -> None:
                          "ZIP members overlap one another (overlapping-entry bomb); not read")
             return
         for info in infos:
-            if reader.timed_out(location):
+            if reader.timed_out(location) or reader.members_exhausted(location):
                 return
             if info.is_dir():
                 continue
@@ -215,7 +215,7 @@ def _read_tar(reader: Reader, data: bytes, location: str, depth: int) -> None:
     with tf:
         try:
             for member in tf:
-                if reader.timed_out(location):
+                if reader.timed_out(location) or reader.members_exhausted(location):
                     return
                 if not member.isfile():
                     continue

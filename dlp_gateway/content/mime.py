@@ -84,18 +84,29 @@ def _safe_items(msg: Message) -> list[tuple[str, object]]:
     return items
 
 
-def _walk(reader: Reader, part: Message, prefix: str, depth: int, counter: list[int]) -> None:
+MAX_MULTIPART_NESTING = 64  # multipart inside multipart; real mail nests 3 or 4 deep
+
+
+def _walk(reader: Reader, part: Message, prefix: str, depth: int, counter: list[int], level: int = 0) -> None:
     from dlp_gateway.content.walk import join
 
     if reader.timed_out(prefix or "(message)"):
         return
     content_type = part.get_content_type()
+    if content_type in ("message/partial", "message/external-body"):
+        reader.problem(ProblemKind.UNSUPPORTED, join(prefix, f"part {counter[0] + 1}"),
+                       f"{content_type}: the content is not in this message and cannot be inspected")
+        counter[0] += 1
+        return
     if part.is_multipart() and content_type != "message/rfc822":
+        if level >= MAX_MULTIPART_NESTING:
+            reader.limit(prefix or "(message)", "max_depth", f"multiparts nested more than {MAX_MULTIPART_NESTING} deep; the rest not read")
+            return
         payload = part.get_payload()
         if isinstance(payload, list):
             for sub in payload:
                 if isinstance(sub, Message):
-                    _walk(reader, sub, prefix, depth, counter)
+                    _walk(reader, sub, prefix, depth, counter, level + 1)
         return
     counter[0] += 1
     try:

@@ -121,16 +121,40 @@ def _read_metadata(reader: Reader, doc: pymupdf.Document, location: str) -> None
     reader.segment("\n".join(lines), where, location, "metadata")
 
 
+SCAN_TEXT_CHARS = 200  # below this many visible characters a page may be a scan with a stamp
+SCAN_COVERAGE = 0.5  # share of the page covered by images that makes it a scan
+
+
+def _needs_ocr(page: pymupdf.Page, text: str, minimum: int) -> bool:
+    """A page needs OCR when it has an image and no usable text layer, or when it has only
+    a little text (a stamp, a page number) over images covering most of the page."""
+    visible = len(text) - text.count(" ") - text.count("\n") - text.count("\t")
+    if visible >= SCAN_TEXT_CHARS or not page.get_images(full=False):
+        return False
+    if not _usable(text, minimum):
+        return True
+    area = abs(page.rect) or 1.0
+    covered = 0.0
+    for info in page.get_image_info():
+        covered += abs(pymupdf.Rect(info["bbox"]) & page.rect)
+    return covered / area > SCAN_COVERAGE
+
+
+def _merge(first: str, second: str) -> str:
+    return first if second.strip() in first else f"{first}{second}" if first.strip() else second
+
+
 def _read_page(reader: Reader, page: pymupdf.Page, page_location: str, part: str, depth: int) -> None:
     limits = reader.limits
     textpage = page.get_textpage(flags=_TEXT_FLAGS)
     blocks = textpage.extractBLOCKS()
     header, body, footer = split_bands(blocks, page.rect.height)
     body_kind = "page"
-    if not _usable(header + body + footer, limits.min_text_layer_chars) and page.get_images(full=False):
+    if _needs_ocr(page, header + body + footer, limits.min_text_layer_chars):
         ocr = _ocr_page(reader, page, page_location)
         if ocr is not None:
-            header, body, footer = (tidy_ocr(t) for t in ocr)
+            ocr_header, ocr_body, ocr_footer = (tidy_ocr(t) for t in ocr)
+            header, body, footer = _merge(header, ocr_header), _merge(body, ocr_body), _merge(footer, ocr_footer)
             body_kind = "ocr"
     reader.segment(header, join(page_location, "header"), part, "header_band")
     reader.segment(body, page_location, part, body_kind)

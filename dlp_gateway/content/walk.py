@@ -75,6 +75,13 @@ class Reader:
             return True
         return False
 
+    def members_exhausted(self, location: str) -> bool:
+        """True (and recorded) once `max_members` parts have been read: loops stop early."""
+        if self.budget.members >= self.limits.max_members:
+            self.limit(location, "max_members", f"more than {self.limits.max_members} parts and members; the rest not read")
+            return True
+        return False
+
     def unique_location(self, location: str) -> str:
         """Two attachments with the same name get distinct locations: `a.pdf`, `a.pdf (2)`."""
         candidate, n = location, 1
@@ -123,6 +130,12 @@ class Reader:
             self.segment(filename, location, location, "filename")
         if mismatch:
             self.fact("file.type_mismatch", mismatch, location, location)
+        types = {true_type, filetype.normalise(declared_type)}
+        if types & ENCRYPTED_TYPES or data.lstrip()[:27] == b"-----BEGIN PGP MESSAGE-----":
+            self.problem(ProblemKind.ENCRYPTED, location, "encrypted content (S/MIME or OpenPGP); not readable")
+            return
+        if types & SIGNATURE_TYPES:
+            return  # a detached signature holds no content of its own
         handler = dispatch(true_type)
         if true_type == "text/plain" and (
             filetype.normalise(declared_type) == "text/html"
@@ -143,6 +156,9 @@ class Reader:
 
 Handler = Callable[..., None]
 
+
+ENCRYPTED_TYPES = {"application/pkcs7-mime", "application/x-pkcs7-mime", "application/pgp-encrypted"}
+SIGNATURE_TYPES = {"application/pkcs7-signature", "application/x-pkcs7-signature", "application/pgp-signature"}
 
 # true type -> (module, function); modules are imported on first use, so a worker that
 # only ever sees plain-text mail never pays for PyMuPDF or lxml.
