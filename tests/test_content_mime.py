@@ -150,3 +150,19 @@ def test_two_attachments_with_the_same_name_get_distinct_locations() -> None:
 def test_message_without_headers_or_mime_is_read_as_text() -> None:
     ins = inspect("just some 機密 text without headers".encode())
     assert any("機密" in s.text for s in ins.segments)
+
+
+def test_html_attachment_charset_from_its_meta_tag() -> None:
+    html = '<html><head><meta charset="big5"></head><body>大五碼網頁 機密</body></html>'.encode("big5")
+    ins = inspect(docgen.make_message("s", "b", [("page.html", html, "text/html")]))
+    assert where(ins, "大五碼網頁 機密") == {"page.html": "body"}
+
+
+def test_attached_message_subject_belongs_to_the_attached_message_part() -> None:
+    inner = docgen.make_message("內層主旨", "x", headers={"X-Classification": "CONFIDENTIAL"})
+    ins = inspect(docgen.make_message("outer", "b", [("fwd.eml", inner, "message/rfc822")]))
+    (subject,) = [s for s in ins.segments if s.location == "fwd.eml › subject"]
+    assert subject.part == "fwd.eml"
+    (fact,) = [f for f in ins.facts if f.name == "mail.header.x-classification"]
+    assert (fact.value, fact.location, fact.part) == ("CONFIDENTIAL", "fwd.eml › headers", "fwd.eml")
+    assert "x-classification" not in ins.headers

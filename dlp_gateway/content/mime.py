@@ -49,23 +49,26 @@ def read_message(reader: Reader, raw: bytes, prefix: str, depth: int) -> None:
 
     msg = email.message_from_bytes(raw, policy=email.policy.default)
     headers: dict[str, list[str]] = {}
+    # Text of the top-level headers belongs to "headers"; that of an attached message to
+    # the attached message's own part.
+    owner = prefix or "headers"
+    where = join(prefix, "headers")
     for name, raw_value in _safe_items(msg):
         value = _header_value(msg, name, raw_value)
         lower = name.lower()
         headers.setdefault(lower, []).append(value)
-        where = join(prefix, "headers")
         if _LABEL_HEADER.search(lower) and lower not in ("dkim-signature", "x-ms-exchange-security"):
-            reader.fact(f"mail.header.{lower}", value, where, where)
-            reader.segment(value, join(prefix, f"header {lower}"), where, "header")
+            reader.fact(f"mail.header.{lower}", value, where, owner)
+            reader.segment(value, join(prefix, f"header {lower}"), owner, "header")
         elif lower in _TEXT_HEADERS:
-            reader.segment(value, join(prefix, f"header {lower}"), where, "header")
+            reader.segment(value, join(prefix, f"header {lower}"), owner, "header")
     subject = headers.get("subject", [""])[0]
     if depth == 0:
         reader.inspection.headers = headers
         reader.inspection.subject = subject
         reader.inspection.message_id = headers.get("message-id", [""])[0]
     subject_location = join(prefix, "subject")
-    reader.segment(subject, subject_location, subject_location, "subject")
+    reader.segment(subject, subject_location, prefix or subject_location, "subject")
     for defect in msg.defects:
         if isinstance(defect, (errors.StartBoundaryNotFoundDefect, errors.CloseBoundaryNotFoundDefect,
                                errors.MultipartInvariantViolationDefect)):
