@@ -682,50 +682,94 @@ def make_pdf_claiming_objects(objects: int = 1_000_000) -> bytes:
 # --------------------------------------------------------------------------- OLE2 (legacy Office)
 
 def make_ole(streams: dict[str, bytes]) -> bytes:
-    """A minimal Compound File (OLE2, version 3) holding top-level `streams`.
+    """A minimal Compound File (OLE2, version 3) holding `streams`.
 
+    A name with "/" puts the stream in a storage ("__attach_version1.0_#00000000/data").
     Each stream is zero-padded to 4096 bytes so that it lives in regular sectors (no
     mini-stream is needed); readers of these files strip trailing NULs anyway. Enough for
-    legacy .doc/.xls/.ppt, encrypted-OOXML and similar fixtures.
+    legacy .doc/.xls/.ppt, Outlook .msg, encrypted-OOXML and similar fixtures.
     """
     import struct
 
     sector = 512
     end, free, fatsect = 0xFFFFFFFE, 0xFFFFFFFF, 0xFFFFFFFD
-    names = sorted(streams, key=lambda n: (len(n), n.upper()))
-    padded = {n: streams[n] + b"\0" * max(0, 4096 - len(streams[n])) for n in names}
-    entries = 1 + len(names)
-    dir_sectors = (entries * 128 + sector - 1) // sector
+
+    def order(name: str) -> tuple[int, str]:
+        return (len(name), name.upper())
+
+    # The directory tree: "" is the root; every storage lists its children.
+    children: dict[str, list[str]] = {"": []}
+    for path in streams:
+        parent = ""
+        for step in path.split("/")[:-1]:
+            node = f"{parent}/{step}" if parent else step
+            if node not in children:
+                children[node] = []
+                children[parent].append(node)
+            parent = node
+        children[parent].append(path)
+    ids: dict[str, int] = {"": 0}
+    queue = [""]
+    while queue:
+        node = queue.pop(0)
+        for child in sorted(children.get(node, []), key=lambda p: order(p.rsplit("/", 1)[-1])):
+            ids[child] = len(ids)
+            if child in children:
+                queue.append(child)
+    paths = sorted(ids, key=ids.get)
+    padded = {p: streams[p] + b"\0" * max(0, 4096 - len(streams[p])) for p in streams}
+    dir_sectors = (len(paths) * 128 + sector - 1) // sector
     fat: list[int] = [fatsect]
     dir_start = len(fat)
     fat += [dir_start + i + 1 for i in range(dir_sectors - 1)] + [end]
     starts: dict[str, int] = {}
-    for name in names:
-        count = (len(padded[name]) + sector - 1) // sector
-        starts[name] = len(fat)
-        fat += [len(fat) + i + 1 for i in range(count - 1)] + [end]
+    for path in paths:
+        if path in padded:
+            count = (len(padded[path]) + sector - 1) // sector
+            starts[path] = len(fat)
+            fat += [len(fat) + i + 1 for i in range(count - 1)] + [end]
     if len(fat) > sector // 4:
         raise ValueError("make_ole: streams too large for a single FAT sector")
     fat += [free] * (sector // 4 - len(fat))
 
-    def entry(name: str, kind: int, child: int, right: int, start: int, size: int) -> bytes:
+    def entry(path: str) -> bytes:
+        name = "Root Entry" if path == "" else path.rsplit("/", 1)[-1]
+        kind = 5 if path == "" else 1 if path in children else 2
+        parent = path.rsplit("/", 1)[0] if "/" in path else ""
+        siblings = sorted(children[parent], key=lambda p: order(p.rsplit("/", 1)[-1])) if path else []
+        right = -1
+        if path and siblings.index(path) + 1 < len(siblings):
+            right = ids[siblings[siblings.index(path) + 1]]
+        kids = sorted(children.get(path, []), key=lambda p: order(p.rsplit("/", 1)[-1]))
+        child = ids[kids[0]] if kids else -1
+        start, size = (starts[path], len(padded[path])) if path in padded else (end if kind == 5 else 0, 0)
         encoded = name.encode("utf-16-le") + b"\0\0"
         return (encoded.ljust(64, b"\0") + struct.pack("<HBB", len(encoded), kind, 1)
-                + struct.pack("<iii", -1, right, child) + b"\0" * 16 + b"\0" * 4 + b"\0" * 16
-                + struct.pack("<IQ", start, size))
+                + struct.pack("<iii", -1, right, child) + b"\0" * 36 + struct.pack("<IQ", start, size))
 
-    directory = entry("Root Entry", 5, 1 if names else -1, -1, end, 0)
-    for index, name in enumerate(names, start=1):
-        right = index + 1 if index < len(names) else -1
-        directory += entry(name, 2, -1, right, starts[name], len(padded[name]))
-    directory = directory.ljust(dir_sectors * sector, b"\0")
+    directory = b"".join(entry(p) for p in paths).ljust(dir_sectors * sector, b"\0")
     difat = [0] + [free] * 108
     header = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 16
               + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6) + b"\0" * 6
               + struct.pack("<IIIIIIIII", 0, 1, dir_start, 0, 4096, end, 0, end, 0)
               + struct.pack("<109I", *difat))
-    body = b"".join(padded[n].ljust(((len(padded[n]) + sector - 1) // sector) * sector, b"\0") for n in names)
+    body = b"".join(padded[p].ljust(((len(padded[p]) + sector - 1) // sector) * sector, b"\0")
+                    for p in paths if p in padded)
     return header + struct.pack(f"<{sector // 4}I", *fat) + directory + body
+
+
+def make_outlook_msg(subject: str, body: str, attachments: dict[str, bytes] | None = None) -> bytes:
+    """An Outlook .msg (OLE) with Unicode subject and body properties and attachments
+    (each attachment stream is zero-padded; use formats that tolerate trailing NULs)."""
+    streams = {
+        "__substg1.0_0037001F": subject.encode("utf-16-le"),
+        "__substg1.0_1000001F": body.encode("utf-16-le"),
+    }
+    for index, (name, data) in enumerate((attachments or {}).items()):
+        storage = f"__attach_version1.0_#{index:08X}"
+        streams[f"{storage}/__substg1.0_3707001F"] = name.encode("utf-16-le")
+        streams[f"{storage}/__substg1.0_37010102"] = data
+    return make_ole(streams)
 
 
 def make_legacy_doc(text: str) -> bytes:

@@ -290,3 +290,12 @@ def test_images_inside_office_files_are_sent_to_ocr() -> None:
     ins = inspect(docgen.make_message("s", "b", [("b.docx", docx, "application/octet-stream")]), max_ocr_pages=0)
     (image,) = [p for p in ins.parts if p.location.startswith("b.docx › ") and p.true_type == "image/png"]
     assert [(p.location, p.limit) for p in ins.problems] == [(image.location, "max_ocr_pages")]
+
+
+def test_outlook_msg_subject_body_and_attachments_are_read() -> None:
+    msg = docgen.make_outlook_msg(f"主旨 {EN}", f"本文 {ZH}", {"memo.docx": docgen.make_docx(["附件內文 attachment"])})
+    ins = with_attachment("fwd.msg", msg, "application/vnd.ms-outlook")
+    assert where(ins, EN) == {"fwd.msg › subject": "subject"}
+    assert where(ins, ZH) == {"fwd.msg › body": "body"}
+    assert where(ins, "附件內文") == {"fwd.msg › memo.docx › body": "body"}
+    assert not ins.problems
