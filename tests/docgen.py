@@ -504,6 +504,19 @@ def make_zip(members: dict[str, bytes], *, compression: int = zipfile.ZIP_DEFLAT
     return out.getvalue()
 
 
+def make_zip_legacy_names(members: dict[str, bytes], encoding: str = "cp950") -> bytes:
+    """A ZIP as Windows tools in Taiwan write it: names in `encoding` (Big5/cp950) without
+    the UTF-8 flag, which a naive reader shows as cp437 mojibake."""
+    placeholders = {f"~{i:0{len(name.encode(encoding)) - 1}d}"[: len(name.encode(encoding))]: name
+                    for i, name in enumerate(members)}
+    if any(len(k) != len(v.encode(encoding)) for k, v in placeholders.items()):
+        raise ValueError("make_zip_legacy_names: names too short for placeholders")
+    data = make_zip({k: members[v] for k, v in placeholders.items()}, compression=zipfile.ZIP_STORED)
+    for placeholder, name in placeholders.items():
+        data = data.replace(placeholder.encode("ascii"), name.encode(encoding))
+    return data
+
+
 def make_encrypted_zip(members: dict[str, bytes]) -> bytes:
     """A ZIP whose members carry the "encrypted" flag (traditional PKWARE encryption bit).
 

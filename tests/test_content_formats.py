@@ -299,3 +299,10 @@ def test_outlook_msg_subject_body_and_attachments_are_read() -> None:
     assert where(ins, ZH) == {"fwd.msg › body": "body"}
     assert where(ins, "附件內文") == {"fwd.msg › memo.docx › body": "body"}
     assert not ins.problems
+
+
+def test_zip_member_names_in_big5_without_utf8_flag_are_decoded() -> None:
+    archive = docgen.make_zip_legacy_names({"機密公文.txt": f"{EN}".encode()})
+    ins = with_attachment("a.zip", archive)
+    assert where(ins, "機密公文.txt") == {"a.zip › 機密公文.txt": "filename"}
+    assert where(ins, EN) == {"a.zip › 機密公文.txt": "body"}

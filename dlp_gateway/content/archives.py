@@ -102,6 +102,26 @@ def read_bounded(reader: Reader, stream: IO[bytes], location: str, compressed: i
 
 # --------------------------------------------------------------------------- ZIP
 
+def member_name(info: zipfile.ZipInfo) -> str:
+    """The member's name as its creator meant it. Without the UTF-8 flag, ZIP names are in
+    the creating system's code page (Big5 on Taiwanese Windows, GBK on Chinese), which
+    zipfile reads as cp437 mojibake; try UTF-8, then cp950, then GB18030."""
+    if info.flag_bits & 0x800:
+        return info.filename
+    try:
+        raw = info.filename.encode("cp437")
+    except UnicodeEncodeError:
+        return info.filename
+    if raw.isascii():
+        return info.filename
+    for encoding in ("utf-8", "cp950", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return info.filename
+
+
 def _overlapping(infos: list[zipfile.ZipInfo], archive_size: int) -> bool:
     """True when a member's data reaches into the next member's header (or points outside)."""
     ordered = sorted(infos, key=lambda i: i.header_offset)
@@ -142,29 +162,30 @@ def _read_zip(reader: Reader, data: bytes, location: str, depth: int) -> None:
                 return
             if info.is_dir():
                 continue
-            where = reader.unique_location(join(location, info.filename))
+            name = member_name(info)
+            where = reader.unique_location(join(location, name))
             if info.flag_bits & 0x1:
-                reader.segment(info.filename, where, where, "filename")
+                reader.segment(name, where, where, "filename")
                 reader.problem(ProblemKind.ENCRYPTED, where, "encrypted ZIP member; content not readable")
                 continue
             if _too_big(reader, where, info.file_size) or _bomb(reader, where, info.file_size, info.compress_size):
-                reader.segment(info.filename, where, where, "filename")
+                reader.segment(name, where, where, "filename")
                 continue
             try:
                 with zf.open(info) as stream:
                     member = read_bounded(reader, stream, where, info.compress_size)
             except NotImplementedError as exc:
-                reader.segment(info.filename, where, where, "filename")
+                reader.segment(name, where, where, "filename")
                 reader.problem(ProblemKind.UNSUPPORTED, where, f"ZIP member not readable: {exc}")
                 continue
             except (zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError) as exc:
-                reader.segment(info.filename, where, where, "filename")
+                reader.segment(name, where, where, "filename")
                 reader.problem(ProblemKind.CORRUPT, where, f"damaged ZIP member: {exc}")
                 continue
             if member is None:
-                reader.segment(info.filename, where, where, "filename")
+                reader.segment(name, where, where, "filename")
                 continue
-            reader.read_file(member, where, filename=info.filename, declared_type=None, depth=depth + 1)
+            reader.read_file(member, where, filename=name, declared_type=None, depth=depth + 1)
 
 
 # --------------------------------------------------------------------------- single-stream compressors
