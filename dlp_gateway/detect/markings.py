@@ -122,9 +122,10 @@ _ROC_FIELD = re.compile(
     rf"(?P<label>{_ROC_FIELD_LABEL})[ \t\u3000:：]*\n?[ \t\u3000:：]*"  # OCR may put the colon on the next line
     rf"(?P<lvl>{_ROC_LEVEL})(?P<declass>{_SP}{_DECLASS})?(?:{_NOT_HAN_AFTER}|(?={_SP}{_COPY}))"
 )
-_DECLASS_ANCHOR = re.compile(r"解[ \t\u3000]*密|保[ \t\u3000]*密[ \t\u3000]*期|[屆届]滿")
+_DECLASS_ANCHORS = (re.compile(r"解[ \t\u3000]*密"), re.compile(r"保[ \t\u3000]*密[ \t\u3000]*期"),
+                    re.compile(r"[屆届]滿"))
 _LIST_AFTER = re.compile(rf"[ \t\u3000]*[、，,及和與与或/／][ \t\u3000]*(?:{_ROC_TS}|{_ROC_S}|{_ROC_C})")
-_FIELD_ANCHOR = re.compile(r"[機机]密[ \t\u3000]*等[ \t\u3000]*[級级]|密[ \t\u3000]*等|等[ \t\u3000]*[級级][ \t\u3000]*[:：]")
+_FIELD_ANCHORS = (re.compile(r"密[ \t\u3000]*等"), re.compile(r"等[ \t\u3000]*[級级][ \t\u3000]*[:：]"))
 _ROC_DECLASS = re.compile(rf"{_ROC_LEVEL}{_SP}(?P<declass>{_DECLASS})")
 
 _PRC_FIELD = re.compile(
@@ -135,6 +136,7 @@ _PRC_FIELD = re.compile(
 _PRC_STAR = re.compile(
     rf"{_PRC_LEVEL}\s*(?:[★☆](?P<period>{_PRC_PERIOD})?|\*(?P<period2>{_PRC_PERIOD}))"
 )
+_STAR = re.compile(r"[★☆*]")
 _PRC_BANNER_LINE = re.compile(rf"{_DECOR}*{_PRC_LEVEL}(?:\s*[★☆])?(?:{_PRC_PERIOD})?{_DECOR}*")
 _PRC_RESTRICTED_WORD = r"(?:工\s*作\s*秘\s*密|[内內]\s*部\s*[资資]\s*料)"
 _PRC_RESTRICTED_TAIL = (
@@ -205,7 +207,11 @@ _SUBJECT_LATIN = re.compile(
     r"^\s*(?:\((?P<mark>TS|S|C|CUI|FOUO|SBU|CTS|NS|NC|NR)(?P<pcaveats>//[A-Z0-9][A-Z0-9 ,./&-]*)?\)"
     rf"|(?P<ob>\[)?(?:{_NATO_BANNER}|{_US_BANNER}|{_CUI_BANNER})(?(ob)\]|\s*(?:[:\-–|]|$)))"
 )
-_BODY_SUBJECT_LINE = re.compile(r"^\s*(?:主\s*旨|主\s*題|Subject)\s*[:：]\s*(?P<rest>[^\n]+)$", re.M | re.I)
+# Subject lines inside a body (a letter's 主旨, a forwarded mail's Subject:). One regex per
+# label: a pattern that opens with a literal is scanned for with a fast substring search,
+# an alternation is tried at every position (ten times slower on 100 KB).
+_BODY_SUBJECT_LINES = tuple(re.compile(p + r"[ \t\u3000]*[:：][ \t\u3000]*(?P<rest>[^\n]+)") for p in (
+    r"主[ \t\u3000]*旨", r"主[ \t\u3000]*題", r"Subject", r"SUBJECT"))
 
 # Official-document signals: they tell a real document from a text about documents.
 _DOC_NUMBER = re.compile(r"字\s*第\s*\d{9,12}[A-Za-z0-9]*\s*[號号]")
@@ -215,10 +221,11 @@ _PRC_DOC_NUMBER = re.compile(r"[〔\[［(（]\s*20\d\d\s*[〕\]］)）]\s*\d{1,5
 
 # Texts about classification: they name several distinct levels.
 _LATIN_MENTION = re.compile(r"(?:TOP SECRET|SECRET|CONFIDENTIAL)(?![A-Z])")  # on upper-cased text
-_TOPICAL_CUE = re.compile(
-    r"宣導|宣导|宣傳|宣传|講習|讲习|教育訓練|教育训练|培訓|培训|教材|課程|课程|測驗|测验|新聞稿|新闻稿|"
-    r"記者|记者|報導|报道|起訴|起诉|判決|判决|地檢署|检察院|檢方|洩密案|泄密案|"
-    r"security awareness|training course|quiz|\((?:Reuters|AP|AFP)\)|according to court|newspaper"
+_TOPICAL_CUES = (
+    "宣導", "宣导", "宣傳", "宣传", "講習", "讲习", "教育訓練", "教育训练", "培訓", "培训", "教材", "課程",
+    "课程", "測驗", "测验", "新聞稿", "新闻稿", "記者", "记者", "報導", "报道", "起訴", "起诉", "判決", "判决",
+    "地檢署", "检察院", "檢方", "洩密案", "泄密案", "ecurity awareness", "raining course", "quiz",
+    "(Reuters)", "(AP)", "(AFP)", "ccording to court", "newspaper",
 )
 _LATIN_MENTION_WORDS = ("SECRET", "Secret", "secret", "CONFIDENTIAL", "Confidential", "confidential")
 _US_AUTHORITY_WORDS = ("lassified By", "LASSIFIED BY", "lassified by", "eclassify On", "ECLASSIFY ON",
@@ -345,7 +352,7 @@ class _PartContext:
     @cached_property
     def topical(self) -> bool:
         """Words of training material, awareness campaigns, news and court reports."""
-        return _TOPICAL_CUE.search(self.text) is not None
+        return any(cue in self.text for cue in _TOPICAL_CUES)
 
     def mentions(self, system: str) -> int:
         text = self.text
@@ -612,12 +619,32 @@ def _portion_candidates(text: str, lines: _Lines, portions: list[tuple[int, re.M
                               start + len(pm.group(0)), "portion", family="PORTION"))
 
 
+def _anchor_positions(text: str, patterns: tuple[re.Pattern[str], ...]) -> list[int]:
+    """Start offsets of every pattern's matches, in text order."""
+    if len(patterns) == 1:
+        return [m.start() for m in patterns[0].finditer(text)]
+    return sorted({m.start() for pattern in patterns for m in pattern.finditer(text)})
+
+
+def _line_openers(text: str, patterns: tuple[re.Pattern[str], ...]) -> list[re.Match[str]]:
+    """Matches of the patterns that open their line (only blanks before them)."""
+    out = []
+    for pattern in patterns:
+        for m in pattern.finditer(text):
+            line_start = text.rfind("\n", 0, m.start()) + 1
+            if not text[line_start:m.start()].strip():
+                out.append(m)
+    return sorted(out, key=lambda m: m.start())
+
+
 def _scan_fields(text: str, lines: _Lines, out: list[_Candidate]) -> None:
     """Label + value grammar: the 密等 field, PRC 密级, and levels before a declassification phrase."""
     if "密" not in text:
         return
-    for anchor in _FIELD_ANCHOR.finditer(text):
-        m = _ROC_FIELD.match(text, anchor.start())
+    for pos in _anchor_positions(text, _FIELD_ANCHORS):
+        if pos > 0 and text[pos - 1] in "機机":  # 「機密等級」
+            pos -= 1
+        m = _ROC_FIELD.match(text, pos)
         if m is None or _han_before(text, m.start()) or _LIST_AFTER.match(text, m.end("lvl")):
             continue
         if m.group("grade") and text[lines.starts[lines.line_of(m.start())]:m.start()].strip():
@@ -626,10 +653,10 @@ def _scan_fields(text: str, lines: _Lines, out: list[_Candidate]) -> None:
                               lines.line_of(m.start()), m.start(),
                               m.end(), "field", family="FIELD"))
     done = -1
-    for anchor in _DECLASS_ANCHOR.finditer(text):
-        if anchor.start() > 0 and text[anchor.start() - 1] in "及或":
+    for pos in _anchor_positions(text, _DECLASS_ANCHORS):
+        if pos > 0 and text[pos - 1] in "及或":
             continue  # inside the field label 「密等及解密條件或保密期限」
-        line_no = lines.line_of(anchor.start())
+        line_no = lines.line_of(pos)
         if line_no == done:
             continue
         done = line_no
@@ -649,11 +676,13 @@ def _scan_fields(text: str, lines: _Lines, out: list[_Candidate]) -> None:
             level = _prc_level(m)
         out.append(_Candidate("prc_field", level, "PRC", m.group(0), 0.95, lines.line_of(m.start()),
                               m.start(), m.end(), "field", family="FIELD"))
-    if "★" in text or "☆" in text or "*" in text:
-        for m in _PRC_STAR.finditer(text):
-            if _han_before(text, m.start()):
-                continue
-            out.append(_Candidate("prc_star", _prc_level(m), "PRC", m.group(0), 0.92,
+    seen_star: set[int] = set()
+    for star in _STAR.finditer(text):  # the PRC grammar hangs on the star: look around each one
+        m = _PRC_STAR.search(text, max(0, star.start() - 8), star.end() + 24)
+        if m is None or m.start() in seen_star or _han_before(text, m.start()):
+            continue
+        seen_star.add(m.start())
+        out.append(_Candidate("prc_star", _prc_level(m), "PRC", m.group(0), 0.92,
                                   lines.line_of(m.start()), m.start(), m.end(), "field", family="STAR"))
 
 
@@ -740,7 +769,7 @@ def _filter(cands: list[_Candidate], text: str, lines: _Lines, ctx: _PartContext
                 continue
             # Training, awareness and news texts that name a level more than once: only
             # an official document's markings count.
-            if ctx.topical and not ctx.official and ctx.mentions(_MENTION_SYSTEM.get(cand.system, "")) >= 2:
+            if not ctx.official and ctx.mentions(_MENTION_SYSTEM.get(cand.system, "")) >= 2 and ctx.topical:
                 continue
         kept.append(cand)
     # One finding per place: a field also matches the declassification rule, etc.
@@ -875,7 +904,7 @@ class MarkingDetector:
                 _scan_subject(text, 0, 0, cands, prc_script=lambda text=text: _prc_script_quick(text),
                               rule_prefix="subject" if segment.kind == "subject" else "filename")
             else:
-                for m in _BODY_SUBJECT_LINE.finditer(text):
+                for m in _line_openers(text, _BODY_SUBJECT_LINES):
                     _scan_subject(m.group("rest"), lines.line_of(m.start()), m.start("rest"), cands,
                                   prc_script=lambda: ctx_of().prc_script)
                 _scan_lines(segment, text, lines, ctx_of, cands)
