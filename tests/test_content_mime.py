@@ -166,3 +166,15 @@ def test_attached_message_subject_belongs_to_the_attached_message_part() -> None
     (fact,) = [f for f in ins.facts if f.name == "mail.header.x-classification"]
     assert (fact.value, fact.location, fact.part) == ("CONFIDENTIAL", "fwd.eml › headers", "fwd.eml")
     assert "x-classification" not in ins.headers
+
+
+def test_raw_8bit_big5_subject_and_filename_without_rfc2047_are_decoded() -> None:
+    raw = ("Subject: 機密會議紀錄\r\nFrom: a@b.example\r\nMIME-Version: 1.0\r\n"
+           "Content-Type: multipart/mixed; boundary=BB\r\n\r\n--BB\r\n"
+           "Content-Type: text/plain; charset=big5\r\n\r\n內容\r\n--BB\r\n"
+           "Content-Type: application/octet-stream\r\n"
+           'Content-Disposition: attachment; filename="極機密名單.txt"\r\n\r\nabc\r\n--BB--\r\n').encode("big5")
+    ins = inspect(raw)
+    assert ins.subject == "機密會議紀錄"
+    assert where(ins, "機密會議紀錄") == {"subject": "subject"}
+    assert where(ins, "極機密名單.txt") == {"極機密名單.txt": "filename"}

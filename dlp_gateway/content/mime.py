@@ -76,15 +76,72 @@ def read_message(reader: Reader, raw: bytes, prefix: str, depth: int) -> None:
     _walk(reader, msg, prefix, depth, counter=[0, 0])
 
 
+def _charset_hints(msg: Message) -> list[str]:
+    """Charsets declared in the message: the likeliest for raw 8-bit header values."""
+    hints: list[str] = []
+    for part in msg.walk():
+        try:
+            charset = part.get_content_charset()
+        except Exception:
+            charset = None
+        if charset and charset not in hints:
+            hints.append(charset)
+        if len(hints) >= 3:
+            break
+    return hints
+
+
+def fix_8bit(value: str, hints: list[str]) -> str:
+    """Decode raw 8-bit bytes in a header value (old Big5/GBK mailers send them without
+    RFC 2047). The parser keeps such bytes as surrogate escapes; try UTF-8, the message's
+    declared charsets, then cp950 and GB18030."""
+    if not any("\udc80" <= c <= "\udcff" for c in value):
+        return value
+    data = value.encode("utf-8", "surrogateescape")
+    from dlp_gateway.content.text import _candidates
+
+    for charset in ("utf-8", *hints, "cp950", "gb18030"):
+        for name in _candidates(charset) or [charset]:
+            try:
+                return data.decode(name)
+            except (UnicodeDecodeError, LookupError):
+                continue
+    return data.decode("latin-1")
+
+
 def _safe_items(msg: Message) -> list[tuple[str, object]]:
     """Header (name, value) pairs; a value the policy cannot parse stays raw instead of raising."""
     items: list[tuple[str, object]] = []
+    hints: list[str] | None = None
     for name, value in msg.raw_items():
+        if isinstance(value, str) and any("\udc80" <= c <= "\udcff" for c in value):
+            if hints is None:
+                hints = _charset_hints(msg)
+            value = fix_8bit(value, hints)
         try:
             items.append((name, msg.policy.header_fetch_parse(name, value)))
         except Exception:
             items.append((name, value))
     return items
+
+
+_RAW_FILENAME = re.compile(r"""(?:file)?name\*?\s*=\s*(?:"([^"]*)"|([^;\s]+))""", re.I)
+
+
+def _filename(part: Message) -> str | None:
+    """The part's file name (RFC 2231 / RFC 2047 decoded), or a raw 8-bit one decoded."""
+    try:
+        filename = part.get_filename()
+    except Exception:
+        filename = None
+    if filename and "\ufffd" not in filename and not any("\udc80" <= c <= "\udcff" for c in filename):
+        return filename
+    for name, value in part.raw_items():
+        if name.lower() in ("content-disposition", "content-type") and isinstance(value, str):
+            match = _RAW_FILENAME.search(fix_8bit(value, _charset_hints(part)))
+            if match:
+                return match.group(1) or match.group(2)
+    return filename
 
 
 MAX_MULTIPART_NESTING = 64  # multipart inside multipart; real mail nests 3 or 4 deep
@@ -112,10 +169,7 @@ def _walk(reader: Reader, part: Message, prefix: str, depth: int, counter: list[
                     _walk(reader, sub, prefix, depth, counter, level + 1)
         return
     counter[0] += 1
-    try:
-        filename = part.get_filename()
-    except Exception:
-        filename = None
+    filename = _filename(part)
     if filename:
         filename = " ".join(str(filename).replace("/", "_").replace("\\", "_").split())
     if content_type == "message/rfc822":
