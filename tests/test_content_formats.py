@@ -306,3 +306,12 @@ def test_zip_member_names_in_big5_without_utf8_flag_are_decoded() -> None:
     ins = with_attachment("a.zip", archive)
     assert where(ins, "機密公文.txt") == {"a.zip › 機密公文.txt": "filename"}
     assert where(ins, EN) == {"a.zip › 機密公文.txt": "body"}
+
+
+@pytest.mark.parametrize("text,encoding", [
+    ("机密会议纪要，请妥善保管", "gb18030"),
+    ("本件至115年3月2日解密，請查照。", "cp950"),
+])
+def test_undeclared_short_chinese_text_is_decoded_in_the_right_script(text: str, encoding: str) -> None:
+    ins = with_attachment("memo.txt", text.encode(encoding))
+    assert where(ins, text) == {"memo.txt": "body"}
