@@ -154,8 +154,6 @@ class Gateway:
         self.services.on_delivered.append(record_trace)  # the trace index (trace.py)
         self.inflight_messages = 0
         self.inflight_bytes = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
         self._background: set[asyncio.Task[Any]] = set()
         self._hook_tasks: set[asyncio.Task[Any]] = set()  # on_delivered hooks still running
         self._holder: Any | None = None  # policy.reload.PolicyHolder when the policy is ours to load
@@ -223,15 +221,6 @@ class Gateway:
         log.info("reload %s", "done" if ok else "failed (see above)")
         return ok
 
-    async def drain(self, grace: float) -> bool:
-        """Wait up to `grace` seconds for messages in flight; True if all finished."""
-        try:
-            async with asyncio.timeout(grace):
-                await self._idle.wait()
-            return True
-        except TimeoutError:
-            return False
-
     def _spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)
         self._background.add(task)
@@ -279,7 +268,6 @@ class Gateway:
             return busy
         self.inflight_messages += 1
         self.inflight_bytes += len(raw)
-        self._idle.clear()
         metrics.INFLIGHT_MESSAGES.set(self.inflight_messages)
         metrics.INFLIGHT_BYTES.set(self.inflight_bytes)
         metrics.MESSAGE_BYTES.observe(len(raw))
@@ -290,8 +278,6 @@ class Gateway:
             self.inflight_bytes -= len(raw)
             metrics.INFLIGHT_MESSAGES.set(self.inflight_messages)
             metrics.INFLIGHT_BYTES.set(self.inflight_bytes)
-            if self.inflight_messages == 0:
-                self._idle.set()
 
     async def _handle(self, envelope: Envelope, raw: bytes) -> Reply:
         seconds: dict[str, float] = {}

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-from typing import Any
 
 from dlp_gateway.actions.base import ActionHandler, MessageContext
 from dlp_gateway.model import Action, Decision, Outcome
@@ -94,11 +93,6 @@ async def _send_notices(ctx: MessageContext, decisions: list[Decision], outcomes
 
 def _tempfail(recipients: tuple[str, ...], rule: str, text: str) -> Outcome:
     return Outcome(recipients=recipients, action=Action.TEMPFAIL, code=451, message=text, rule=rule)
-
-
-def services_of(ctx: MessageContext) -> Any:
-    """The running gateway's services (delivery, quarantine, settings, metrics, hooks)."""
-    return ctx.services
 
 
 __all__ = ["HANDLERS", "HANDLER_MODULES", "ActionHandler", "MessageContext", "carry_out", "load_handlers", "register"]
