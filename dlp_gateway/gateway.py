@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.utils
-import importlib
 import inspect
 import logging
 import socket
@@ -46,13 +45,6 @@ from dlp_gateway.store.quarantine import QuarantineStore, count_held
 log = logging.getLogger(__name__)
 
 DeliveredHook = Callable[[MessageContext, tuple[str, ...], Outcome], Awaitable[None] | None]
-
-# "module:function" hooks installed into Services.on_delivered at start (a module not
-# built yet is skipped). Each is called with (ctx, recipients, outcome) for every group
-# of recipients the next hop (or the Maildir) accepted.
-ON_DELIVERED_HOOKS = [
-    "dlp_gateway.trace:on_delivered",
-]
 
 # When outcomes for one message differ, the message-level action (metric, log) is the
 # most notable one.
@@ -97,20 +89,6 @@ def _load_policy(settings: Settings) -> Any:
     if loader is not None:
         return loader(settings)
     return policy_module.load_policy(settings.policy_dir)
-
-
-def _load_hooks(names: list[str]) -> list[DeliveredHook]:
-    hooks = []
-    for name in names:
-        module_name, _, function = name.partition(":")
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                continue
-            raise
-        hooks.append(getattr(module, function))
-    return hooks
 
 
 def _policy_holder(settings: Settings) -> Any | None:
@@ -175,7 +153,6 @@ class Gateway:
 
             self.inspector = Inspector(self.settings)
         await self.inspector.start()
-        self.services.on_delivered.extend(_load_hooks(ON_DELIVERED_HOOKS))
         data_dir = self.settings.data_path
         metrics.watch_quarantine(lambda: count_held(data_dir))
         self._spawn(self._housekeeping())
