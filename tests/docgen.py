@@ -792,6 +792,29 @@ def make_legacy_doc(text: str) -> bytes:
     return make_ole({"WordDocument": word, "1Table": b"\0" * 64})
 
 
+def make_doc(body_paragraphs: list[str], header: str | None = None) -> bytes:
+    """A Word 97-2003 .doc with a real File Information Block and piece table: the body
+    story (paragraphs) and an optional header story, stored as UTF-16 text."""
+    import struct
+
+    body = "".join(p + "\r" for p in body_paragraphs or [""])
+    head = f"{header}\r\r" if header else ""
+    text = body + head
+    word = bytearray(0x800)
+    struct.pack_into("<HH", word, 0, 0xA5EC, 0x00C1)
+    struct.pack_into("<H", word, 0x0A, 0x0200)  # fWhichTblStm: the table stream is 1Table
+    struct.pack_into("<H", word, 0x20, 14)
+    struct.pack_into("<H", word, 0x3E, 22)
+    struct.pack_into("<I", word, 0x4C, len(body))  # ccpText
+    struct.pack_into("<I", word, 0x54, len(head))  # ccpHdd
+    struct.pack_into("<H", word, 0x98, 0x5D)
+    plc = struct.pack("<II", 0, len(text)) + struct.pack("<HIH", 0, 0x800, 0)
+    clx = b"\x02" + struct.pack("<I", len(plc)) + plc
+    struct.pack_into("<II", word, 0x1A2, 0, len(clx))  # fcClx, lcbClx
+    word += text.encode("utf-16-le")
+    return make_ole({"WordDocument": bytes(word), "1Table": clx})
+
+
 def make_encrypted_ooxml() -> bytes:
     """What Office writes for a password-protected DOCX/XLSX: an OLE file with
     EncryptionInfo and EncryptedPackage streams (contents here are placeholders)."""

@@ -315,3 +315,12 @@ def test_zip_member_names_in_big5_without_utf8_flag_are_decoded() -> None:
 def test_undeclared_short_chinese_text_is_decoded_in_the_right_script(text: str, encoding: str) -> None:
     ins = with_attachment("memo.txt", text.encode(encoding))
     assert where(ins, text) == {"memo.txt": "body"}
+
+
+def test_word97_doc_is_read_from_its_piece_table_with_header_story() -> None:
+    doc = docgen.make_doc([f"本文 {ZH}", EN], header="機密（本件至115年3月2日解密）")
+    ins = with_attachment("letter.doc", doc, "application/msword")
+    assert where(ins, ZH) == {"letter.doc › body": "body"}
+    assert where(ins, EN) == {"letter.doc › body": "body"}
+    assert where(ins, "本件至115年3月2日解密") == {"letter.doc › header": "header_band"}
+    assert not ins.problems

@@ -1,9 +1,11 @@
-"""Legacy OLE2 files: .doc, .xls, .ppt (best effort), Outlook .msg, encrypted Office.
+"""Legacy OLE2 files: .doc, .xls, .ppt, Outlook .msg, encrypted Office.
 
-The binary Office formats keep text in streams laid out by piece tables and records; this
-reader does not rebuild them. It reads the document properties and the UTF-16 and 8-bit
-text runs of the main streams, which finds most prose, and records an `unsupported`
-problem saying the text may be incomplete, so the policy can decide. A password-protected
+Word 97-2003 (.doc) text is rebuilt from the piece table (FIB → Clx → PlcPcd), split into
+its stories: body, footnotes, headers/footers, comments, endnotes, text boxes. Excel and
+PowerPoint binaries (and a .doc whose piece table cannot be read) are read best effort:
+the document properties and the UTF-16 and 8-bit text runs of the main streams, which
+finds most prose, with an `unsupported` problem saying the text may be incomplete, so the
+policy can decide. A password-protected
 OOXML file is an OLE container with an `EncryptedPackage` stream: recorded `encrypted`.
 Outlook .msg files give their subject, body and attachments properly.
 """
@@ -48,6 +50,8 @@ def read_ole(reader: Reader, data: bytes, location: str, depth: int, **_: object
         _read_metadata(reader, ole, location)
         if any(s.startswith("__substg1.0_") for s in streams):
             _read_msg(reader, ole, streams, location, depth)
+            return
+        if ole.exists("WordDocument") and _read_word97(reader, ole, location):
             return
         found = [name for name in _MAIN_STREAMS if ole.exists(name)]
         if not found:
@@ -104,3 +108,75 @@ def _read_msg(reader: Reader, ole: olefile.OleFileIO, streams: list[str], locati
             reader.limit(where, reader.budget.byte_limit_name(), "attachment too large; not read")
             continue
         reader.read_file(ole.openstream(stream).read(), where, filename=name, declared_type=None, depth=depth + 1)
+
+
+# Word 97 stories in CP order, with the FibRgLw97 offset of each one's length (ccp*).
+_STORIES = (
+    ("body", "body", 0x4C), ("notes", "note", 0x50), ("header", "header_band", 0x54),
+    ("macros", "body", 0x58), ("comments", "comment", 0x5C), ("endnotes", "note", 0x60),
+    ("text boxes", "body", 0x64), ("header text boxes", "header_band", 0x68),
+)
+_FIELD_CODE = re.compile(r"\x13[^\x13\x14\x15]*\x14|\x13[^\x13\x14\x15]*\x15")
+_WORD_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
+
+
+def _word_text(raw: str) -> str:
+    text = _FIELD_CODE.sub("", raw)
+    text = text.replace("\r", "\n").replace("\x07", "\t").replace("\x0b", "\n").replace("\x0c", "\n")
+    return _WORD_CONTROL.sub("", text)
+
+
+def word97_text(word: bytes, table: bytes) -> str:
+    """All text of a Word 97 document in CP order, from the piece table."""
+    import struct
+
+    fc_clx, lcb_clx = struct.unpack_from("<II", word, 0x1A2)
+    clx = table[fc_clx: fc_clx + lcb_clx]
+    pos = 0
+    while pos < len(clx) and clx[pos] == 0x01:  # Prc: property modifiers, skipped
+        pos += 3 + struct.unpack_from("<H", clx, pos + 1)[0]
+    if pos >= len(clx) or clx[pos] != 0x02:
+        raise ValueError("no piece table in the Clx")
+    (size,) = struct.unpack_from("<I", clx, pos + 1)
+    plc = clx[pos + 5: pos + 5 + size]
+    pieces = (len(plc) - 4) // 12
+    cps = struct.unpack_from(f"<{pieces + 1}I", plc, 0)
+    out: list[str] = []
+    for index in range(pieces):
+        count = cps[index + 1] - cps[index]
+        (fc,) = struct.unpack_from("<I", plc, 4 * (pieces + 1) + 8 * index + 2)
+        if fc & 0x40000000:  # compressed: 8-bit cp1252 at fc/2
+            start = (fc & 0x3FFFFFFF) // 2
+            out.append(word[start: start + count].decode("cp1252", "replace"))
+        else:
+            out.append(word[fc: fc + 2 * count].decode("utf-16-le", "replace"))
+    return "".join(out)
+
+
+def _read_word97(reader: Reader, ole: olefile.OleFileIO, location: str) -> bool:
+    """Read a .doc by its piece table; False (nothing recorded) when it cannot be."""
+    import struct
+
+    try:
+        word = ole.openstream("WordDocument").read()
+        if struct.unpack_from("<H", word, 0)[0] != 0xA5EC:
+            return False
+        flags = struct.unpack_from("<H", word, 0x0A)[0]
+        if flags & 0x0100:  # fEncrypted
+            reader.problem(ProblemKind.ENCRYPTED, location, "password-protected Word document; not readable")
+            return True
+        table_name = "1Table" if flags & 0x0200 else "0Table"
+        if not ole.exists(table_name):
+            return False
+        text = word97_text(word, ole.openstream(table_name).read())
+        lengths = [struct.unpack_from("<I", word, offset)[0] for _, _, offset in _STORIES]
+    except Exception:
+        return False
+    start = 0
+    for (name, kind, _), length in zip(_STORIES, lengths, strict=True):
+        if length:
+            reader.segment(_word_text(text[start: start + length]), join(location, name), location, kind)
+        start += length
+    if start < len(text) and not any(lengths):
+        reader.segment(_word_text(text), join(location, "body"), location, "body")
+    return True
