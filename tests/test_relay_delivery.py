@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
 import time
 from pathlib import Path
 
@@ -170,6 +171,15 @@ def test_opportunistic_tls_encrypts_when_offered_and_sends_plain_otherwise(pki: 
         assert result.all_accepted and tls_sink.wait_for(1)[0].tls
     (result,) = deliver(DeliverySettings(upstream=sink.address, tls="opportunistic"), message())
     assert result.all_accepted and not sink.wait_for(1)[0].tls
+
+
+def test_opportunistic_tls_falls_back_to_plain_when_the_handshake_fails(pki: PKI) -> None:
+    context = pki.server_context()
+    context.maximum_version = ssl.TLSVersion.TLSv1_1  # below what the gateway accepts
+    with Sink(tls_context=context) as sink:
+        (result,) = deliver(DeliverySettings(upstream=sink.address, tls="opportunistic"), message())
+        assert result.all_accepted and not result.tls
+        assert not sink.wait_for(1)[0].tls
 
 
 def test_maildir_delivery_renames_into_new_and_leaves_tmp_empty(tmp_path: Path) -> None:

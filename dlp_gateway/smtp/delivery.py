@@ -142,6 +142,7 @@ class SMTPConnection:
         self.last_used = self.opened_at
         self.broken = False
         self.sending_data = False  # set once message content went out: no silent retry after
+        self.tls_failed = False  # the STARTTLS handshake failed (opportunistic: retry in plain)
 
     @property
     def name(self) -> str:
@@ -249,6 +250,7 @@ class SMTPConnection:
                 await self.writer.start_tls(self._tls_context(), server_hostname=server_name)
         except (ssl.SSLError, ssl.CertificateError, OSError, TimeoutError) as exc:
             self.broken = True
+            self.tls_failed = True
             raise SMTPReplyError(454, f"4.7.0 TLS with next hop {self.name} failed: {exc}") from None
         self.tls = True
         await self._ehlo()
@@ -411,6 +413,10 @@ class DeliveryPool:
                     if reused and attempt == 1 and not conn.sending_data:
                         log.info("pooled connection to %s:%s was stale (%s); reconnecting", self.host, self.port, exc)
                         continue
+                    if conn.tls_failed and self.settings.tls == "opportunistic":
+                        # RFC 7435: opportunistic TLS that cannot be set up falls back to plain.
+                        log.warning("%s; delivering without TLS (delivery.tls: opportunistic)", exc.message)
+                        break
                     return DeliveryResult(
                         [RecipientResult(r, exc.code, exc.message) for r in message.recipients],
                         next_hop=f"{self.host}:{self.port}",
@@ -421,7 +427,7 @@ class DeliveryPool:
                     raise
                 self._give_back(conn)
                 return result
-        raise AssertionError("unreachable")
+        return await self._deliver_with_tls(message, "none")
 
     async def _deliver_with_tls(self, message: OutboundMessage, tls: str) -> DeliveryResult:
         settings = self.settings.model_copy(update={"tls": tls})
