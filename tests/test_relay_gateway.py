@@ -174,3 +174,13 @@ def test_outcomes_combine_into_one_reply(tmp_path: Path, sink: Sink, outcomes: l
         gateway.services.quarantine.close()
     assert reply.code == code
     assert [r for o in refused for r in o.recipients] == bounced
+
+
+def test_policy_reject_for_some_recipients_delivers_to_the_others_and_bounces(tmp_path: Path, sink: Sink) -> None:
+    policy = PerRecipientPolicy({"bob@x.test": "deliver", "carol@x.test": "reject"})
+    reply, _ = handle(tmp_path, sink, policy, ("bob@x.test", "carol@x.test"))
+    assert reply.code == 250
+    delivered, bounce = sink.wait_for(2)
+    assert delivered.rcpt_tos == ["bob@x.test"]
+    assert bounce.rcpt_tos == ["alice@example.test"] and b"Final-Recipient: rfc822; carol@x.test" in bounce.data
+    assert b"Status: 5.7.1" in bounce.data
