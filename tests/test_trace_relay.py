@@ -47,6 +47,20 @@ def run_trace(data_dir: Path, path: Path) -> list[dict]:
     return result["messages"]
 
 
+def recorded(data_dir: Path) -> set[str]:
+    """Message-IDs in the trace store so far."""
+    import sqlite3
+
+    path = Path(data_dir) / "store.sqlite"
+    if not path.exists():
+        return set()
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        try:
+            return {r[0] for r in conn.execute("SELECT message_id FROM trace_messages")}
+        except sqlite3.OperationalError:  # the table is not there yet
+            return set()
+
+
 def pdf_of(data: bytes) -> bytes:
     msg = email.message_from_bytes(data, policy=email.policy.default)
     (pdf,) = [p for p in msg.walk() if p.get_content_type() == "application/pdf"]
@@ -89,9 +103,11 @@ def relay(tmp_path_factory):
             assert code == 250, (code, text, sender)
             message_ids.append(email.message_from_bytes(raw)["Message-ID"])
         received = sink.wait_for(5, timeout=60)  # m1 goes out as two copies
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and run_trace(gw.data_dir, cable) == []:
+        # The gateway records a delivery right after its reply: wait for all four.
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and recorded(gw.data_dir) < set(message_ids):
             time.sleep(0.2)
+        assert recorded(gw.data_dir) >= set(message_ids)
         yield gw.data_dir, received, message_ids, cable, tmp
 
 
@@ -180,3 +196,13 @@ def test_the_store_keeps_hashes_not_text(relay):
     for phrase in ("駐在國經濟部", "半導體供應鏈", "arbitration clause", "一起吃飯"):
         assert phrase.encode("utf-8") not in stored
         assert phrase.encode("utf-16-le") not in stored
+
+
+def test_each_delivery_is_recorded_once(relay):
+    import sqlite3
+
+    time.sleep(0.5)  # a duplicate would have been written right after the first
+    data_dir, _, ids, _, _ = relay
+    with contextlib.closing(sqlite3.connect(Path(data_dir) / "store.sqlite")) as conn:
+        rows = conn.execute("SELECT sender, recipients FROM trace_messages WHERE message_id = ?", (ids[1],)).fetchall()
+    assert rows == [("dave@mission.example", '["erin@mofa.example"]')]

@@ -157,3 +157,17 @@ def test_trace_prints_a_readable_answer(tmp_path, capsys):
     assert "of the document" in out
     assert main(["trace", "--json", "--data-dir", str(tmp_path / "empty"), str(found)]) == 1
     assert json.loads(capsys.readouterr().out.splitlines()[-1])["messages"] == []
+
+
+def test_recording_the_same_delivery_twice_keeps_one_record(tmp_path):
+    settings = load_settings(None, {"data_dir": str(tmp_path)})
+    inspection = extract(docgen.make_message("c", corpus.CABLE, transfer_encoding="base64"), settings.limits)
+    report = InspectionReport(inspection=inspection, findings=[], digests=compute_digests(inspection))
+    envelope = Envelope("a@m.example", ("b@o.example",))
+    recorder = TraceRecorder(tmp_path)
+    try:
+        first = recorder.record(envelope, report, ["b@o.example"])
+        assert recorder.record(envelope, report, ["b@o.example"]) == first
+        assert recorder.store.conn.execute("SELECT COUNT(*) FROM trace_messages").fetchone()[0] == 1
+    finally:
+        recorder.close()

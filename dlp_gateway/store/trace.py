@@ -182,14 +182,24 @@ class TraceStore:
         digests: Sequence[PartDigest],
         via: str = "deliver",
     ) -> int:
-        """Record one delivered message; returns its trace row id."""
+        """Record one delivered message; returns its trace row id.
+
+        Idempotent per (gateway id, recipients): recording the same delivery twice (a
+        hook installed twice, a retried release) keeps the first record."""
         table = postings_table(at)
+        recipients_json = json.dumps(list(recipients))
         with self._lock, self.conn:
+            existing = self.conn.execute(
+                "SELECT id FROM trace_messages WHERE gateway_id = ? AND recipients = ? AND via = ?",
+                (gateway_id, recipients_json, via),
+            ).fetchone()
+            if existing is not None:
+                return int(existing[0])
             _create_postings(self.conn, table)
             cur = self.conn.execute(
                 "INSERT INTO trace_messages (at, gateway_id, message_id, sender, recipients, via) "
                 "VALUES (?,?,?,?,?,?)",
-                (at, gateway_id, message_id, sender, json.dumps(list(recipients)), via),
+                (at, gateway_id, message_id, sender, recipients_json, via),
             )
             message = int(cur.lastrowid or 0)
             for digest in digests:
