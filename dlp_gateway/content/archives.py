@@ -178,9 +178,9 @@ def _read_zip(reader: Reader, data: bytes, location: str, depth: int) -> None:
                 reader.segment(name, where, where, "filename")
                 reader.problem(ProblemKind.UNSUPPORTED, where, f"ZIP member not readable: {exc}")
                 continue
-            except (zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError) as exc:
+            except Exception as exc:  # zlib.error, BadZipFile, CRC errors...: this member only
                 reader.segment(name, where, where, "filename")
-                reader.problem(ProblemKind.CORRUPT, where, f"damaged ZIP member: {exc}")
+                reader.problem(ProblemKind.CORRUPT, where, f"damaged ZIP member: {type(exc).__name__}: {exc}"[:300])
                 continue
             if member is None:
                 reader.segment(name, where, where, "filename")

@@ -67,23 +67,32 @@ def read_odf(reader: Reader, data: bytes, location: str, depth: int, **_: object
         if not zip_guard(reader, zf, location, len(data)):
             return
         names = zf.namelist()
-        if "META-INF/manifest.xml" in names and b"encryption-data" in zf.read("META-INF/manifest.xml"):
+        try:
+            manifest = zf.read("META-INF/manifest.xml") if "META-INF/manifest.xml" in names else b""
+        except Exception:
+            manifest = b""
+        if b"encryption-data" in manifest:
             reader.problem(ProblemKind.ENCRYPTED, location, "password-protected OpenDocument file; not readable")
             return
-        if "content.xml" in names:
-            _read_content(reader, parse(zf.read("content.xml")), location)
-        if "styles.xml" in names:
-            _read_styles(reader, parse(zf.read("styles.xml")), location)
-        if "meta.xml" in names:
-            _read_meta(reader, parse(zf.read("meta.xml")), location)
+        for part, step in (("content.xml", _read_content), ("styles.xml", _read_styles), ("meta.xml", _read_meta)):
+            if part not in names:
+                continue
+            try:
+                step(reader, parse(zf.read(part)), location)
+            except Exception as exc:  # a damaged part costs that part, not the document
+                reader.problem(ProblemKind.CORRUPT, join(location, part), f"damaged part: {type(exc).__name__}: {exc}"[:300])
         for name in names:
             if name.startswith("Pictures/") and not name.endswith("/") and not reader.timed_out(location):
                 where = reader.unique_location(join(location, posixpath.basename(name)))
                 if zf.getinfo(name).file_size > reader.budget.bytes_allowed():
                     reader.limit(where, reader.budget.byte_limit_name(), "picture too large; not read")
                     continue
-                reader.read_file(zf.read(name), where, filename=posixpath.basename(name),
-                                 declared_type=None, depth=depth + 1)
+                try:
+                    data = zf.read(name)
+                except Exception as exc:
+                    reader.problem(ProblemKind.CORRUPT, where, f"damaged picture: {type(exc).__name__}: {exc}"[:300])
+                    continue
+                reader.read_file(data, where, filename=posixpath.basename(name), declared_type=None, depth=depth + 1)
 
 
 def _read_content(reader: Reader, root: etree._Element, location: str) -> None:

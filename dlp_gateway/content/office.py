@@ -95,13 +95,19 @@ def read_ooxml(reader: Reader, data: bytes, location: str, depth: int, **_: obje
         if any(i.flag_bits & 0x1 for i in zf.infolist()):
             reader.problem(ProblemKind.ENCRYPTED, location, "Office file with encrypted parts; not readable")
             return
+        steps = []
         if "word/document.xml" in names:
-            _read_word(reader, zf, names, location)
+            steps.append(_read_word)
         elif "xl/workbook.xml" in names:
-            _read_excel(reader, zf, names, location)
+            steps.append(_read_excel)
         elif "ppt/presentation.xml" in names:
-            _read_powerpoint(reader, zf, names, location)
-        _read_properties(reader, zf, names, location)
+            steps.append(_read_powerpoint)
+        steps.append(_read_properties)
+        for step in steps:
+            try:
+                step(reader, zf, names, location)
+            except Exception as exc:  # a damaged part costs that part, not the document
+                reader.problem(ProblemKind.CORRUPT, location, f"damaged Office part: {type(exc).__name__}: {exc}"[:300])
         for name in names:
             if _MEDIA.match(name) and not reader.timed_out(location):
                 info = zf.getinfo(name)
@@ -109,8 +115,12 @@ def read_ooxml(reader: Reader, data: bytes, location: str, depth: int, **_: obje
                 if info.file_size > reader.budget.bytes_allowed():
                     reader.limit(where, reader.budget.byte_limit_name(), "embedded object too large; not read")
                     continue
-                reader.read_file(zf.read(name), where, filename=posixpath.basename(name),
-                                 declared_type=None, depth=depth + 1)
+                try:
+                    data = zf.read(name)
+                except Exception as exc:
+                    reader.problem(ProblemKind.CORRUPT, where, f"damaged embedded object: {type(exc).__name__}: {exc}"[:300])
+                    continue
+                reader.read_file(data, where, filename=posixpath.basename(name), declared_type=None, depth=depth + 1)
 
 
 def _read_word(reader: Reader, zf: zipfile.ZipFile, names: list[str], location: str) -> None:
@@ -151,8 +161,13 @@ def _read_excel(reader: Reader, zf: zipfile.ZipFile, names: list[str], location:
         target = rels.get(sheet.get(f"{{{_REL_NS}}}id", ""), ("", ""))[1]
         if target not in names:
             continue
+        try:
+            sheet_root = parse(zf.read(target))
+        except Exception as exc:
+            reader.problem(ProblemKind.CORRUPT, join(location, f"sheet {title}"), f"damaged sheet: {type(exc).__name__}: {exc}"[:300])
+            continue
         rows: list[str] = []
-        for row in parse(zf.read(target)).iter():
+        for row in sheet_root.iter():
             if local(row.tag) != "row":
                 continue
             cells = []
