@@ -131,6 +131,7 @@ class _Worker:
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
         self.messages = 0
+        self.busy = False
 
     @property
     def pid(self) -> int | None:
@@ -162,6 +163,7 @@ class _Worker:
     async def run(self, raw: bytes, timeout: float) -> InspectionReport:
         assert self.reader is not None and self.writer is not None
         self.messages += 1
+        self.busy = True
         self.writer.write(_frame_header(len(raw)))
         self.writer.write(raw)
 
@@ -180,14 +182,14 @@ class _Worker:
             raise WorkerLost(
                 f"the inspection worker (pid {self.pid}) exited during inspection ({exc.__class__.__name__})"
             ) from None
+        self.busy = False
         return _decode_answer(frame)
 
     async def stop(self, kill: bool = False, grace: float = 5.0) -> None:
         """Close the socket (the worker exits on EOF); kill it if asked or if it lingers."""
         if self.writer is not None:
-            self.writer.close()
-            with contextlib.suppress(Exception):
-                await self.writer.wait_closed()
+            # abort, not close: close would wait to flush a message a stuck worker never reads.
+            self.writer.transport.abort()
         if kill and self.process.is_alive():
             with contextlib.suppress(ProcessLookupError, AttributeError):
                 self.process.kill()
@@ -303,7 +305,9 @@ class Inspector:
             task.cancel()
         workers = list(self._workers)
         self._workers.clear()
-        await asyncio.gather(*(w.stop(grace=2.0) for w in workers), return_exceptions=True)
+        # Idle workers exit on end of file; busy ones are killed (the gateway has already
+        # given messages in flight their grace period before closing the inspector).
+        await asyncio.gather(*(w.stop(kill=w.busy, grace=2.0) for w in workers), return_exceptions=True)
         await asyncio.gather(*self._background, return_exceptions=True)
 
     async def __aenter__(self) -> Inspector:
