@@ -254,6 +254,7 @@ def test_client_that_disconnects_mid_data_leaves_nothing_and_the_gateway_keeps_s
 
 def test_metrics_endpoint_serves_counters_after_traffic(gateway: GatewayProcess) -> None:
     assert send(gateway.port, make_message())[0] == 250
+    assert send(gateway.port, make_message(), mail_options=(f"SIZE={MAX_SIZE + 1}",))[0] == 552
     assert gateway.metrics_port
     text = urllib.request.urlopen(f"http://127.0.0.1:{gateway.metrics_port}/metrics", timeout=10).read().decode()
     values = {}
@@ -263,6 +264,7 @@ def test_metrics_endpoint_serves_counters_after_traffic(gateway: GatewayProcess)
             values[name] = float(value)
     assert values['dlp_messages_total{action="deliver"}'] >= 1
     assert values["dlp_inspection_seconds_count"] >= 1
+    assert values['dlp_smtp_refused_total{reason="size"}'] >= 1
     assert "dlp_quarantine_messages" in values and "dlp_inflight_messages" in values
 
 

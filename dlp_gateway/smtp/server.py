@@ -60,6 +60,14 @@ def parse_networks(values: list[str]) -> list[ipaddress.IPv4Network | ipaddress.
     return networks
 
 
+_AIOSMTPD_REFUSALS = (
+    ("552 Error: message size", "size"),
+    ("552 Error: Too much mail data", "size"),
+    ("500 Line too long", "line_length"),
+    ("530 Must issue a STARTTLS", "tls_required"),
+)
+
+
 class _Refuse(asyncio.Protocol):
     """Answers one line and hangs up (too many connections, shutting down)."""
 
@@ -103,6 +111,11 @@ class RelaySMTP(SMTP):
         text = status.decode("utf-8", "replace") if isinstance(status, bytes) else str(status)
         if text[:1] in ("4", "5") and self.session is not None:
             log.info("%s << %s", self.session.peer, text)
+            # Refusals aiosmtpd itself makes (ours count where they are made).
+            for prefix, reason in _AIOSMTPD_REFUSALS:
+                if text.startswith(prefix):
+                    metrics.SMTP_REFUSED.labels(reason=reason).inc()
+                    break
         await super().push(status)
 
     def connection_lost(self, error: Exception | None) -> None:
