@@ -184,6 +184,7 @@ class FingerprintDetector:
         self.min_share = min_share
         self.index = FingerprintIndex.load(self.data_dir)
         self._checked_at = time.monotonic()
+        textnorm.normalize("")  # build the Han folding table now, not on the first message
 
     def _refresh(self) -> None:
         """Reload the index when the register changed (checked every few seconds)."""
