@@ -245,7 +245,7 @@ def test_client_that_disconnects_mid_data_leaves_nothing_and_the_gateway_keeps_s
         sock.sendall(b"Subject: half\r\n\r\nonly the first half of")
         reader.close()
         sock.shutdown(socket.SHUT_RDWR)
-    assert wait_until(lambda: "left in the middle of a transaction" in gateway.log())
+    assert wait_until(lambda: "closed the connection with a transaction open" in gateway.log())
     msg = make_message(subject="after the broken one")
     assert send(gateway.port, msg)[0] == 250
     (got,) = next_hop.wait_for(1)

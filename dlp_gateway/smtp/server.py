@@ -122,7 +122,7 @@ class RelaySMTP(SMTP):
         envelope = self.envelope
         if envelope is not None and envelope.mail_from and self.session is not None and not self.busy:
             log.info(
-                "%s left in the middle of a transaction (from=<%s>): nothing was accepted",
+                "%s closed the connection with a transaction open (from=<%s>): nothing was accepted",
                 self.session.peer,
                 envelope.mail_from,
             )
