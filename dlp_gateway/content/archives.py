@@ -148,7 +148,7 @@ def zip_guard(reader: Reader, zf: zipfile.ZipFile, location: str, archive_size: 
 def _read_zip(reader: Reader, data: bytes, location: str, depth: int) -> None:
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+    except Exception as exc:  # BadZipFile, NotImplementedError (version), OSError...
         reader.problem(ProblemKind.CORRUPT, location, f"unreadable ZIP: {exc}")
         return
     with zf:

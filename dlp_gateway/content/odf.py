@@ -60,7 +60,7 @@ def odf_text(element: etree._Element, skip: frozenset[str] = frozenset({"annotat
 def read_odf(reader: Reader, data: bytes, location: str, depth: int, **_: object) -> None:
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+    except Exception as exc:  # BadZipFile, NotImplementedError (version), OSError...
         reader.problem(ProblemKind.CORRUPT, location, f"unreadable OpenDocument file: {exc}")
         return
     with zf:

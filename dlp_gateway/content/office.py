@@ -85,7 +85,7 @@ def _join_parts(reader: Reader, zf: zipfile.ZipFile, names: list[str], location:
 def read_ooxml(reader: Reader, data: bytes, location: str, depth: int, **_: object) -> None:
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+    except Exception as exc:  # BadZipFile, NotImplementedError (version), OSError...
         reader.problem(ProblemKind.CORRUPT, location, f"unreadable Office file: {exc}")
         return
     with zf:
