@@ -261,10 +261,11 @@ def make_docx(
     table: list[list[str]] | None = None,
     image: bytes | None = None,
     custom_properties: dict[str, str] | None = None,
+    deleted_text: str | None = None,
 ) -> bytes:
     """A DOCX with paragraphs, optional header/footer, a comment on the first paragraph,
-    an MSIP sensitivity `label` (name) in docProps/custom.xml, a core title, a table and
-    an inline image (PNG bytes)."""
+    an MSIP sensitivity `label` (name) in docProps/custom.xml, a core title, a table, an
+    inline image (PNG bytes) and `deleted_text` as a tracked deletion (w:del/w:delText)."""
     import docx
     from docx.shared import Inches
 
@@ -289,6 +290,14 @@ def make_docx(
     out = io.BytesIO()
     document.save(out)
     data = out.getvalue()
+    if deleted_text is not None:
+        from xml.sax.saxutils import escape
+
+        source = zipfile.ZipFile(io.BytesIO(data)).read("word/document.xml").decode()
+        deletion = ('<w:p><w:del w:id="901" w:author="tester" w:date="2026-01-05T08:00:00Z"><w:r>'
+                    f'<w:delText xml:space="preserve">{escape(deleted_text)}</w:delText></w:r></w:del></w:p>')
+        source = source.replace("<w:sectPr", deletion + "<w:sectPr", 1)
+        data = _zip_rewrite(data, {"word/document.xml": source.encode()})
     props = dict(custom_properties or {})
     if label is not None:
         props.update(msip_label_properties(label))

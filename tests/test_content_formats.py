@@ -324,3 +324,8 @@ def test_word97_doc_is_read_from_its_piece_table_with_header_story() -> None:
     assert where(ins, EN) == {"letter.doc › body": "body"}
     assert where(ins, "本件至115年3月2日解密") == {"letter.doc › header": "header_band"}
     assert not ins.problems
+
+
+def test_docx_tracked_deletion_text_is_read() -> None:
+    ins = with_attachment("b.docx", docgen.make_docx(["visible text"], deleted_text=f"已刪除 {ZH}"))
+    assert where(ins, f"已刪除 {ZH}") == {"b.docx › body": "body"}
