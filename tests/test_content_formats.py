@@ -329,3 +329,15 @@ def test_word97_doc_is_read_from_its_piece_table_with_header_story() -> None:
 def test_docx_tracked_deletion_text_is_read() -> None:
     ins = with_attachment("b.docx", docgen.make_docx(["visible text"], deleted_text=f"已刪除 {ZH}"))
     assert where(ins, f"已刪除 {ZH}") == {"b.docx › body": "body"}
+
+
+def test_pdf_text_placed_outside_the_visible_page_is_read() -> None:
+    import pymupdf
+
+    doc = pymupdf.open()
+    page = doc.new_page(width=1200, height=842)
+    page.insert_text((56, 420), "visible", fontsize=12)
+    page.insert_text((800, 420), f"off-page {ZH}", fontname="china-t", fontsize=12)
+    page.set_mediabox(pymupdf.Rect(0, 0, 595, 842))  # the second text now lies off the page
+    ins = with_attachment("a.pdf", doc.tobytes())
+    assert where(ins, f"off-page {ZH}") == {"a.pdf › page 1": "page"}

@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from dlp_gateway.content.walk import Reader
 
 BAND = 0.10  # share of the page height that makes the header band and the footer band
-_TEXT_FLAGS = pymupdf.TEXTFLAGS_TEXT
+# Text placed outside the visible page is still text that leaves: do not clip to the mediabox.
+_TEXT_FLAGS = pymupdf.TEXTFLAGS_TEXT & ~pymupdf.TEXT_MEDIABOX_CLIP
 _METADATA_KEYS = ("title", "subject", "author", "keywords", "creator", "producer")
 _CJK = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef"
 _OCR_GAPS = re.compile(rf"(?<=[{_CJK}0-9])[ \u3000]+(?=[{_CJK}])|(?<=[{_CJK}])[ \u3000]+(?=[0-9])")
@@ -146,7 +147,7 @@ def _merge(first: str, second: str) -> str:
 
 def _read_page(reader: Reader, page: pymupdf.Page, page_location: str, part: str, depth: int) -> None:
     limits = reader.limits
-    textpage = page.get_textpage(flags=_TEXT_FLAGS)
+    textpage = page.get_textpage(flags=_TEXT_FLAGS, clip=pymupdf.INFINITE_RECT())
     blocks = textpage.extractBLOCKS()
     header, body, footer = split_bands(blocks, page.rect.height)
     body_kind = "page"
