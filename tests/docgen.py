@@ -587,6 +587,27 @@ def make_7z(members: dict[str, bytes], password: str | None = None) -> bytes:
     return out.getvalue()
 
 
+def make_rar(members: dict[str, bytes], encrypted: tuple[str, ...] = ()) -> bytes:
+    """A RAR 4 archive with stored (uncompressed) members; names in `encrypted` carry the
+    password flag. Built by hand (there is no free RAR writer): enough for listing."""
+    import struct
+    import zlib
+
+    def block(kind: int, flags: int, body: bytes) -> bytes:
+        head = struct.pack("<BHH", kind, flags, 7 + len(body)) + body
+        return struct.pack("<H", zlib.crc32(head) & 0xFFFF) + head
+
+    out = [b"Rar!\x1a\x07\x00", block(0x73, 0, b"\0" * 6)]
+    for name, data in members.items():
+        encoded = name.encode("utf-8")
+        flags = 0x8000 | 0x0200 | (0x0004 if name in encrypted else 0)
+        body = struct.pack("<IIBIIBBHI", len(data), len(data), 3, zlib.crc32(data), 0x5C210000,
+                           20, 0x30, len(encoded), 0x20) + encoded
+        out.append(block(0x74, flags, body) + data)
+    out.append(b"\xc4\x3d\x7b\x00\x40\x07\x00")
+    return b"".join(out)
+
+
 def make_nested_zip(inner_name: str, inner: bytes, levels: int) -> bytes:
     """`levels` ZIPs each holding the next: level1.zip › level2.zip › ... › inner_name."""
     data, name = inner, inner_name

@@ -341,3 +341,11 @@ def test_pdf_text_placed_outside_the_visible_page_is_read() -> None:
     page.set_mediabox(pymupdf.Rect(0, 0, 595, 842))  # the second text now lies off the page
     ins = with_attachment("a.pdf", doc.tobytes())
     assert where(ins, f"off-page {ZH}") == {"a.pdf › page 1": "page"}
+
+
+def test_rar_members_are_listed_and_recorded() -> None:
+    rar = docgen.make_rar({"極機密名單.txt": b"names", "locked.docx": b"x" * 50}, encrypted=("locked.docx",))
+    ins = with_attachment("a.rar", rar)
+    assert where(ins, "極機密名單.txt") == {"a.rar › 極機密名單.txt": "filename"}
+    problems = {(p.location, p.kind) for p in ins.problems}
+    assert problems == {("a.rar › 極機密名單.txt", ProblemKind.UNSUPPORTED), ("a.rar › locked.docx", ProblemKind.ENCRYPTED)}

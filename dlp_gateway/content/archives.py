@@ -318,7 +318,6 @@ def _list_rar(reader: Reader, data: bytes, location: str) -> None:
 
         with rarfile.RarFile(io.BytesIO(data)) as archive:
             infos = archive.infolist()
-            encrypted_names = archive.needs_password()
     except Exception as exc:
         reader.problem(ProblemKind.UNSUPPORTED, location, f"RAR archive not readable (listed only when intact): {exc}"[:300])
         return
@@ -329,7 +328,7 @@ def _list_rar(reader: Reader, data: bytes, location: str) -> None:
             continue
         where = join(location, info.filename)
         reader.segment(info.filename, where, where, "filename")
-        if encrypted_names or info.needs_password():
+        if info.needs_password():
             reader.problem(ProblemKind.ENCRYPTED, where, "encrypted RAR member; content not readable")
         else:
             reader.problem(ProblemKind.UNSUPPORTED, where, "RAR member listed but not extracted (RAR is not supported)")
