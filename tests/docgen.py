@@ -587,9 +587,12 @@ def make_7z(members: dict[str, bytes], password: str | None = None) -> bytes:
     return out.getvalue()
 
 
-def make_rar(members: dict[str, bytes], encrypted: tuple[str, ...] = ()) -> bytes:
+def make_rar(members: dict[str, bytes], encrypted: tuple[str, ...] = (),
+             compressed: tuple[str, ...] = ()) -> bytes:
     """A RAR 4 archive with stored (uncompressed) members; names in `encrypted` carry the
-    password flag. Built by hand (there is no free RAR writer): enough for listing."""
+    password flag, names in `compressed` claim the "best" method over their bytes as they
+    are (not real RAR compression: no extractor can unpack them). Built by hand, as there
+    is no free RAR writer."""
     import struct
     import zlib
 
@@ -601,8 +604,9 @@ def make_rar(members: dict[str, bytes], encrypted: tuple[str, ...] = ()) -> byte
     for name, data in members.items():
         encoded = name.encode("utf-8")
         flags = 0x8000 | 0x0200 | (0x0004 if name in encrypted else 0)
+        method = 0x35 if name in compressed else 0x30
         body = struct.pack("<IIBIIBBHI", len(data), len(data), 3, zlib.crc32(data), 0x5C210000,
-                           20, 0x30, len(encoded), 0x20) + encoded
+                           29 if name in compressed else 20, method, len(encoded), 0x20) + encoded
         out.append(block(0x74, flags, body) + data)
     out.append(b"\xc4\x3d\x7b\x00\x40\x07\x00")
     return b"".join(out)

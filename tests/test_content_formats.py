@@ -343,9 +343,18 @@ def test_pdf_text_placed_outside_the_visible_page_is_read() -> None:
     assert where(ins, f"off-page {ZH}") == {"a.pdf › page 1": "page"}
 
 
-def test_rar_members_are_listed_and_recorded() -> None:
-    rar = docgen.make_rar({"極機密名單.txt": b"names", "locked.docx": b"x" * 50}, encrypted=("locked.docx",))
+def test_rar_members_are_listed_read_when_stored_and_encrypted_ones_recorded() -> None:
+    rar = docgen.make_rar({"極機密名單.txt": f"{ZH} {EN}".encode(), "locked.docx": b"x" * 50},
+                          encrypted=("locked.docx",))
     ins = with_attachment("a.rar", rar)
     assert where(ins, "極機密名單.txt") == {"a.rar › 極機密名單.txt": "filename"}
-    problems = {(p.location, p.kind) for p in ins.problems}
-    assert problems == {("a.rar › 極機密名單.txt", ProblemKind.UNSUPPORTED), ("a.rar › locked.docx", ProblemKind.ENCRYPTED)}
+    assert where(ins, EN) == {"a.rar › 極機密名單.txt": "body"}
+    assert where(ins, "locked.docx") == {"a.rar › locked.docx": "filename"}
+    assert {(p.location, p.kind) for p in ins.problems} == {("a.rar › locked.docx", ProblemKind.ENCRYPTED)}
+
+
+def test_rar_member_that_needs_an_extractor_is_recorded_unsupported() -> None:
+    rar = docgen.make_rar({"packed.txt": b"\x00\x01\x02 not really rar data"}, compressed=("packed.txt",))
+    ins = with_attachment("b.rar", rar)
+    assert where(ins, "packed.txt") == {"b.rar › packed.txt": "filename"}
+    assert [(p.location, p.kind) for p in ins.problems] == [("b.rar › packed.txt", ProblemKind.UNSUPPORTED)]

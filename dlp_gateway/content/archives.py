@@ -1,4 +1,5 @@
-"""Archives: ZIP (and ZIP64), TAR, GZIP, BZIP2, XZ, 7z, nested in any order; RAR listed.
+"""Archives: ZIP (and ZIP64), TAR, GZIP, BZIP2, XZ, 7z, nested in any order; RAR listed, and
+read where it can be.
 
 Every member goes back through `Reader.read_file`, so an archive in an archive in a PDF is
 read like any other file, and depth, member and byte limits apply everywhere. Bombs are
@@ -42,7 +43,7 @@ def read_archive(reader: Reader, data: bytes, location: str, depth: int, **_: ob
     elif data[:6] == b"7z\xbc\xaf\x27\x1c":
         _read_7z(reader, data, location, depth)
     elif data[:4] == b"Rar!":
-        _list_rar(reader, data, location)
+        _read_rar(reader, data, location, depth)
     elif len(data) > 262 and data[257:262] == b"ustar" or _is_tar(data):
         _read_tar(reader, data, location, depth)
     else:
@@ -311,24 +312,49 @@ def _read_7z(reader: Reader, data: bytes, location: str, depth: int) -> None:
 
 # --------------------------------------------------------------------------- RAR
 
-def _list_rar(reader: Reader, data: bytes, location: str) -> None:
-    """RAR is listed (names are read and scanned) but not extracted: no free extractor."""
-    try:
-        import rarfile
+def _read_rar(reader: Reader, data: bytes, location: str, depth: int) -> None:
+    """RAR: members are always listed (names scanned); stored members are read directly,
+    compressed ones only when an external extractor (unrar, unar, 7z with RAR support)
+    is installed; otherwise each is recorded `unsupported`."""
+    import rarfile
 
-        with rarfile.RarFile(io.BytesIO(data)) as archive:
-            infos = archive.infolist()
-    except Exception as exc:
-        reader.problem(ProblemKind.UNSUPPORTED, location, f"RAR archive not readable (listed only when intact): {exc}"[:300])
+    try:
+        archive = rarfile.RarFile(io.BytesIO(data))
+    except rarfile.NeedFirstVolume as exc:
+        reader.problem(ProblemKind.UNSUPPORTED, location, f"part of a multi-volume RAR: {exc}"[:300])
         return
-    if not infos:
-        reader.problem(ProblemKind.UNSUPPORTED, location, "RAR archive: no members could be listed")
-    for info in infos:
-        if info.is_dir():
-            continue
-        where = join(location, info.filename)
-        reader.segment(info.filename, where, where, "filename")
-        if info.needs_password():
-            reader.problem(ProblemKind.ENCRYPTED, where, "encrypted RAR member; content not readable")
-        else:
-            reader.problem(ProblemKind.UNSUPPORTED, where, "RAR member listed but not extracted (RAR is not supported)")
+    except rarfile.PasswordRequired:
+        reader.problem(ProblemKind.ENCRYPTED, location, "RAR archive with encrypted names and content; not readable")
+        return
+    except Exception as exc:
+        reader.problem(ProblemKind.CORRUPT, location, f"unreadable RAR: {exc}"[:300])
+        return
+    with archive:
+        infos = archive.infolist()
+        if not infos:
+            reader.problem(ProblemKind.UNSUPPORTED, location, "RAR archive: no members could be listed")
+        for info in infos:
+            if reader.timed_out(location) or reader.members_exhausted(location):
+                return
+            if info.is_dir():
+                continue
+            where = reader.unique_location(join(location, info.filename))
+            if info.needs_password():
+                reader.segment(info.filename, where, where, "filename")
+                reader.problem(ProblemKind.ENCRYPTED, where, "encrypted RAR member; content not readable")
+                continue
+            if _too_big(reader, where, info.file_size) or _bomb(reader, where, info.file_size, info.compress_size):
+                reader.segment(info.filename, where, where, "filename")
+                continue
+            try:
+                with archive.open(info) as stream:
+                    member = read_bounded(reader, stream, where, info.compress_size)
+            except Exception as exc:  # no extractor installed, or damaged data
+                reader.segment(info.filename, where, where, "filename")
+                reader.problem(ProblemKind.UNSUPPORTED, where,
+                               f"RAR member listed but not extracted ({type(exc).__name__}: {exc})"[:300])
+                continue
+            if member is None:
+                reader.segment(info.filename, where, where, "filename")
+                continue
+            reader.read_file(member, where, filename=info.filename, declared_type=None, depth=depth + 1)
