@@ -25,28 +25,27 @@ if TYPE_CHECKING:
 MIN_TEXT_IMAGE_SIDE = 24  # pixels; smaller images cannot hold a legible line of text
 
 
-def image_size(data: bytes) -> tuple[int, int, int]:
-    """(width, height, frames) from the header, without decoding the pixels."""
+def image_size(data: bytes) -> tuple[int, int]:
+    """(width, height) from the header, without decoding the pixels."""
     from PIL import Image
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
             with Image.open(io.BytesIO(data)) as image:
-                frames = getattr(image, "n_frames", 1)
-                return image.width, image.height, frames
+                return image.width, image.height
         except Image.DecompressionBombError as exc:
             # Pillow refuses beyond twice its own limit; the size is in its message.
             import re
 
             numbers = [int(n) for n in re.findall(r"\d+", str(exc))]
-            return (numbers[0], 1, 1) if numbers else (2**31, 1, 1)
+            return (numbers[0], 1) if numbers else (2**31, 1)
 
 
 def read_image(reader: Reader, data: bytes, location: str, depth: int, **_: object) -> None:
     limits = reader.limits
     try:
-        width, height, frames = image_size(data)
+        width, height = image_size(data)
     except Exception as exc:
         reader.problem(ProblemKind.UNSUPPORTED, location, f"image format not readable: {exc}"[:300])
         return
