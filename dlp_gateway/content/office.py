@@ -162,35 +162,45 @@ def _read_excel(reader: Reader, zf: zipfile.ZipFile, names: list[str], location:
         if target not in names:
             continue
         try:
-            sheet_root = parse(zf.read(target))
+            rows = _sheet_rows(zf, target, shared)
         except Exception as exc:
             reader.problem(ProblemKind.CORRUPT, join(location, f"sheet {title}"), f"damaged sheet: {type(exc).__name__}: {exc}"[:300])
             continue
-        rows: list[str] = []
-        for row in sheet_root.iter():
-            if local(row.tag) != "row":
-                continue
-            cells = []
-            for cell in row:
-                if local(cell.tag) != "c":
-                    continue
-                kind = cell.get("t")
-                value = ""
-                for child in cell:
-                    tag = local(child.tag)
-                    if tag == "v" and child.text is not None:
-                        value = child.text
-                        if kind == "s" and value.isdigit() and int(value) < len(shared):
-                            value = shared[int(value)]
-                    elif tag == "is":
-                        value = "".join(t.text or "" for t in child.iter() if local(t.tag) == "t")
+        reader.segment("\n".join(rows), join(location, f"sheet {title}"), location, "cell")
+    comments = [n for n in names if re.fullmatch(r"xl/(comments\d*|comments/[^/]+|threadedComments/[^/]+)\.xml", n)]
+    reader.segment(_join_parts(reader, zf, comments, location), join(location, "comments"), location, "comment")
+
+
+def _sheet_rows(zf: zipfile.ZipFile, target: str, shared: list[str]) -> list[str]:
+    """The rows of one worksheet, tab-separated, streamed (a sheet can be 100 MB of XML)."""
+    rows: list[str] = []
+    names: tuple[str, str, str, str] | None = None
+    with zf.open(target) as stream:
+        for _, row in etree.iterparse(stream, events=("end",), tag="{*}row", resolve_entities=False,
+                                      no_network=True, load_dtd=False, huge_tree=False):
+            if names is None:
+                ns = row.tag[: row.tag.index("}") + 1] if row.tag.startswith("{") else ""
+                names = (ns + "c", ns + "v", ns + "is", ns + "t")
+            c_tag, v_tag, is_tag, t_tag = names
+            cells: list[str] = []
+            for cell in row.iterchildren(c_tag):
+                v = cell.find(v_tag)
+                if v is not None and v.text:
+                    value = v.text
+                    if cell.get("t") == "s" and value.isdigit() and int(value) < len(shared):
+                        value = shared[int(value)]
+                else:
+                    inline = cell.find(is_tag)
+                    value = "".join(inline.itertext(t_tag)) if inline is not None else ""
                 if value:
                     cells.append(value)
             if cells:
                 rows.append("\t".join(cells))
-        reader.segment("\n".join(rows), join(location, f"sheet {title}"), location, "cell")
-    comments = [n for n in names if re.fullmatch(r"xl/(comments\d*|comments/[^/]+|threadedComments/[^/]+)\.xml", n)]
-    reader.segment(_join_parts(reader, zf, comments, location), join(location, "comments"), location, "comment")
+            row.clear()
+            parent = row.getparent()
+            while parent is not None and row.getprevious() is not None:
+                del parent[0]
+    return rows
 
 
 def _read_powerpoint(reader: Reader, zf: zipfile.ZipFile, names: list[str], location: str) -> None:
