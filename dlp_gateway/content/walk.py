@@ -132,7 +132,10 @@ class Reader:
             self.fact("file.type_mismatch", mismatch, location, location)
         types = {true_type, filetype.normalise(declared_type)}
         if types & ENCRYPTED_TYPES or data.lstrip()[:27] == b"-----BEGIN PGP MESSAGE-----":
-            self.problem(ProblemKind.ENCRYPTED, location, "encrypted content (S/MIME or OpenPGP); not readable")
+            if _PKCS7_SIGNED_DATA in data[:64]:
+                self.problem(ProblemKind.UNSUPPORTED, location, "opaque-signed S/MIME: the signed content is not unpacked")
+            else:
+                self.problem(ProblemKind.ENCRYPTED, location, "encrypted content (S/MIME or OpenPGP); not readable")
             return
         if types & SIGNATURE_TYPES:
             return  # a detached signature holds no content of its own
@@ -157,6 +160,7 @@ class Reader:
 Handler = Callable[..., None]
 
 
+_PKCS7_SIGNED_DATA = bytes.fromhex("06092a864886f70d010702")  # OID 1.2.840.113549.1.7.2
 ENCRYPTED_TYPES = {"application/pkcs7-mime", "application/x-pkcs7-mime", "application/pgp-encrypted"}
 SIGNATURE_TYPES = {"application/pkcs7-signature", "application/x-pkcs7-signature", "application/pgp-signature"}
 
