@@ -354,7 +354,9 @@ def make_pptx(slides: list[str], notes: list[str] | None = None, *,
 # --------------------------------------------------------------------------- ODF
 
 def make_odt(paragraphs: list[str], *, title: str | None = None,
-             header: str | None = None, footer: str | None = None) -> bytes:
+             header: str | None = None, footer: str | None = None,
+             comment: str | None = None) -> bytes:
+    """An ODT; `comment` is an annotation anchored in the first paragraph."""
     from odf import style, text
     from odf.opendocument import OpenDocumentText
 
@@ -372,8 +374,15 @@ def make_odt(paragraphs: list[str], *, title: str | None = None,
             f.addElement(text.P(text=footer))
             master.addElement(f)
         doc.masterstyles.addElement(master)
-    for para in paragraphs or [""]:
-        doc.text.addElement(text.P(text=para))
+    for index, para in enumerate(paragraphs or [""]):
+        p = text.P(text=para)
+        if index == 0 and comment is not None:
+            from odf import office
+
+            note = office.Annotation()
+            note.addElement(text.P(text=comment))
+            p.addElement(note)
+        doc.text.addElement(p)
     if title is not None:
         from odf import dc
 

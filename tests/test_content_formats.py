@@ -358,3 +358,8 @@ def test_rar_member_that_needs_an_extractor_is_recorded_unsupported() -> None:
     ins = with_attachment("b.rar", rar)
     assert where(ins, "packed.txt") == {"b.rar › packed.txt": "filename"}
     assert [(p.location, p.kind) for p in ins.problems] == [("b.rar › packed.txt", ProblemKind.UNSUPPORTED)]
+
+
+def test_odt_annotation_is_a_comment_not_body() -> None:
+    ins = with_attachment("e.odt", docgen.make_odt(["body text"], comment=f"批註 {ZH}"))
+    assert where(ins, f"批註 {ZH}") == {"e.odt › comments": "comment"}
