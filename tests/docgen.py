@@ -863,3 +863,28 @@ def make_encrypted_ooxml() -> bytes:
     EncryptionInfo and EncryptedPackage streams (contents here are placeholders)."""
     return make_ole({"EncryptionInfo": b"\x04\x00\x04\x00\x40\x00\x00\x00" + b"\0" * 64,
                      "EncryptedPackage": b"\x00\x10\x00\x00\x00\x00\x00\x00" + bytes(range(256)) * 16})
+
+
+# --------------------------------------------------------------------------- TNEF
+
+def make_tnef(attachments: dict[str, bytes], subject: str = "", body: str = "",
+              codepage: int = 950) -> bytes:
+    """A winmail.dat (TNEF) stream as Outlook writes it: OEM code page, subject, plain
+    body, and each attachment as rendering data + title + data attributes."""
+    import struct
+
+    def attribute(level: int, kind: int, ident: int, value: bytes) -> bytes:
+        return (struct.pack("<BII", level, (kind << 16) | ident, len(value)) + value
+                + struct.pack("<H", sum(value) & 0xFFFF))
+
+    out = [struct.pack("<IH", 0x223E9F78, 0x0001)]
+    out.append(attribute(1, 0x0006, 0x9007, struct.pack("<II", codepage, 0)))
+    if subject:
+        out.append(attribute(1, 0x0001, 0x8004, subject.encode(f"cp{codepage}") + b"\0"))
+    if body:
+        out.append(attribute(1, 0x0002, 0x800C, body.encode(f"cp{codepage}") + b"\0"))
+    for name, data in attachments.items():
+        out.append(attribute(2, 0x0006, 0x9002, b"\1\0\xff\xff\xff\xff" + b"\0" * 8))
+        out.append(attribute(2, 0x0001, 0x8010, name.encode(f"cp{codepage}") + b"\0"))
+        out.append(attribute(2, 0x0006, 0x800F, data))
+    return b"".join(out)

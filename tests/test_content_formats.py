@@ -363,3 +363,13 @@ def test_rar_member_that_needs_an_extractor_is_recorded_unsupported() -> None:
 def test_odt_annotation_is_a_comment_not_body() -> None:
     ins = with_attachment("e.odt", docgen.make_odt(["body text"], comment=f"批註 {ZH}"))
     assert where(ins, f"批註 {ZH}") == {"e.odt › comments": "comment"}
+
+
+def test_tnef_winmail_dat_attachments_are_read() -> None:
+    tnef = docgen.make_tnef({"機密報告.docx": docgen.make_docx([f"附件 {ZH}"])}, subject="主旨 winmail", body=f"本文 {EN}")
+    ins = with_attachment("winmail.dat", tnef, "application/ms-tnef")
+    assert next(p for p in ins.parts if p.location == "winmail.dat").true_type.endswith("tnef")
+    assert where(ins, ZH) == {"winmail.dat › 機密報告.docx › body": "body"}
+    assert where(ins, EN) == {"winmail.dat › body": "body"}
+    assert where(ins, "主旨 winmail") == {"winmail.dat › subject": "subject"}
+    assert not ins.problems

@@ -177,6 +177,7 @@ _READERS: list[tuple[Callable[[str], bool], str, str]] = [
     (lambda t: t.startswith("text/") or t in ("application/json", "application/csv"), "text_files", "read_text"),
     (lambda t: t.startswith("image/"), "images", "read_image"),
     (lambda t: t in ARCHIVE_TYPES, "archives", "read_archive"),
+    (lambda t: t in ("application/vnd.ms-tnef", "application/ms-tnef"), "tnef", "read_tnef"),
     # libmagic calls a password-protected OOXML file (an OLE container) "application/encrypted".
     (lambda t: t in ("application/x-ole-storage", "application/encrypted"), "legacy", "read_ole"),
 ]
