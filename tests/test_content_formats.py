@@ -373,3 +373,34 @@ def test_tnef_winmail_dat_attachments_are_read() -> None:
     assert where(ins, EN) == {"winmail.dat › body": "body"}
     assert where(ins, "主旨 winmail") == {"winmail.dat › subject": "subject"}
     assert not ins.problems
+
+
+@pytest.mark.parametrize("declared,filename,actual", [
+    ("text/csv", "a.csv", "text/plain"),
+    ("text/html", "a.html", "text/plain"),
+    ("application/x-zip-compressed", "a.zip", "application/zip"),
+    ("application/octet-stream", "a.tar.gz", "application/gzip"),
+    ("application/vnd.ms-word.document.macroEnabled.12", "a.docm",
+     "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+    ("application/vnd.ms-powerpoint", "a.pptx",
+     "application/vnd.openxmlformats-officedocument.presentationml.presentation"),
+    ("application/ms-tnef", "winmail.dat", "application/vnd.ms-tnef"),
+    ("image/jpg", "a.jpeg", "image/jpeg"),
+    ("application/octet-stream", "letter.di", "text/xml"),
+    (None, "fwd.eml", "message/rfc822"),
+])
+def test_benign_type_pairs_are_not_mismatches(declared: str | None, filename: str, actual: str) -> None:
+    from dlp_gateway.content.filetype import mismatch
+
+    assert mismatch(declared, filename, actual) is None
+
+
+@pytest.mark.parametrize("declared,filename,actual", [
+    ("image/jpeg", "photo.jpg", "application/pdf"),
+    ("text/plain", "readme.txt", "application/x-dosexec"),
+    ("application/pdf", "report.pdf", "application/zip"),
+])
+def test_disguised_types_are_mismatches(declared: str, filename: str, actual: str) -> None:
+    from dlp_gateway.content.filetype import mismatch
+
+    assert actual in (mismatch(declared, filename, actual) or "")

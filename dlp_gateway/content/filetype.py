@@ -45,6 +45,10 @@ _ALIASES = {
     "application/vnd.ms-excel": "application/x-ole-storage",
     "application/vnd.ms-powerpoint": "application/x-ole-storage",
     "application/vnd.ms-outlook": "application/x-ole-storage",
+    "application/ms-tnef": "application/vnd.ms-tnef",
+    "application/x-msdownload": "application/x-dosexec",
+    "application/x-msdos-program": "application/x-dosexec",
+    "application/vnd.microsoft.portable-executable": "application/x-dosexec",
 }
 # Declared types that say nothing about the content.
 _GENERIC = {"application/octet-stream", "application/unknown", "binary/octet-stream", ""}
@@ -132,9 +136,11 @@ def declared_from_name(filename: str | None) -> str | None:
 
 def _family(mime: str) -> str:
     mime = normalise(mime)
-    if mime in OOXML_TYPES or mime.startswith("application/vnd.oasis.opendocument") or mime in (
-        "application/zip", "application/java-archive",
-    ):
+    if mime in OOXML_TYPES or "openxmlformats" in mime or "macroenabled" in mime:
+        return "office"
+    if mime == "application/x-ole-storage":
+        return "office"  # a .doc renamed .docx (or the reverse) is an Office file either way
+    if mime.startswith("application/vnd.oasis.opendocument") or mime in ("application/zip", "application/java-archive"):
         return "zip"
     if mime in ("text/xml", "image/svg+xml") or mime.endswith("+xml"):
         return "xml"
@@ -153,6 +159,9 @@ def _compatible(declared: str, actual: str) -> bool:
         return True
     fd, fa = _family(declared), _family(actual)
     if fd == fa:
+        return True
+    # OOXML is a ZIP: libmagic may see only the ZIP, a sender may declare only the ZIP.
+    if {fd, fa} == {"office", "zip"} and "application/x-ole-storage" not in (declared, actual):
         return True
     # XML and HTML are text to libmagic as often as not, and the reverse.
     return {fd, fa} <= {"text", "xml", "text/html"}
