@@ -214,3 +214,19 @@ def test_deeply_nested_multiparts_are_bounded() -> None:
     ins = extract(head + body, ExtractionLimits())
     assert time.monotonic() - started < 10
     assert any(p.kind == ProblemKind.LIMIT_EXCEEDED for p in ins.problems)
+
+
+@pytest.mark.parametrize("name,make", [("zeros.gz", docgen.make_gzip), ("zeros.bz2", docgen.make_bz2),
+                                       ("zeros.xz", docgen.make_xz)])
+def test_single_stream_bombs_stop_while_decompressing(name: str, make) -> None:
+    bomb = make(b"\0" * (20 * 1024 * 1024))
+    ins, _ = inspect_attachment(name, bomb)
+    assert (ProblemKind.LIMIT_EXCEEDED, "max_compression_ratio") in kinds(ins)
+    assert [p.location for p in ins.parts] == ["body", name]
+
+
+def test_7z_bomb_is_refused_from_its_declared_sizes() -> None:
+    bomb = docgen.make_7z({"zeros.bin": b"\0" * (20 * 1024 * 1024)})
+    ins, _ = inspect_attachment("zeros.7z", bomb)
+    assert (ProblemKind.LIMIT_EXCEEDED, "max_compression_ratio") in kinds(ins)
+    assert not [p for p in ins.parts if p.location.startswith("zeros.7z ›")]
