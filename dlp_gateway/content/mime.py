@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import email
 import email.header
+import email.headerregistry
 import email.policy
 import re
 from email import errors
 from email.message import Message
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from dlp_gateway.model import ProblemKind
@@ -29,6 +31,27 @@ _TEXT_HEADERS = {"keywords", "comments", "thread-topic", "content-description", 
 _BASE64_DEFECTS = (errors.InvalidBase64PaddingDefect, errors.InvalidBase64CharactersDefect,
                    errors.InvalidBase64LengthDefect)
 _BROKEN_QP = re.compile(rb"=(?![0-9A-Fa-f]{2}|\r?\n|\s*$)")
+
+
+# Parsing a header with email.policy.default is the costliest step of reading a small
+# message, and the walk asks for the same Content-Type many times per part. Header
+# objects are immutable, so parsed ones are shared (short values only, a bounded cache).
+_HEADER_REGISTRY = email.headerregistry.HeaderRegistry()
+
+
+@lru_cache(maxsize=2048)
+def _parsed_header(name: str, value: str) -> object:
+    return _HEADER_REGISTRY(name, value)
+
+
+class _CachedHeaderFactory(email.headerregistry.HeaderRegistry):
+    def __call__(self, name: str, value: str) -> object:  # type: ignore[override]
+        if len(value) > 1024:
+            return _HEADER_REGISTRY(name, value)
+        return _parsed_header(name, value)
+
+
+_POLICY = email.policy.default.clone(header_factory=_CachedHeaderFactory())
 
 
 def _header_value(msg: Message, name: str, raw: object) -> str:
@@ -47,7 +70,7 @@ def read_message(reader: Reader, raw: bytes, prefix: str, depth: int) -> None:
     """Read one RFC 5322 message whose parts live under location `prefix` ("" at the top)."""
     from dlp_gateway.content.walk import join
 
-    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    msg = email.message_from_bytes(raw, policy=_POLICY)
     headers: dict[str, list[str]] = {}
     # Text of the top-level headers belongs to "headers"; that of an attached message to
     # the attached message's own part.
