@@ -237,6 +237,19 @@ def is_plain_text(raw: bytes) -> bool:
     return match.group(1).strip().lower() == b"text/plain"
 
 
+def _preload_modules() -> list[str]:
+    """The modules a worker needs: the pipeline, every reader and detector, PyMuPDF."""
+    import pkgutil
+
+    import dlp_gateway.content
+    import dlp_gateway.detect
+
+    names = ["dlp_gateway", "dlp_gateway.pipeline", "pymupdf"]
+    for package in (dlp_gateway.content, dlp_gateway.detect):
+        names += [f"{package.__name__}.{m.name}" for m in pkgutil.iter_modules(package.__path__)]
+    return names
+
+
 class Inspector:
     """The pool of inspection workers the gateway awaits; see the module docstring."""
 
@@ -261,8 +274,10 @@ class Inspector:
         if self._started:
             return
         if self._ws.start_method == "forkserver":
-            # Workers fork from a server that has already imported the heavy libraries.
-            self._mp.set_forkserver_preload(["dlp_gateway.pipeline"])
+            # Workers fork from a server that has already imported every reader and
+            # detector (and PyMuPDF): a new worker starts in milliseconds, and the
+            # imported code is shared between workers instead of loaded by each.
+            self._mp.set_forkserver_preload(_preload_modules())
         workers = await self._start_workers(self._ws.processes, self._generation)
         if self._ws.inline_max_bytes > 0:
             self._inline_ctx = self._build_inline_context()
