@@ -268,8 +268,13 @@ def start_gateway(root: Path, name: str, upstream: int, workers: int | None, ext
     log_path = base / "gateway.log"
     env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     command = [sys.executable, "-m", "dlp_gateway", "serve", "--config", str(config_path)]
-    if cprofile:
-        command[1:1] = ["-m", "cProfile", "-o", f"{cprofile}/{name}.prof"]
+    if cprofile:  # CPU time, not wall time: waiting for the network is not a cost
+        code = (
+            "import cProfile, sys, time; from dlp_gateway.cli import main; "
+            "p = cProfile.Profile(time.process_time); p.enable()\n"
+            f"try: main(sys.argv[1:])\nfinally: p.disable(); p.dump_stats({f'{cprofile}/{name}.prof'!r})"
+        )
+        command[1:3] = ["-c", code]
     with open(log_path, "wb") as log_file:
         process = subprocess.Popen(
             command,

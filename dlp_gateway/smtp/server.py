@@ -21,7 +21,7 @@ import logging
 import ssl
 from typing import TYPE_CHECKING, Any
 
-from aiosmtpd.smtp import SMTP, Session
+from aiosmtpd.smtp import MISSING, SMTP, Session, syntax
 from aiosmtpd.smtp import Envelope as SMTPEnvelope
 
 from dlp_gateway import metrics
@@ -118,6 +118,88 @@ class RelaySMTP(SMTP):
                     break
         await super().push(status)
 
+    # aiosmtpd reads DATA one line at a time (a coroutine step, a log call and a copy per
+    # line): about a third of the gateway process's CPU per message. This reads up to
+    # each ".\r\n" instead and checks line lengths, size and dot-stuffing on the whole
+    # message, with aiosmtpd's replies and semantics (RFC 5321 4.5.2, 4.5.3.1.6).
+    @syntax("DATA")
+    async def smtp_DATA(self, arg: str) -> None:
+        if await self.check_helo_needed():
+            return
+        if await self.check_auth_needed("DATA"):
+            return
+        assert self.envelope is not None
+        if not self.envelope.rcpt_tos:
+            await self.push("503 Error: need RCPT command")
+            return
+        if arg:
+            await self.push("501 Syntax: DATA")
+            return
+        await self.push("354 End data with <CR><LF>.<CR><LF>")
+        try:
+            content, refusal = await self._read_data()
+        except asyncio.CancelledError:
+            log.info("Connection lost during DATA")
+            self._writer.close()
+            raise
+        if refusal:
+            await self.push(refusal)
+            self._set_post_data_state()
+            return
+        self.envelope.content = content
+        self.envelope.original_content = content
+        status = await self._call_handler_hook("DATA")
+        self._set_post_data_state()
+        await self.push("250 OK" if status is MISSING else status)
+
+    async def _read_data(self) -> tuple[bytes, str | None]:
+        """The message up to the lone dot, dot-unstuffed; or a refusal after draining it."""
+        reader = self._reader
+        size_limit = self.data_size_limit or 0
+        chunks: list[bytes] = []
+        size = 0
+        refusal: str | None = None
+        at_line_start = True  # the CRLF of the DATA command was just read
+        line_limit = self.line_length_limit
+        saved_limit = reader._limit  # noqa: SLF001 - the buffer limit, raised while reading DATA
+        reader._limit = max(size_limit, 1024 * 1024) + 2 * line_limit  # noqa: SLF001
+        try:
+            while True:
+                try:
+                    chunk = await reader.readuntil(b".\r\n")
+                except asyncio.LimitOverrunError as exc:
+                    chunk = await reader.readexactly(exc.consumed)
+                    refusal = refusal or "552 Error: Too much mail data"
+                    chunks.clear()
+                    at_line_start = chunk.endswith(b"\r\n")
+                    continue
+                if len(chunk) == 3 and at_line_start or chunk[-5:-3] == b"\r\n":
+                    chunk = chunk[:-3]  # the lone dot: end of DATA
+                    last = True
+                else:
+                    last = False
+                size += len(chunk)
+                if refusal is None:
+                    if size_limit and size > size_limit:
+                        refusal = "552 Error: Too much mail data"
+                        chunks.clear()
+                    else:
+                        chunks.append(chunk)
+                if last:
+                    break
+                at_line_start = True
+        finally:
+            reader._limit = saved_limit  # noqa: SLF001
+        data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        chunks.clear()
+        if refusal is None and _longest_line_exceeds(data, line_limit):
+            refusal = "500 Line too long (see RFC5321 4.5.3.1.6)"
+        if refusal is not None:
+            return b"", refusal
+        if data.startswith(b"."):
+            data = data[1:]
+        return data.replace(b"\r\n.", b"\r\n"), None
+
     def connection_lost(self, error: Exception | None) -> None:
         envelope = self.envelope
         if envelope is not None and envelope.mail_from and self.session is not None and not self.busy:
@@ -128,6 +210,21 @@ class RelaySMTP(SMTP):
             )
         self.inbound.session_closed(self)
         super().connection_lost(error)
+
+
+def _longest_line_exceeds(data: bytes, limit: int) -> bool:
+    """True when a line with its CRLF is longer than `limit`, as aiosmtpd judges it."""
+    if len(data) <= limit:
+        return False
+    start, end_of_data = 0, len(data)
+    while start < end_of_data:
+        end = data.find(b"\r\n", start)
+        if end < 0:
+            end = end_of_data
+        if end - start + 2 > limit:
+            return True
+        start = end + 2
+    return False
 
 
 class RelayHandler:

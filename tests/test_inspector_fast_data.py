@@ -1,0 +1,113 @@
+"""The gateway's DATA reader (smtp/server.py, a performance change) answers and reads
+exactly as aiosmtpd's own line-by-line reader: same replies, same message bytes, for
+dot-stuffing, lone dots, line-length and size limits, pipelined commands after the end
+of DATA, and any split of the bytes into TCP segments.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import types
+from typing import Any
+
+import pytest
+from aiosmtpd.smtp import SMTP
+
+from dlp_gateway.smtp.server import RelaySMTP
+
+SIZE_LIMIT = 5000
+
+CASES = {
+    "empty message": b".\r\n",
+    "one line": b"a\r\n.\r\n",
+    "stuffed lone dot": b"..\r\n.\r\n",
+    "stuffed leading dots": b".a\r\n..b\r\n.\r\n",
+    "line ending in a dot": b"end.\r\n.\r\n",
+    "empty last line": b"x\r\n\r\n.\r\n",
+    "dots everywhere": b"dot.\r\n..\r\n...\r\n.\r\n",
+    "bare CR and LF inside lines": b"a\rb\nc\r\n.\r\n",
+    "8-bit bytes": b"\xff\xfe\r\n.\r\n",
+    "longest allowed line": b"a" * 998 + b"\r\n.\r\n",
+    "line one too long": b"a" * 999 + b"\r\n.\r\n",
+    "line far too long": b"a" * 1500 + b"\r\n.\r\n",
+    "just under the size limit": (b"y" * 98 + b"\r\n") * 49 + b".\r\n",
+    "over the size limit": (b"y" * 98 + b"\r\n") * 60 + b".\r\n",
+    "long line after many lines": (b"y" * 98 + b"\r\n") * 30 + b"z" * 1500 + b"\r\n.\r\n",
+}
+
+EXPECTED = {"line one too long": b"500", "line far too long": b"500", "over the size limit": b"552",
+            "long line after many lines": b"500"}
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.messages: list[bytes] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(envelope.original_content)
+        return "250 OK"
+
+
+class ReferenceSMTP(SMTP):
+    line_length_limit = 1000  # what RelaySMTP sets from max_line_length=999
+
+
+async def start(kind: str, handler: Recorder) -> tuple[asyncio.Server, int]:
+    inbound = types.SimpleNamespace(
+        settings=types.SimpleNamespace(smtp=types.SimpleNamespace(max_line_length=999)),
+        session_closed=lambda protocol: None,
+    )
+    common = {"hostname": "test", "data_size_limit": SIZE_LIMIT, "decode_data": False, "enable_SMTPUTF8": True}
+
+    def factory() -> SMTP:
+        if kind == "gateway":
+            return RelaySMTP(handler, inbound, **common)  # type: ignore[arg-type]
+        return ReferenceSMTP(handler, **common)
+
+    server = await asyncio.get_running_loop().create_server(factory, "127.0.0.1", 0)
+    return server, server.sockets[0].getsockname()[1]
+
+
+async def exchange(port: int, payload: bytes, seed: int) -> list[bytes]:
+    """One session: the message, then a second pipelined one; bytes sent in random pieces."""
+    rng = random.Random(seed)
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    await reader.readline()
+    wire = (
+        b"EHLO client\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n" + payload
+        + b"MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.org>\r\nDATA\r\nsecond\r\n.\r\nQUIT\r\n"
+    )
+    sent = 0
+    while sent < len(wire):
+        size = rng.randint(1, 60)
+        writer.write(wire[sent:sent + size])
+        await writer.drain()
+        sent += size
+        if rng.random() < 0.3:
+            await asyncio.sleep(0)
+    answer = await asyncio.wait_for(reader.read(), 10)
+    writer.close()
+    return [line[:3] for line in answer.split(b"\r\n") if line[:1].isdigit() and line[3:4] == b" "]
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_fast_data_reader_matches_aiosmtpd(name: str) -> None:
+    async def main() -> None:
+        reference, ours = Recorder(), Recorder()
+        ref_server, ref_port = await start("aiosmtpd", reference)
+        our_server, our_port = await start("gateway", ours)
+        try:
+            for seed in range(2):
+                expected = await exchange(ref_port, CASES[name], seed)
+                got = await exchange(our_port, CASES[name], seed + 100)
+                assert got == expected
+            assert ours.messages == reference.messages
+            first_data_reply = got[4]  # greeting, EHLO, MAIL, RCPT, 354, then this
+            assert first_data_reply == EXPECTED.get(name, b"250")
+            assert ours.messages[-1] == b"second\r\n"
+        finally:
+            ref_server.close()
+            our_server.close()
+
+    asyncio.run(main())
