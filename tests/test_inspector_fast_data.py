@@ -1,7 +1,8 @@
-"""The gateway's DATA reader (smtp/server.py, a performance change) answers and reads
-exactly as aiosmtpd's own line-by-line reader: same replies, same message bytes, for
+"""The SMTP server's fast paths (smtp/server.py, performance changes) behave exactly as
+aiosmtpd's own code. The DATA reader gives aiosmtpd's replies and message bytes for
 dot-stuffing, lone dots, line-length and size limits, pipelined commands after the end
-of DATA, and any split of the bytes into TCP segments.
+of DATA, and any split of the bytes into TCP segments; the cached MAIL/RCPT address
+parsing gives aiosmtpd's answers.
 """
 
 from __future__ import annotations
@@ -111,3 +112,22 @@ def test_fast_data_reader_matches_aiosmtpd(name: str) -> None:
             our_server.close()
 
     asyncio.run(main())
+
+
+ADDRESSES = [
+    "<a@b.example>", "<a@b.example> SIZE=100 BODY=8BITMIME", "<a@b.example>  SIZE=1", "<a@b.example>\tSIZE=1",
+    "<a@b.example>SIZE=1", "a@b.example", "<>", "<> SIZE=5", "", "<bad", '<"q x"@b.example>', "<a@[127.0.0.1]>",
+    " <a@b.example> X=1", "<a@b.example> (comment) X=1", "<@route:a@b.example>", "<a b@c>", "<a@b.example",
+    "<a..b@c>", "<a@>", "<@b>", "<a@b.example>>", "<用户@例子.广告> SMTPUTF8", "<a(x)@b.example>", "< a@b.example >",
+    "<a@b.example> NOTIFY=SUCCESS ORCPT=rfc822;a@b.example", "<" + "x" * 70 + "@b.example>",
+]
+
+
+@pytest.mark.parametrize("local_part_limit", [0, 64])
+def test_cached_address_parsing_matches_aiosmtpd(local_part_limit: int) -> None:
+    ours = RelaySMTP.__new__(RelaySMTP)
+    ours.local_part_limit = local_part_limit
+    reference = types.SimpleNamespace(local_part_limit=local_part_limit)
+    for _ in range(2):  # the second round comes from the cache
+        for arg in ADDRESSES:
+            assert ours._getaddr(arg) == SMTP._getaddr(reference, arg), arg  # type: ignore[arg-type]
