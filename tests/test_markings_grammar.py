@@ -265,3 +265,11 @@ def test_an_awareness_flyer_with_a_level_line_is_not_marked():
 
 def test_an_official_document_on_training_keeps_its_marking():
     assert level("機密\n外交部　函\n" + DOC_NO + "\n主旨：辦理保密講習，請查照。", "page") == C
+
+
+@pytest.mark.parametrize(("properties", "expected"), [
+    ("title: 報告\nClassification: 機密", C), ("密等: 極機密", S), ("subject: x\nclassification: SECRET//NOFORN", S),
+    ("Classification: General", None), ("title: 機密維護講習\nkeywords: 保密", None),
+])
+def test_document_properties_that_hold_a_classification(properties, expected):
+    assert level(properties, "metadata") == expected

@@ -686,6 +686,23 @@ def _scan_fields(text: str, lines: _Lines, out: list[_Candidate]) -> None:
                                   lines.line_of(m.start()), m.start(), m.end(), "field", family="STAR"))
 
 
+_PROPERTY_LINE = re.compile(r"^[ \t]*(?P<key>[^:：\n]{1,40}?)[ \t]*[:：][ \t]*(?P<value>[^\n]{1,80})$", re.M)
+_PROPERTY_KEY = re.compile(
+    r"classification|classif|protective[ _-]?marking|security[ _-]?(?:level|label|marking)|"
+    r"密[ \t]*等|密[ \t]*[級级]|[機机]密等[級级]|^等[級级]$", re.I)
+
+
+def _scan_properties(text: str, lines: _Lines, out: list[_Candidate], labels: Mapping[str, str | None]) -> None:
+    """Document properties that hold a classification (custom 「密等」, "Classification")."""
+    for m in _PROPERTY_LINE.finditer(text):
+        if not _PROPERTY_KEY.search(m.group("key").strip()):
+            continue
+        result = classify_value(m.group("value"), labels)
+        if result:
+            out.append(_Candidate("document_property", result[0], "OFFICE", m.group(0).strip(), 0.9,
+                                  lines.line_of(m.start()), m.start(), m.end(), "field", family="PROPERTY"))
+
+
 def _scan_subject(text: str, base_line: int, offset: int, out: list[_Candidate], *, prc_script: Callable[[], bool],
                   rule_prefix: str = "subject") -> None:
     subject = _SUBJECT_PREFIX.sub("", normalize(text)).strip()
@@ -909,6 +926,8 @@ class MarkingDetector:
                                   prc_script=lambda: ctx_of().prc_script)
                 _scan_lines(segment, text, lines, ctx_of, cands)
                 _scan_fields(text, lines, cands)
+                if segment.kind == "metadata":
+                    _scan_properties(text, lines, cands, self.labels)
             if not cands:
                 continue
             ctx = ctx_of() if segment.kind not in _SUBJECT_KINDS else _NO_CONTEXT
