@@ -273,3 +273,8 @@ def test_an_official_document_on_training_keeps_its_marking():
 ])
 def test_document_properties_that_hold_a_classification(properties, expected):
     assert level(properties, "metadata") == expected
+
+
+def test_a_band_may_call_the_document_classified():
+    assert level("外交部　　機密文件　　請勿外流", "header_band") == C
+    assert level("機密文件管理講習", "header_band") is None

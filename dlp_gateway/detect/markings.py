@@ -77,7 +77,7 @@ _OPEN = "【[(（〔<＜《〈"
 _CLOSE = "】])）〕>＞》〉"
 _QUOTE_OPEN = "「『“\"‘'"
 _QUOTE_CLOSE = "」』”\"’'"
-_DECOR = r"[\s【】\[\]()（）〔〕<>＜＞《》〈〉*＊\-—–_=|·•.:：]"
+_DECOR = r"[\s【】\[\]()（）〔〕<>＜＞《》〈〉*＊\-—–_=|·•.:：~～#]"
 
 # Declassification conditions (國家機密保護法 art. 11 wording seen on documents).
 _DECLASS_INNER = (
@@ -106,8 +106,8 @@ _ROC_BANNER_LINE = re.compile(
 # In a page's header or footer band the level may share the line with a title or a page
 # number; it must still stand alone as a word (not inside 國家機密保護法 or 商業機密).
 _ROC_BAND_TOKEN = re.compile(
-    rf"{_NOT_HAN_BEFORE}{_ROC_LEVEL}(?P<declass>{_SP}{_DECLASS})?(?:{_NOT_HAN_AFTER}|(?={_SP}{_COPY}))"
-    r"(?![ \t]*[★☆*])"
+    rf"{_NOT_HAN_BEFORE}{_ROC_LEVEL}(?:文件|資料|资料|公文)?(?P<declass>{_SP}{_DECLASS})?"
+    rf"(?:{_NOT_HAN_AFTER}|(?={_SP}{_COPY}))(?![ \t]*[★☆*])"
 )
 
 # 「密等及解密條件或保密期限：機密（本件至…解密）」, older 「密等及解密條件：」, telegram 「密等：」.
@@ -251,7 +251,7 @@ _SIMP_RE = re.compile(f"[{_SIMP_ONLY}]")
 _BAND_KINDS = frozenset({"header_band", "footer_band", "header", "footer"})
 _SUBJECT_KINDS = frozenset({"subject", "filename"})
 _BANNER_START = re.compile(
-    r"[\s【】\[\]()（）〔〕<>＜＞《》〈〉*＊\-—–_=|·•.:：［］]*"
+    rf"(?:{_DECOR}|[［］])*"
     r"(?:[複复絕绝極极一機机密秘内內工A-Z\uff21-\uff3a]|\d{1,2}\.|[a-z]\.)"
 )
 # Full-width Latin letters and digits, full-width square brackets, compatibility ideographs:
