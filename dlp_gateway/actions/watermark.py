@@ -29,8 +29,6 @@ import secrets
 from email.message import EmailMessage
 from pathlib import Path
 
-import pymupdf
-
 from dlp_gateway.actions.base import MessageContext
 from dlp_gateway.model import Action, Decision, Outcome
 
@@ -52,6 +50,8 @@ def find_marks(text: str) -> list[str]:
 
 def mark_pdf(data: bytes, code: str) -> bytes | None:
     """The PDF with the code added invisibly, or None if it cannot be marked safely."""
+    import pymupdf  # here, not at the top: the gateway process loads PyMuPDF (~40 MB) only if it marks
+
     try:
         doc = pymupdf.open(stream=data, filetype="pdf")
     except Exception:  # not a readable PDF: deliver it as it is
@@ -84,6 +84,8 @@ def read_marks(data: bytes) -> list[str]:
     """Watermark codes in a PDF's text layer and metadata (empty for anything else)."""
     if not data.startswith(b"%PDF") and b"%PDF-" not in data[:1024]:
         return []
+    import pymupdf
+
     try:
         doc = pymupdf.open(stream=data, filetype="pdf")
     except Exception:
