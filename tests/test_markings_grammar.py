@@ -278,3 +278,19 @@ def test_document_properties_that_hold_a_classification(properties, expected):
 def test_a_band_may_call_the_document_classified():
     assert level("外交部　　機密文件　　請勿外流", "header_band") == C
     assert level("機密文件管理講習", "header_band") is None
+
+
+@pytest.mark.timeout(60)
+def test_hostile_lines_cost_linear_time():
+    """Lines built to make regular expressions backtrack (long caveat chains, runs of
+    decoration after a level) must not stall a worker."""
+    import time
+
+    hostile = ["機密" + " " * 70 + "x", "機密" + "-" * 70 + "啊", "SECRET" + "//AB" * 18 + "啊",
+               "Classification: SECRET" + "//A" * 20 + "啊", "CUI" + "//AB" * 18 + "啊",
+               "NATO SECRET" + " ATOMAL" * 9 + "x", "(S" + "//AB" * 18 + ")x", "機密（" + "本件" * 30]
+    text = "\n".join(hostile * 150)
+    started = time.process_time()
+    for kind in ("page", "header_band", "subject"):
+        findings(text, kind)
+    assert time.process_time() - started < 5

@@ -87,6 +87,8 @@ _DECLASS_BARE = (
     r"(?:(?:本件|本案|本文|附件|保存年限|保密期限)[^()（）\n，。；]{0,30}?(?:解\s*密|年|[屆届]滿))"
 )
 _DECLASS = rf"(?:[（(]{_DECLASS_INNER}[)）]|{_DECLASS_BARE})"
+# In a banner line the opening bracket is taken by the decoration run before it.
+_DECLASS_LINE = rf"(?:{_DECLASS_INNER}[)）]|{_DECLASS_BARE})"
 _COPY = r"(?:[複复]\s*[製制]\s*物[^\n]{0,24})"
 _PAGE = (
     r"(?:第\s*\d+\s*[頁页](?:\s*[,，/、]?\s*共\s*\d+\s*[頁页])?|共\s*\d+\s*[頁页]"
@@ -100,8 +102,8 @@ _COPY_PREFIX = (
     r"(?:\s*[,，、(（]?\s*共\s*[0-9一二三四五六七八九十]+\s*份\s*[)）]?)?)"
 )
 _ROC_BANNER_LINE = re.compile(
-    rf"{_DECOR}*(?P<copy0>{_COPY_PREFIX}{_DECOR}*)?{_ROC_LEVEL}{_DECOR}*(?P<declass>{_DECLASS})?{_DECOR}*(?P<copy>{_COPY})?"
-    rf"{_DECOR}*(?:{_HANDLING}{_DECOR}*)*(?:{_PAGE})?{_DECOR}*"
+    rf"{_DECOR}*+(?P<copy0>{_COPY_PREFIX}{_DECOR}*+)?{_ROC_LEVEL}{_DECOR}*+(?P<declass>{_DECLASS_LINE})?"
+    rf"{_DECOR}*+(?P<copy>{_COPY})?{_DECOR}*+(?:{_HANDLING}{_DECOR}*+)*(?:{_PAGE})?{_DECOR}*+"
 )
 # In a page's header or footer band the level may share the line with a title or a page
 # number; it must still stand alone as a word (not inside 國家機密保護法 or 商業機密).
@@ -151,31 +153,35 @@ _PRC_RESTRICTED_BAND = re.compile(
 )
 
 # US / NATO banners: upper case, whole line (or a chunk of a band line set off by 2+ blanks).
-_US_CAVEATS = r"(?:\s*//\s*[A-Z0-9][A-Z0-9 ,./&-]*)*"
+# Caveat words: one unambiguous way to read "//REL TO USA, TWN//NOFORN" (no run of the
+# character class can also match the separators), held in an atomic group so that a line
+# that fails later does not make the engine try every split: linear time on any input.
+_CAVEAT = r"[A-Z0-9]+(?:(?:, ?| |[./&-])[A-Z0-9]+(?![a-z]))*"
+_US_CAVEATS = rf"(?>(?:[ \t]*//[ \t]*{_CAVEAT})*)"
 _US_WORDS = {"TOPSECRET": TS, "SECRET": S, "CONFIDENTIAL": C}
 _NATO_WORDS = {"COSMIC TOP SECRET": TS, "NATO SECRET": S, "NATO CONFIDENTIAL": C, "NATO RESTRICTED": R}
-_NATO_SUFFIX = r"(?:[ \t]*[-–/]*[ \t]*(?:ATOMAL|BOHEMIA|BALK))*"
+_NATO_SUFFIX = r"(?>(?:[ \t]*[-–/]*[ \t]*(?:ATOMAL|BOHEMIA|BALK))*)"
 # Cables spell the banner out: "S E C R E T SECTION 01 OF 02 TAIPEI 001234".
 _US_BANNER = (
     r"(?P<us>TOP\s+SECRET|SECRET|CONFIDENTIAL|T ?O ?P {1,3}S E C R E T|S E C R E T|C O N F I D E N T I A L)"
     rf"(?P<caveats>{_US_CAVEATS})"
 )
-_CABLE_TAIL = r"(?P<cable>(?:\s+SECTION\s+\d+\s+OF\s+\d+)?\s+[A-Z][A-Z ]{1,30}\s+\d{3,7})?"
+_CABLE_TAIL = r"(?P<cable>(?:[ \t]+SECTION[ \t]+\d+[ \t]+OF[ \t]+\d+)?[ \t]+[A-Z]+(?: [A-Z]+){0,3}[ \t]+\d{3,7})?"
 _LABEL_PREFIX = r"(?:(?:CLASSIFICATION|Classification)\s*:\s*)?"
 _NATO_BANNER = (
     r"(?P<nato>COSMIC\s+TOP\s+SECRET|NATO\s+SECRET|NATO\s+CONFIDENTIAL|NATO\s+RESTRICTED)"
-    rf"(?P<suffix>{_NATO_SUFFIX})(?:{_US_CAVEATS})(?:\s+[-–]\s+[A-Z][A-Z0-9 ,./]*)?"
+    rf"(?P<suffix>{_NATO_SUFFIX})(?:{_US_CAVEATS})(?>(?:[ \t]+[-–][ \t]+{_CAVEAT})?)"
 )
 _CUI_BANNER = (
-    r"(?P<cui>CUI(?://[A-Z0-9][A-Z0-9 ,./&-]*)*|CONTROLLED\s+UNCLASSIFIED\s+INFORMATION"
+    rf"(?P<cui>CUI{_US_CAVEATS}|CONTROLLED\s+UNCLASSIFIED\s+INFORMATION"
     r"|(?:UNCLASSIFIED\s*//\s*)?(?:FOR\s+OFFICIAL\s+USE\s+ONLY|FOUO|SBU|SENSITIVE\s+BUT\s+UNCLASSIFIED"
-    r"|LIMITED\s+OFFICIAL\s+USE)(?://[A-Z0-9][A-Z0-9 ,./&-]*)*)"
+    rf"|LIMITED\s+OFFICIAL\s+USE){_US_CAVEATS})"
 )
 _LATIN_DECOR = r"[\s\[\]()*=_\-–—|.]"
 _LATIN_PAGE = r"(?:(?:Page|PAGE)\s+\d+(?:\s+(?:of|OF)\s+\d+)?|\d+\s*/\s*\d+|-\s*\d+\s*-|\d+)"
 _LATIN_BANNER_LINE = re.compile(
-    rf"{_LATIN_DECOR}*{_LABEL_PREFIX}(?:{_NATO_BANNER}|{_US_BANNER}{_CABLE_TAIL}|{_CUI_BANNER})"
-    rf"{_LATIN_DECOR}*(?:{_LATIN_PAGE})?{_LATIN_DECOR}*"
+    rf"{_LATIN_DECOR}*+{_LABEL_PREFIX}(?:{_NATO_BANNER}|{_US_BANNER}{_CABLE_TAIL}|{_CUI_BANNER})"
+    rf"{_LATIN_DECOR}*+(?:{_LATIN_PAGE})?{_LATIN_DECOR}*+"
 )
 _LATIN_BAND_CHUNK = re.compile(
     rf"(?:^|(?<=\s\s)|(?<=\t))[\[(]?{_LABEL_PREFIX}(?:{_NATO_BANNER}|{_US_BANNER}{_CABLE_TAIL}|{_CUI_BANNER})[\])]?(?=\s\s|\t|\s*$)",
