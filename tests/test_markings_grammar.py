@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dlp_gateway.detect.markings import MarkingDetector
 from dlp_gateway.model import Fact, Inspection, Level, Segment
@@ -294,3 +296,15 @@ def test_hostile_lines_cost_linear_time():
     for kind in ("page", "header_band", "subject"):
         findings(text, kind)
     assert time.process_time() - started < 5
+
+
+ALPHABET = "機密極絕對一般公務密等及解條件或保期限級本件至於公布時後抽存屆滿複製物第份共頁"\
+           "秘绝机★☆*內部资料工作（）()【】「」：: \n\t\u3000SECRETCONFIDUALTOPNS/-,.0123456789"
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet=ALPHABET, max_size=400),
+       kind=st.sampled_from(["body", "page", "header_band", "footer_band", "subject", "metadata", "cell", "ocr"]))
+def test_any_text_gives_findings_and_never_raises(text, kind):
+    for finding in findings(text, kind):
+        assert finding.level in (TS, S, C, R) and finding.evidence and finding.system
