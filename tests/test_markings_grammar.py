@@ -308,3 +308,8 @@ ALPHABET = "機密極絕對一般公務密等及解條件或保期限級本件�
 def test_any_text_gives_findings_and_never_raises(text, kind):
     for finding in findings(text, kind):
         assert finding.level in (TS, S, C, R) and finding.evidence and finding.system
+
+
+def test_a_simplified_roc_letter_keeps_the_roc_ladder():
+    assert level("机密\n外交部 函\n发文日期：中华民国115年3月2日\n主旨：关于会议的说明", "page") == C
+    assert level("机密\n国务院办公厅\n2026年3月2日\n关于会议的说明", "page") == S

@@ -251,6 +251,8 @@ _LATIN_TRIGGER = re.compile(r"SECRET|CONFIDENTIAL|S E C R E T|C O N F I D|RESTRI
 # Script detection for bare 机密/機密: traditional-only vs simplified-only common characters.
 _TRAD_ONLY = "國這說們為發會關於與對時來經過動實現應該進區書長問門見車東開學從當點還體將給沒"
 _SIMP_ONLY = "国这说们为发会关于与对时来经过动实现应该进区书长问门见车东开学从当点还体将给没"
+_ROC_YEAR = re.compile(r"(?<!\d)1[0-2]\d[ \t]*年")
+_PRC_YEAR = re.compile(r"(?<!\d)20\d\d[ \t]*年")
 _TRAD_RE = re.compile(f"[{_TRAD_ONLY}]")
 _SIMP_RE = re.compile(f"[{_SIMP_ONLY}]")
 
@@ -376,6 +378,10 @@ class _PartContext:
             return False
         if "★" in text or ("号" in text and _PRC_DOC_NUMBER.search(text)):
             return True
+        if "年" in text:  # ROC years have three digits (115年), PRC ones four (2026年)
+            roc_years, prc_years = len(_ROC_YEAR.findall(text)), len(_PRC_YEAR.findall(text))
+            if roc_years != prc_years:
+                return prc_years > roc_years
         return len(_SIMP_RE.findall(text)) > len(_TRAD_RE.findall(text))
 
 
