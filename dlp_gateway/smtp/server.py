@@ -284,6 +284,12 @@ class RelayHandler:
         if not self.peer_allowed(session.peer):
             metrics.SMTP_REFUSED.labels(reason="network").inc()
             return f"554 5.7.1 relay access denied: client {session.peer[0]} is not in smtp.allowed_networks"
+        gateway = self.inbound.gateway
+        if gateway.inflight_messages >= self.inbound.settings.workers.max_inflight_messages:
+            # Overloaded: refuse before the client sends the data, which would cost the
+            # reading and then be refused anyway at the end of DATA.
+            metrics.SMTP_REFUSED.labels(reason="overload_messages").inc()
+            return f"451 4.3.2 too many messages in progress ({gateway.inflight_messages}); try again later"
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
         envelope.rcpt_options_each = []  # type: ignore[attr-defined]
