@@ -18,14 +18,18 @@ form that the marking rules prescribe, so detection works on that grammar:
 
 Mentions are told apart from markings by position (a banner is a whole line; a field
 has a label), by quoting (「機密」 in prose is a mention), by example cues (例如, 範例),
-and by document context: a text that names three or more distinct levels is a text
-*about* classification (training, law, news) unless it carries official-document
-signals (發文字號 `外政字第1150012345號`, telegram serial `電報專號：USA1526`), which
-also raise the confidence of markings near them.
+by lists (distinct levels on neighbouring lines are a list of levels), and by document
+context: a text that names three or more distinct levels, or a training, awareness or
+news text that names a level twice, is a text *about* classification unless it carries
+official-document signals (發文字號 `外政字第1150012345號`, telegram serial
+`電報專號：USA1526`, a US classification authority, a PRC 文号), which also raise the
+confidence of the markings in it.
 
-Everything runs on NFKC-normalised text with precompiled regular expressions, and a
-segment is only looked at line by line where a cheap trigger expression hits, so
-100 KB of ordinary text costs about a millisecond.
+Speed: a segment is only looked at line by line where a cheap trigger expression hits;
+label and phrase scans start from literal anchors (a pattern that opens with a literal
+is searched for with a fast substring search); NFKC is applied per candidate line, only
+where a form it changes is present; the patterns are linear-time (atomic groups,
+possessive runs). About 3 ms of CPU per 100 KB of letter text (bench/detect_bench.py).
 """
 
 from __future__ import annotations
