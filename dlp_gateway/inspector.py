@@ -261,7 +261,8 @@ class Inspector:
         self._workers: set[_Worker] = set()
         self._idle: deque[_Worker] = deque()
         self._waiters: deque[asyncio.Future[_Worker]] = deque()
-        self._background: set[asyncio.Task[Any]] = set()
+        self._background: set[asyncio.Task[Any]] = set()  # replacement workers starting
+        self._stopping: set[asyncio.Task[Any]] = set()  # workers being stopped
         self._inline_ctx: WorkerContext | None = None
         self._started = False
         self._closed = False
@@ -292,11 +293,16 @@ class Inspector:
         InspectionError says why.
         """
         self._check_open()
-        if settings is not None:
-            self.settings = settings
+        settings = settings or self.settings
         generation = self._generation + 1
-        workers = await self._start_workers(self._ws.processes, generation)
-        inline_ctx = self._build_inline_context() if self._ws.inline_max_bytes > 0 else None
+        workers = await self._start_workers(settings.workers.processes, generation, settings)
+        try:
+            inline_ctx = self._build_inline_context(settings) if settings.workers.inline_max_bytes > 0 else None
+        except InspectionError:
+            for worker in workers:
+                self._retire(worker)
+            raise
+        self.settings, self._ws = settings, settings.workers
         self._generation = generation
         self._inline_ctx = inline_ctx
         old_idle = [w for w in self._idle if w.generation != generation]
@@ -323,7 +329,7 @@ class Inspector:
         # Idle workers exit on end of file; busy ones are killed (the gateway has already
         # given messages in flight their grace period before closing the inspector).
         await asyncio.gather(*(w.stop(kill=w.busy, grace=2.0) for w in workers), return_exceptions=True)
-        await asyncio.gather(*self._background, return_exceptions=True)
+        await asyncio.gather(*self._background, *self._stopping, return_exceptions=True)
 
     async def __aenter__(self) -> Inspector:
         await self.start()
@@ -376,11 +382,11 @@ class Inspector:
             log.exception("in-process inspection failed")
             raise InspectionError(f"inspection failed: {exc}") from exc
 
-    def _build_inline_context(self) -> WorkerContext:
+    def _build_inline_context(self, settings: Settings | None = None) -> WorkerContext:
         from dlp_gateway.pipeline import WorkerContext
 
         try:
-            return WorkerContext.from_settings(self.settings)
+            return WorkerContext.from_settings(settings or self.settings)
         except Exception as exc:
             raise InspectionError(f"cannot load rules for in-process inspection: {exc}") from exc
 
@@ -437,7 +443,7 @@ class Inspector:
     def _retire(self, worker: _Worker) -> None:
         """Stop a worker that is no longer wanted (old generation, shutdown)."""
         self._workers.discard(worker)
-        self._spawn_task(worker.stop())
+        self._spawn_task(worker.stop(), self._stopping)
 
     def _replace(self, worker: _Worker, reason: str, quiet: bool = False) -> None:
         """Kill a worker and start another of the current generation in its place."""
@@ -445,7 +451,7 @@ class Inspector:
         if not quiet:
             self.replaced += 1
             log.warning("replacing inspection worker pid %s: %s", worker.pid, reason)
-        self._spawn_task(worker.stop(kill=True))
+        self._spawn_task(worker.stop(kill=True), self._stopping)
         if not self._closed and worker.generation == self._generation:
             self._spawn_task(self._start_replacement(worker.generation))
 
@@ -462,14 +468,15 @@ class Inspector:
             self._release(worker)
             return
 
-    async def _start_workers(self, count: int, generation: int) -> list[_Worker]:
+    async def _start_workers(self, count: int, generation: int, settings: Settings | None = None) -> list[_Worker]:
+        settings = settings or self.settings
         started: list[_Worker] = []
         try:
             for _ in range(count):
                 parent_conn, child_conn = self._mp.Pipe(duplex=True)
                 process = self._mp.Process(
                     target=_worker_main,
-                    args=(child_conn, self.settings),
+                    args=(child_conn, settings),
                     name=f"dlp-inspect-{generation}",
                     daemon=True,
                 )
@@ -483,7 +490,7 @@ class Inspector:
                 sock = socket.socket(fileno=os.dup(parent_conn.fileno()))
                 parent_conn.close()
                 await worker.connect(sock)
-            await asyncio.gather(*(w.wait_ready(self._ws.start_timeout_seconds) for w in started))
+            await asyncio.gather(*(w.wait_ready(settings.workers.start_timeout_seconds) for w in started))
         except BaseException:
             for worker in started:
                 self._workers.discard(worker)
@@ -491,10 +498,12 @@ class Inspector:
             raise
         return started
 
-    def _spawn_task(self, coro: Any) -> None:
+    def _spawn_task(self, coro: Any, tasks: set[asyncio.Task[Any]] | None = None) -> None:
+        """Run `coro` in the background; replacements are cancelled on close, stops awaited."""
+        tasks = self._background if tasks is None else tasks
         task = asyncio.get_running_loop().create_task(coro)
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
 
 
 __all__ = ["Inspector", "InspectionError", "InspectionTimeout", "WorkerLost", "is_plain_text"]

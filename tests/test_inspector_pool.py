@@ -206,3 +206,33 @@ def test_plain_text_detection_reads_only_the_top_level_content_type() -> None:
     assert not is_plain_text(b"Content-Type: text/html\r\n\r\n<p>x</p>")
     # A Content-Type line in the body does not count.
     assert is_plain_text(b"Subject: x\r\n\r\nContent-Type: application/pdf\r\n")
+
+
+def test_reload_with_broken_rules_keeps_the_running_workers(tmp_path: Any) -> None:
+    broken = tmp_path / "rules"
+    broken.mkdir()
+    (broken / "bad.yar").write_text("rule broken { condition: }\n")
+
+    async def body(inspector: Inspector) -> None:
+        before = inspector.worker_pids
+        with pytest.raises(InspectionError, match="bad.yar"):
+            await inspector.reload(settings(**{"detect.yara_dir": str(broken)}))
+        assert inspector.worker_pids == before
+        report = await inspector.inspect(message("still served"))
+        assert report.inspection.subject == "still served"
+
+    run(body, **{"limits.max_seconds": 30})
+
+
+def test_workers_that_cannot_load_their_rules_fail_start_with_the_reason(tmp_path: Any) -> None:
+    broken = tmp_path / "rules"
+    broken.mkdir()
+    (broken / "bad.yar").write_text("rule broken { condition: }\n")
+
+    async def main() -> None:
+        inspector = Inspector(settings(**{"detect.yara_dir": str(broken)}))
+        with pytest.raises(InspectionError, match="could not load its rules"):
+            await inspector.start()
+        await inspector.close()
+
+    asyncio.run(main())
