@@ -581,6 +581,17 @@ def fmt_rtf(rng, mark, lines):
     return _msg(rng, _subject(rng), _cover(rng), [("memo.rtf", data, "application/rtf")])
 
 
+def fmt_zip_pdf(rng, mark, lines):
+    pdf = docgen.make_pdf(["\n".join(lines)], header=mark or None, fontname=_font(lines, mark))
+    archive = docgen.make_zip({"docs/letter.pdf": pdf, "docs/readme.txt": "請參閱".encode()})
+    return _msg(rng, _subject(rng), _cover(rng), [("docs.zip", archive, "application/zip")])
+
+
+def fmt_forwarded(rng, mark, lines):
+    inner = docgen.make_message(_subject(rng), "\n".join(([mark] if mark else []) + lines))
+    return _msg(rng, "FW: " + _subject(rng), _cover(rng), [("original.eml", inner, "message/rfc822")])
+
+
 BODY_FORMATS: dict[str, Callable[..., bytes]] = {
     "text body (top)": fmt_text_top,
     "text body (pasted under a cover note)": fmt_text_pasted,
@@ -598,11 +609,13 @@ BODY_FORMATS: dict[str, Callable[..., bytes]] = {
     "ODT header": fmt_odt_header,
     "ODT body": fmt_odt_body,
     "RTF": fmt_rtf,
+    "ZIP › PDF header band": fmt_zip_pdf,
+    "forwarded message (.eml)": fmt_forwarded,
 }
 # Formats where a marking stands on its own (a header band, a first line): banners only.
-BAND_FORMATS = ["PDF header band", "PDF footer band", "DOCX header", "ODT header"]
+BAND_FORMATS = ["PDF header band", "PDF footer band", "DOCX header", "ODT header", "ZIP › PDF header band"]
 FIELD_FORMATS = [f for f in BODY_FORMATS if f not in ("PDF footer band", "DOCX header", "ODT header",
-                                                       "text body (last line)")]
+                                                       "text body (last line)", "ZIP › PDF header band")]
 
 # --------------------------------------------------------------------------- the corpus
 

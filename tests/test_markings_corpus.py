@@ -45,7 +45,8 @@ def test_corpus_covers_every_format_and_form(results):
     formats = Counter(c.fmt for c, _, _ in results)
     for fmt in ("text body (top)", "Subject", "PDF header band", "PDF footer band", "PDF first line",
                 "DOCX header", "DOCX table", "XLSX cell", "PPTX slide", "ODT body", "RTF",
-                "e-document XML", "HTML body", "Big5 body", "headers"):
+                "e-document XML", "HTML body", "Big5 body", "headers", "ZIP › PDF header band",
+                "forwarded message (.eml)"):
         assert formats[fmt] > 0, fmt
     positives, negatives, *_ = _figures(results)
     assert len(positives) >= 500 and len(negatives) >= 200
