@@ -313,3 +313,8 @@ def test_any_text_gives_findings_and_never_raises(text, kind):
 def test_a_simplified_roc_letter_keeps_the_roc_ladder():
     assert level("机密\n外交部 函\n发文日期：中华民国115年3月2日\n主旨：关于会议的说明", "page") == C
     assert level("机密\n国务院办公厅\n2026年3月2日\n关于会议的说明", "page") == S
+
+
+def test_a_level_alone_in_a_table_cell_is_a_banner():
+    assert level("檔號：115/0101\t機密\n外交部　函\n" + DOC_NO, "body") == C
+    assert level("等級\t說明\n絕對機密\t非常重大損害\n極機密\t重大損害\n機密\t損害", "cell") is None

@@ -490,6 +490,8 @@ def _scan_lines(segment: Segment, text: str, lines: _Lines, ctx_of, out: list[_C
     for line_no in _hit_lines(text, lines):
         raw = lines.lines[line_no]
         line = raw.strip()
+        if "\t" in line and _table_cells(line, line_no, lines, kind, out):
+            continue
         if not line or not (band or _BANNER_START.match(line)):
             continue  # prose: a banner or portion mark would open the line
         if len(line) > _MAX_BANNER_CHARS:  # a long paragraph: only a portion mark can open it
@@ -562,6 +564,25 @@ def _scan_lines(segment: Segment, text: str, lines: _Lines, ctx_of, out: list[_C
             if pm:
                 portions.append((line_no, pm))
     _portion_candidates(text, lines, portions, out)
+
+
+def _table_cells(line: str, line_no: int, lines: _Lines, kind: str, out: list[_Candidate]) -> bool:
+    """A table row (cells joined by tabs): a cell holding only a level is a banner, as when a
+    letter template puts 「機密」 in the cell next to 「檔號」."""
+    found = False
+    base = lines.starts[line_no]
+    position = _position(kind, lines, line_no)
+    for cell in line.split("\t"):
+        cell = cell.strip()
+        if not cell or len(cell) > 40 or not _BANNER_START.match(cell):
+            continue
+        m = _ROC_BANNER_LINE.fullmatch(normalize(cell) if _NEEDS_NFKC.search(cell) else cell)
+        if m:
+            tags = ("copy",) if m.group("copy") or m.group("copy0") else ()
+            out.append(_Candidate("roc_banner", _roc_level(m), "ROC", cell, _BASE_CONFIDENCE[position] - 0.05,
+                                  line_no, base, base + len(lines.lines[line_no]), position, tags, family="ROC"))
+            found = True
+    return found
 
 
 def _spaced_prose(line: str, start: int, end: int) -> bool:
