@@ -2,7 +2,7 @@
 
     python3 bench/relay_bench.py            # all profiles (about 6 minutes on 2 cores)
     python3 bench/relay_bench.py --quick    # shorter rounds, 10 s overload (about 2 minutes)
-    python3 bench/relay_bench.py --profile common|heavy|overload [--markdown bench/RESULTS.md]
+    python3 bench/relay_bench.py --profile common|cheap-path|heavy|overload [--markdown bench/RESULTS.md]
 
 It starts, on loopback ports:
 - a sink: an aiosmtpd server that counts and discards what it receives (its own process);
@@ -22,6 +22,8 @@ pages divided among the processes that share them).
 
 Profiles:
 - common: 70% plain-text mail, 20% with a PDF, 10% with a DOCX, all clean.
+- cheap-path: the common mix through a gateway that sends every message to a worker and
+  one that inspects plain-text mail in its own process (workers.inline_max_bytes).
 - heavy: multi-page PDFs and a ZIP archive; the gateway with 1 and with 2 workers.
 - overload: twice the gateway's sustainable rate (measured first) for 30 s, open loop,
   idle connections reused (as an MTA's connection cache does), at most --max-clients at once; every message must
@@ -674,6 +676,24 @@ class Bench:
         self.out()
         return gw.rate
 
+    async def cheap_path(self) -> None:
+        """Plain-text mail inspected in the gateway process vs sent to a worker."""
+        args = self.args
+        wires = [dot_stuff(m) for m in common_mix(200, seed=4)]
+        pool = self.gateway("pool-only", None)
+        inline = self.gateway("inline", None, {"workers.inline_max_bytes": 65536})
+        merged = await self.rounds(
+            [("every message to a worker", pool.port, pool.process.pid),
+             ("plain text ≤ 64 KB in-process", inline.port, inline.process.pid)],
+            wires, args.messages, max(1, args.rounds - 1), args.concurrency,
+        )
+        self.stop_gateway(pool)
+        self.stop_gateway(inline)
+        self.table(
+            f"Cheap path (workers.inline_max_bytes), common mix, concurrency {args.concurrency}",
+            list(merged.values()),
+        )
+
     async def heavy(self) -> None:
         args = self.args
         wires = [dot_stuff(m) for m in heavy_mix(12)]
@@ -765,6 +785,8 @@ async def main_async(args: argparse.Namespace) -> int:
         sustainable = None
         if args.profile in ("all", "common"):
             sustainable = await bench.common()
+        if args.profile in ("all", "cheap-path"):
+            await bench.cheap_path()
         if args.profile in ("all", "heavy"):
             await bench.heavy()
         if args.profile in ("all", "overload"):
@@ -778,7 +800,7 @@ async def main_async(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="shorter rounds and a 10 s overload")
-    parser.add_argument("--profile", choices=["all", "common", "heavy", "overload"], default="all")
+    parser.add_argument("--profile", choices=["all", "common", "cheap-path", "heavy", "overload"], default="all")
     parser.add_argument("--concurrency", type=int, default=8, help="client connections (default 8)")
     parser.add_argument("--rounds", type=int, help="alternating rounds per profile (default 3; quick 2)")
     parser.add_argument("--messages", type=int, help="messages per round, common mix (default 1500; quick 400)")
