@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 TAG_READY = b"K"
 TAG_REPORT = b"R"
 TAG_ERROR = b"E"
+_WRITE_CHUNK = 1024 * 1024
 
 
 class InspectionError(Exception):
@@ -164,16 +165,20 @@ class _Worker:
         assert self.reader is not None and self.writer is not None
         self.messages += 1
         self.busy = True
-        self.writer.write(_frame_header(len(raw)))
-        self.writer.write(raw)
-
-        async def exchange() -> bytes:
-            assert self.reader is not None and self.writer is not None
-            await self.writer.drain()
-            return await _read_frame(self.reader)
-
         try:
-            frame = await asyncio.wait_for(exchange(), timeout)
+            async with asyncio.timeout(timeout):
+                self.writer.write(_frame_header(len(raw)))
+                if len(raw) <= _WRITE_CHUNK:
+                    self.writer.write(raw)
+                else:
+                    # In slices: the transport copies what the socket does not take at once,
+                    # so a large message is never duplicated whole in its buffer.
+                    view = memoryview(raw)
+                    for start in range(0, len(raw), _WRITE_CHUNK):
+                        self.writer.write(view[start : start + _WRITE_CHUNK])
+                        await self.writer.drain()
+                await self.writer.drain()
+                frame = await _read_frame(self.reader)
         except TimeoutError:
             raise InspectionTimeout(
                 f"inspection did not finish within {timeout:g} s; the worker (pid {self.pid}) was stopped"

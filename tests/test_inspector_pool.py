@@ -236,3 +236,19 @@ def test_workers_that_cannot_load_their_rules_fail_start_with_the_reason(tmp_pat
         await inspector.close()
 
     asyncio.run(main())
+
+
+def test_a_message_larger_than_one_write_reaches_the_worker_intact() -> None:
+    import hashlib
+
+    body = "".join(f"line {i} of a long report about the cultural week\r\n" for i in range(60_000))
+    raw = message("large", body)
+    assert len(raw) > 2 * 1024 * 1024
+
+    async def body_check(inspector: Inspector) -> None:
+        report = await inspector.inspect(raw)
+        assert report.size == len(raw)
+        (part,) = [p for p in report.inspection.parts if p.location != "headers"]
+        assert part.sha256 == hashlib.sha256((body + "\r\n").encode()).hexdigest()
+
+    run(body_check, **{"workers.processes": 1, "limits.max_seconds": 30})
