@@ -318,3 +318,10 @@ def test_a_simplified_roc_letter_keeps_the_roc_ladder():
 def test_a_level_alone_in_a_table_cell_is_a_banner():
     assert level("檔號：115/0101\t機密\n外交部　函\n" + DOC_NO, "body") == C
     assert level("等級\t說明\n絕對機密\t非常重大損害\n極機密\t重大損害\n機密\t損害", "cell") is None
+
+
+@pytest.mark.parametrize("signal", ["電報專號：USA1526", "來電號碼：第1234號", "發文字號：外政字第11500123450號",
+                                    "Classified By: J. Smith, Political Counselor", "国台发〔2026〕12号"])
+def test_official_document_signals(signal):
+    [finding] = findings(f"機密\n{signal}\n說明", "page")
+    assert "official_document" in finding.tags

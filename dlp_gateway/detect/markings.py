@@ -225,7 +225,11 @@ _BODY_SUBJECT_LINES = tuple(re.compile(p + r"[ \t\u3000]*[:：][ \t\u3000]*(?P<r
 
 # Official-document signals: they tell a real document from a text about documents.
 _DOC_NUMBER = re.compile(r"字\s*第\s*\d{9,12}[A-Za-z0-9]*\s*[號号]")
-_TELEGRAM_SERIAL = re.compile(r"[電电]\s*[報报]\s*[專专]\s*[號号]\s*[:：]?\s*[A-Z]{2,5}\s*-?\s*\d{2,6}")
+# Telegram serials: 「電報專號：USA1526」, also 「來電號碼：第1234號」-style headers.
+_TELEGRAM_SERIAL = re.compile(
+    r"(?:[電电][ \t]*[報报]|[來来去][ \t]*[電电])[ \t]*(?:[專专][ \t]*[號号]|[號号][ \t]*[碼码])[ \t]*[:：]?[ \t]*"
+    r"(?:[A-Z]{2,5}[ \t]*-?[ \t]*\d{2,6}|第?[ \t]*\d{2,8}[ \t]*[號号]?)"
+)
 _US_AUTHORITY = re.compile(r"^\s*(?:Classified\s+By|Declassify\s+On|Derived\s+From)\s*:", re.M | re.I)
 _PRC_DOC_NUMBER = re.compile(r"[〔\[［(（]\s*20\d\d\s*[〕\]］)）]\s*\d{1,5}\s*号")
 
@@ -340,7 +344,7 @@ class _PartContext:
         text = self.text
         return bool(
             ("字" in text and _DOC_NUMBER.search(text))
-            or (("專號" in text or "专号" in text) and _TELEGRAM_SERIAL.search(text))
+            or (any(w in text for w in ("專號", "专号", "號碼", "号码")) and _TELEGRAM_SERIAL.search(text))
             or (any(w in text for w in _US_AUTHORITY_WORDS) and _US_AUTHORITY.search(text))
             or ("号" in text and _PRC_DOC_NUMBER.search(text))
         )
