@@ -268,7 +268,8 @@ _BAND_KINDS = frozenset({"header_band", "footer_band", "header", "footer"})
 _SUBJECT_KINDS = frozenset({"subject", "filename"})
 _BANNER_START = re.compile(
     rf"(?:{_DECOR}|[［］])*"
-    r"(?:[複复絕绝極极一機机密秘内內工A-Z\uff21-\uff3a]|\d{1,2}\.|[a-z]\.)"
+    r"(?:[複复絕绝極极機机秘内內工A-Z\uff21-\uff3a]|一(?=般)|密(?![ \t\u3000]*[等級级碼码切度])"
+    r"|\d{1,2}\.|[a-z]\.)"
 )
 # Full-width Latin letters and digits, full-width square brackets, compatibility ideographs:
 # the forms NFKC changes that the line grammar does not already accept as they are.
