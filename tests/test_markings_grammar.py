@@ -325,3 +325,11 @@ def test_a_level_alone_in_a_table_cell_is_a_banner():
 def test_official_document_signals(signal):
     [finding] = findings(f"機密\n{signal}\n說明", "page")
     assert "official_document" in finding.tags
+
+
+def test_a_telegram_forwarded_as_follows_keeps_its_banner():
+    assert level("司長鈞鑒：\n茲將來電轉陳如下：\n機密\n外交部收電\n主旨：區域情勢", "body") == C
+
+
+def test_a_cue_word_in_the_previous_sentence_is_not_an_example():
+    assert level("Thanks for sharing the notes from partners such as Japan.\nSECRET//NOFORN\n(S//NF) Text.\n(U) More.", "body") == S

@@ -244,7 +244,7 @@ _TOPICAL_CUES = (
 _LATIN_MENTION_WORDS = ("SECRET", "Secret", "secret", "CONFIDENTIAL", "Confidential", "confidential")
 _US_AUTHORITY_WORDS = ("lassified By", "LASSIFIED BY", "lassified by", "eclassify On", "ECLASSIFY ON",
                        "eclassify on", "erived From", "ERIVED FROM")
-_EXAMPLE_CUE = re.compile(r"例如|範例|范例|舉例|举例|示例|例\s*[:：]|如下|寫法|写法|格式|標示為|标示为|標註|标注|應標示|应标示|e\.g\.|for example|such as", re.I)
+_EXAMPLE_CUE = re.compile(r"例如|範例|范例|舉例|举例|示例|例\s*[:：]|寫法|写法|格式|標示為|标示为|標註|标注|應標示|应标示|e\.g\.|for example|such as", re.I)
 _DISCLAIMER_CUE = re.compile(
     r"intended|recipient|privileged|e-?mail|disclos|notify the sender|prohibited|attachments?", re.I
 )
@@ -470,12 +470,16 @@ def _quoted(text: str, start: int, end: int) -> bool:
 
 
 def _example(lines: _Lines, line_no: int, start: int) -> bool:
-    """An example cue earlier on the line or on the line just before."""
+    """An example cue earlier on the line, or ending the line just before (「範例：」)."""
     line_start = lines.starts[line_no]
     head = lines.text[line_start:start]
     if _EXAMPLE_CUE.search(head):
         return True
-    return line_no > 0 and bool(_EXAMPLE_CUE.search(lines.lines[line_no - 1][-20:]))
+    if line_no == 0:
+        return False
+    previous = lines.lines[line_no - 1].rstrip()
+    # 「範例：」 introducing the next line; not a cue word somewhere in the previous sentence
+    return previous.endswith((":", "：")) and bool(_EXAMPLE_CUE.search(previous[-20:]))
 
 
 def _position(kind: str, lines: _Lines, line_no: int) -> str:
