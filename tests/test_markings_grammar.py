@@ -333,3 +333,7 @@ def test_a_telegram_forwarded_as_follows_keeps_its_banner():
 
 def test_a_cue_word_in_the_previous_sentence_is_not_an_example():
     assert level("Thanks for sharing the notes from partners such as Japan.\nSECRET//NOFORN\n(S//NF) Text.\n(U) More.", "body") == S
+
+
+def test_a_classified_analysis_may_quote_the_news():
+    assert level("機密\n據記者報導，某國政府機密會議決定調整政策。\n本處研判如下。", "body") == C
