@@ -27,7 +27,7 @@ from dlp_gateway.content.limits import ExtractionLimits  # noqa: E402
 from dlp_gateway.content.walk import Reader  # noqa: E402
 
 LINE_ZH = "外交部駐外館處電報：本案涉及雙邊經貿協定談判立場，請依規定妥善保管並限閱。"
-LINE_EN = "The delegation will present the revised negotiating position on the bilateral agreement."
+LINE_EN = "The delegation presents the revised position."
 
 
 def make_document(pages: int) -> bytes:
