@@ -451,12 +451,12 @@ class Inspector:
         self._spawn_task(worker.stop(), self._stopping)
 
     def _replace(self, worker: _Worker, reason: str, quiet: bool = False) -> None:
-        """Kill a worker and start another of the current generation in its place."""
+        """Stop a worker (killed unless `quiet`: recycled) and start another in its place."""
         self._workers.discard(worker)
         if not quiet:
             self.replaced += 1
             log.warning("replacing inspection worker pid %s: %s", worker.pid, reason)
-        self._spawn_task(worker.stop(kill=True), self._stopping)
+        self._spawn_task(worker.stop(kill=not quiet), self._stopping)  # a recycled one just exits
         if not self._closed and worker.generation == self._generation:
             self._spawn_task(self._start_replacement(worker.generation))
 

@@ -252,3 +252,16 @@ def test_a_message_larger_than_one_write_reaches_the_worker_intact() -> None:
         assert part.sha256 == hashlib.sha256((body + "\r\n").encode()).hexdigest()
 
     run(body_check, **{"workers.processes": 1, "limits.max_seconds": 30})
+
+
+def test_a_worker_is_recycled_after_its_message_quota() -> None:
+    async def body(inspector: Inspector) -> None:
+        (first,) = inspector.worker_pids
+        for i in range(3):
+            report = await inspector.inspect(message(f"m{i}"))
+            assert report.inspection.subject == f"m{i}"
+        await wait_until(lambda: len(inspector.worker_pids) == 1 and first not in inspector.worker_pids)
+        assert inspector.replaced == 0  # recycling is not a failure
+        assert (await inspector.inspect(message("after"))).inspection.subject == "after"
+
+    run(body, **{"workers.processes": 1, "workers.max_messages_per_worker": 2, "limits.max_seconds": 30})
