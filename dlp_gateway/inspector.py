@@ -134,6 +134,7 @@ class _Worker:
         self.writer: asyncio.StreamWriter | None = None
         self.messages = 0
         self.busy = False
+        self._stopped: asyncio.Future[None] | None = None
 
     @property
     def pid(self) -> int | None:
@@ -191,20 +192,34 @@ class _Worker:
         self.busy = False
         return _decode_answer(frame)
 
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError, AttributeError, ValueError):
+            if self.process.is_alive():
+                self.process.kill()
+
     async def stop(self, kill: bool = False, grace: float = 5.0) -> None:
-        """Close the socket (the worker exits on EOF); kill it if asked or if it lingers."""
+        """Close the socket (the worker exits on EOF); kill it if asked or if it lingers.
+
+        Safe to call more than once (close and a failed inspection may both stop a worker):
+        later calls only add the kill and wait for the first one.
+        """
         if self.writer is not None:
             # abort, not close: close would wait to flush a message a stuck worker never reads.
             self.writer.transport.abort()
-        if kill and self.process.is_alive():
-            with contextlib.suppress(ProcessLookupError, AttributeError):
-                self.process.kill()
-        if not await _wait_exit(self.process, grace):
-            with contextlib.suppress(ProcessLookupError, AttributeError):
-                self.process.kill()
-            await _wait_exit(self.process, grace)
-        with contextlib.suppress(Exception):
-            self.process.close()
+        if kill:
+            self.kill()
+        if self._stopped is not None:
+            await asyncio.shield(self._stopped)
+            return
+        self._stopped = asyncio.get_running_loop().create_future()
+        try:
+            if not await _wait_exit(self.process, grace):
+                self.kill()
+                await _wait_exit(self.process, grace)
+            with contextlib.suppress(Exception):
+                self.process.close()
+        finally:
+            self._stopped.set_result(None)
 
 
 async def _wait_exit(process: multiprocessing.process.BaseProcess, timeout: float) -> bool:
