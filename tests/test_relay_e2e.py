@@ -208,6 +208,18 @@ def test_over_long_line_gets_500_and_the_session_goes_on(gateway: GatewayProcess
     assert body_of(next_hop.wait_for(1)[0].data) == msg
 
 
+
+def test_bare_lf_line_endings_are_normalised_to_crlf_not_refused_as_one_long_line(gateway: GatewayProcess, next_hop: Sink) -> None:
+    # Python's smtplib sends bytes as they are: LF endings, no CR. Each LF ends a line,
+    # and the next hop gets proper CRLF (as Postfix's smtpd_forbid_bare_newline=normalize).
+    crlf = make_message(body="".join(f"line {n} of an ordinary report\r\n" for n in range(200)))
+    assert len(crlf) > 2000
+    with smtplib.SMTP("127.0.0.1", gateway.port, timeout=30) as client:
+        assert client.sendmail("alice@example.test", ["bob@example.test"], crlf.replace(b"\r\n", b"\n")) == {}
+    (got,) = next_hop.wait_for(1)
+    # smtplib ends data that does not end in CRLF with one more CRLF before the dot.
+    assert body_of(got.data) == crlf + b"\r\n"
+
 BAD_INPUT = {
     "broken MIME": make_message(
         extra_headers='Content-Type: multipart/mixed; boundary="b1"\r\n',

@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
+import re
 import ssl
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -209,6 +210,7 @@ class RelaySMTP(SMTP):
             refusal = "500 Line too long (see RFC5321 4.5.3.1.6)"
         if refusal is not None:
             return b"", refusal
+        data = _normalise_bare_lf(data)
         if data.startswith(b"."):
             data = data[1:]
         return data.replace(b"\r\n.", b"\r\n"), None
@@ -237,18 +239,37 @@ def _parse_address(arg: str, local_part_limit: int) -> tuple[str | None, str | N
 
 
 def _longest_line_exceeds(data: bytes, limit: int) -> bool:
-    """True when a line with its CRLF is longer than `limit`, as aiosmtpd judges it."""
-    if len(data) <= limit:
+    """True when a line with its line ending is longer than `limit`.
+
+    A bare LF ends a line too (as Postfix's `smtpd_forbid_bare_newline = normalize` reads
+    it): clients such as Python's smtplib send bytes with LF endings, and counting only
+    CRLF would make a whole message one over-long line. The bytes themselves pass on
+    unchanged. A regular expression keeps this at C speed on 50 MB messages.
+    """
+    if len(data) < limit:
         return False
-    start, end_of_data = 0, len(data)
-    while start < end_of_data:
-        end = data.find(b"\r\n", start)
-        if end < 0:
-            end = end_of_data
-        if end - start + 2 > limit:
-            return True
-        start = end + 2
-    return False
+    return _over_long_line(limit).search(data) is not None
+
+
+_BARE_LF = re.compile(rb"(?<!\r)\n")
+
+
+def _normalise_bare_lf(data: bytes) -> bytes:
+    """Lines ended by a bare LF get CRLF, as Postfix's `smtpd_forbid_bare_newline = normalize`.
+
+    RFC 5321 forbids bare LF on the wire, and a next hop may refuse it (or read it
+    differently from us, the root of SMTP smuggling); compliant input is left untouched.
+    The end of DATA itself must still be CRLF.CRLF.
+    """
+    if data.count(b"\n") == data.count(b"\r\n"):
+        return data
+    return _BARE_LF.sub(b"\r\n", data)
+
+
+@lru_cache(maxsize=8)
+def _over_long_line(limit: int) -> re.Pattern[bytes]:
+    # `limit` bytes without an LF: with the LF that ends it, the line is longer than `limit`.
+    return re.compile(rb"[^\n]{%d}" % limit)
 
 
 class RelayHandler:
