@@ -1,8 +1,10 @@
 """The SMTP server's fast paths (smtp/server.py, performance changes) behave exactly as
-aiosmtpd's own code. The DATA reader gives aiosmtpd's replies and message bytes for
-dot-stuffing, lone dots, line-length and size limits, pipelined commands after the end
-of DATA, and any split of the bytes into TCP segments; the cached MAIL/RCPT address
-parsing gives aiosmtpd's answers.
+aiosmtpd's own code. For CRLF input the DATA reader gives aiosmtpd's replies and message
+bytes for dot-stuffing, lone dots, line-length and size limits, pipelined commands after
+the end of DATA, and any split of the bytes into TCP segments (bare LF line ends are
+deliberately read differently, see test_relay_e2e); the cached MAIL/RCPT address parsing
+gives aiosmtpd's answers. Delivery writes large messages in dot-stuffed pieces equal to
+`dot_stuff`.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ CASES = {
     "line ending in a dot": b"end.\r\n.\r\n",
     "empty last line": b"x\r\n\r\n.\r\n",
     "dots everywhere": b"dot.\r\n..\r\n...\r\n.\r\n",
-    "bare CR and LF inside lines": b"a\rb\nc\r\n.\r\n",
+    "bare CR inside a line": b"a\rb\r\nc\r\n.\r\n",
     "8-bit bytes": b"\xff\xfe\r\n.\r\n",
     "longest allowed line": b"a" * 998 + b"\r\n.\r\n",
     "line one too long": b"a" * 999 + b"\r\n.\r\n",
@@ -131,3 +133,16 @@ def test_cached_address_parsing_matches_aiosmtpd(local_part_limit: int) -> None:
     for _ in range(2):  # the second round comes from the cache
         for arg in ADDRESSES:
             assert ours._getaddr(arg) == SMTP._getaddr(reference, arg), arg  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"", b".", b".a\r\nb\r\n.c\r\n", b"a\n.b\r\n", b"no final newline", b"x\r\n", b"\r\n.\r\n",
+     (b"line\r\n.dot\r\n" * 50_000), b"a" * 3_000_001],
+)
+def test_delivery_writes_dot_stuffed_pieces_equal_to_dot_stuff(data: bytes) -> None:
+    from dlp_gateway.smtp.delivery import dot_stuff, dot_stuffed_pieces
+
+    pieces = list(dot_stuffed_pieces(data, piece=64 * 1024))
+    assert b"".join(pieces) == dot_stuff(data)
+    assert all(len(p) <= 64 * 1024 for p in pieces)

@@ -22,7 +22,7 @@ import re
 import socket
 import ssl
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from dlp_gateway.config import parse_hostport
@@ -116,6 +116,21 @@ def dot_stuff(data: bytes) -> bytes:
     return data + b".\r\n"
 
 
+def dot_stuffed_pieces(data: bytes, piece: int = 1024 * 1024) -> Iterator[bytes | memoryview]:
+    """`dot_stuff(data)` as pieces of at most `piece` bytes, for writing a large message
+    without building a second whole copy (none at all when no line starts with a dot)."""
+    if len(data) <= piece:
+        yield dot_stuff(data)  # one write for a small message
+        return
+    if data.startswith(b"."):
+        yield b"."
+    data = data.replace(b"\r\n.", b"\r\n..")  # the same object when there is nothing to escape
+    view = memoryview(data)
+    for start in range(0, len(data), piece):
+        yield view[start : start + piece]
+    yield b".\r\n" if data.endswith(b"\r\n") else b"\r\n.\r\n"
+
+
 # ESMTP keyword of a MAIL parameter -> the extension the next hop must offer for it.
 _MAIL_PARAM_EXTENSION = {"BODY": "8BITMIME", "SMTPUTF8": "SMTPUTF8", "RET": "DSN", "ENVID": "DSN", "AUTH": "AUTH"}
 _RCPT_PARAM_EXTENSION = {"NOTIFY": "DSN", "ORCPT": "DSN"}
@@ -172,7 +187,7 @@ class SMTPConnection:
             self.broken = True
             raise SMTPReplyError(421, f"4.4.2 connection to next hop {self.name} lost: {exc}") from None
 
-    async def _write(self, data: bytes, timeout: float) -> None:
+    async def _write(self, data: bytes | memoryview, timeout: float) -> None:
         assert self.writer is not None
         try:
             self.writer.write(data)
@@ -299,7 +314,8 @@ class SMTPConnection:
             await self._reset_after_failure(data_reply)
             return result
         self.sending_data = True
-        await self._write(dot_stuff(message.data), timeout)
+        for piece in dot_stuffed_pieces(message.data):  # each piece waits for the socket to drain
+            await self._write(piece, timeout)
         final_code, final_text = await self._read_reply(timeout)
         for rcpt, (code, text) in zip(message.recipients, rcpt_replies, strict=True):
             if 200 <= code < 300:
