@@ -128,6 +128,10 @@ _ROC_FIELD = re.compile(
     rf"(?P<label>{_ROC_FIELD_LABEL})[ \t\u3000:：]*\n?[ \t\u3000:：]*"  # OCR may put the colon on the next line
     rf"(?P<lvl>{_ROC_LEVEL})(?P<declass>{_SP}{_DECLASS})?(?:{_NOT_HAN_AFTER}|(?={_SP}{_COPY}))"
 )
+_ROC_FIELD_LABEL_RE = re.compile(_ROC_FIELD_LABEL)
+# A form's 密等 as check boxes: 「密等：□普通　□密　■機密」; only the ticked box is the value.
+_CHECKED_BOX_CHAR = re.compile("[■☑☒✔✓√▣◼]")
+_CHECKED_BOX = re.compile(rf"[■☑☒✔✓√▣◼][ \t\u3000]*{_ROC_LEVEL}{_NOT_HAN_AFTER}")
 _DECLASS_ANCHORS = (re.compile(r"解[ \t\u3000]*密"), re.compile(r"保[ \t\u3000]*密[ \t\u3000]*期"),
                     re.compile(r"[屆届]滿"))
 _LIST_AFTER = re.compile(rf"[ \t\u3000]*[、，,及和與与或/／][ \t\u3000]*(?:{_ROC_TS}|{_ROC_S}|{_ROC_C})")
@@ -483,6 +487,19 @@ def _example(lines: _Lines, line_no: int, start: int) -> bool:
     return previous.endswith((":", "：")) and bool(_EXAMPLE_CUE.search(previous[-20:]))
 
 
+_DEFINITION = re.compile(
+    r"[ \t\u3000]*(?:[係是意乃]指|指(?![示導导派定揮挥出正])|適用於|适用于|定義為|定义为|means\b|refers to"
+    r"|(?:is )?defined as|[Ii]nformation (?:whose|that|the unauthorized))")
+
+
+def _defined_next(lines: _Lines, line_no: int) -> bool:
+    """A level heading followed by its definition (「機密」 / 「指洩漏後…」) is a handout's term."""
+    for following in lines.lines[line_no + 1:line_no + 3]:
+        if following.strip():
+            return _DEFINITION.match(following) is not None
+    return False
+
+
 def _position(kind: str, lines: _Lines, line_no: int) -> str:
     if kind in _BAND_KINDS:
         return "band"
@@ -502,7 +519,9 @@ def _scan_lines(segment: Segment, text: str, lines: _Lines, ctx_of, out: list[_C
         line = raw.strip()
         if "\t" in line and _table_cells(line, line_no, lines, kind, out):
             continue
-        if not line or not (band or _BANNER_START.match(line)):
+        chunky = (not band and len(line) <= _MAX_BANNER_CHARS and _LAYOUT_GAP.search(line) is not None
+                  and (line_no in lines.edge or _block_start(lines, line_no)))
+        if not line or not (band or chunky or _BANNER_START.match(line)):
             continue  # prose: a banner or portion mark would open the line
         if len(line) > _MAX_BANNER_CHARS:  # a long paragraph: only a portion mark can open it
             if "(" in line[:6] or "（" in line[:6]:
@@ -538,6 +557,8 @@ def _scan_lines(segment: Segment, text: str, lines: _Lines, ctx_of, out: list[_C
                 found = True
             if found:
                 continue
+        elif chunky and _layout_chunks(line, line_no, base, position, out):
+            continue
         # PRC banner without star (only in PRC documents) and 工作秘密 / 内部资料 lines
         m = _PRC_BANNER_LINE.fullmatch(line)
         if m and ("★" in line or "☆" in line or ctx_of().prc_script):
@@ -559,9 +580,10 @@ def _scan_lines(segment: Segment, text: str, lines: _Lines, ctx_of, out: list[_C
                 level, system = _latin_level(m)
                 if system == "US" and level != R and not band and _disclaimer_follows(lines, line_no):
                     continue
-                if (level == C and system == "US" and not band and not m.groupdict().get("caveats")
-                        and not m.groupdict().get("cable") and not _us_document(text, ctx_of)):
-                    continue  # a lone CONFIDENTIAL heading is business usage, not a US banner
+                if (system == "US" and level != R and not band and not m.groupdict().get("caveats")
+                        and not m.groupdict().get("cable") and not _LABEL_PREFIX_RE.match(line)
+                        and not _us_document(text, ctx_of, "CONFIDENTIAL" if level == C else "SECRET")):
+                    continue  # a lone CONFIDENTIAL or TOP SECRET heading is not a US banner
                 rule = "nato_banner" if system == "NATO" else ("cui_banner" if m.groupdict().get("cui") else "us_banner")
                 if m.groupdict().get("cui") and not band and position == "middle" and ctx_of().about_latin:
                     continue
@@ -595,6 +617,41 @@ def _table_cells(line: str, line_no: int, lines: _Lines, kind: str, out: list[_C
     return found
 
 
+_LAYOUT_GAP = re.compile(r"[ \t]{2,}|[\t\u3000]+")
+
+
+def _block_start(lines: _Lines, line_no: int) -> bool:
+    """The first line of a block: after a blank line or a separator (a pasted letter's top)."""
+    if line_no == 0:
+        return True
+    previous = lines.lines[line_no - 1].strip()
+    return not previous or set(previous) <= set("-=_*~—")
+
+
+def _layout_chunks(line: str, line_no: int, base: int, position: str, out: list[_Candidate]) -> bool:
+    """A letter's top line laid out with gaps: 「外交部　　　　機密」, 「機密　　　檔號：…」.
+
+    The level must fill a whole chunk between layout gaps. A lone 密 beside a single
+    character is a spaced label (「密　　等」), not a banner.
+    """
+    chunks = _LAYOUT_GAP.split(line)
+    found = False
+    for index, chunk in enumerate(chunks):
+        if not chunk or len(chunk) > 40 or not _BANNER_START.match(chunk):
+            continue
+        m = _ROC_BANNER_LINE.fullmatch(normalize(chunk) if _NEEDS_NFKC.search(chunk) else chunk)
+        if m is None:
+            continue
+        level = _roc_level(m)
+        if level == R and any(0 <= j < len(chunks) and len(chunks[j].strip()) == 1
+                              for j in (index - 1, index + 1)):
+            continue
+        out.append(_Candidate("roc_banner", level, "ROC", line, _BASE_CONFIDENCE[position] - 0.05, line_no,
+                              base, base + len(line), position, family="ROC"))
+        found = True
+    return found
+
+
 def _spaced_prose(line: str, start: int, end: int) -> bool:
     """「國 家 機 密 保 護 法」: a level set off by single spaces inside spaced-out text.
 
@@ -602,9 +659,23 @@ def _spaced_prose(line: str, start: int, end: int) -> bool:
     from the agency name or page number in a band; one ASCII space between Han
     characters is just how the text was spaced (OCR, justified PDF text).
     """
-    before, after = line[max(0, start - 2):start], line[end:end + 2]
-    return ((len(before) == 2 and before[1] == " " and _HAN_CHAR.match(before[0]) is not None)
-            or (len(after) == 2 and after[0] == " " and _HAN_CHAR.match(after[1]) is not None))
+    # Spaced prose spaces every character: the Han characters beside the level stand alone
+    # between blanks. 「外交部 函 機密」 has words (外交部) beside it; 函 alone is not a run.
+    before = line[max(0, start - 5):start][::-1]
+    after = line[end:end + 5]
+    return _isolated_run(before, start < 5) or _isolated_run(after, end + 5 > len(line))
+
+
+def _isolated_run(side: str, reaches_edge: bool) -> bool:
+    """`side` (read away from the level) is " X Y " (or " X" / " X Y" up to the line's
+    edge): single Han characters, each set off by one space."""
+    if len(side) < 2 or side[0] != " " or _HAN_CHAR.match(side[1]) is None:
+        return False
+    if len(side) == 2:
+        return reaches_edge
+    if side[2] != " " or len(side) < 4 or _HAN_CHAR.match(side[3]) is None:
+        return False
+    return side[4] == " " if len(side) > 4 else reaches_edge
 
 
 def _hit_lines(text: str, lines: _Lines) -> list[int]:
@@ -634,9 +705,12 @@ def _is_simplified_restricted(word: str) -> bool:
 _US_PORTION_ANY = re.compile(r"^[ \t]*(?:\d{1,2}\.[ \t]*)?\((?:TS|S|C|U)(?://[^)\n]*)?\)[ \t]", re.M)
 
 
-def _us_document(text: str, ctx_of: Callable[[], _PartContext]) -> bool:
+_LABEL_PREFIX_RE = re.compile(r"\W*Classification\s*:", re.I)
+
+
+def _us_document(text: str, ctx_of: Callable[[], _PartContext], word: str) -> bool:
     """US classified documents repeat the banner top and bottom, mark portions, or name an authority."""
-    return (text.count("CONFIDENTIAL") >= 2 or bool(_US_PORTION_ANY.search(text))
+    return (text.count(word) >= 2 or bool(_US_PORTION_ANY.search(text))
             or ctx_of().official)
 
 
@@ -684,15 +758,36 @@ def _line_openers(text: str, patterns: tuple[re.Pattern[str], ...]) -> list[re.M
     return sorted(out, key=lambda m: m.start())
 
 
+def _checkbox_field(text: str, pos: int, lines: _Lines, out: list[_Candidate]) -> None:
+    """The 密等 of a form filled in by ticking a box; the value runs to the end of the line
+    (or the next line when the label stands alone)."""
+    label = _ROC_FIELD_LABEL_RE.match(text, pos)
+    if label is None or _han_before(text, pos):
+        return
+    line_no = lines.line_of(pos)
+    if label.group("grade") and text[lines.starts[line_no]:pos].strip():
+        return  # 等級 is a field label only where it opens the line
+    last = min(line_no + 1, len(lines.starts) - 1)
+    end = lines.starts[last] + len(lines.lines[last])
+    for m in _CHECKED_BOX.finditer(text, label.end(), end):
+        out.append(_Candidate("roc_field", _roc_level(m), "ROC", text[pos:m.end()], 0.9,
+                              lines.line_of(m.start()), pos, m.end(), "field", family="CHECKBOX"))
+
+
 def _scan_fields(text: str, lines: _Lines, out: list[_Candidate]) -> None:
     """Label + value grammar: the 密等 field, PRC 密级, and levels before a declassification phrase."""
     if "密" not in text:
         return
+    boxes = _CHECKED_BOX_CHAR.search(text) is not None
     for pos in _anchor_positions(text, _FIELD_ANCHORS):
         if pos > 0 and text[pos - 1] in "機机":  # 「機密等級」
             pos -= 1
         m = _ROC_FIELD.match(text, pos)
-        if m is None or _han_before(text, m.start()) or _LIST_AFTER.match(text, m.end("lvl")):
+        if m is None:
+            if boxes:
+                _checkbox_field(text, pos, lines, out)
+            continue
+        if _han_before(text, m.start()) or _LIST_AFTER.match(text, m.end("lvl")):
             continue
         if m.group("grade") and text[lines.starts[lines.line_of(m.start())]:m.start()].strip():
             continue  # 等級 is a field label only where it opens the line
@@ -825,6 +920,8 @@ def _filter(cands: list[_Candidate], text: str, lines: _Lines, ctx: _PartContext
         if _quoted(text, cand.start, cand.end):
             continue
         if cand.position != "band" and _example(lines, cand.line, cand.start):
+            continue
+        if cand.position in ("edge", "middle") and _defined_next(lines, cand.line):
             continue
         if cand.position != "band":
             # A text naming three or more levels is about classification; only an official
