@@ -146,3 +146,17 @@ def test_delivery_writes_dot_stuffed_pieces_equal_to_dot_stuff(data: bytes) -> N
     pieces = list(dot_stuffed_pieces(data, piece=64 * 1024))
     assert b"".join(pieces) == dot_stuff(data)
     assert all(len(p) <= 64 * 1024 for p in pieces)
+
+
+def test_line_length_check_is_a_linear_scan_equal_to_its_definition() -> None:
+    """A line (ended by LF, bare or not) with its ending longer than `limit` is over long."""
+    import re
+
+    from dlp_gateway.smtp.server import _longest_line_exceeds
+
+    rng = random.Random(7)
+    for _ in range(2000):
+        limit = rng.choice([5, 10, 1000])
+        data = bytes(rng.choice(b"ab\r\n") if rng.random() < 0.2 else 97 for _ in range(rng.randint(0, 3 * limit)))
+        expected = re.search(rb"[^\n]{%d}" % limit, data) is not None
+        assert _longest_line_exceeds(data, limit) == expected, (limit, data)

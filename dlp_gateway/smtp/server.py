@@ -244,11 +244,19 @@ def _longest_line_exceeds(data: bytes, limit: int) -> bool:
     A bare LF ends a line too (as Postfix's `smtpd_forbid_bare_newline = normalize` reads
     it): clients such as Python's smtplib send bytes with LF endings, and counting only
     CRLF would make a whole message one over-long line. The bytes themselves pass on
-    unchanged. A regular expression keeps this at C speed on 50 MB messages.
+    unchanged. Scanned from LF to LF with `bytes.find` (linear; a regular expression like
+    `[^\n]{limit}` retries at every byte: 0.75 s instead of 0.05 s on a 14 MB message).
     """
     if len(data) < limit:
         return False
-    return _over_long_line(limit).search(data) is not None
+    start, end_of_data = 0, len(data)
+    while True:
+        end = data.find(b"\n", start)
+        if end < 0:
+            return end_of_data - start >= limit
+        if end - start >= limit:  # `limit` bytes before the LF: with it, longer than `limit`
+            return True
+        start = end + 1
 
 
 _BARE_LF = re.compile(rb"(?<!\r)\n")
@@ -264,12 +272,6 @@ def _normalise_bare_lf(data: bytes) -> bytes:
     if data.count(b"\n") == data.count(b"\r\n"):
         return data
     return _BARE_LF.sub(b"\r\n", data)
-
-
-@lru_cache(maxsize=8)
-def _over_long_line(limit: int) -> re.Pattern[bytes]:
-    # `limit` bytes without an LF: with the LF that ends it, the line is longer than `limit`.
-    return re.compile(rb"[^\n]{%d}" % limit)
 
 
 class RelayHandler:
