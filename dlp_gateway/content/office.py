@@ -161,23 +161,48 @@ def _read_excel(reader: Reader, zf: zipfile.ZipFile, names: list[str], location:
         target = rels.get(sheet.get(f"{{{_REL_NS}}}id", ""), ("", ""))[1]
         if target not in names:
             continue
+        bands: dict[str, list[str]] = {"header": [], "footer": []}
         try:
-            rows = _sheet_rows(zf, target, shared)
+            rows = _sheet_rows(zf, target, shared, bands)
         except Exception as exc:
             reader.problem(ProblemKind.CORRUPT, join(location, f"sheet {title}"), f"damaged sheet: {type(exc).__name__}: {exc}"[:300])
             continue
         reader.segment("\n".join(rows), join(location, f"sheet {title}"), location, "cell")
+        # Print headers and footers: where a classified sheet carries its marking.
+        reader.segment("\n".join(bands["header"]), join(location, f"sheet {title}", "header"), location, "header_band")
+        reader.segment("\n".join(bands["footer"]), join(location, f"sheet {title}", "footer"), location, "footer_band")
     comments = [n for n in names if re.fullmatch(r"xl/(comments\d*|comments/[^/]+|threadedComments/[^/]+)\.xml", n)]
     reader.segment(_join_parts(reader, zf, comments, location), join(location, "comments"), location, "comment")
 
 
-def _sheet_rows(zf: zipfile.ZipFile, target: str, shared: list[str]) -> list[str]:
-    """The rows of one worksheet, tab-separated, streamed (a sheet can be 100 MB of XML)."""
+# Print header/footer codes (ECMA-376 18.3.1.39): &L &C &R open a section (a layout gap
+# here), &"font", &K colour, &nn size and one-letter fields are formatting; && is "&".
+_HF_SECTION = re.compile(r"&[LCR]")
+_HF_CODE = re.compile(r'&"[^"]*"|&K(?:[0-9A-Fa-f]{6}|\d\d[+-]\d{3})|&\d+|&[PNDTFAZGBIUESXYH]?')
+
+
+def _header_footer_text(code: str) -> str:
+    parts = [_HF_CODE.sub(lambda m: "1" if m.group(0) in ("&P", "&N") else "", piece)
+             for piece in _HF_SECTION.split(code.replace("&&", "\0"))]
+    return "    ".join(p.strip() for p in parts if p.strip()).replace("\0", "&")
+
+
+def _sheet_rows(zf: zipfile.ZipFile, target: str, shared: list[str],
+                bands: dict[str, list[str]] | None = None) -> list[str]:
+    """The rows of one worksheet, tab-separated, streamed (a sheet can be 100 MB of XML);
+    the print header and footer texts go into `bands` ("header" / "footer")."""
     rows: list[str] = []
     names: tuple[str, str, str, str] | None = None
     with zf.open(target) as stream:
-        for _, row in etree.iterparse(stream, events=("end",), tag="{*}row", resolve_entities=False,
-                                      no_network=True, load_dtd=False, huge_tree=False):
+        for _, row in etree.iterparse(stream, events=("end",), tag=("{*}row", "{*}headerFooter"),
+                                      resolve_entities=False, no_network=True, load_dtd=False,
+                                      huge_tree=False):
+            if local(row.tag) == "headerFooter":
+                for child in row:
+                    text = _header_footer_text(child.text or "")
+                    if bands is not None and text:
+                        bands["footer" if "Footer" in local(child.tag) else "header"].append(text)
+                continue
             if names is None:
                 ns = row.tag[: row.tag.index("}") + 1] if row.tag.startswith("{") else ""
                 names = (ns + "c", ns + "v", ns + "is", ns + "t")
