@@ -43,10 +43,19 @@ class LogSettings(BaseModel):
     level: str = Field("INFO", description="Level of the operational log (stderr).")
 
 
+def _usable_cpus() -> int:
+    """CPUs this process may run on (its affinity mask), which a container or taskset can
+    limit below os.cpu_count(): one worker per CPU it cannot use only costs memory."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
 class WorkerSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    processes: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, description="Inspection worker processes.")
+    processes: int = Field(default_factory=lambda: _usable_cpus(), ge=1, description="Inspection worker processes (default: the CPUs this process may run on).")
     max_inflight_messages: int = Field(100, ge=1, description="Messages being inspected or delivered at once; beyond it 451.")
     max_inflight_bytes: int = Field(512 * 1024 * 1024, ge=1024 * 1024, description="Bytes of messages in flight; beyond it 451.")
     shutdown_grace_seconds: float = Field(30.0, ge=0, description="On SIGTERM, time given to messages in flight.")
