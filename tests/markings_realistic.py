@@ -463,6 +463,58 @@ OUTLOOK_FORWARD_BCC = """請協助處理，謝謝。
 會議室已借妥。
 """
 
+EU_NOTE = """{banner}
+
+COUNCIL OF THE EUROPEAN UNION
+Brussels, 4 March 2026
+
+NOTE
+From: European External Action Service
+To: Political and Security Committee
+Subject: Indo-Pacific strategy - state of play of consultations with partners
+
+1. Delegations will find attached a note on the consultations held in February.
+2. The note will be discussed at the PSC meeting on 10 March.
+
+{banner}
+"""
+
+JOINT_MINUTES = """{banner}
+
+臺美經濟繁榮夥伴對話（EPPD）工作層級會議紀要
+Minutes of the EPPD Working-Level Meeting
+
+時間：115年3月3日上午9時30分
+地點：華府
+一、雙方就半導體供應鏈合作交換意見。
+二、美方建議於下次會議前提供具體合作項目清單。
+"""
+
+BOOK_LIST = """本月讀書會推薦書單：
+
+《機密》
+作者：約翰‧葛里遜　譯者：王大明
+內容簡介：一名年輕律師發現事務所背後的秘密……
+
+《極機密》
+作者：某某　出版社：遠流
+"""
+
+CORPORATE_FOOTER = """陳經理您好：
+
+報價單如附件，有效期限至3月底，如有任何問題請與我聯繫。
+
+業務部 林小姐
+宏達國際股份有限公司
+本信件機密等級：一般
+"""
+
+SHORT_AWARENESS = """公務機密維護宣導
+一、機密文件應妥善保管，離開座位時請收妥。
+二、標示「密」之公文不得以電子郵件傳送，密件請循機要管道遞送。
+政風室
+"""
+
 CONFIDENTIAL_PERSONNEL = """各位主管：
 
 本年度考績評核結果為機密資料，請勿外流，並請於3月15日前完成面談。
@@ -523,6 +575,15 @@ def positives() -> Iterator[RealCase]:
     yield RealCase("form with checked ■機密", _mail("借閱申請", checkbox), C, "body")
     yield RealCase("US memo SECRET top and bottom, no caveats",
                    _mail("memo", "SECRET\n\n" + UNCLASS_MEMO.replace("UNCLASSIFIED", "").replace("(U)", "(S)") + "\nSECRET"), S, "body")
+    yield RealCase("bilingual banner 機密 CONFIDENTIAL on joint minutes",
+                   _mail("EPPD minutes", JOINT_MINUTES.format(banner="機密 CONFIDENTIAL")), C, "body")
+    yield RealCase("bilingual banner 極機密（SECRET）", _mail("EPPD minutes", JOINT_MINUTES.format(banner="極機密（SECRET）")), S, "body")
+    yield RealCase("EU RESTREINT UE/EU RESTRICTED note", _mail("PSC note", EU_NOTE.format(banner="RESTREINT UE/EU RESTRICTED")), R, "body")
+    yield RealCase("reply quoting SECRET//NOFORN with >",
+                   _mail("RE: readout", "Thanks, noted.\n\nOn Mon, 2 Mar 2026 at 10:15, Lin wrote:\n> SECRET//NOFORN\n>\n> (S//NF) The minister said"
+                         " the visit should go ahead.\n> (S//NF) Timing to be confirmed.\n>\n> SECRET//NOFORN"), S, "body")
+    yield RealCase("reply quoting a quoted 簽 with >>",
+                   _mail("RE: RE: 簽稿", "同意。\n\n" + "\n".join(">> " + ln for ln in SIGN_MEMO.format(banner="機密").splitlines())), C, "body")
     yield RealCase("簽 with 一般公務機密 banner", _mail("簽稿", SIGN_MEMO.format(banner="一般公務機密")), R, "body")
     yield RealCase("開會通知單 密 (會後解密)", _mail("開會通知", MEETING_NOTICE.format(field="密（開會後解密）")), R, "body")
     yield RealCase("開會通知單 機密", _mail("開會通知", MEETING_NOTICE.format(field="機密（本件於會議結束後解密）")), C, "body")
@@ -580,6 +641,9 @@ def positives() -> Iterator[RealCase]:
              ["密等及解密條件或保密期限", "機密（本件至125年12月31日解密）"], ["附件", "如文"]]
     yield RealCase("DOCX table cell 密等 value",
                    _att("函", "如附", "letter.docx", docgen.make_docx(["外交部　函", "主旨：訪團接待事宜，請查照。"], table=table), DOCX), C, "attachment")
+    yield RealCase("PDF header band CONFIDENTIEL UE/EU CONFIDENTIAL",
+                   _att("note", "See attached.", "note.pdf", docgen.make_pdf([EU_NOTE.format(banner="")], header="CONFIDENTIEL UE/EU CONFIDENTIAL",
+                                                                            fontname="helv"), PDF), C, "attachment")
     yield RealCase("PDF header band single-spaced 外交部 函 機密",
                    _att("函", "請參考附件內容。", "letter.pdf", docgen.make_pdf([body], header="外交部 函 機密 第1頁"), PDF), C, "attachment")
     form = [["借閱人", "林大明"], ["密等", "□普通　□密　☑極機密"], ["用途", "業務參考"]]
@@ -632,6 +696,9 @@ def negatives() -> Iterator[RealCase]:
         ("law course name", "訓練課程表", LAW_COURSE),
         ("blank checkbox form", "借閱申請", CHECKBOX_FORM),
         ("personnel 機密資料 prose", "考績", CONFIDENTIAL_PERSONNEL),
+        ("book list with 《機密》 titles", "讀書會", BOOK_LIST),
+        ("corporate footer 機密等級：一般", "報價單", CORPORATE_FOOTER),
+        ("short awareness note with 「密」 and 密件", "宣導", SHORT_AWARENESS),
         ("TOP SECRET newsletter heading", "Mission newsletter", TOP_SECRET_NEWSLETTER),
         ("definition heading 機密 + 指…", "講習補充", DEFINITION_HANDOUT),
         ("Outlook forward with 密件副本", "FW: 會議室", OUTLOOK_FORWARD_BCC),

@@ -185,14 +185,20 @@ _CUI_BANNER = (
     r"|(?:UNCLASSIFIED\s*//\s*)?(?:FOR\s+OFFICIAL\s+USE\s+ONLY|FOUO|SBU|SENSITIVE\s+BUT\s+UNCLASSIFIED"
     rf"|LIMITED\s+OFFICIAL\s+USE){_US_CAVEATS})"
 )
+# EU classified information (a mission to the EU meets it): 「RESTREINT UE/EU RESTRICTED」.
+_EU_BANNER = (
+    r"(?P<eu>(?:TR[ÈE]S\s+SECRET\s+UE|SECRET\s+UE|CONFIDENTIEL\s+UE|RESTREINT\s+UE)\s*/\s*"
+    r"EU\s+(?:TOP\s+SECRET|SECRET|CONFIDENTIAL|RESTRICTED)|EU\s+(?:TOP\s+SECRET|SECRET|CONFIDENTIAL|RESTRICTED))"
+)
+_EU_WORDS = {"TOP SECRET": TS, "SECRET": S, "CONFIDENTIAL": C, "RESTRICTED": R}
 _LATIN_DECOR = r"[\s\[\]()*=_\-–—|.]"
 _LATIN_PAGE = r"(?:(?:Page|PAGE)\s+\d+(?:\s+(?:of|OF)\s+\d+)?|\d+\s*/\s*\d+|-\s*\d+\s*-|\d+)"
 _LATIN_BANNER_LINE = re.compile(
-    rf"{_LATIN_DECOR}*+{_LABEL_PREFIX}(?:{_NATO_BANNER}|{_US_BANNER}{_CABLE_TAIL}|{_CUI_BANNER})"
+    rf"{_LATIN_DECOR}*+{_LABEL_PREFIX}(?:{_NATO_BANNER}|{_EU_BANNER}|{_US_BANNER}{_CABLE_TAIL}|{_CUI_BANNER})"
     rf"{_LATIN_DECOR}*+(?:{_LATIN_PAGE})?{_LATIN_DECOR}*+"
 )
 _LATIN_BAND_CHUNK = re.compile(
-    rf"(?:^|(?<=\s\s)|(?<=\t))[\[(]?{_LABEL_PREFIX}(?:{_NATO_BANNER}|{_US_BANNER}{_CABLE_TAIL}|{_CUI_BANNER})[\])]?(?=\s\s|\t|\s*$)",
+    rf"(?:^|(?<=\s\s)|(?<=\t))[\[(]?{_LABEL_PREFIX}(?:{_NATO_BANNER}|{_EU_BANNER}|{_US_BANNER}{_CABLE_TAIL}|{_CUI_BANNER})[\])]?(?=\s\s|\t|\s*$)",
     re.M,
 )
 # Portion marks at paragraph start: (TS), (S//NF), (C), (U), (CUI), (U//FOUO), NATO (NS).
@@ -219,7 +225,7 @@ _SUBJECT_PRC = re.compile(
 )
 _SUBJECT_LATIN = re.compile(
     r"^\s*(?:\((?P<mark>TS|S|C|CUI|FOUO|SBU|CTS|NS|NC|NR)(?P<pcaveats>//[A-Z0-9][A-Z0-9 ,./&-]*)?\)"
-    rf"|(?P<ob>\[)?(?:{_NATO_BANNER}|{_US_BANNER}|{_CUI_BANNER})(?(ob)\]|\s*(?:[:\-–|]|$)))"
+    rf"|(?P<ob>\[)?(?:{_NATO_BANNER}|{_EU_BANNER}|{_US_BANNER}|{_CUI_BANNER})(?(ob)\]|\s*(?:[:\-–|]|$)))"
 )
 # Subject lines inside a body (a letter's 主旨, a forwarded mail's Subject:). One regex per
 # label: a pattern that opens with a literal is scanned for with a fast substring search,
@@ -308,6 +314,9 @@ def _latin_level(m: re.Match[str]) -> tuple[Level, str]:
     groups = m.groupdict()
     if groups.get("nato"):
         return _NATO_WORDS[re.sub(r"\s+", " ", groups["nato"])], "NATO"
+    if groups.get("eu"):
+        english = re.sub(r"\s+", " ", groups["eu"]).rsplit("EU ", 1)[1]
+        return _EU_WORDS[english], "EU"
     if groups.get("us"):
         return _US_WORDS[re.sub(r"\s+", "", groups["us"])], "US"
     return R, "US"
@@ -517,6 +526,9 @@ def _scan_lines(segment: Segment, text: str, lines: _Lines, ctx_of, out: list[_C
     for line_no in _hit_lines(text, lines):
         raw = lines.lines[line_no]
         line = raw.strip()
+        quote = 0
+        if line.startswith(">"):  # a reply quoting the marked mail: 「> 機密」, 「>> SECRET//NOFORN」
+            quote = len(line) - len(line := _REPLY_QUOTE.sub("", line, count=1))
         if "\t" in line and _table_cells(line, line_no, lines, kind, out):
             continue
         chunky = (not band and len(line) <= _MAX_BANNER_CHARS and _LAYOUT_GAP.search(line) is not None
@@ -531,11 +543,11 @@ def _scan_lines(segment: Segment, text: str, lines: _Lines, ctx_of, out: list[_C
             continue
         if _NEEDS_NFKC.search(line):
             line = normalize(line)
-        base = lines.starts[line_no] + (len(raw) - len(raw.lstrip()))
+        base = lines.starts[line_no] + (len(raw) - len(raw.lstrip())) + quote
         position = _position(kind, lines, line_no)
         conf = _BASE_CONFIDENCE[position]
         # ROC banner: the whole line is a level (+ declassification, copy note, page number)
-        m = _ROC_BANNER_LINE.fullmatch(line)
+        m = _roc_banner_match(line)
         if m:
             level = _roc_level(m)
             system, rule = "ROC", "roc_banner"
@@ -584,7 +596,8 @@ def _scan_lines(segment: Segment, text: str, lines: _Lines, ctx_of, out: list[_C
                         and not m.groupdict().get("cable") and not _LABEL_PREFIX_RE.match(line)
                         and not _us_document(text, ctx_of, "CONFIDENTIAL" if level == C else "SECRET")):
                     continue  # a lone CONFIDENTIAL or TOP SECRET heading is not a US banner
-                rule = "nato_banner" if system == "NATO" else ("cui_banner" if m.groupdict().get("cui") else "us_banner")
+                rule = ("cui_banner" if m.groupdict().get("cui")
+                        else {"NATO": "nato_banner", "EU": "eu_banner"}.get(system, "us_banner"))
                 if m.groupdict().get("cui") and not band and position == "middle" and ctx_of().about_latin:
                     continue
                 out.append(_Candidate(rule, level, system, line, conf, line_no, base, base + len(line),
@@ -598,6 +611,24 @@ def _scan_lines(segment: Segment, text: str, lines: _Lines, ctx_of, out: list[_C
     _portion_candidates(text, lines, portions, out)
 
 
+# The English equivalent printed beside a ROC level: 「機密 CONFIDENTIAL」, 「極機密（SECRET）」.
+_ENGLISH_EQUIVALENT = re.compile(
+    r"[ \t\u3000]*[/／|｜]?[ \t\u3000]*[(（]?[ \t]*(?:TOP[ \t]+SECRET|SECRET|CONFIDENTIAL|RESTRICTED)[ \t]*[)）]?")
+_TITLE_MARKS = ("《", "〈")  # 《機密》 is the title of a book or a film
+
+
+def _roc_banner_match(line: str) -> re.Match[str] | None:
+    """The whole line is a ROC banner, also with the English equivalent beside the level."""
+    if any(mark in line for mark in _TITLE_MARKS):
+        return None
+    m = _ROC_BANNER_LINE.fullmatch(line)
+    if m is None and ("ECRET" in line or "ONFIDENTIAL" in line or "ESTRICTED" in line):
+        stripped = _ENGLISH_EQUIVALENT.sub("", line, count=1)
+        if stripped != line and _HAN_CHAR.search(stripped):
+            m = _ROC_BANNER_LINE.fullmatch(stripped)
+    return m
+
+
 def _table_cells(line: str, line_no: int, lines: _Lines, kind: str, out: list[_Candidate]) -> bool:
     """A table row (cells joined by tabs): a cell holding only a level is a banner, as when a
     letter template puts 「機密」 in the cell next to 「檔號」."""
@@ -608,7 +639,7 @@ def _table_cells(line: str, line_no: int, lines: _Lines, kind: str, out: list[_C
         cell = cell.strip()
         if not cell or len(cell) > 40 or not _BANNER_START.match(cell):
             continue
-        m = _ROC_BANNER_LINE.fullmatch(normalize(cell) if _NEEDS_NFKC.search(cell) else cell)
+        m = _roc_banner_match(normalize(cell) if _NEEDS_NFKC.search(cell) else cell)
         if m:
             tags = ("copy",) if m.group("copy") or m.group("copy0") else ()
             out.append(_Candidate("roc_banner", _roc_level(m), "ROC", cell, _BASE_CONFIDENCE[position] - 0.05,
@@ -617,6 +648,7 @@ def _table_cells(line: str, line_no: int, lines: _Lines, kind: str, out: list[_C
     return found
 
 
+_REPLY_QUOTE = re.compile(r"^(?:>[ \t]?)+")
 _LAYOUT_GAP = re.compile(r"[ \t]{2,}|[\t\u3000]+")
 
 
@@ -639,7 +671,7 @@ def _layout_chunks(line: str, line_no: int, base: int, position: str, out: list[
     for index, chunk in enumerate(chunks):
         if not chunk or len(chunk) > 40 or not _BANNER_START.match(chunk):
             continue
-        m = _ROC_BANNER_LINE.fullmatch(normalize(chunk) if _NEEDS_NFKC.search(chunk) else chunk)
+        m = _roc_banner_match(normalize(chunk) if _NEEDS_NFKC.search(chunk) else chunk)
         if m is None:
             continue
         level = _roc_level(m)
