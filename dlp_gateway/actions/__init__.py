@@ -40,8 +40,17 @@ def register(handler: ActionHandler) -> ActionHandler:
     return handler
 
 
+_loaded_from: tuple[str, ...] = ()
+
+
 def load_handlers() -> dict[str, ActionHandler]:
-    """Import every module of HANDLER_MODULES and register its handlers (idempotent)."""
+    """Import every module of HANDLER_MODULES and register its handlers (idempotent).
+
+    Runs for every message, so after the first time it only checks the list is unchanged.
+    """
+    global _loaded_from
+    if _loaded_from == tuple(HANDLER_MODULES):
+        return HANDLERS
     for name in HANDLER_MODULES:
         try:
             module = importlib.import_module(name)
@@ -51,6 +60,7 @@ def load_handlers() -> dict[str, ActionHandler]:
             raise
         for handler in getattr(module, "HANDLERS", []):
             HANDLERS.setdefault(handler.name, handler)
+    _loaded_from = tuple(HANDLER_MODULES)
     return HANDLERS
 
 
