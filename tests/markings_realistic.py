@@ -668,6 +668,11 @@ def positives() -> Iterator[RealCase]:
     html = ("<html><body><table border=1><tr><td>發文字號</td><td>外北美字第11500087650號</td></tr>"
             "<tr><td>密等及解密條件或保密期限</td><td>機密（本件至125年12月31日解密）</td></tr>"
             "<tr><td>主旨</td><td>訪團接待事宜，請查照。</td></tr></table></body></html>")
+    nbsp_html = ("<html><body><div>科長好，原函如下：</div><br><div>外交部&nbsp;&nbsp;&nbsp;&nbsp;&nbsp;&nbsp;&nbsp;&nbsp;機&nbsp;密</div>"
+                 + "".join(f"<div>{ln}</div>" for ln in SIGN_MEMO.format(banner="").splitlines()) + "</body></html>")
+    yield RealCase("HTML mail top line laid out with &nbsp;", _mail("函稿", "請見下方。", html=nbsp_html), C, "body")
+    yield RealCase("attachment named 機密_名單.xlsx",
+                   _att("名單", "如附", "機密_美方訪團名單.xlsx", docgen.make_xlsx({"名單": [["姓名", "職稱"], ["王大明", "參事"]]}), XLSX), C, "attachment")
     yield RealCase("HTML mail table with 密等", _mail("函", "請見下方。", html=html), C, "body")
     yield RealCase("forwarded .eml with a marked telegram",
                    _att("FW: 電報", "請參考附件內容。", "cable.eml",
@@ -731,6 +736,8 @@ def negatives() -> Iterator[RealCase]:
                    _att("訓練", "如附", "slide.pptx", docgen.make_pptx([DEFINITION_SLIDE]), PPTX), None, "attachment")
     yield RealCase("PDF handout, spaced law name in header band",
                    _att("講義", "如附", "handout.pdf", docgen.make_pdf([LAW_COURSE], header="國 家 機 密 保 護 法 講 義"), PDF), None, "attachment")
+    yield RealCase("attachment named 機密文件管理要點.pdf",
+                   _att("要點", "如附", "機密文件管理要點.pdf", docgen.make_pdf([SHORT_AWARENESS]), PDF), None, "attachment")
     yield RealCase("XLSX course list",
                    _att("課程", "如附", "courses.xlsx", docgen.make_xlsx({"課程": [["課程名稱", "時數"], ["國家機密保護法與公務機密維護實務", "3"], ["機密文書處理", "2"]]}), XLSX), None, "attachment")
     yield RealCase("PPTX training slides",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import re
 from functools import lru_cache
 from html.parser import HTMLParser
 
@@ -169,6 +170,9 @@ class _HTMLText(HTMLParser):
         self.chunks.append(f"\n{data}\n")
 
 
+_HTML_BLANKS = re.compile(r"[ \t\r\f\v]+")
+
+
 def html_to_text(html: str) -> str:
     """All text of an HTML document with entities decoded, hidden text included."""
     parser = _HTMLText()
@@ -177,5 +181,7 @@ def html_to_text(html: str) -> str:
         parser.close()
     except Exception:  # html.parser is tolerant; this is belt and braces
         pass
-    lines = (" ".join(line.split()) for line in "".join(parser.chunks).splitlines())
-    return "\n".join(line for line in lines if line)
+    # Collapse white space as a browser does: ASCII blanks only. &nbsp; and the ideographic
+    # space are kept, since they lay out a letter's top line (「外交部&nbsp;&nbsp;&nbsp;機密」).
+    lines = (_HTML_BLANKS.sub(" ", line).strip(" \t\r\f\v") for line in "".join(parser.chunks).splitlines())
+    return "\n".join(line for line in lines if line.strip())

@@ -218,7 +218,7 @@ _ENUM_START = re.compile(r"^[ \t]*\((?:A|B|D|E)\)[ \t]", re.M)
 _SUBJECT_PREFIX = re.compile(r"^(?:\s*(?:RE|FW|FWD|AW|WG|TR|回覆|回复|轉寄|转发|答覆)\s*[:：])+", re.I)
 _SUBJECT_ROC = re.compile(
     rf"(?:(?P<ob>[{re.escape(_OPEN)}])|^)\s*{_ROC_LEVEL}"
-    rf"(?(ob)(?:文件|資料|资料|電報|电报|公文)?\s*[{re.escape(_CLOSE)}]|(?:{_SP}{_DECLASS})?\s*[:：\-－—|｜/／])"
+    rf"(?(ob)(?:文件|資料|资料|電報|电报|公文)?\s*[{re.escape(_CLOSE)}]|(?:{_SP}{_DECLASS})?\s*[:：\-－—|｜/／_])"
 )
 _SUBJECT_PRC = re.compile(
     rf"[{re.escape(_OPEN)}]\s*(?:{_PRC_LEVEL}|(?P<prcr>{_PRC_RESTRICTED_WORD}))\s*[★☆]?\s*[{re.escape(_CLOSE)}]"
@@ -332,6 +332,8 @@ def normalize(text: str) -> str:
 def _lf(text: str) -> str:
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\xa0" in text:  # HTML mail lays a letter's top line out with &nbsp;
+        text = text.replace("\xa0", " ")
     return text
 
 
