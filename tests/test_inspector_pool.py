@@ -91,7 +91,7 @@ def test_worker_hanging_past_the_time_limit_is_killed_and_its_message_fails_quic
         timeouts = [r for r in results if isinstance(r, InspectionTimeout)]
         assert len(timeouts) == 1  # only the message the hung worker held
         assert all(isinstance(r, InspectionError) or r.inspection.subject for r in results)
-        assert elapsed < 0.5 + 0.5 + 2.0  # max_seconds + margin, plus slack
+        assert elapsed < 0.5 + 0.5 + 5.0  # max_seconds + margin, plus slack for a loaded machine
         await wait_until(lambda: not process_exists(hung))
         await wait_until(lambda: len(inspector.worker_pids) == 2)
         assert hung not in inspector.worker_pids
