@@ -515,6 +515,17 @@ SHORT_AWARENESS = """公務機密維護宣導
 政風室
 """
 
+ACCOUNT_NOTICE = """公務帳號開通通知
+
+單　　位：北美司第一科
+姓　　名：林怡君
+帳　　號：yclin
+密　　碼：Mofa#2026（首次登入後請立即變更）
+有效期限：115年12月31日
+
+資訊處　115年3月2日
+"""
+
 CONFIDENTIAL_PERSONNEL = """各位主管：
 
 本年度考績評核結果為機密資料，請勿外流，並請於3月15日前完成面談。
@@ -591,6 +602,8 @@ def positives() -> Iterator[RealCase]:
     yield RealCase("copy note on its own line below the level",
                    _mail("簽稿", SIGN_MEMO.format(banner="機密（本件至120年1月1日解密）\n複製物　第2份，共5份")), C, "body")
     yield RealCase("body line 外交部 機密 (mid-line, not a band)", _mail("函稿", "外交部　　　　　　　　　機密\n" + SIGN_MEMO.format(banner="")), C, "body")
+    yield RealCase("draft letter top line 外交部函（稿）　機密",
+                   _mail("函稿", "外交部函（稿）　機密\n" + "\n".join(mofa_letter("").splitlines()[5:])), C, "body")
     yield RealCase("body line 機密 and 檔號 on one line",
                    _mail("函稿", "機密　　　　　　　　　　檔　　號：115/0312.01\n" + SIGN_MEMO.format(banner="")), C, "body")
     yield RealCase("極機密 限閱 banner", _mail("簽稿", SIGN_MEMO.format(banner="極機密　限閱")), S, "body")
@@ -631,6 +644,8 @@ def positives() -> Iterator[RealCase]:
                    _att("函", "請參考附件內容。", "letter.pdf", docgen.make_pdf([body], header="外交部　　　　　　　　　機密"), PDF), C, "attachment")
     yield RealCase("PDF footer band 機密　第1頁共3頁",
                    _att("函", "請參考附件內容。", "letter.pdf", docgen.make_pdf([body], footer="機密　　　　第1頁　共3頁"), PDF), C, "attachment")
+    yield RealCase("PDF footer band page number before 極機密",
+                   _att("函", "請參考附件內容。", "letter.pdf", docgen.make_pdf([body], footer="第1頁，共3頁　　　極機密"), PDF), S, "attachment")
     yield RealCase("PDF header band lone 密",
                    _att("函", "請參考附件內容。", "letter.pdf", docgen.make_pdf([body], header="密"), PDF), R, "attachment")
     yield RealCase("PDF body with field",
@@ -704,6 +719,7 @@ def negatives() -> Iterator[RealCase]:
         ("book list with 《機密》 titles", "讀書會", BOOK_LIST),
         ("corporate footer 機密等級：一般", "報價單", CORPORATE_FOOTER),
         ("short awareness note with 「密」 and 密件", "宣導", SHORT_AWARENESS),
+        ("account notice with 密　　碼 label", "帳號開通", ACCOUNT_NOTICE),
         ("TOP SECRET newsletter heading", "Mission newsletter", TOP_SECRET_NEWSLETTER),
         ("definition heading 機密 + 指…", "講習補充", DEFINITION_HANDOUT),
         ("Outlook forward with 密件副本", "FW: 會議室", OUTLOOK_FORWARD_BCC),

@@ -665,8 +665,8 @@ def _block_start(lines: _Lines, line_no: int) -> bool:
 def _layout_chunks(line: str, line_no: int, base: int, position: str, out: list[_Candidate]) -> bool:
     """A letter's top line laid out with gaps: 「外交部　　　　機密」, 「機密　　　檔號：…」.
 
-    The level must fill a whole chunk between layout gaps. A lone 密 beside a single
-    character is a spaced label (「密　　等」), not a banner.
+    The level must fill a whole chunk between layout gaps. A lone 密 before a Han word or
+    after a single character is part of a spaced label (「密　　碼：」, 「密　　等：」).
     """
     chunks = _LAYOUT_GAP.split(line)
     found = False
@@ -677,9 +677,10 @@ def _layout_chunks(line: str, line_no: int, base: int, position: str, out: list[
         if m is None:
             continue
         level = _roc_level(m)
-        if level == R and any(0 <= j < len(chunks) and len(chunks[j].strip()) == 1
-                              for j in (index - 1, index + 1)):
-            continue
+        following = chunks[index + 1] if index + 1 < len(chunks) else ""
+        if level == R and ((index > 0 and len(chunks[index - 1].strip()) == 1)
+                           or _HAN_CHAR.match(following) is not None):
+            continue  # 「密　　碼：」, 「密　　等：」: a spaced label, not the 密 banner
         out.append(_Candidate("roc_banner", level, "ROC", line, _BASE_CONFIDENCE[position] - 0.05, line_no,
                               base, base + len(line), position, family="ROC"))
         found = True
