@@ -754,6 +754,15 @@ def negatives() -> Iterator[RealCase]:
                    _att("講義", "如附", "handout.pdf", docgen.make_pdf([LAW_COURSE], header="國 家 機 密 保 護 法 講 義"), PDF), None, "attachment")
     yield RealCase("attachment named 機密文件管理要點.pdf",
                    _att("要點", "如附", "機密文件管理要點.pdf", docgen.make_pdf([SHORT_AWARENESS]), PDF), None, "attachment")
+    register = [["收文日期", "來文機關", "文號", "密等", "主旨"],
+                ["115/03/02", "國家安全會議", "外北美字第11500087650號", "普通", "訪團接待"],
+                ["115/03/03", "行政院", "院臺外字第1150012345號", "密", "人事異動"],
+                ["115/03/04", "經濟部", "經貿字第11500033333號", "普通", "經貿諮商"],
+                ["115/03/05", "國防部", "國規字第11500044444號", "機密", "軍事交流"]]
+    yield RealCase("XLSX incoming-mail register with a 密等 column",
+                   _att("收文登記", "本週收文登記如附", "register.xlsx", docgen.make_xlsx({"收文": register}), XLSX), None, "attachment")
+    yield RealCase("PPTX slide 機密 with the law's definition",
+                   _att("訓練", "如附", "slide.pptx", docgen.make_pptx(["機密\n洩漏後足以使國家安全或利益遭受損害之事項"]), PPTX), None, "attachment")
     yield RealCase("XLSX course list",
                    _att("課程", "如附", "courses.xlsx", docgen.make_xlsx({"課程": [["課程名稱", "時數"], ["國家機密保護法與公務機密維護實務", "3"], ["機密文書處理", "2"]]}), XLSX), None, "attachment")
     yield RealCase("PPTX training slides",

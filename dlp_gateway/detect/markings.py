@@ -499,7 +499,7 @@ def _example(lines: _Lines, line_no: int, start: int) -> bool:
 
 
 _DEFINITION = re.compile(
-    r"[ \t\u3000]*(?:[係是意乃]指|指(?![示導导派定揮挥出正])|適用於|适用于|定義為|定义为|means\b|refers to"
+    r"[ \t\u3000]*(?:[係是意乃]指|指(?![示導导派定揮挥出正])|適用於|适用于|定義為|定义为|洩漏後|泄露后|泄漏后|means\b|refers to"
     r"|(?:is )?defined as|[Ii]nformation (?:whose|that|the unauthorized))")
 
 
@@ -633,7 +633,9 @@ def _roc_banner_match(line: str) -> re.Match[str] | None:
 
 def _table_cells(line: str, line_no: int, lines: _Lines, kind: str, out: list[_Candidate]) -> bool:
     """A table row (cells joined by tabs): a cell holding only a level is a banner, as when a
-    letter template puts 「機密」 in the cell next to 「檔號」."""
+    letter template puts 「機密」 in the cell next to 「檔號」. In a register (收文登記簿,
+    an inventory) the level is a column value: a 密等 column heading above, or 普通 in the
+    rows around, says so; the row is then handled and nothing is a banner."""
     found = False
     base = lines.starts[line_no]
     position = _position(kind, lines, line_no)
@@ -642,6 +644,8 @@ def _table_cells(line: str, line_no: int, lines: _Lines, kind: str, out: list[_C
         if not cell or len(cell) > 40 or not _BANNER_START.match(cell):
             continue
         m = _roc_banner_match(normalize(cell) if _NEEDS_NFKC.search(cell) else cell)
+        if m and _register(lines, line_no):
+            return True
         if m:
             tags = ("copy",) if m.group("copy") or m.group("copy0") else ()
             out.append(_Candidate("roc_banner", _roc_level(m), "ROC", cell, _BASE_CONFIDENCE[position] - 0.05,
@@ -685,6 +689,24 @@ def _layout_chunks(line: str, line_no: int, base: int, position: str, out: list[
                               base, base + len(line), position, family="ROC"))
         found = True
     return found
+
+
+_REGISTER_HEADING = re.compile(r"[ \t\u3000]*(?:[機机]?密[ \t\u3000]*等(?:[ \t\u3000]*[級级])?|密[ \t\u3000]*[級级]|等[ \t\u3000]*[級级])[ \t\u3000]*")
+_REGISTER_LOOKBACK = 60  # rows
+
+
+def _register(lines: _Lines, line_no: int) -> bool:
+    """The row belongs to a table with a 密等 column (heading above) or 普通 values nearby."""
+    for other in range(max(0, line_no - _REGISTER_LOOKBACK), min(len(lines.lines), line_no + _LIST_WINDOW + 1)):
+        row = lines.lines[other]
+        if other == line_no or "\t" not in row:
+            continue
+        cells = row.split("\t")
+        if any(cell.strip() == "普通" for cell in cells) and abs(other - line_no) <= _LIST_WINDOW:
+            return True
+        if other < line_no and any(_REGISTER_HEADING.fullmatch(cell) for cell in cells):
+            return True
+    return False
 
 
 def _spaced_prose(line: str, start: int, end: int) -> bool:
