@@ -285,6 +285,13 @@ _BANNER_START = re.compile(
 # Full-width Latin letters and digits, full-width square brackets, compatibility ideographs:
 # the forms NFKC changes that the line grammar does not already accept as they are.
 _NEEDS_NFKC = re.compile(r"[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\uff3b\uff3d\uff0f\uf900-\ufaff]")
+# OCR breaks a stamped, widely spaced level into lines (「極機\n密」): lines made only of
+# level characters are joined back.
+_LEVEL_CHARS = "絕绝對对極极機机密"
+_OCR_LEVEL_BREAK = re.compile(
+    rf"(?m)^([ \t\u3000]*[{_LEVEL_CHARS}][{_LEVEL_CHARS} \t\u3000]*)\n"
+    rf"(?=[ \t\u3000]*[{_LEVEL_CHARS}][{_LEVEL_CHARS} \t\u3000]*$)"
+)
 _MAX_BANNER_CHARS = 80  # longer lines are prose, never a banner
 _EDGE_LINES = 3  # first/last non-empty lines of a page or body where banners stand
 _LIST_WINDOW = 6  # lines: distinct banner levels this close together form a list of levels
@@ -1114,6 +1121,8 @@ class MarkingDetector:
             if not segment.text:
                 continue
             text = _lf(segment.text)
+            if segment.kind == "ocr" and "\n" in text:
+                text = _OCR_LEVEL_BREAK.sub(r"\1", text)
             if not _TRIGGER.search(text):
                 continue
             lines = _Lines.of(text)
