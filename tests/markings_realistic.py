@@ -774,5 +774,66 @@ def negatives() -> Iterator[RealCase]:
                    _mail("電子報", "請見 HTML。", html="<html><body>" + "".join(f"<p>{ln}</p>" for ln in NEWS_LEAK.splitlines()) + "</body></html>"), None, "body")
 
 
+def _edoc_91(code: str) -> bytes:
+    """An e-document in the older "91" element names (<密等及解密條件>, <解密條件>), UTF-8 BOM."""
+    xml = ('<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE 函 SYSTEM "91_2_utf8.dtd">\n<函>\n'
+           "  <發文機關><全銜>外交部</全銜></發文機關>\n"
+           f'  <密等及解密條件><密等 代碼="{code}" /><解密條件>本件於公布時解密</解密條件></密等及解密條件>\n'
+           "  <主旨><文字>有關友邦政要訪台事宜，請查照。</文字></主旨>\n</函>\n")
+    return b"\xef\xbb\xbf" + xml.encode()
+
+
+def second_batch() -> Iterator[RealCase]:
+    """Written in one go after the first round of fixes, before running them."""
+    telegram_html = ("<html><body><table><tr><td>駐美國台北經濟文化代表處　電報</td></tr>"
+                     "<tr><td>電報專號</td><td>USA1526</td></tr><tr><td>密等</td><td>極機密</td></tr>"
+                     "<tr><td>主旨</td><td>美方對我參與國際組織之立場</td></tr></table>"
+                     "<p>一、美方官員表示將持續支持。</p></body></html>")
+    yield RealCase("HTML telegram table 密等 | 極機密", _mail("電報", "請見下方。", html=telegram_html), S, "body")
+    table = [["", "機密"], ["檔號", "115/0312.01"], ["保存年限", "30年"]]
+    yield RealCase("DOCX top-right level in a table cell",
+                   _att("函", "如附", "letter.docx", docgen.make_docx(["外交部　函", "主旨：訪團接待事宜，請查照。"], table=table), DOCX), C, "attachment")
+    swapped = "機密（本件至125年12月31日解密）\n密等及解密條件或保密期限：\n附件：如文\n主旨：訪團接待事宜，請查照。"
+    yield RealCase("PDF value extracted before its label",
+                   _att("函", "如附", "letter.pdf", docgen.make_pdf([swapped]), PDF), C, "attachment")
+    yield RealCase("subject Fw: 【機密件】", _mail("Fw: 【機密件】駐日處電報", "請參。"), C, "subject")
+    yield RealCase("NATO CONFIDENTIAL DOCX header",
+                   _att("PO", "Attached.", "po.docx", docgen.make_docx(NATO_MEMO.replace("NATO RESTRICTED", "").splitlines(),
+                                                                   header="NATO CONFIDENTIAL"), DOCX), C, "attachment")
+    yield RealCase("PRC 绝密★启用前 PDF header band",
+                   _att("通知", "见附件", "notice.pdf", docgen.make_pdf([PRC_NOTICE.format(banner="")], header="绝密★启用前",
+                                                                  fontname="china-s"), PDF), TS, "attachment")
+    yield RealCase("telegram 密等:機密 with ASCII colon", _mail("電報", TELEGRAM_OUT.replace("密等：{level}", "密等:機密")), C, "body")
+    big5_reply = "同意，請續辦。\n\n" + "\n".join("> " + ln for ln in TELEGRAM_IN.replace("{level}", "極機密").splitlines())
+    yield RealCase("Big5 reply quoting a telegram", _mail("RE: 電報", big5_reply, charset="big5"), S, "body")
+    yield RealCase("CUI//SP-CTI PDF header band",
+                   _att("CTI", "Attached.", "cti.pdf", docgen.make_pdf([CUI_DOC.replace("CUI\n", "")], header="CUI//SP-CTI", fontname="helv"), PDF),
+                   R, "attachment")
+    yield RealCase("full-width ＳＥＣＲＥＴ／／ＮＯＦＯＲＮ typed with a CJK IME",
+                   _mail("readout", "ＳＥＣＲＥＴ／／ＮＯＦＯＲＮ\n\n美方表示將持續提供協助。\n\nＳＥＣＲＥＴ／／ＮＯＦＯＲＮ"), S, "body")
+    yield RealCase("（密） first line of a memo", _mail("簽", SIGN_MEMO.format(banner="（密）")), R, "body")
+    yield RealCase("e-document 91 names, BOM, 代碼 機密",
+                   _att("電子公文", "請查收", "A01000000A_0910012345.di", _edoc_91("機密"), "application/octet-stream"), C, "attachment")
+    yield RealCase("PPTX SECRET//NOFORN first line",
+                   _att("brief", "Attached.", "brief.pptx", docgen.make_pptx(["SECRET//NOFORN\nRegional outlook", "(S//NF) Key judgments"]), PPTX), S, "attachment")
+    # negatives
+    levels_html = ("<html><body><h3>國家機密等級</h3><table><tr><td>等級</td><td>說明</td></tr>"
+                   "<tr><td>絕對機密</td><td>非常重大損害</td></tr><tr><td>極機密</td><td>重大損害</td></tr>"
+                   "<tr><td>機密</td><td>損害</td></tr></table></body></html>")
+    yield RealCase("HTML newsletter table of levels", _mail("宣導", "請見下方。", html=levels_html), None, "body")
+    yield RealCase("shredder procurement 機密文件碎紙機",
+                   _mail("採購", "品名：機密文件碎紙機\n數量：3台\n規格：可碎光碟及信用卡，碎紙等級P-4以上。\n交貨地點：本部總務司"), None, "body")
+    yield RealCase("IT mail with CLIENT_SECRET",
+                   _mail("API 設定", "請於設定檔加入：\nCLIENT_ID=mofa-portal\nCLIENT_SECRET=請向資訊處索取\n密鑰請勿外流。"), None, "body")
+    yield RealCase("Outlook Sensitivity: Confidential header",
+                   _mail("人事", "請參考。", headers={"Sensitivity": "Company-Confidential"}), None, "body")
+    yield RealCase("Purview footer Classification: General",
+                   _mail("Agenda", "Agenda attached.\n\nClassification: General"), None, "body")
+    yield RealCase("e-document 91 names, 代碼 普通",
+                   _att("電子公文", "請查收", "A01000000A_0910012346.di", _edoc_91("普通"), "application/octet-stream"), None, "attachment")
+    yield RealCase("UNCLAS cable", _mail("Cable", US_CABLE.format(banner="UNCLAS", p="U").replace("Classified By: Deputy Director for reasons 1.4(b) and (d)", "")
+                                        .replace("E.O. 13526: DECL: 03/02/2041", "E.O. 13526: N/A")), None, "body")
+
+
 def build_realistic() -> list[RealCase]:
-    return [*positives(), *negatives()]
+    return [*positives(), *negatives(), *second_batch()]

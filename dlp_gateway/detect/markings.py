@@ -1022,6 +1022,7 @@ DEFAULT_LABEL_LEVELS: dict[str, str | None] = {
     "general": None, "public": None, "personal": None, "non-business": None, "internal": None,
     "unclassified": None, "普通": None, "一般": None, "公開": None, "非機密": None,
 }
+_OUTLOOK_SENSITIVITY = frozenset({"personal", "private", "company-confidential", "normal"})
 _LABEL_NAME = re.compile(r"MSIP_Label_[0-9A-Za-z-]+_Name\s*=\s*([^;]+)", re.I)
 _LABEL_SPLIT = re.compile(r"\s*(?:\\|/|\||-|–|:)\s*")
 _HEADER_SYSTEMS = ("x-classification", "x-security-classification", "x-classification-marking",
@@ -1167,6 +1168,8 @@ class MarkingDetector:
                     out.append(Finding("markings", "office_label", fact.location,
                                        _evidence(f"sensitivity label: {fact.value}"), result[0], "OFFICE", 0.9))
             elif name.startswith("mail.header."):
+                if name == "mail.header.sensitivity" and fact.value.strip().lower() in _OUTLOOK_SENSITIVITY:
+                    continue  # Outlook's own flag (RFC 2156), set by the sender, not a classification
                 result = classify_value(fact.value, self.labels)
                 if result:
                     header = name.removeprefix("mail.header.")
