@@ -816,7 +816,10 @@ def second_batch() -> Iterator[RealCase]:
                    _att("電子公文", "請查收", "A01000000A_0910012345.di", _edoc_91("機密"), "application/octet-stream"), C, "attachment")
     yield RealCase("PPTX SECRET//NOFORN first line",
                    _att("brief", "Attached.", "brief.pptx", docgen.make_pptx(["SECRET//NOFORN\nRegional outlook", "(S//NF) Key judgments"]), PPTX), S, "attachment")
+    yield RealCase("subject NATO RESTRICTED - PO number", _mail("NATO RESTRICTED - PO(2026)0117", "Attached."), R, "subject")
     # negatives
+    for subject in ("TOP SECRET: Friday surprise party for the Director", "CONFIDENTIAL - job offer for the trade analyst post"):
+        yield RealCase(f"subject {subject}", _mail(subject, "Please keep it quiet."), None, "subject")
     levels_html = ("<html><body><h3>國家機密等級</h3><table><tr><td>等級</td><td>說明</td></tr>"
                    "<tr><td>絕對機密</td><td>非常重大損害</td></tr><tr><td>極機密</td><td>重大損害</td></tr>"
                    "<tr><td>機密</td><td>損害</td></tr></table></body></html>")

@@ -178,7 +178,7 @@ _CABLE_TAIL = r"(?P<cable>(?:[ \t]+SECTION[ \t]+\d+[ \t]+OF[ \t]+\d+)?[ \t]+[A-Z
 _LABEL_PREFIX = r"(?:(?:CLASSIFICATION|Classification)\s*:\s*)?"
 _NATO_BANNER = (
     r"(?P<nato>COSMIC\s+TOP\s+SECRET|NATO\s+SECRET|NATO\s+CONFIDENTIAL|NATO\s+RESTRICTED)"
-    rf"(?P<suffix>{_NATO_SUFFIX})(?:{_US_CAVEATS})(?>(?:[ \t]+[-–][ \t]+{_CAVEAT})?)"
+    rf"(?P<suffix>{_NATO_SUFFIX})(?:{_US_CAVEATS})(?>(?:[ \t]+[-–][ \t]+{_CAVEAT}(?=[ \t]*$|\s\s|\t|[\])]))?)"
 )
 _CUI_BANNER = (
     rf"(?P<cui>CUI{_US_CAVEATS}|CONTROLLED\s+UNCLASSIFIED\s+INFORMATION"
@@ -939,6 +939,9 @@ def _scan_subject(text: str, base_line: int, offset: int, out: list[_Candidate],
                 return
         else:
             level, system = _latin_level(m)
+            if (system == "US" and level != R and not m.group("ob") and not m.group("caveats")
+                    and not m.group(0).rstrip().endswith(subject.rstrip())):
+                return  # 「TOP SECRET: Friday surprise party」: office banter, not a classified subject
         out.append(_Candidate(f"{system.lower()}_{rule_prefix}", level, system, subject, 0.85,
                               base_line, offset, offset + len(text), "subject"))
 
