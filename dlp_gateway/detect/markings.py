@@ -9,16 +9,24 @@ form that the marking rules prescribe, so detection works on that grammar:
   複製物 copy note; the letter field 「密等及解密條件或保密期限：機密（本件至…解密）」 with a
   value (empty or 普通 does not count); a telegram's 密等 line; a level right before a
   declassification phrase; a bracketed level in a Subject (【機密】); the e-document
-  XML's 密等 代碼 (a `Fact` from extraction).
+  XML's 密等 代碼 (a `Fact` from extraction). A letter's top line laid out with gaps
+  (「外交部　　　機密」, 「機密　　　檔號：…」) counts when the level fills a chunk; a form's
+  ticked box (「密等：□普通　■機密」) is the field's value; the English equivalent may
+  stand beside the level (「機密 CONFIDENTIAL」); reply quoting (「> 機密」) is read
+  through, and OCR lines holding only level characters are joined (「極機\n密」).
 - **US**: whole-line upper-case banners with caveats, portion marks at paragraph start,
-  CUI / FOUO / SBU. **NATO**: COSMIC TOP SECRET, NATO SECRET … with ATOMAL/BOHEMIA/BALK.
+  CUI / FOUO / SBU. A lone upper-case level without caveats counts only in a US document
+  (repeated, portion-marked or with a classification authority). **NATO**: COSMIC TOP
+  SECRET, NATO SECRET … with ATOMAL/BOHEMIA/BALK. **EU**: RESTREINT UE/EU RESTRICTED …
 - **PRC**: 绝密★ / 机密★ / 秘密★ with their period, 密级 fields, 工作秘密 and 内部资料 lines.
   The PRC ladder is one step lower per word: 秘密 = confidential, 机密 = secret.
 - **Office labels and classification headers** from facts and message headers.
 
 Mentions are told apart from markings by position (a banner is a whole line; a field
 has a label), by quoting (「機密」 in prose is a mention), by example cues (例如, 範例),
-by lists (distinct levels on neighbouring lines are a list of levels), and by document
+by lists (distinct levels on neighbouring lines are a list of levels), by definitions
+(a level heading followed by 「指…」 / 「洩漏後…」), by title marks (《機密》), by
+registers (a level in a table's 密等 column is data), and by document
 context: a text that names three or more distinct levels, or a training, awareness or
 news text that names a level twice, is a text *about* classification unless it carries
 official-document signals (發文字號 `外政字第1150012345號`, telegram serial
