@@ -816,6 +816,9 @@ def second_batch() -> Iterator[RealCase]:
                    _att("電子公文", "請查收", "A01000000A_0910012345.di", _edoc_91("機密"), "application/octet-stream"), C, "attachment")
     yield RealCase("PPTX SECRET//NOFORN first line",
                    _att("brief", "Attached.", "brief.pptx", docgen.make_pptx(["SECRET//NOFORN\nRegional outlook", "(S//NF) Key judgments"]), PPTX), S, "attachment")
+    yield RealCase("簽 top line 簽　　　密", _mail("簽稿", SIGN_MEMO.format(banner="").replace("簽　　於北美司", "簽　　　　　　　　密\n於北美司")),
+                   R, "body")
+    yield RealCase("awareness poster 保　密　防　諜", _mail("海報", "保　密　防　諜\n人　人　有　責\n\n政風室製"), None, "body")
     yield RealCase("subject NATO RESTRICTED - PO number", _mail("NATO RESTRICTED - PO(2026)0117", "Attached."), R, "subject")
     # negatives
     for subject in ("TOP SECRET: Friday surprise party for the Director", "CONFIDENTIAL - job offer for the trade analyst post"):

@@ -669,6 +669,7 @@ def _table_cells(line: str, line_no: int, lines: _Lines, kind: str, out: list[_C
     return found
 
 
+_WORD_BEFORE_MI = frozenset("保秘祕親亲嚴严緊紧精周細细")  # 保密, 秘密, 親密 … spaced out
 _REPLY_QUOTE = re.compile(r"^(?:>[ \t]?)+")
 _LAYOUT_GAP = re.compile(r"[ \t]{2,}|[\t\u3000]+")
 
@@ -684,8 +685,8 @@ def _block_start(lines: _Lines, line_no: int) -> bool:
 def _layout_chunks(line: str, line_no: int, base: int, position: str, out: list[_Candidate]) -> bool:
     """A letter's top line laid out with gaps: 「外交部　　　　機密」, 「機密　　　檔號：…」.
 
-    The level must fill a whole chunk between layout gaps. A lone 密 before a Han word or
-    after a single character is part of a spaced label (「密　　碼：」, 「密　　等：」).
+    The level must fill a whole chunk between layout gaps. A lone 密 before a Han word is
+    part of a spaced label (「密　　碼：」, 「密　　等：」).
     """
     chunks = _LAYOUT_GAP.split(line)
     found = False
@@ -697,9 +698,9 @@ def _layout_chunks(line: str, line_no: int, base: int, position: str, out: list[
             continue
         level = _roc_level(m)
         following = chunks[index + 1] if index + 1 < len(chunks) else ""
-        if level == R and ((index > 0 and len(chunks[index - 1].strip()) == 1)
-                           or _HAN_CHAR.match(following) is not None):
-            continue  # 「密　　碼：」, 「密　　等：」: a spaced label, not the 密 banner
+        if level == R and (_HAN_CHAR.match(following) is not None
+                           or (index > 0 and chunks[index - 1].strip() in _WORD_BEFORE_MI)):
+            continue  # 「密　　碼：」, 「保　　密」: a spaced word, not the 密 banner
         out.append(_Candidate("roc_banner", level, "ROC", line, _BASE_CONFIDENCE[position] - 0.05, line_no,
                               base, base + len(line), position, family="ROC"))
         found = True
