@@ -369,6 +369,7 @@ class _PartContext:
     """What the whole part (file or body) says about itself; computed once, lazily."""
 
     text: str
+    mention_counts: dict[str, int] = field(default_factory=dict)
 
     @cached_property
     def official(self) -> bool:
@@ -403,6 +404,12 @@ class _PartContext:
         return any(cue in self.text for cue in _TOPICAL_CUES)
 
     def mentions(self, system: str) -> int:
+        """Memoised: the filter asks once per candidate."""
+        if system not in self.mention_counts:
+            self.mention_counts[system] = self._count_mentions(system)
+        return self.mention_counts[system]
+
+    def _count_mentions(self, system: str) -> int:
         text = self.text
         if system == "ROC":
             return text.count("機密") + text.count("机密")
@@ -472,6 +479,7 @@ class _Lines:
     starts: list[int] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
     edge: set[int] = field(default_factory=set)
+    register: tuple[list[int], list[int]] | None = None  # table rows: 密等 headings, 普通 cells
 
     @classmethod
     def of(cls, text: str) -> _Lines:
@@ -540,6 +548,13 @@ def _scan_lines(segment: Segment, text: str, lines: _Lines, ctx_of, out: list[_C
     kind = segment.kind
     band = kind in _BAND_KINDS
     portions: list[tuple[int, re.Match[str]]] = []
+    us_documents: dict[str, bool] = {}
+
+    def us_document(word: str) -> bool:  # once per segment, not once per banner line
+        if word not in us_documents:
+            us_documents[word] = _us_document(text, ctx_of, word)
+        return us_documents[word]
+
     for line_no in _hit_lines(text, lines):
         raw = lines.lines[line_no]
         line = raw.strip()
@@ -548,7 +563,8 @@ def _scan_lines(segment: Segment, text: str, lines: _Lines, ctx_of, out: list[_C
             quote = len(line) - len(line := _REPLY_QUOTE.sub("", line, count=1))
         if "\t" in line and _table_cells(line, line_no, lines, kind, out):
             continue
-        chunky = (not band and len(line) <= _MAX_BANNER_CHARS and _LAYOUT_GAP.search(line) is not None
+        chunky = (not band and len(line) <= _MAX_BANNER_CHARS
+                  and ("\u3000" in line or "\t" in line or "  " in line)
                   and (line_no in lines.edge or _block_start(lines, line_no)))
         if not line or not (band or chunky or _BANNER_START.match(line)):
             continue  # prose: a banner or portion mark would open the line
@@ -611,7 +627,7 @@ def _scan_lines(segment: Segment, text: str, lines: _Lines, ctx_of, out: list[_C
                     continue
                 if (system == "US" and level != R and not band and not m.groupdict().get("caveats")
                         and not m.groupdict().get("cable") and not _LABEL_PREFIX_RE.match(line)
-                        and not _us_document(text, ctx_of, "CONFIDENTIAL" if level == C else "SECRET")):
+                        and not us_document("CONFIDENTIAL" if level == C else "SECRET")):
                     continue  # a lone CONFIDENTIAL or TOP SECRET heading is not a US banner
                 rule = ("cui_banner" if m.groupdict().get("cui")
                         else {"NATO": "nato_banner", "EU": "eu_banner"}.get(system, "us_banner"))
@@ -676,10 +692,7 @@ _LAYOUT_GAP = re.compile(r"[ \t]{2,}|[\t\u3000]+")
 
 def _block_start(lines: _Lines, line_no: int) -> bool:
     """The first line of a block: after a blank line or a separator (a pasted letter's top)."""
-    if line_no == 0:
-        return True
-    previous = lines.lines[line_no - 1].strip()
-    return not previous or set(previous) <= set("-=_*~—")
+    return line_no == 0 or not lines.lines[line_no - 1].strip(" \t\u3000-=_*~—")
 
 
 def _layout_chunks(line: str, line_no: int, base: int, position: str, out: list[_Candidate]) -> bool:
@@ -713,16 +726,25 @@ _REGISTER_LOOKBACK = 60  # rows
 
 def _register(lines: _Lines, line_no: int) -> bool:
     """The row belongs to a table with a 密等 column (heading above) or 普通 values nearby."""
-    for other in range(max(0, line_no - _REGISTER_LOOKBACK), min(len(lines.lines), line_no + _LIST_WINDOW + 1)):
-        row = lines.lines[other]
-        if other == line_no or "\t" not in row:
-            continue
-        cells = row.split("\t")
-        if any(cell.strip() == "普通" for cell in cells) and abs(other - line_no) <= _LIST_WINDOW:
-            return True
-        if other < line_no and any(_REGISTER_HEADING.fullmatch(cell) for cell in cells):
-            return True
-    return False
+    if lines.register is None:  # one pass over the segment's table rows, on first use
+        headings: list[int] = []
+        plain: list[int] = []
+        for index, row in enumerate(lines.lines):
+            if "\t" not in row:
+                continue
+            cells = row.split("\t")
+            if "普通" in row and any(cell.strip() == "普通" for cell in cells):
+                plain.append(index)
+            if ("等" in row or "級" in row or "级" in row) and any(_REGISTER_HEADING.fullmatch(c) for c in cells):
+                headings.append(index)
+        lines.register = (headings, plain)
+    headings, plain = lines.register
+    h = bisect_right(headings, line_no - 1)
+    if h and headings[h - 1] >= line_no - _REGISTER_LOOKBACK:
+        return True
+    p = bisect_right(plain, line_no + _LIST_WINDOW)
+    return bool(p) and plain[p - 1] >= line_no - _LIST_WINDOW and (plain[p - 1] != line_no or (
+        p >= 2 and plain[p - 2] >= line_no - _LIST_WINDOW))
 
 
 def _spaced_prose(line: str, start: int, end: int) -> bool:
@@ -982,10 +1004,7 @@ def _filter(cands: list[_Candidate], text: str, lines: _Lines, ctx: _PartContext
             by_family.setdefault(cand.family, []).append(cand)
     listed: set[int] = set()
     for group in by_family.values():
-        for a in group:
-            for b in group:
-                if a is not b and a.level != b.level and abs(a.line - b.line) <= _LIST_WINDOW:
-                    listed.add(id(a))
+        listed |= _listed(group)
     kept: list[_Candidate] = []
     for cand in cands:
         if cand.position == "subject":
@@ -1017,6 +1036,28 @@ def _filter(cands: list[_Candidate], text: str, lines: _Lines, ctx: _PartContext
             continue
         result.append(cand)
     return result
+
+
+def _listed(group: list[_Candidate]) -> set[int]:
+    """Candidates with another level within _LIST_WINDOW lines: a sliding window over the
+    candidates in line order (linear; a page of 20,000 banner lines must not be quadratic)."""
+    ordered = sorted(group, key=lambda c: c.line)
+    counts: dict[Level, int] = {}
+    out: set[int] = set()
+    lo = hi = 0
+    for cand in ordered:
+        while hi < len(ordered) and ordered[hi].line <= cand.line + _LIST_WINDOW:
+            counts[ordered[hi].level] = counts.get(ordered[hi].level, 0) + 1
+            hi += 1
+        while ordered[lo].line < cand.line - _LIST_WINDOW:
+            left = ordered[lo].level
+            counts[left] -= 1
+            if not counts[left]:
+                del counts[left]
+            lo += 1
+        if len(counts) > 1:
+            out.add(id(cand))
+    return out
 
 
 # --------------------------------------------------------------------------- facts & headers
