@@ -496,12 +496,19 @@ class _Lines:
         return bisect_right(self.starts, offset) - 1
 
 
+_QUOTE_REACH = 200  # characters
+
+
 def _quoted(text: str, start: int, end: int) -> bool:
-    """A marking inside 「…」, 『…』, “…” or "…" on its line is quoted prose, not a marking."""
-    line_start = text.rfind("\n", 0, start) + 1
-    line_end = text.find("\n", end)
+    """A marking inside 「…」, 『…』, “…” or "…" on its line is quoted prose, not a marking.
+
+    Only _QUOTE_REACH characters either side are looked at, so a page-long line with
+    thousands of candidates costs linear time, not quadratic."""
+    low = max(0, start - _QUOTE_REACH)
+    line_start = text.rfind("\n", low, start) + 1 or low
+    line_end = text.find("\n", end, end + _QUOTE_REACH)
     head = text[line_start:start]
-    tail = text[end:line_end if line_end >= 0 else len(text)]
+    tail = text[end:line_end if line_end >= 0 else min(len(text), end + _QUOTE_REACH)]
     for open_, close in (("「", "」"), ("『", "』"), ("“", "”"), ("‘", "’")):
         if head.count(open_) > head.count(close) and close in tail:
             return True
@@ -510,7 +517,7 @@ def _quoted(text: str, start: int, end: int) -> bool:
 
 def _example(lines: _Lines, line_no: int, start: int) -> bool:
     """An example cue earlier on the line, or ending the line just before (「範例：」)."""
-    line_start = lines.starts[line_no]
+    line_start = max(lines.starts[line_no], start - _QUOTE_REACH)
     head = lines.text[line_start:start]
     if _EXAMPLE_CUE.search(head):
         return True
