@@ -155,7 +155,7 @@ class Finding:
     location: str
     evidence: str  # short, for the security officer; never a whole document
     level: Level | None = None
-    system: str | None = None  # ROC | US | NATO | PRC | OFFICE | HEADER | EDOC
+    system: str | None = None  # ROC | US | NATO | EU | PRC | OFFICE | HEADER | EDOC
     confidence: float = 1.0
     tags: tuple[str, ...] = ()
     # fingerprint matches only

@@ -25,6 +25,7 @@ YARA = Finding("yara", "roc_official_letter", "a.docx", "發文字號", tags=("o
 CASES = {
     "level_at_least": ("{level_at_least: secret}", report(marking(Level.TOP_SECRET)), report(marking(Level.CONFIDENTIAL))),
     "marking_system": ("{marking_system: prc}", report(marking(Level.RESTRICTED, "PRC")), report(marking(Level.SECRET, "US"))),
+    "marking_system_eu": ("{marking_system: EU}", report(marking(Level.RESTRICTED, "EU")), report(marking(Level.RESTRICTED, "NATO"))),
     "finding_rule_glob": ("{finding: {detector: yara, rule: 'roc_*'}}", report(YARA), report(marking(Level.SECRET))),
     "finding_tag": ("{finding: {tag: official, min_confidence: 0.5}}", report(YARA), report(Finding("yara", "x", "b", "e", tags=("other",)))),
     "fingerprint_label_share": ("{fingerprint: {label: 'cable-*', min_share: 0.5}}", report(FP),

@@ -41,7 +41,7 @@ ProblemName = Literal["encrypted", "corrupt", "unsupported", "limit_exceeded", "
 DirectionName = Literal["inbound", "outbound", "internal"]
 Mode = Literal["enforce", "monitor"]
 FallbackName = Literal["deliver", "quarantine", "reject"]
-SystemName = Literal["ROC", "US", "NATO", "PRC", "OFFICE", "HEADER", "EDOC"]
+SystemName = Literal["ROC", "US", "NATO", "EU", "PRC", "OFFICE", "HEADER", "EDOC"]
 
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
 _HEADER_NAME = re.compile(r"^[!-9;-~]+$")  # RFC 5322 field name: printable ASCII except ':'
