@@ -675,8 +675,11 @@ def second_positives() -> Iterator[FreshCase]:
     yield FreshCase("XLSX A1 CONFIDENTIAL//REL TO USA, TWN",
                     _att("list", "Attached.", "list.xlsx", docgen.make_xlsx({"S": [["CONFIDENTIAL//REL TO USA, TWN"], ["Name", "Unit"], ["Lee", "J2"]]}), XLSX),
                     C, "attachment")
-    yield FreshCase("PPTX TOP SECRET first slide",
-                    _att("brief", "Attached.", "brief.pptx", docgen.make_pptx(["TOP SECRET\nRegional assessment", "Agenda"]), PPTX), TS, "attachment")
+    # A lone, uncaveated TOP SECRET heading on one slide is left out as ambiguous (a staff
+    # newsletter titles its gossip column the same way); US slides carry the banner top and bottom.
+    yield FreshCase("PPTX TOP SECRET banner top and bottom of a slide",
+                    _att("brief", "Attached.", "brief.pptx", docgen.make_pptx(["TOP SECRET\nRegional assessment\nTOP SECRET", "Agenda"]), PPTX),
+                    TS, "attachment")
     yield FreshCase("ODT footer NATO RESTRICTED",
                     _att("NATO", "Attached.", "n.odt", docgen.make_odt(["Partnership plan"], footer="NATO RESTRICTED"), ODT), R, "attachment")
     yield FreshCase("PDF header 机密★ GB",
@@ -710,5 +713,112 @@ def second_negatives() -> Iterator[FreshCase]:
                                                                             "第三章　機密之維護", "第四章　機密之解除"]), DOCX), None, "attachment")
 
 
+# --------------------------------------------------------------------------- third batch
+# Written after the second batch, still from how documents look, aiming at layouts the
+# first two batches did not try.
+
+GLOSSARY = """外交常用詞彙中英對照
+
+絕對機密　TOP SECRET
+極機密　SECRET
+機密　CONFIDENTIAL
+一般公務機密　RESTRICTED
+
+（資料來源：本部翻譯手冊）
+"""
+
+SECURITY_REMINDER = """各位同仁：
+
+依規定，機密公文不得以電子郵件傳送；如需傳遞密件，請循機要管道辦理。
+本表填妥後請以「密」件送人事處。
+政風室　敬啟
+"""
+
+MEETING_MINUTES = """司務會議紀錄
+
+時間：115年3月4日上午9時
+主席：李司長
+
+一、本案相關資料列為密件，請與會人員於會後繳回。
+二、下週起各科輪值表如附，請密切配合。
+三、臨時動議：無。
+"""
+
+SECRETARY_LETTER = """THE SECRETARY OF STATE
+WASHINGTON
+
+Dear Minister,
+
+Thank you for your letter of February 20. I look forward to our meeting.
+
+Sincerely,
+"""
+
+US_LEVELS_TRAINING = """Classification levels (training module 2)
+
+TOP SECRET
+SECRET
+CONFIDENTIAL
+
+Each level is assigned by an original classification authority.
+"""
+
+
+def third_positives() -> Iterator[FreshCase]:
+    yield FreshCase("mid-mail lone 機密 before a pasted telegram",
+                    _mail("電報", "王參事：\n\n以下為電報內容，請參：\n\n機密\n\n主旨：日方研判\n一、……\n二、……\n\n謝謝\n怡安"), C, "body")
+    yield FreshCase("field 密，本件於公布時解密",
+                    _mail("函稿", letter("密，本件於公布時解密")), R, "body")
+    yield FreshCase("field with dotted date 機密(本件至116.6.30解密)",
+                    _mail("函稿", letter("機密(本件至116.6.30解密)")), C, "body")
+    yield FreshCase("速別 and 密等 on one laid-out line",
+                    _mail("函稿", letter("").replace("速別：速件\n密等及解密條件或保密期限：", "速別：最速件　　　密等：極機密")), S, "body")
+    yield FreshCase("subject [密] ASCII brackets", _mail("[密] 年度考評", "請參。"), R, "subject")
+    yield FreshCase("subject 【機 密】 spaced", _mail("Fw: 【機 密】會談紀要", "請參。"), C, "subject")
+    yield FreshCase("US (U//FOUO) portion marks only",
+                    _mail("schedule", "Visit schedule\n\n(U//FOUO) The delegation arrives on March 9.\n\n(U//FOUO) Hotel details follow."), R, "body")
+    yield FreshCase("US (CUI) portion marks only",
+                    _mail("roster", "Roster\n\n(CUI) Names and passport numbers of the delegation.\n\n(U) Hotel: Grand Hyatt."), R, "body")
+    yield FreshCase("XLSX A1 機密, A2 condition",
+                    _att("名單", "如附。", "l.xlsx", docgen.make_xlsx({"S": [["機密"], ["本件於公布時解密"], ["姓名", "職稱"], ["王大明", "參事"]]}), XLSX),
+                    C, "attachment")
+    yield FreshCase("XLSX A1 NATO RESTRICTED",
+                    _att("list", "Attached.", "n.xlsx", docgen.make_xlsx({"S": [["NATO RESTRICTED"], ["Name", "Unit"]]}), XLSX), R, "attachment")
+    yield FreshCase("DOCX header 机密★3年",
+                    _att("转发", "见附件。", "t.docx", docgen.make_docx(["关于……的通知", "各单位："], header="机密★3年"), DOCX), S, "attachment")
+    yield FreshCase("ODT header 秘密★",
+                    _att("转发", "见附件。", "t.odt", docgen.make_odt(["关于……的通知"], header="秘密★"), ODT), C, "attachment")
+    yield FreshCase("PDF header band 機密 right-aligned after the agency with a gap",
+                    _att("函", "如附。", "l.pdf", docgen.make_pdf([letter("")], header="外交部亞東太平洋司　　　　　　　　　　　　機密"), PDF), C, "attachment")
+
+
+def third_negatives() -> Iterator[FreshCase]:
+    for name, subject, body in [
+        ("glossary of levels with English equivalents", "詞彙", GLOSSARY),
+        ("security reminder about 密件", "提醒", SECURITY_REMINDER),
+        ("minutes: 列為密件, 密切配合", "會議紀錄", MEETING_MINUTES),
+        ("THE SECRETARY OF STATE letterhead", "Letter", SECRETARY_LETTER),
+        ("training list of US levels", "training", US_LEVELS_TRAINING),
+    ]:
+        yield FreshCase(name, _mail(subject, body), None, "body")
+    yield FreshCase("subject 機密等級調整說明會", _mail("機密等級調整說明會", "請準時出席。"), None, "subject")
+    yield FreshCase("subject 《極機密》 news headline", _mail("《極機密》美中會談內幕", "剪報如附。"), None, "subject")
+    yield FreshCase("XLSX glossary of levels",
+                    _att("詞彙", "如附。", "g.xlsx", docgen.make_xlsx({"詞彙": [["中文", "English"], ["絕對機密", "Top Secret"], ["極機密", "Secret"],
+                                                                              ["機密", "Confidential"]]}), XLSX), None, "attachment")
+    yield FreshCase("DOCX ISMS asset table",
+                    _att("資產", "如附。", "a.docx", docgen.make_docx(["資訊資產清冊"], table=ASSET_TABLE), DOCX), None, "attachment")
+    yield FreshCase("PDF header band THE SECRETARY OF STATE",
+                    _att("Letter", "Attached.", "l.pdf", docgen.make_pdf(["Dear Minister,\nThank you."], header="THE SECRETARY OF STATE", fontname="helv"), PDF),
+                    None, "attachment")
+    yield FreshCase("PDF vendor deck footer Proprietary & Confidential",
+                    _att("proposal", "Attached.", "p.pdf", docgen.make_pdf(["Managed SOC services\nPricing"], footer="Proprietary & Confidential   Page 2",
+                                                                         fontname="helv"), PDF), None, "attachment")
+    yield FreshCase("HTML newsletter heading 機密 with its definition",
+                    _mail("電子報", "請見下方。", html="<h2>機密</h2><p>指洩漏後足以造成國家安全或利益損害之事項。</p><h2>密碼</h2><p>請定期更換。</p>"),
+                    None, "body")
+
+
 def build_fresh() -> list[FreshCase]:
-    return [*positives(), *negatives(), *second_positives(), *second_negatives()]
+    return [*positives(), *negatives(), *second_positives(), *second_negatives(),
+            *third_positives(), *third_negatives()]

@@ -220,16 +220,30 @@ _PORTION_LEVEL: dict[str, tuple[Level | None, str]] = {
     "CUI": (R, "US"), "FOUO": (R, "US"), "SBU": (R, "US"),
     "CTS": (TS, "NATO"), "NS": (S, "NATO"), "NC": (C, "NATO"), "NR": (R, "NATO"), "NU": (None, "NATO"),
 }
+# (U//FOUO), (U//SBU), (U//CUI): unclassified but controlled, as the FOUO banner.
+_CONTROLLED_CAVEAT = re.compile(r"//\s*(?:FOUO|SBU|LES|CUI|SENSITIVE)")
+
+
+def _portion_level(mark: str, caveats: str) -> tuple[Level | None, str]:
+    level, system = _PORTION_LEVEL[mark]
+    if level is None and mark == "U" and caveats and _CONTROLLED_CAVEAT.match(caveats):
+        return R, system
+    return level, system
+
+
 _ENUM_START = re.compile(r"^[ \t]*\((?:A|B|D|E)\)[ \t]", re.M)
 
 # Subject lines: 【機密】 anywhere, a level as first word, US portion mark or banner first.
 _SUBJECT_PREFIX = re.compile(r"^(?:\s*(?:RE|FW|FWD|AW|WG|TR|回覆|回复|轉寄|转发|答覆)\s*[:：])+", re.I)
+# 《機密》 / 〈機密〉 in a subject are title marks (a book, a film, a news headline).
+_SUBJECT_OPEN = _OPEN.replace("《", "").replace("〈", "")
+_SUBJECT_CLOSE = _CLOSE.replace("》", "").replace("〉", "")
 _SUBJECT_ROC = re.compile(
-    rf"(?:(?P<ob>[{re.escape(_OPEN)}])|^)\s*{_ROC_LEVEL}"
-    rf"(?(ob)(?:文件|資料|资料|電報|电报|公文)?\s*[{re.escape(_CLOSE)}]|(?:{_SP}{_DECLASS})?\s*[:：\-－—|｜/／_])"
+    rf"(?:(?P<ob>[{re.escape(_SUBJECT_OPEN)}])|^)\s*{_ROC_LEVEL}"
+    rf"(?(ob)(?:文件|資料|资料|電報|电报|公文)?\s*[{re.escape(_SUBJECT_CLOSE)}]|(?:{_SP}{_DECLASS})?\s*[:：\-－—|｜/／_])"
 )
 _SUBJECT_PRC = re.compile(
-    rf"[{re.escape(_OPEN)}]\s*(?:{_PRC_LEVEL}|(?P<prcr>{_PRC_RESTRICTED_WORD}))\s*[★☆]?\s*[{re.escape(_CLOSE)}]"
+    rf"[{re.escape(_SUBJECT_OPEN)}]\s*(?:{_PRC_LEVEL}|(?P<prcr>{_PRC_RESTRICTED_WORD}))\s*[★☆]?\s*[{re.escape(_SUBJECT_CLOSE)}]"
 )
 _SUBJECT_LATIN = re.compile(
     r"^\s*(?:\((?P<mark>TS|S|C|CUI|FOUO|SBU|CTS|NS|NC|NR)(?P<pcaveats>//[A-Z0-9][A-Z0-9 ,./&-]*)?\)"
@@ -602,7 +616,8 @@ def _scan_lines(segment: Segment, text: str, lines: _Lines, ctx_of, out: list[_C
         if band:
             found = False
             for m in _ROC_BAND_TOKEN.finditer(line):
-                if _quoted(line, m.start(), m.end()) or _spaced_prose(line, m.start(), m.end()):
+                if (_quoted(line, m.start(), m.end()) or _spaced_prose(line, m.start(), m.end())
+                        or _unticked(line, m.start())):
                     continue
                 out.append(_Candidate("roc_banner", _roc_level(m), "ROC", line, 0.88, line_no,
                                       base + m.start(), base + m.end(), "band", family="ROC"))
@@ -754,6 +769,16 @@ def _register(lines: _Lines, line_no: int) -> bool:
         p >= 2 and plain[p - 2] >= line_no - _LIST_WINDOW))
 
 
+_UNTICKED_BOXES = "□☐◻▢○◯"
+
+
+def _unticked(line: str, start: int) -> bool:
+    """「機密等級：■一般　□限閱　□機密」 (an ISMS document-grade footer): a level after an
+    empty check box is a choice not taken, not the document's marking."""
+    before = line[max(0, start - 3):start].rstrip(" \t\u3000")
+    return bool(before) and before[-1] in _UNTICKED_BOXES
+
+
 def _spaced_prose(line: str, start: int, end: int) -> bool:
     """「國 家 機 密 保 護 法」: a level set off by single spaces inside spaced-out text.
 
@@ -829,7 +854,7 @@ def _portion_candidates(text: str, lines: _Lines, portions: list[tuple[int, re.M
     lettered = bool(_ENUM_START.search(text))
     for line_no, pm in portions:
         mark, caveats = pm.group("mark"), pm.group("caveats") or ""
-        level, system = _PORTION_LEVEL[mark]
+        level, system = _portion_level(mark, caveats)
         if level is None:
             continue
         ambiguous = mark in ("S", "C") and not caveats
@@ -972,7 +997,7 @@ def _scan_subject(text: str, base_line: int, offset: int, out: list[_Candidate],
     m = _SUBJECT_LATIN.match(subject)
     if m:
         if m.group("mark"):
-            level, system = _PORTION_LEVEL[m.group("mark")]
+            level, system = _portion_level(m.group("mark"), m.group("pcaveats") or "")
             if level is None:
                 return
         else:
@@ -1025,6 +1050,8 @@ def _filter(cands: list[_Candidate], text: str, lines: _Lines, ctx: _PartContext
             continue
         if cand.position in ("edge", "middle") and _defined_next(lines, cand.line):
             continue
+        if cand.position in ("edge", "middle") and cand.rule == "roc_banner" and _grade_column(lines, cand.line):
+            continue
         if cand.position != "band":
             # A text naming three or more levels is about classification; only an official
             # document keeps the markings in its structural places.
@@ -1043,6 +1070,19 @@ def _filter(cands: list[_Candidate], text: str, lines: _Lines, ctx: _PartContext
             continue
         result.append(cand)
     return result
+
+
+_GRADE_WORDS = frozenset({"普通", "一般", "限閱", "限阅", "敏感", "公開", "公开", "非機密", "內部", "内部", "內部使用"})
+
+
+def _grade_column(lines: _Lines, line_no: int) -> bool:
+    """A lone level among lines that are grade values (「一般」, 「限閱」, 「普通」): a table's
+    grade column read one cell per line (an ISMS asset inventory: 機密 / 限閱 / 一般), not a
+    banner. Looks at _LIST_WINDOW lines either side, so it stays linear."""
+    for index in range(max(0, line_no - _LIST_WINDOW), min(len(lines.lines), line_no + _LIST_WINDOW + 1)):
+        if index != line_no and lines.lines[index].strip(" \t\u3000") in _GRADE_WORDS:
+            return True
+    return False
 
 
 def _listed(group: list[_Candidate]) -> set[int]:
