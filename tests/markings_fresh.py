@@ -819,6 +819,75 @@ def third_negatives() -> Iterator[FreshCase]:
                     None, "body")
 
 
+# --------------------------------------------------------------------------- fourth batch
+
+HANDOUT_TOC = """國家機密保護實務講義
+
+第一章　總則
+
+第二章　機密
+
+第三章　一般公務機密
+
+第四章　罰則
+"""
+
+AUTO_REPLY = """自動回覆：我目前不在辦公室，將於3月9日返回。
+緊急事項請洽陳科員（分機2415）。本郵件可能含機密資訊，請勿轉寄。
+
+I am out of the office until March 9. For urgent matters, please contact Ms. Chen.
+"""
+
+LY_QUESTION = """立法院第11屆第3會期質詢稿（摘要）
+
+委員質詢：外交部是否將該電報列為極機密？是否已依國家機密保護法辦理？
+部長答復：相關電報之密等核定均依規定辦理，詳細內容不便公開說明。
+"""
+
+
+def fourth_positives() -> Iterator[FreshCase]:
+    yield FreshCase("HTML-only mail with a right-aligned 機密 top line",
+                    _mail("函稿", "請見下方。", html='<div style="text-align:right">機密</div><p>檔號：115/0521.03</p>'
+                          "<p>主旨：檢送會談紀要1份，請查照。</p><p>說明：……</p>"), C, "body")
+    yield FreshCase("DOCX header with tab stops 外交部\\t\\t機密",
+                    _att("紀要", "如附。", "m.docx", docgen.make_docx(["會談紀要", "一、……"], header="外交部\t\t機密"), DOCX), C, "attachment")
+    yield FreshCase("file name 東京會談紀要（機密）.pdf on an unmarked text layer",
+                    _att("紀要", "如附。", "東京會談紀要（機密）.pdf", docgen.make_pdf(["會談紀要\n一、……"]), PDF), C, "attachment")
+    yield FreshCase("subject level in brackets at the end", _mail("駐日處電報轉陳（極機密）", "請參。"), S, "subject")
+    yield FreshCase("PDF band with spaced condition",
+                    _att("函", "如附。", "l.pdf", docgen.make_pdf(["說帖\n一、……"], header="機密 ( 本件至 116 年 6 月 30 日解密 )"), PDF), C, "attachment")
+    yield FreshCase("PRC 機密★1年 retyped in traditional script",
+                    _mail("轉發", "機密★1年\n\n關於加強涉外工作的通知\n\n各單位：\n……"), S, "body")
+    yield FreshCase("telegram 密等 and a separate 解密條件 line",
+                    _mail("電報", telegram("密等：極機密\n解密條件：本件於公布時解密")), S, "body")
+    yield FreshCase("US HTML mail with SECRET//NOFORN paragraphs",
+                    _mail("readout", "See below.", html="<p>SECRET//NOFORN</p><p>(S//NF) The interlocutor said ...</p><p>SECRET//NOFORN</p>"),
+                    S, "body")
+    yield FreshCase("US e-mail Classification: SECRET//NOFORN first line",
+                    _mail("talking points", "Classification: SECRET//NOFORN\n\nPlease find the talking points below.\n\n1. (S//NF) ..."), S, "body")
+    yield FreshCase("msip_labels header Highly Confidential \\\\ 極機密",
+                    _mail("資料", "如附。", headers={"msip_labels": "MSIP_Label_11111111-2222-3333-4444-555555555555_Enabled=True; "
+                                                  "MSIP_Label_11111111-2222-3333-4444-555555555555_Name=極機密;"}), S, "body")
+
+
+def fourth_negatives() -> Iterator[FreshCase]:
+    for name, subject, body in [
+        ("handout table of contents with 第二章　機密", "講義", HANDOUT_TOC),
+        ("auto-reply mentioning 機密資訊", "自動回覆", AUTO_REPLY),
+        ("Legislative Yuan question about 極機密", "質詢稿", LY_QUESTION),
+    ]:
+        yield FreshCase(name, _mail(subject, body), None, "body")
+    yield FreshCase("letter inviting to a 國家機密保護法 course, empty field",
+                    _mail("函", letter("", subject="本部訂於115年4月1日辦理「國家機密保護法」講習，請派員參加。")), None, "body")
+    yield FreshCase("form with □密件 ■普通件",
+                    _mail("申請", "公文傳遞申請單\n\n件別：□密件　■普通件\n申請人：陳怡安\n"), None, "body")
+    yield FreshCase("PDF letter with 密等 普通",
+                    _att("函", "如附。", "l.pdf", docgen.make_pdf([letter("普通")], footer="第1頁，共1頁"), PDF), None, "attachment")
+    yield FreshCase("subject 密碼：請於今日變更", _mail("密碼：請於今日變更", "謝謝。"), None, "subject")
+    yield FreshCase("file name 機密文件銷毀清冊.xlsx",
+                    _att("清冊", "如附。", "機密文件銷毀清冊.xlsx", docgen.make_xlsx({"S": [["日期", "件數"], ["115/3/4", "12"]]}), XLSX), None, "attachment")
+
+
 def build_fresh() -> list[FreshCase]:
     return [*positives(), *negatives(), *second_positives(), *second_negatives(),
-            *third_positives(), *third_negatives()]
+            *third_positives(), *third_negatives(), *fourth_positives(), *fourth_negatives()]
