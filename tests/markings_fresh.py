@@ -888,6 +888,41 @@ def fourth_negatives() -> Iterator[FreshCase]:
                     _att("清冊", "如附。", "機密文件銷毀清冊.xlsx", docgen.make_xlsx({"S": [["日期", "件數"], ["115/3/4", "12"]]}), XLSX), None, "attachment")
 
 
+# --------------------------------------------------------------------------- fifth batch
+# Older US forms (before the 2008 marking register): single-slash or blank caveats.
+
+OLD_CABLE = """SECRET/NOFORN
+
+SUBJECT: TAIWAN: VIEWS ON THE MARITIME DIALOGUE
+
+REF: A. TAIPEI 000456
+
+1. (S/NF) Summary: Interlocutors said ...
+
+2. (C) Comment: ...
+
+SECRET/NOFORN
+"""
+
+
+def fifth_positives() -> Iterator[FreshCase]:
+    yield FreshCase("old US cable SECRET/NOFORN with (S/NF) portions", _mail("cable", OLD_CABLE), S, "body")
+    yield FreshCase("old US banner CONFIDENTIAL NOFORN",
+                    _mail("cable", "CONFIDENTIAL NOFORN\n\nSUBJECT: VISIT\n\n1. (C) The delegation ...\n\nCONFIDENTIAL NOFORN"), C, "body")
+    yield FreshCase("portion marks only, single slash (S/REL TO USA, TWN)",
+                    _mail("notes", "Notes\n\n(S/REL TO USA, TWN) The schedule was confirmed.\n\n(U) Next meeting in April."), S, "body")
+    yield FreshCase("subject (U//FOUO)", _mail("(U//FOUO) Visit logistics", "Attached."), R, "subject")
+
+
+def fifth_negatives() -> Iterator[FreshCase]:
+    yield FreshCase("subject (U) visit logistics", _mail("(U) Visit logistics", "Attached."), None, "subject")
+    yield FreshCase("address line (C/O Embassy of Japan)",
+                    _mail("Invitation", "Mr. Tanaka\n(C/O EMBASSY OF JAPAN) Taipei\n\n(S) small, (M) medium sizes are available for the run."), None, "body")
+    yield FreshCase("English prose: cable said SECRET/NOFORN",
+                    _mail("news", "The leaked cable, marked SECRET/NOFORN, was published by the newspaper on Tuesday."), None, "body")
+
+
 def build_fresh() -> list[FreshCase]:
     return [*positives(), *negatives(), *second_positives(), *second_negatives(),
-            *third_positives(), *third_negatives(), *fourth_positives(), *fourth_negatives()]
+            *third_positives(), *third_negatives(), *fourth_positives(), *fourth_negatives(),
+            *fifth_positives(), *fifth_negatives()]

@@ -174,13 +174,18 @@ _PRC_RESTRICTED_BAND = re.compile(
 # that fails later does not make the engine try every split: linear time on any input.
 _CAVEAT = r"[A-Z0-9]+(?:(?:, ?| |[./&-])[A-Z0-9]+(?![a-z]))*"
 _US_CAVEATS = rf"(?>(?:[ \t]*//[ \t]*{_CAVEAT})*)"
+# Before the 2008 register, caveats followed a single slash or a blank: 「SECRET/NOFORN」,
+# 「CONFIDENTIAL NOFORN」. Only the dissemination controls themselves are accepted that way.
+_OLD_CONTROLS = r"(?:NOFORN|NOCONTRACT|ORCON|PROPIN|WNINTEL|NODIS|EXDIS|LIMDIS|STADIS)(?![A-Za-z])"
+_US_BANNER_CAVEATS = rf"(?>(?:[ \t]*//[ \t]*{_CAVEAT}|(?:[ \t]*/[ \t]*|[ \t]+){_OLD_CONTROLS})*)"
+_PORTION_CAVEATS = r"(?://[A-Z0-9][A-Z0-9 ,./&-]*|/(?:NF|NOFORN|OC|ORCON|PR|PROPIN|REL[A-Z ,]*|FOUO|SBU|LES))"
 _US_WORDS = {"TOPSECRET": TS, "SECRET": S, "CONFIDENTIAL": C}
 _NATO_WORDS = {"COSMIC TOP SECRET": TS, "NATO SECRET": S, "NATO CONFIDENTIAL": C, "NATO RESTRICTED": R}
 _NATO_SUFFIX = r"(?>(?:[ \t]*[-–/]*[ \t]*(?:ATOMAL|BOHEMIA|BALK))*)"
 # Cables spell the banner out: "S E C R E T SECTION 01 OF 02 TAIPEI 001234".
 _US_BANNER = (
     r"(?P<us>TOP\s+SECRET|SECRET|CONFIDENTIAL|T ?O ?P {1,3}S E C R E T|S E C R E T|C O N F I D E N T I A L)"
-    rf"(?P<caveats>{_US_CAVEATS})"
+    rf"(?P<caveats>{_US_BANNER_CAVEATS})"
 )
 _CABLE_TAIL = r"(?P<cable>(?:[ \t]+SECTION[ \t]+\d+[ \t]+OF[ \t]+\d+)?[ \t]+[A-Z]+(?: [A-Z]+){0,3}[ \t]+\d{3,7})?"
 _LABEL_PREFIX = r"(?:(?:CLASSIFICATION|Classification)\s*:\s*)?"
@@ -211,7 +216,8 @@ _LATIN_BAND_CHUNK = re.compile(
 )
 # Portion marks at paragraph start: (TS), (S//NF), (C), (U), (CUI), (U//FOUO), NATO (NS).
 _PORTION = re.compile(
-    r"^[ \t]*(?:\d{1,2}\.|[a-z]\.|[-•*])?[ \t]*\((?P<mark>TS|S|C|U|CUI|FOUO|SBU|CTS|NS|NC|NR|NU)(?P<caveats>//[A-Z0-9][A-Z0-9 ,./&-]*)?\)"
+    r"^[ \t]*(?:\d{1,2}\.|[a-z]\.|[-•*])?[ \t]*\((?P<mark>TS|S|C|U|CUI|FOUO|SBU|CTS|NS|NC|NR|NU)(?P<caveats>"
+    + _PORTION_CAVEATS + r")?\)"
     r"[ \t]+(?P<rest>\S[^\n]{0,60})",
     re.M,
 )
@@ -246,7 +252,7 @@ _SUBJECT_PRC = re.compile(
     rf"[{re.escape(_SUBJECT_OPEN)}]\s*(?:{_PRC_LEVEL}|(?P<prcr>{_PRC_RESTRICTED_WORD}))\s*[★☆]?\s*[{re.escape(_SUBJECT_CLOSE)}]"
 )
 _SUBJECT_LATIN = re.compile(
-    r"^\s*(?:\((?P<mark>TS|S|C|CUI|FOUO|SBU|CTS|NS|NC|NR)(?P<pcaveats>//[A-Z0-9][A-Z0-9 ,./&-]*)?\)"
+    rf"^\s*(?:\((?P<mark>TS|S|C|U|CUI|FOUO|SBU|CTS|NS|NC|NR)(?P<pcaveats>{_PORTION_CAVEATS})?\)"
     rf"|(?P<ob>\[)?(?:{_NATO_BANNER}|{_EU_BANNER}|{_US_BANNER}|{_CUI_BANNER})(?(ob)\]|\s*(?:[:\-–|]|$)))"
 )
 # Subject lines inside a body (a letter's 主旨, a forwarded mail's Subject:). One regex per
@@ -829,7 +835,7 @@ def _is_simplified_restricted(word: str) -> bool:
     return "工" in word or ("资" in word)
 
 
-_US_PORTION_ANY = re.compile(r"^[ \t]*(?:\d{1,2}\.[ \t]*)?\((?:TS|S|C|U)(?://[^)\n]*)?\)[ \t]", re.M)
+_US_PORTION_ANY = re.compile(r"^[ \t]*(?:\d{1,2}\.[ \t]*)?\((?:TS|S|C|U)(?:/{1,2}[^)\n]*)?\)[ \t]", re.M)
 
 
 _LABEL_PREFIX_RE = re.compile(r"\W*Classification\s*:", re.I)
