@@ -922,7 +922,44 @@ def fifth_negatives() -> Iterator[FreshCase]:
                     _mail("news", "The leaked cable, marked SECRET/NOFORN, was published by the newspaper on Tuesday."), None, "body")
 
 
+# --------------------------------------------------------------------------- sixth batch
+# Nested containers and plain-text attachments; a training slide headed by a level.
+
+
+def sixth_positives() -> Iterator[FreshCase]:
+    marked_pdf = _att("紀要", "如附。", "m.pdf", docgen.make_pdf(["會談紀要"], header="極機密"), PDF)
+    yield FreshCase(".eml forwarded with a PDF banded 極機密 inside",
+                    _att("FW: 紀要", "原信如附件。", "original.eml", marked_pdf, "message/rfc822"), S, "attachment")
+    yield FreshCase("ZIP holding an e-document .di 代碼 機密",
+                    _att("公文", "如附。", "edoc.zip", docgen.make_zip({"A01.di": docgen.make_edoc_xml("機密", "會談紀要")}), ZIP), C, "attachment")
+    yield FreshCase("Big5 .txt telegram 密等：機密",
+                    _att("電報", "如附。", "cable.txt", telegram("密等：機密").encode("big5"), "text/plain"), C, "attachment")
+    yield FreshCase("GB18030 .txt 机密★5年",
+                    _att("转发", "见附件。", "tz.txt", "机密★5年\n\n关于……的通知\n".encode("gb18030"), "text/plain"), S, "attachment")
+    yield FreshCase("Outlook zh chain two deep, 密等 in the oldest mail",
+                    _mail("RE: RE: 紀要", "收到\n\n寄件者: 陳科員\n傳送時間: 2026年3月4日\n收件者: 林科長\n主旨: RE: 紀要\n\n好的\n\n"
+                          "寄件者: 林科長\n傳送時間: 2026年3月3日\n收件者: 陳科員\n主旨: 紀要\n\n密等：極機密\n紀要如下：……"), S, "body")
+    yield FreshCase("DOCX footer 機密 - 第 1 頁 -",
+                    _att("紀要", "如附。", "m.docx", docgen.make_docx(["會談紀要"], footer="機密 - 第 1 頁 -"), DOCX), C, "attachment")
+    yield FreshCase("lone 機密 before 一、應美方邀請…",
+                    _mail("簽", "機密\n\n一、應美方邀請，本部擬派員出席區域安全對話。\n二、經費由本司預算支應。\n\n亞太司"), C, "body")
+
+
+def sixth_negatives() -> Iterator[FreshCase]:
+    yield FreshCase("PPTX training slide 機密 with handling bullets",
+                    _att("簡報", "如附。", "rules.pptx", docgen.make_pptx(["機密\n• 應存放於保險櫃\n• 不得以電子郵件傳送\n• 影印應登記"]), PPTX),
+                    None, "attachment")
+    yield FreshCase("PPTX one level per slide",
+                    _att("簡報", "如附。", "levels.pptx", docgen.make_pptx(["國家機密等級", "絕對機密", "極機密", "機密", "一般公務機密：密"]), PPTX),
+                    None, "attachment")
+    yield FreshCase("XLSX incident sheet 機密性 impact",
+                    _att("通報", "如附。", "inc.xlsx", docgen.make_xlsx({"S": [["衝擊面向", "等級"], ["機密性", "中"], ["完整性", "低"], ["可用性", "低"]]}), XLSX),
+                    None, "attachment")
+    yield FreshCase("incident report on a leak of 一般公務機密",
+                    _mail("資安事件通報", "資安事件通報單\n事件等級：3級\n說明：本事件涉及一般公務機密之輕微洩漏，已完成處置。\n影響範圍：機密性\n"), None, "body")
+
+
 def build_fresh() -> list[FreshCase]:
     return [*positives(), *negatives(), *second_positives(), *second_negatives(),
             *third_positives(), *third_negatives(), *fourth_positives(), *fourth_negatives(),
-            *fifth_positives(), *fifth_negatives()]
+            *fifth_positives(), *fifth_negatives(), *sixth_positives(), *sixth_negatives()]

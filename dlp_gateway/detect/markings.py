@@ -553,11 +553,19 @@ _DEFINITION = re.compile(
     r"|(?:is )?defined as|[Ii]nformation (?:whose|that|the unauthorized))")
 
 
+# A level heading followed by bulleted handling rules (「機密」 / 「• 應存放於保險櫃」) is a
+# training slide's heading; 應邀 / 應美方… (at the invitation of) opens ordinary prose.
+_RULES_BULLET = re.compile(
+    r"[ \t\u3000]*(?:[•·‧●○◆■□▪\-*–]|\d{1,2}[.、)）]|[（(]?[一二三四五六七八九十]{1,2}[、)）])[ \t\u3000]*"
+    r"(?:應(?!邀|[美日英法德韓歐中][^\n]{0,3}方)|不得|須|必須|禁止|嚴禁|严禁|請勿|请勿|勿|应(?!邀)|不可)")
+
+
 def _defined_next(lines: _Lines, line_no: int) -> bool:
-    """A level heading followed by its definition (「機密」 / 「指洩漏後…」) is a handout's term."""
+    """A level heading followed by its definition (「機密」 / 「指洩漏後…」) or by bulleted
+    handling rules (「• 應存放於保險櫃」) is a handout's term."""
     for following in lines.lines[line_no + 1:line_no + 3]:
         if following.strip():
-            return _DEFINITION.match(following) is not None
+            return _DEFINITION.match(following) is not None or _RULES_BULLET.match(following) is not None
     return False
 
 
