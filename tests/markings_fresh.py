@@ -959,7 +959,69 @@ def sixth_negatives() -> Iterator[FreshCase]:
                     _mail("資安事件通報", "資安事件通報單\n事件等級：3級\n說明：本事件涉及一般公務機密之輕微洩漏，已完成處置。\n影響範圍：機密性\n"), None, "body")
 
 
+# --------------------------------------------------------------------------- seventh batch
+# The security office's own marked papers talk about classification: a marked 簽 on a
+# leak case, a marked training plan, a US paper naming other levels. And the unmarked
+# letter of the same office that lists the levels.
+
+LEAK_MEMO = """機密
+簽　於政風室
+日期：115年3月4日
+
+主旨：有關本部駐外館處電報洩密案調查結果，簽請鑒核。
+說明：
+一、本案涉及極機密電報1件、機密電報2件及一般公務機密文件若干，已移送地檢署偵辦。
+二、建議加強同仁保密教育訓練。
+擬辦：奉核後函送法務部調查局參考。
+"""
+
+TRAINING_PLAN = """密
+簽　於政風室
+日期：115年3月4日
+
+主旨：擬辦理本年度公務機密維護教育訓練課程，簽請核示。
+說明：
+一、課程內容含機密文件之收發、保管與銷毀。
+二、講座鐘點費由本室預算支應。
+擬辦：奉核後公告周知。
+"""
+
+US_REVIEW = """SECRET//NOFORN
+
+SUBJECT: (U) Review of classification training
+
+1. (S//NF) Personnel mishandled TOP SECRET and CONFIDENTIAL material during the transfer.
+
+2. (U) Refresher training is scheduled for April.
+
+SECRET//NOFORN
+"""
+
+AWARENESS_LETTER = """主旨：檢送公務機密維護宣導資料1份，請查照。
+說明：
+一、國家機密等級如下：
+絕對機密
+極機密
+機密
+二、一般公務機密應標示「密」。
+正本：本部各單位
+"""
+
+
+def seventh_positives() -> Iterator[FreshCase]:
+    yield FreshCase("marked 簽 on a leak case naming three levels", _mail("簽", LEAK_MEMO), C, "body")
+    yield FreshCase("marked 簽 on a training plan (密)", _mail("簽", TRAINING_PLAN), R, "body")
+    yield FreshCase("US SECRET//NOFORN paper naming other levels", _mail("review", US_REVIEW), S, "body")
+    yield FreshCase("PDF banded 機密 on the leak-case memo",
+                    _att("簽", "如附。", "memo.pdf", docgen.make_pdf([LEAK_MEMO.split("\n", 1)[1]], header="機密"), PDF), C, "attachment")
+
+
+def seventh_negatives() -> Iterator[FreshCase]:
+    yield FreshCase("awareness letter listing the levels one per line", _mail("宣導", AWARENESS_LETTER), None, "body")
+
+
 def build_fresh() -> list[FreshCase]:
     return [*positives(), *negatives(), *second_positives(), *second_negatives(),
             *third_positives(), *third_negatives(), *fourth_positives(), *fourth_negatives(),
-            *fifth_positives(), *fifth_negatives(), *sixth_positives(), *sixth_negatives()]
+            *fifth_positives(), *fifth_negatives(), *sixth_positives(), *sixth_negatives(),
+            *seventh_positives(), *seventh_negatives()]

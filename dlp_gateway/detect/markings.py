@@ -403,6 +403,20 @@ class _PartContext:
         )
 
     @cached_property
+    def structured(self) -> bool:
+        """Laid out as a letter, memo or cable (two of 主旨 / 說明 / 擬辦 / 受文者 / 簽 於 /
+        SUBJECT / MEMORANDUM …): a security office's own marked 簽 about a leak case or a
+        training plan is still a marked document, though it talks about classification."""
+        if self.official:
+            return True
+        labels: set[str] = set()
+        for m in _STRUCTURE.finditer(self.text):
+            labels.add(re.sub(r"[ \t\u3000]", "", m.group(1))[:2].upper())
+            if len(labels) >= 2:
+                return True
+        return False
+
+    @cached_property
     def about_roc(self) -> bool:
         """Names >= 3 distinct ROC levels: a text about classification."""
         return len(_roc_mentions(self.text)) >= 3
@@ -452,6 +466,10 @@ class _PartContext:
         return len(_SIMP_RE.findall(text)) > len(_TRAD_RE.findall(text))
 
 
+_STRUCTURE = re.compile(
+    r"^[ \t\u3000]*(主[ \t\u3000]*旨|[說说][ \t\u3000]*明|擬[ \t\u3000]*[辦办]|受[ \t\u3000]*文[ \t\u3000]*者"
+    r"|[發发][ \t\u3000]*文[ \t\u3000]*日[ \t\u3000]*期|簽[ \t\u3000]+於|SUBJECT|MEMORANDUM|REF|TAGS)[ \t\u3000]*[:：]?",
+    re.M)
 _NO_CONTEXT = _PartContext("")
 
 
@@ -1066,14 +1084,16 @@ def _filter(cands: list[_Candidate], text: str, lines: _Lines, ctx: _PartContext
             continue
         if cand.position in ("edge", "middle") and cand.rule == "roc_banner" and _grade_column(lines, cand.line):
             continue
-        if cand.position != "band":
+        if cand.position != "band" and not _mirrored(lines, cand):
             # A text naming three or more levels is about classification; only an official
-            # document keeps the markings in its structural places.
-            if _ABOUT.get(cand.system, _never)(ctx) and (not ctx.official or cand.position == "middle"):
+            # document (or one laid out as a letter, memo or cable) keeps the markings in
+            # its structural places.
+            kept_in_place = cand.position != "middle" and ctx.structured
+            if _ABOUT.get(cand.system, _never)(ctx) and not kept_in_place:
                 continue
             # Training, awareness and news texts that name a level more than once: only
-            # an official document's markings count.
-            if not ctx.official and ctx.mentions(_MENTION_SYSTEM.get(cand.system, "")) >= 2 and ctx.topical:
+            # an official or structured document's markings count.
+            if not kept_in_place and ctx.mentions(_MENTION_SYSTEM.get(cand.system, "")) >= 2 and ctx.topical:
                 continue
         kept.append(cand)
     # One finding per place: a field also matches the declassification rule, etc.
@@ -1097,6 +1117,16 @@ def _grade_column(lines: _Lines, line_no: int) -> bool:
         if index != line_no and lines.lines[index].strip(" \t\u3000") in _GRADE_WORDS:
             return True
     return False
+
+
+def _mirrored(lines: _Lines, cand: _Candidate) -> bool:
+    """The same banner is the first and the last non-empty line: how a marked page is laid out."""
+    if cand.position != "edge" or not lines.edge:
+        return False
+    first, last = min(lines.edge), max(lines.edge)
+    if first == last or cand.line not in (first, last):
+        return False
+    return lines.lines[first].strip() == lines.lines[last].strip()
 
 
 def _listed(group: list[_Candidate]) -> set[int]:
