@@ -1020,8 +1020,42 @@ def seventh_negatives() -> Iterator[FreshCase]:
     yield FreshCase("awareness letter listing the levels one per line", _mail("宣導", AWARENESS_LETTER), None, "body")
 
 
+# --------------------------------------------------------------------------- eighth batch
+# The remaining formats a mission receives: ODS, ODP, Word 97 .doc, Outlook .msg, TNEF.
+
+ODS = "application/vnd.oasis.opendocument.spreadsheet"
+ODP = "application/vnd.oasis.opendocument.presentation"
+
+
+def eighth_positives() -> Iterator[FreshCase]:
+    yield FreshCase("ODS A1 機密 over a list",
+                    _att("名單", "如附。", "list.ods", docgen.make_ods({"S": [["機密"], ["姓名", "職稱"], ["王大明", "參事"]]}), ODS), C, "attachment")
+    yield FreshCase("ODP first slide 極機密",
+                    _att("簡報", "如附。", "deck.odp", docgen.make_odp(["極機密\n區域情勢研判"]), ODP), S, "attachment")
+    yield FreshCase("Word 97 .doc header 機密",
+                    _att("紀要", "如附。", "minutes.doc", docgen.make_doc(["會談紀要", "一、……"], header="機密"), "application/msword"), C, "attachment")
+    yield FreshCase("Outlook .msg with a telegram 密等：極機密",
+                    _att("FW: 電報", "如附。", "cable.msg", docgen.make_outlook_msg("電報", telegram("密等：極機密")), "application/vnd.ms-outlook"),
+                    S, "attachment")
+    yield FreshCase("TNEF winmail.dat with a DOCX headed 機密",
+                    _att("紀要", "如附。", "winmail.dat",
+                         docgen.make_tnef({"m.docx": docgen.make_docx(["會談紀要"], header="機密")}, subject="紀要", body="如附"), "application/ms-tnef"),
+                    C, "attachment")
+
+
+def eighth_negatives() -> Iterator[FreshCase]:
+    yield FreshCase("ODS glossary of levels",
+                    _att("詞彙", "如附。", "g.ods", docgen.make_ods({"S": [["中文", "English"], ["絕對機密", "Top Secret"], ["極機密", "Secret"],
+                                                                            ["機密", "Confidential"]]}), ODS), None, "attachment")
+    yield FreshCase("RTF Big5 ISMS policy",
+                    _att("政策", "如附。", "policy.rtf", docgen.make_rtf(ISMS_POLICY, codepage=950), RTF), None, "attachment")
+    yield FreshCase("Outlook .msg press release",
+                    _att("FW: 新聞稿", "如附。", "press.msg", docgen.make_outlook_msg("外交部新聞稿", PRESS_RELEASE), "application/vnd.ms-outlook"),
+                    None, "attachment")
+
+
 def build_fresh() -> list[FreshCase]:
     return [*positives(), *negatives(), *second_positives(), *second_negatives(),
             *third_positives(), *third_negatives(), *fourth_positives(), *fourth_negatives(),
             *fifth_positives(), *fifth_negatives(), *sixth_positives(), *sixth_negatives(),
-            *seventh_positives(), *seventh_negatives()]
+            *seventh_positives(), *seventh_negatives(), *eighth_positives(), *eighth_negatives()]
