@@ -15,9 +15,16 @@ slides defining the four levels, ISMS documents (機密性、完整性、可用�
 paper, procurement 保密協定, 秘書處 / 密集 / 機要, disclaimers, Outlook's Sensitivity line,
 "UNCLASSIFIED//FOR PUBLIC RELEASE", "UNITED NATIONS SECRETARIAT", a "(C) 2026" copyright.
 
+Batches: the first two were written before reading the detector's grammar; later ones
+after each round of fixes, still from how documents look (the module says which).
+
 Left out on purpose (a security officer would not agree on them): a checked 「■機密」 in an
 ISMS document-grade footer (ISMS grade, not a national-secret marking — or is it?), PRC
-「内部资料　不得外传」 alone, and an English "Confidential" Purview label (a company grade).
+「内部资料　不得外传」 alone, an English "Confidential" Purview label (a company grade), a
+vendor PDF with a lone "CONFIDENTIAL" page footer (looks exactly like a US banner), a lone
+uncaveated "TOP SECRET" heading on one slide (a newsletter titles its gossip column the
+same way), a DOCX whose core title is 「機密」, and a register of document numbers with a
+密等 column (is a register of classified papers itself classified?).
 """
 
 from __future__ import annotations

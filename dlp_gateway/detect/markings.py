@@ -14,8 +14,9 @@ form that the marking rules prescribe, so detection works on that grammar:
   ticked box (「密等：□普通　■機密」) is the field's value; the English equivalent may
   stand beside the level (「機密 CONFIDENTIAL」); reply quoting (「> 機密」) is read
   through, and OCR lines holding only level characters are joined (「極機\n密」).
-- **US**: whole-line upper-case banners with caveats, portion marks at paragraph start,
-  CUI / FOUO / SBU. A lone upper-case level without caveats counts only in a US document
+- **US**: whole-line upper-case banners with caveats (also the pre-2008 「SECRET/NOFORN」,
+  「CONFIDENTIAL NOFORN」 forms), portion marks at paragraph start ((S//NF), (S/NF),
+  (U//FOUO) = restricted), CUI / FOUO / SBU. A lone upper-case level without caveats counts only in a US document
   (repeated, portion-marked or with a classification authority). **NATO**: COSMIC TOP
   SECRET, NATO SECRET … with ATOMAL/BOHEMIA/BALK. **EU**: RESTREINT UE/EU RESTRICTED …
 - **PRC**: 绝密★ / 机密★ / 秘密★ with their period, 密级 fields, 工作秘密 and 内部资料 lines.
@@ -25,13 +26,17 @@ form that the marking rules prescribe, so detection works on that grammar:
 Mentions are told apart from markings by position (a banner is a whole line; a field
 has a label), by quoting (「機密」 in prose is a mention), by example cues (例如, 範例),
 by lists (distinct levels on neighbouring lines are a list of levels), by definitions
-(a level heading followed by 「指…」 / 「洩漏後…」), by title marks (《機密》), by
-registers (a level in a table's 密等 column is data), and by document
+(a level heading followed by 「指…」 / 「洩漏後…」 or by bulleted rules 「• 應…」), by
+title marks (《機密》, also in subjects), by registers (a level in a table's 密等 column,
+or among grade cells 一般 / 限閱 / 普通 of an ISMS asset table, is data), by empty check
+boxes (「□機密」 is a choice not taken), and by document
 context: a text that names three or more distinct levels, or a training, awareness or
 news text that names a level twice, is a text *about* classification unless it carries
 official-document signals (發文字號 `外政字第1150012345號`, telegram serial
 `電報專號：USA1526`, a US classification authority, a PRC 文号), which also raise the
-confidence of the markings in it.
+confidence of the markings in it. A paper laid out as a letter, memo or cable (主旨 /
+說明 / 擬辦 / SUBJECT …), or whose first and last lines are the same banner, keeps its
+edge banners too: the security office's own marked 簽 about a leak case is marked.
 
 Speed: a segment is only looked at line by line where a cheap trigger expression hits;
 label and phrase scans start from literal anchors (a pattern that opens with a literal
