@@ -1048,9 +1048,16 @@ def eighth_positives() -> Iterator[FreshCase]:
                     _att("紀要", "如附。", "winmail.dat",
                          docgen.make_tnef({"m.docx": docgen.make_docx(["會談紀要"], header="機密")}, subject="紀要", body="如附"), "application/ms-tnef"),
                     C, "attachment")
+    yield FreshCase("DOCX letter-form table: 機密 cell, 速別 / 普通 cells below",
+                    _att("函", "如附。", "form.docx", docgen.make_docx(["外交部　函"], table=[["檔號", "115/0521.03"], ["保存年限", "10年"], ["機密", ""],
+                                                                                       ["速別", "普通"]]), DOCX), C, "attachment")
 
 
 def eighth_negatives() -> Iterator[FreshCase]:
+    yield FreshCase("DOCX ISMS asset table with six columns",
+                    _att("資產", "如附。", "assets.docx", docgen.make_docx(["資訊資產清冊"], table=[
+                        ["編號", "名稱", "類別", "機密等級", "擁有者", "位置"], ["A1", "資料庫", "資料", "機密", "資訊處", "機房"],
+                        ["A2", "網站", "硬體", "一般", "資訊處", "機房"], ["A3", "人事檔", "資料", "限閱", "人事處", "3F"]]), DOCX), None, "attachment")
     yield FreshCase("ODS glossary of levels",
                     _att("詞彙", "如附。", "g.ods", docgen.make_ods({"S": [["中文", "English"], ["絕對機密", "Top Secret"], ["極機密", "Secret"],
                                                                             ["機密", "Confidential"]]}), ODS), None, "attachment")

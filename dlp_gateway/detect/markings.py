@@ -1111,15 +1111,25 @@ def _filter(cands: list[_Candidate], text: str, lines: _Lines, ctx: _PartContext
     return result
 
 
+_GRADE_REACH = 12  # lines: a few table rows of five or six cells
+_SPEED_LABEL = re.compile(r"速[ \t\u3000]*[別别]")
 _GRADE_WORDS = frozenset({"普通", "一般", "限閱", "限阅", "敏感", "公開", "公开", "非機密", "內部", "内部", "內部使用"})
 
 
 def _grade_column(lines: _Lines, line_no: int) -> bool:
     """A lone level among lines that are grade values (「一般」, 「限閱」, 「普通」): a table's
     grade column read one cell per line (an ISMS asset inventory: 機密 / 限閱 / 一般), not a
-    banner. Looks at _LIST_WINDOW lines either side, so it stays linear."""
-    for index in range(max(0, line_no - _LIST_WINDOW), min(len(lines.lines), line_no + _LIST_WINDOW + 1)):
-        if index != line_no and lines.lines[index].strip(" \t\u3000") in _GRADE_WORDS:
+    banner. Two such cells within _GRADE_REACH lines either side are asked for, and a 普通
+    that is a form's 速別 value (the cell after 「速別」) does not count, so a letter form's
+    「機密 … 速別 / 普通」 stays marked. Bounded work per candidate: linear."""
+    found = 0
+    for index in range(max(0, line_no - _GRADE_REACH), min(len(lines.lines), line_no + _GRADE_REACH + 1)):
+        if index == line_no or lines.lines[index].strip(" \t\u3000") not in _GRADE_WORDS:
+            continue
+        if index and _SPEED_LABEL.fullmatch(lines.lines[index - 1].strip(" \t\u3000:：")):
+            continue
+        found += 1
+        if found >= 2:
             return True
     return False
 
