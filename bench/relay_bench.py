@@ -1,7 +1,7 @@
 """Benchmark: the gateway against a bare relay, under the same load, on this machine.
 
     python3 bench/relay_bench.py            # all profiles (about 2 minutes on 2 idle cores)
-    python3 bench/relay_bench.py --quick    # shorter rounds, 10 s overload (about 2 minutes)
+    python3 bench/relay_bench.py --quick    # shorter rounds, 10 s overload (about 1 minute)
     python3 bench/relay_bench.py --profile common|cheap-path|heavy|overload [--markdown bench/RESULTS.md]
 
 It starts, on loopback ports:
