@@ -337,3 +337,22 @@ def test_a_cue_word_in_the_previous_sentence_is_not_an_example():
 
 def test_a_classified_analysis_may_quote_the_news():
     assert level("機密\n據記者報導，某國政府機密會議決定調整政策。\n本處研判如下。", "body") == C
+
+
+# ---------------------------------------------------------------- a message marked only at its top
+
+@pytest.mark.parametrize(("top", "expected"), [("SECRET", S), ("TOP SECRET", TS)])
+def test_a_lone_secret_first_line_of_a_mail_body_is_its_banner(top, expected):
+    assert level(f"{top}\n\nThe plan for next week is attached.\n") == expected
+
+
+def test_a_lone_confidential_first_line_stays_a_business_heading():
+    assert level("CONFIDENTIAL\n\nThe salary review for next year is attached.\n") is None
+
+
+def test_a_top_secret_section_title_among_other_capital_headings_is_not_a_banner():
+    assert level("TOP SECRET\nOur chef reveals the pineapple cake recipe.\n\nSPORTS DAY\nSign up by Friday.\n") is None
+
+
+def test_a_lone_secret_line_inside_a_text_is_not_a_banner():
+    assert level("Hi team,\n\nTOP SECRET\n\nThe surprise party for Anna is on Friday.\n") is None

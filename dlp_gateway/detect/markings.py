@@ -613,6 +613,11 @@ def _scan_lines(segment: Segment, text: str, lines: _Lines, ctx_of, out: list[_C
             us_documents[word] = _us_document(text, ctx_of, word)
         return us_documents[word]
 
+    # A lone SECRET / TOP SECRET as the very first line of a mail body or page is the
+    # banner of a message marked only at its top (short classified e-mails often are).
+    first_line = next((i for i, ln in enumerate(lines.lines) if ln.strip()), -1)
+    opens_text = kind in ("body", "page", "ocr")
+
     for line_no in _hit_lines(text, lines):
         raw = lines.lines[line_no]
         line = raw.strip()
@@ -686,8 +691,10 @@ def _scan_lines(segment: Segment, text: str, lines: _Lines, ctx_of, out: list[_C
                     continue
                 if (system == "US" and level != R and not band and not m.groupdict().get("caveats")
                         and not m.groupdict().get("cable") and not _LABEL_PREFIX_RE.match(line)
-                        and not us_document("CONFIDENTIAL" if level == C else "SECRET")):
-                    continue  # a lone CONFIDENTIAL or TOP SECRET heading is not a US banner
+                        and not us_document("CONFIDENTIAL" if level == C else "SECRET")
+                        and not (opens_text and line_no == first_line and level >= S
+                                 and not _caps_headings_elsewhere(lines.lines, line_no))):
+                    continue  # a lone CONFIDENTIAL heading, or TOP SECRET inside a text, is not a US banner
                 rule = ("cui_banner" if m.groupdict().get("cui")
                         else {"NATO": "nato_banner", "EU": "eu_banner"}.get(system, "us_banner"))
                 if m.groupdict().get("cui") and not band and position == "middle" and ctx_of().about_latin:
@@ -701,6 +708,19 @@ def _scan_lines(segment: Segment, text: str, lines: _Lines, ctx_of, out: list[_C
             if pm:
                 portions.append((line_no, pm))
     _portion_candidates(text, lines, portions, out)
+
+
+_CAPS_HEADING = re.compile(r"[A-Z][A-Z0-9&'’ -]{2,40}")
+
+
+def _caps_headings_elsewhere(lines: list[str], line_no: int) -> bool:
+    """Another all-capitals heading line (「SPORTS DAY」): the top line is one section title
+    among several, as in a newsletter, not a banner."""
+    for index, raw in enumerate(lines):
+        line = raw.strip()
+        if index != line_no and _CAPS_HEADING.fullmatch(line) and not _LATIN_TRIGGER.search(line):
+            return True
+    return False
 
 
 # The English equivalent printed beside a ROC level: 「機密 CONFIDENTIAL」, 「極機密（SECRET）」.
