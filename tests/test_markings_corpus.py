@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 
 import pytest
-from markings_corpus import Case, build_corpus
+from corpus_scoring import Figures, Result, inspect_cases, worker_context
+from markings_corpus import build_corpus
 
 from dlp_gateway.config import load_settings
 from dlp_gateway.model import Level
@@ -19,26 +20,8 @@ from dlp_gateway.pipeline import WorkerContext, inspect_message
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory) -> list[tuple[Case, Level | None, list[str]]]:
-    data_dir = tmp_path_factory.mktemp("corpus-data")
-    settings = load_settings(None, {"data_dir": str(data_dir), "detect.fingerprints": False})
-    ctx = WorkerContext.from_settings(settings)
-    out = []
-    for case in build_corpus():
-        report = inspect_message(case.message, ctx)
-        evidence = [f"{f.detector}:{f.rule}:{f.level.label if f.level else '-'}:{f.location}:{f.evidence}"
-                    for f in report.findings if f.level is not None]
-        out.append((case, report.level, evidence))
-    return out
-
-
-def _figures(results):
-    positives = [(c, got) for c, got, _ in results if c.expected is not None]
-    negatives = [(c, got) for c, got, _ in results if c.expected is None]
-    detected = [(c, got) for c, got in positives if got is not None]
-    right_level = [(c, got) for c, got in positives if got == c.expected]
-    false_alarms = [(c, got) for c, got in negatives if got is not None]
-    return positives, negatives, detected, right_level, false_alarms
+def results(tmp_path_factory) -> list[Result]:
+    return inspect_cases(build_corpus(), worker_context(tmp_path_factory.mktemp("corpus-data")))
 
 
 def test_corpus_covers_every_format_and_form(results):
@@ -48,14 +31,16 @@ def test_corpus_covers_every_format_and_form(results):
                 "e-document XML", "HTML body", "Big5 body", "headers", "ZIP › PDF header band",
                 "forwarded message (.eml)"):
         assert formats[fmt] > 0, fmt
-    positives, negatives, *_ = _figures(results)
-    assert len(positives) >= 500 and len(negatives) >= 200
+    figures = Figures.of(results)
+    assert len(figures.positives) >= 500 and len(figures.negatives) >= 200
 
 
 def test_corpus_confusion_figures(results, capsys):
-    positives, negatives, detected, right_level, false_alarms = _figures(results)
+    figures = Figures.of(results)
+    positives, negatives, false_alarms = figures.positives, figures.negatives, figures.false_alarms
     missed = [(c, got) for c, got in positives if got is None]
     wrong = [(c, got) for c, got in positives if got is not None and got != c.expected]
+    false_alarm_rows = [(c, got) for c, got in negatives if got is not None]
     by_format: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])  # tp, fn, fp, tn
     for c, got, _ in results:
         row = by_format[c.fmt]
@@ -65,25 +50,25 @@ def test_corpus_confusion_figures(results, capsys):
             row[2 if got is not None else 3] += 1
     with capsys.disabled():
         print(f"\nmarkings corpus: {len(positives)} marked, {len(negatives)} unmarked")
-        print(f"  recall {len(detected) / len(positives):.2%}  level right {len(right_level) / len(positives):.2%}"
-              f"  false alarms {len(false_alarms) / len(negatives):.2%}")
-        print(f"  confusion: TP {len(detected)}  FN {len(missed)}  FP {len(false_alarms)}"
+        print(f"  recall {figures.recall:.2%}  level right {figures.level_accuracy:.2%}"
+              f"  false alarms {figures.false_alarm_rate:.2%}")
+        print(f"  confusion: TP {len(figures.detected)}  FN {len(missed)}  FP {len(false_alarms)}"
               f"  TN {len(negatives) - len(false_alarms)}  wrong level {len(wrong)}")
         for fmt, (tp, fn, fp, tn) in sorted(by_format.items()):
             print(f"  {fmt:<40} TP {tp:>3} FN {fn:>3} FP {fp:>3} TN {tn:>3}")
-        for c, got in missed + wrong + false_alarms:
+        for c, got in missed + wrong + false_alarm_rows:
             print(f"  ! {c.name}: expected {c.expected.label if c.expected else None}, got {got.label if got else None}")
-    assert len(detected) / len(positives) >= 0.98
+    assert figures.recall >= 0.98, figures.missed()
 
 
 def test_corpus_level_is_right(results):
-    positives, _, _, right_level, _ = _figures(results)
-    assert len(right_level) / len(positives) >= 0.98
+    figures = Figures.of(results)
+    assert figures.level_accuracy >= 0.98, figures.wrong_level()
 
 
 def test_corpus_false_alarms_at_most_two_percent(results):
-    _, negatives, _, _, false_alarms = _figures(results)
-    assert len(false_alarms) / len(negatives) <= 0.02, [(c.name, got) for c, got in false_alarms]
+    figures = Figures.of(results)
+    assert figures.false_alarm_rate <= 0.02, [c.name for c in figures.false_alarms]
 
 
 def test_every_hard_negative_kind_is_mostly_clean(results):
