@@ -38,6 +38,8 @@ from dlp_gateway.audit import DecisionLog
 from dlp_gateway.config import Settings
 from dlp_gateway.inspector import InspectionError
 from dlp_gateway.model import Action, Decision, Envelope, InspectionReport, Outcome
+from dlp_gateway.policy import load_policy_from_settings
+from dlp_gateway.policy.reload import PolicyHolder
 from dlp_gateway.smtp.delivery import DeliveryPool, OutboundMessage
 from dlp_gateway.smtp.maildir import Maildir
 from dlp_gateway.store.quarantine import QuarantineStore, count_held
@@ -82,24 +84,6 @@ def build_delivery(settings: Settings, hostname: str) -> DeliveryPool | Maildir:
     return Maildir(settings.data_path / "maildir")
 
 
-def _load_policy(settings: Settings) -> Any:
-    from dlp_gateway import policy as policy_module
-
-    loader = getattr(policy_module, "load_policy_from_settings", None)
-    if loader is not None:
-        return loader(settings)
-    return policy_module.load_policy(settings.policy_dir)
-
-
-def _policy_holder(settings: Settings) -> Any | None:
-    """The policy package's holder (reload on SIGHUP or file change), when it has one."""
-    try:
-        from dlp_gateway.policy.reload import PolicyHolder
-    except ImportError:
-        return None
-    return PolicyHolder.from_settings(settings)
-
-
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 
@@ -134,20 +118,17 @@ class Gateway:
         self.inflight_bytes = 0
         self._background: set[asyncio.Task[Any]] = set()
         self._hook_tasks: set[asyncio.Task[Any]] = set()  # on_delivered hooks still running
-        self._holder: Any | None = None  # policy.reload.PolicyHolder when the policy is ours to load
+        self._holder: PolicyHolder | None = None  # when the policy is ours to load (not injected)
 
     # ------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
         """Load the policy, start the inspection workers, start housekeeping."""
         if self.policy is None:
-            self._holder = _policy_holder(self.settings)
-            if self._holder is not None:
-                self.policy = self._holder.current
-                if self.settings.policy.watch:
-                    self._spawn(self._holder.watch())
-            else:
-                self.policy = _load_policy(self.settings)
+            self._holder = PolicyHolder.from_settings(self.settings)
+            self.policy = self._holder.current
+            if self.settings.policy.watch:
+                self._spawn(self._holder.watch())
         if self.inspector is None:
             from dlp_gateway.inspector import Inspector
 
@@ -180,7 +161,7 @@ class Gateway:
             ok = await asyncio.to_thread(self._holder.reload)
         else:
             try:
-                self.policy = await asyncio.to_thread(_load_policy, self.settings)
+                self.policy = await asyncio.to_thread(load_policy_from_settings, self.settings)
                 metrics.POLICY_RELOADS.labels(result="success").inc()
             except Exception as exc:
                 ok = False
