@@ -27,7 +27,7 @@ from dlp_gateway.model import ProblemKind
 if TYPE_CHECKING:
     from dlp_gateway.content.walk import Reader
 
-__all__ = ["ARCHIVE_TYPES", "read_archive", "read_bounded", "zip_guard"]
+__all__ = ["ARCHIVE_TYPES", "read_archive", "read_bounded", "open_container"]
 _CHUNK = 1024 * 1024
 
 
@@ -133,17 +133,25 @@ def _overlapping(infos: list[zipfile.ZipInfo], archive_size: int) -> bool:
     return bool(ordered) and ordered[-1].header_offset + ordered[-1].compress_size > archive_size
 
 
-def zip_guard(reader: Reader, zf: zipfile.ZipFile, location: str, archive_size: int) -> bool:
-    """Checks for a ZIP-based container (Office, ODF) before a library reads all of it:
-    no overlapping members, total size within the byte budget, no bomb ratio."""
+def open_container(reader: Reader, data: bytes, location: str, what: str) -> zipfile.ZipFile | None:
+    """Open a ZIP-based container (Office, ODF) for a library to read, or record why not.
+
+    Unreadable ZIPs are `corrupt`; overlapping members, a total size beyond the byte
+    budget or a bomb ratio stop it before the library reads all of it."""
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except Exception as exc:  # BadZipFile, NotImplementedError (version), OSError...
+        reader.problem(ProblemKind.CORRUPT, location, f"unreadable {what}: {exc}")
+        return None
     infos = zf.infolist()
-    if _overlapping(infos, archive_size):
+    if _overlapping(infos, len(data)):
         reader.limit(location, "max_compression_ratio", "ZIP members overlap one another (overlapping-entry bomb); not read")
-        return False
-    total = sum(i.file_size for i in infos)
-    if _too_big(reader, location, total):
-        return False
-    return not _bomb(reader, location, total, archive_size)
+    else:
+        total = sum(i.file_size for i in infos)
+        if not _too_big(reader, location, total) and not _bomb(reader, location, total, len(data)):
+            return zf
+    zf.close()
+    return None
 
 
 def _read_zip(reader: Reader, data: bytes, location: str, depth: int) -> None:

@@ -10,14 +10,12 @@ Locations: `a.odt › body|header|footer|comments|properties`, `a.ods › sheet 
 
 from __future__ import annotations
 
-import io
 import posixpath
-import zipfile
 from typing import TYPE_CHECKING
 
 from lxml import etree
 
-from dlp_gateway.content.archives import zip_guard
+from dlp_gateway.content.archives import open_container
 from dlp_gateway.content.walk import join
 from dlp_gateway.content.xmldoc import local, parse
 from dlp_gateway.model import ProblemKind
@@ -58,14 +56,10 @@ def odf_text(element: etree._Element, skip: frozenset[str] = frozenset({"annotat
 
 
 def read_odf(reader: Reader, data: bytes, location: str, depth: int, **_: object) -> None:
-    try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-    except Exception as exc:  # BadZipFile, NotImplementedError (version), OSError...
-        reader.problem(ProblemKind.CORRUPT, location, f"unreadable OpenDocument file: {exc}")
+    zf = open_container(reader, data, location, "OpenDocument file")
+    if zf is None:
         return
     with zf:
-        if not zip_guard(reader, zf, location, len(data)):
-            return
         names = zf.namelist()
         try:
             manifest = zf.read("META-INF/manifest.xml") if "META-INF/manifest.xml" in names else b""

@@ -14,7 +14,6 @@ Locations: `b.docx › body|header|footer|comments|notes|properties`,
 
 from __future__ import annotations
 
-import io
 import posixpath
 import re
 import zipfile
@@ -22,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from lxml import etree
 
-from dlp_gateway.content.archives import zip_guard
+from dlp_gateway.content.archives import open_container
 from dlp_gateway.content.walk import join
 from dlp_gateway.content.xmldoc import local, parse
 from dlp_gateway.model import ProblemKind
@@ -83,14 +82,10 @@ def _join_parts(reader: Reader, zf: zipfile.ZipFile, names: list[str], location:
 
 
 def read_ooxml(reader: Reader, data: bytes, location: str, depth: int, **_: object) -> None:
-    try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-    except Exception as exc:  # BadZipFile, NotImplementedError (version), OSError...
-        reader.problem(ProblemKind.CORRUPT, location, f"unreadable Office file: {exc}")
+    zf = open_container(reader, data, location, "Office file")
+    if zf is None:
         return
     with zf:
-        if not zip_guard(reader, zf, location, len(data)):
-            return
         names = zf.namelist()
         if any(i.flag_bits & 0x1 for i in zf.infolist()):
             reader.problem(ProblemKind.ENCRYPTED, location, "Office file with encrypted parts; not readable")
