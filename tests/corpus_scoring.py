@@ -12,9 +12,40 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import docgen
+
 from dlp_gateway.config import load_settings
 from dlp_gateway.model import Level
 from dlp_gateway.pipeline import WorkerContext, inspect_message
+
+TS, S, C, R = Level.TOP_SECRET, Level.SECRET, Level.CONFIDENTIAL, Level.RESTRICTED
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+ODT = "application/vnd.oasis.opendocument.text"
+ODS = "application/vnd.oasis.opendocument.spreadsheet"
+ODP = "application/vnd.oasis.opendocument.presentation"
+PDF = "application/pdf"
+RTF = "application/rtf"
+ZIP = "application/zip"
+XML = "application/xml"
+
+
+@dataclass(frozen=True, slots=True)
+class LabelledCase:
+    """One message of a hand-written corpus and the level a security officer gives it."""
+
+    name: str
+    message: bytes
+    expected: Level | None
+    where: str  # body | subject | attachment
+
+
+def mail(subject: str, body: str, attachments=None, **kw) -> bytes:
+    """A whole message as it arrives at the gateway (docgen.make_message)."""
+    return docgen.make_message(subject, body, attachments, **kw)
+
 
 Result = tuple[Any, Level | None, list[str]]  # (case, level found, evidence of leveled findings)
 

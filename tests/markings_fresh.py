@@ -30,34 +30,11 @@ same way), a DOCX whose core title is 「機密」, and a register of document n
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import docgen
-
-from dlp_gateway.model import Level
-
-TS, S, C, R = Level.TOP_SECRET, Level.SECRET, Level.CONFIDENTIAL, Level.RESTRICTED
-
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
-ODT = "application/vnd.oasis.opendocument.text"
-PDF = "application/pdf"
-RTF = "application/rtf"
-ZIP = "application/zip"
-XML = "application/xml"
-
-
-@dataclass(frozen=True, slots=True)
-class FreshCase:
-    name: str
-    message: bytes
-    expected: Level | None
-    where: str  # body | subject | attachment
-
-
-def _mail(subject: str, body: str, attachments=None, **kw) -> bytes:
-    return docgen.make_message(subject, body, attachments, **kw)
+from corpus_scoring import DOCX, ODP, ODS, ODT, PDF, PPTX, RTF, TS, XLSX, XML, ZIP, C, R, S
+from corpus_scoring import LabelledCase as FreshCase
+from corpus_scoring import mail as _mail
 
 
 def _att(subject: str, body: str, name: str, data: bytes, mime: str, **kw) -> bytes:
@@ -1030,8 +1007,6 @@ def seventh_negatives() -> Iterator[FreshCase]:
 # --------------------------------------------------------------------------- eighth batch
 # The remaining formats a mission receives: ODS, ODP, Word 97 .doc, Outlook .msg, TNEF.
 
-ODS = "application/vnd.oasis.opendocument.spreadsheet"
-ODP = "application/vnd.oasis.opendocument.presentation"
 
 
 def eighth_positives() -> Iterator[FreshCase]:

@@ -24,32 +24,11 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import docgen
-
-from dlp_gateway.model import Level
-
-TS, S, C, R = Level.TOP_SECRET, Level.SECRET, Level.CONFIDENTIAL, Level.RESTRICTED
-
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
-ODT = "application/vnd.oasis.opendocument.text"
-PDF = "application/pdf"
-
-
-@dataclass(frozen=True, slots=True)
-class RealCase:
-    name: str
-    message: bytes
-    expected: Level | None
-    where: str  # body | subject | attachment
-
-
-def _mail(subject: str, body: str, attachments=None, **kw) -> bytes:
-    return docgen.make_message(subject, body, attachments, **kw)
-
+from corpus_scoring import DOCX, ODT, PDF, PPTX, TS, XLSX, C, R, S
+from corpus_scoring import LabelledCase as RealCase
+from corpus_scoring import mail as _mail
 
 # --------------------------------------------------------------------------- documents
 
