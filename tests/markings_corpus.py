@@ -22,15 +22,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import docgen
+from corpus_scoring import DOCX, ODT, PPTX, TS, XLSX, C, R, S
 
 from dlp_gateway.model import Level
-
-TS, S, C, R = Level.TOP_SECRET, Level.SECRET, Level.CONFIDENTIAL, Level.RESTRICTED
-
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
-ODT = "application/vnd.oasis.opendocument.text"
 
 
 @dataclass(frozen=True, slots=True)
