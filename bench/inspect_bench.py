@@ -1,0 +1,84 @@
+"""Benchmark: CPU time of inspecting one message in a worker (pipeline.inspect_message).
+
+    python3 bench/inspect_bench.py                      # 600 messages of the common mix
+    python3 bench/inspect_bench.py --count 1200 --repeat 5
+    python3 bench/inspect_bench.py --profile --top 40   # and a cProfile of one pass
+
+The messages are relay_bench's "common mix" (70% plain text, 20% with a 2-page PDF, 10%
+with a DOCX, issue 6). Reported: CPU milliseconds per message by kind and on average,
+best of `--repeat` passes (process time, so other load on the machine matters little).
+The report is pickled as a worker does to send it back.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pickle
+import pstats
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(REPO), str(REPO / "tests"), str(REPO / "bench")]
+
+
+def kind_of(message: bytes) -> str:
+    if b"application/pdf" in message:
+        return "pdf"
+    if b"wordprocessingml" in message:
+        return "docx"
+    return "text"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=600, help="messages in the mix (default 600)")
+    parser.add_argument("--repeat", type=int, default=3, help="passes; the best is reported (default 3)")
+    parser.add_argument("--profile", action="store_true", help="also print a cProfile of one pass")
+    parser.add_argument("--sort", default="tottime", help="cProfile sort key (default tottime)")
+    parser.add_argument("--top", type=int, default=30, help="functions to print with --profile")
+    args = parser.parse_args(argv)
+
+    import relay_bench
+
+    from dlp_gateway.config import Settings
+    from dlp_gateway.pipeline import WorkerContext, inspect_message
+
+    messages = relay_bench.common_mix(args.count)
+    ctx = WorkerContext.from_settings(Settings())
+    for message in messages[:50]:  # warm up: imports, libmagic, caches
+        inspect_message(message, ctx)
+    kinds: dict[str, list[bytes]] = {"text": [], "pdf": [], "docx": []}
+    for message in messages:
+        kinds[kind_of(message)].append(message)
+
+    best: dict[str, float] = {}
+    for _ in range(args.repeat):
+        for kind, group in kinds.items():
+            started = time.process_time()
+            for message in group:
+                pickle.dumps(inspect_message(message, ctx))
+            per_message = (time.process_time() - started) / max(len(group), 1) * 1000
+            best[kind] = min(best.get(kind, per_message), per_message)
+
+    print(f"{'kind':<8}{'messages':>10}{'avg bytes':>11}{'CPU ms/msg':>12}")
+    for kind, group in kinds.items():
+        size = sum(map(len, group)) / max(len(group), 1)
+        print(f"{kind:<8}{len(group):>10}{size:>11.0f}{best[kind]:>12.2f}")
+    average = sum(best[k] * len(g) for k, g in kinds.items()) / len(messages)
+    print(f"{'mix':<8}{len(messages):>10}{'':>11}{average:>12.2f}")
+
+    if args.profile:
+        profiler = cProfile.Profile(time.process_time)
+        profiler.enable()
+        for message in messages:
+            inspect_message(message, ctx)
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.top)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
