@@ -410,6 +410,7 @@ class Stats:
     pss: int = 0
     cpu_main: float = 0.0  # CPU seconds of the target's own process
     cpu_tree: float = 0.0  # CPU seconds of its whole process tree (workers included)
+    cpu_load: float = 0.0  # CPU seconds of the load generator and the sink (the same work for every target)
 
     @property
     def ok(self) -> int:
@@ -644,9 +645,11 @@ class Bench:
         for number in range(rounds):
             for label, port, pid in targets:
                 main_before, tree_before = tree_cpu(pid)
+                load_before = time.process_time() + _cpu_seconds(self.procs[0].pid)
                 with MemoryPeak(pid) as memory:
                     stats = await closed_loop(port, wires, per_round, concurrency, label)
                 main_after, tree_after = tree_cpu(pid)
+                load_after = time.process_time() + _cpu_seconds(self.procs[0].pid)
                 total = merged[label]
                 total.sent += stats.sent
                 total.elapsed += stats.elapsed
@@ -655,6 +658,7 @@ class Bench:
                 total.rss, total.pss = max(total.rss, memory.rss), max(total.pss, memory.pss)
                 total.cpu_main += main_after - main_before
                 total.cpu_tree += tree_after - tree_before
+                total.cpu_load += load_after - load_before
                 print(
                     f"  round {number + 1} {label:<22} {stats.rate:7.1f} msg/s  p50 {stats.pct(0.5) * 1000:6.1f} ms"
                     f"  p99 {stats.pct(0.99) * 1000:6.1f} ms  RSS {memory.rss / 2**20:5.0f} MB"
@@ -670,13 +674,14 @@ class Bench:
             self.out(note)
             self.out()
         self.out("| target | messages | msg/s | p50 ms | p99 ms | CPU ms/msg: process | CPU ms/msg: tree "
-                 "| peak RSS MB (tree) | peak PSS MB (tree) | replies |")
-        self.out("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+                 "| CPU ms/msg: client + sink | peak RSS MB (tree) | peak PSS MB (tree) | replies |")
+        self.out("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
         for s in results:
             codes = ", ".join(f"{k}: {v}" for k, v in sorted(s.codes.items()))
             self.out(
                 f"| {s.label} | {s.sent} | {s.rate:.1f} | {s.pct(0.5) * 1000:.1f} | {s.pct(0.99) * 1000:.1f} "
                 f"| {_per_message(s.cpu_main, s.sent)} | {_per_message(s.cpu_tree, s.sent)} "
+                f"| {_per_message(s.cpu_load, s.sent)} "
                 f"| {s.rss / 2**20:.0f} | {s.pss / 2**20:.0f} | {codes} |"
             )
         self.out()
