@@ -111,9 +111,10 @@ class Gateway:
             hostname=self.hostname,
             decision_log=decision_log if decision_log is not None else DecisionLog(settings.log.decision_log),
         )
-        from dlp_gateway.trace import on_delivered as record_trace
+        from dlp_gateway.trace import TraceWriter
 
-        self.services.on_delivered.append(record_trace)  # the trace index (trace.py)
+        self.trace_writer = TraceWriter(settings)
+        self.services.on_delivered.append(self.trace_writer.on_delivered)  # the trace index (trace.py)
         self.inflight_messages = 0
         self.inflight_bytes = 0
         self._background: set[asyncio.Task[Any]] = set()
@@ -141,6 +142,7 @@ class Gateway:
     async def close(self) -> None:
         if self._hook_tasks:
             await asyncio.wait(list(self._hook_tasks), timeout=10)
+        await asyncio.to_thread(self.trace_writer.close)
         for task in list(self._background):
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
@@ -271,10 +273,7 @@ class Gateway:
             if refused:
                 await self._bounce(ctx, refused)
             if self.services.on_delivered and any(200 <= o.code < 300 for o in outcomes):
-                # After the reply: a record of a delivery must not delay or change it.
-                task = asyncio.get_running_loop().create_task(self._notify_delivered(ctx, outcomes))
-                self._hook_tasks.add(task)
-                task.add_done_callback(self._hook_tasks.discard)
+                self._notify_delivered(ctx, outcomes)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -356,18 +355,32 @@ class Gateway:
             metrics.DSN_SENT.labels(result="error").inc()
             log.error("%s: the bounce to %s was not accepted: %s", env.gateway_id, env.mail_from, result.results)
 
-    async def _notify_delivered(self, ctx: MessageContext, outcomes: list[Outcome]) -> None:
-        """Run the on_delivered hooks for every group the next hop accepted."""
+    def _notify_delivered(self, ctx: MessageContext, outcomes: list[Outcome]) -> None:
+        """Run the on_delivered hooks for every group the next hop accepted.
+
+        A hook must not delay or change the reply: a plain function is expected to
+        return at once (the trace writer only queues); a coroutine runs as a task of
+        its own, awaited only at shutdown."""
         for outcome in outcomes:
             if not (200 <= outcome.code < 300) or outcome.action == Action.QUARANTINE:
                 continue
             for hook in self.services.on_delivered:
                 try:
                     result = hook(ctx, outcome.recipients, outcome)
-                    if inspect.isawaitable(result):
-                        await result
                 except Exception:
                     log.exception("%s: on_delivered hook %r failed", ctx.envelope.gateway_id, hook)
+                    continue
+                if inspect.isawaitable(result):
+                    task = asyncio.get_running_loop().create_task(self._await_hook(ctx, hook, result))
+                    self._hook_tasks.add(task)
+                    task.add_done_callback(self._hook_tasks.discard)
+
+    @staticmethod
+    async def _await_hook(ctx: MessageContext, hook: object, result: Any) -> None:
+        try:
+            await result
+        except Exception:
+            log.exception("%s: on_delivered hook %r failed", ctx.envelope.gateway_id, hook)
 
     # ------------------------------------------------------------ the decision log
 

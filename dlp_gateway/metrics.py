@@ -50,6 +50,11 @@ MONITOR_DECISIONS = Counter(
     "Decisions of rules in monitor mode (recorded, not enforced), by the action they would take.",
     ["action"],
 )
+TRACE_RECORDS = Counter(
+    "dlp_trace_records_total",
+    "Delivery records for the trace index, by result (written, dropped: writer backlog full, error).",
+    ["result"],
+)
 DSN_SENT = Counter("dlp_dsn_total", "Delivery status notifications sent to senders, by result.", ["result"])
 
 # Every metric family name the gateway exports (without the _bucket/_count/_sum suffixes).
@@ -70,6 +75,7 @@ EXPORTED = (
     "dlp_inspection_errors_total",
     "dlp_monitor_decisions_total",
     "dlp_dsn_total",
+    "dlp_trace_records_total",
 )
 
 

@@ -2,9 +2,9 @@
 
 Recording: the worker computes a `PartDigest` for every body and attachment
 (`compute_digests`, called by pipeline.inspect_message while the text is still there);
-when the gateway has delivered a message, or a quarantined one is released,
-`record_delivery` stores the envelope facts and the digests (hashes only) in the trace
-store. Watermark codes are recorded by the watermark action.
+when the gateway has delivered a message its `TraceWriter` stores the envelope facts
+and the digests (hashes only) in the trace store, in batches from a thread of its own;
+a release from quarantine is recorded by `record_delivery`. Watermark codes are recorded by the watermark action.
 
 Tracing (`trace_document`): the found file is read exactly like an attachment (OCR
 included), then matched three ways: a watermark code in the file names message and
@@ -15,8 +15,9 @@ parts of it, re-laid out, scanned or pasted. Results are per message, best first
 
 from __future__ import annotations
 
-import asyncio
 import logging
+import queue
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Sequence
@@ -26,10 +27,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from dlp_gateway import metrics
 from dlp_gateway.detect import textnorm
 from dlp_gateway.detect.fingerprints import part_texts
 from dlp_gateway.model import Envelope, Inspection, InspectionReport, PartDigest
-from dlp_gateway.store.trace import PartHit, TracedMessage, TraceStore
+from dlp_gateway.store.trace import DeliveryRecord, PartHit, TracedMessage, TraceStore
 
 if TYPE_CHECKING:
     from dlp_gateway.actions.base import MessageContext
@@ -111,9 +113,111 @@ def recorder_for(data_dir: str | Path) -> TraceRecorder:
     return recorder
 
 
-async def on_delivered(ctx: MessageContext, recipients: tuple[str, ...], outcome: Outcome) -> None:
-    """The gateway's on_delivered hook: record the delivery off the event loop."""
-    await asyncio.to_thread(record_delivery, ctx.settings, ctx.envelope, ctx.report, recipients)
+class TraceWriter:
+    """Writes the gateway's delivery records in one background thread, many per transaction.
+
+    Why not a thread per record (`asyncio.to_thread`): that cost the event loop about
+    0.8 ms per message — a task, a future, two thread wake-ups, the GIL handed back and
+    forth, one commit per message — more than relaying the message. Here the hook only
+    puts the record on a queue (microseconds, no wake-up of the loop); the thread gathers
+    what arrives within GATHER_SECONDS of the first record (or MAX_BATCH records) and
+    writes it in one transaction, so a record is searchable a fraction of a second after
+    its delivery. The queue is bounded
+    (`store.trace_queue_max`): a stalled disk costs trace records (logged, counted), never
+    mail and never unbounded memory.
+    """
+
+    MAX_BATCH = 500
+    GATHER_SECONDS = 0.2
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.max_queued = settings.store.trace_queue_max
+        self._queue: queue.SimpleQueue[DeliveryRecord | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._pending = 0  # records queued or being written
+
+    def submit(self, envelope: Envelope, report: InspectionReport, recipients: Sequence[str],
+               *, via: str = "deliver") -> bool:
+        """Queue a delivery record; False (logged and counted) when the backlog is full."""
+        if not recipients:
+            return True
+        with self._lock:
+            if self._pending >= self.max_queued:
+                metrics.TRACE_RECORDS.labels(result="dropped").inc()
+                log.error("%s: trace writer backlog full (%d records); this delivery is not recorded",
+                          envelope.gateway_id, self._pending)
+                return False
+            self._pending += 1
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="trace-writer", daemon=True)
+                self._thread.start()
+        self._queue.put(DeliveryRecord(
+            at=time.time(),
+            gateway_id=envelope.gateway_id,
+            message_id=report.inspection.message_id,
+            sender=envelope.mail_from,
+            recipients=tuple(recipients),
+            digests=tuple(report.digests),
+            via=via,
+        ))
+        return True
+
+    def _run(self) -> None:
+        recorder: TraceRecorder | None = None
+        while True:
+            first = self._queue.get()
+            batch = [first] if first is not None else []
+            stop = first is None
+            gather_until = time.monotonic() + self.GATHER_SECONDS
+            while not stop and len(batch) < self.MAX_BATCH:
+                try:
+                    item = self._queue.get(timeout=max(0.0, gather_until - time.monotonic()))
+                except queue.Empty:
+                    break
+                if item is None:
+                    stop = True
+                else:
+                    batch.append(item)
+            if batch:
+                try:
+                    if recorder is None:
+                        recorder = TraceRecorder(self.settings.data_path)
+                    recorder.store.record_many(batch)
+                    metrics.TRACE_RECORDS.labels(result="written").inc(len(batch))
+                    recorder.expire_now_and_then(self.settings.store.trace_days)
+                except Exception:
+                    metrics.TRACE_RECORDS.labels(result="error").inc(len(batch))
+                    log.exception("trace: %d delivery record(s) not written", len(batch))
+                with self._lock:
+                    self._pending -= len(batch)
+                    self._idle.notify_all()
+            if stop:
+                if recorder is not None:
+                    recorder.close()
+                return
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Block until every queued record is written (for shutdown and tests)."""
+        with self._lock:
+            return self._idle.wait_for(lambda: self._pending == 0, timeout)
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Write what is queued, then stop the thread."""
+        with self._lock:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            self._queue.put(None)
+            thread.join(timeout)
+            if thread.is_alive():
+                log.error("trace: the writer did not finish within %gs; %d record(s) may be lost",
+                          timeout, self._pending)
+
+    def on_delivered(self, ctx: MessageContext, recipients: tuple[str, ...], outcome: Outcome) -> None:
+        """The gateway's on_delivered hook."""
+        self.submit(ctx.envelope, ctx.report, recipients)
 
 
 def record_delivery(settings: Settings, envelope: Envelope, report: InspectionReport,

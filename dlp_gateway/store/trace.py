@@ -109,6 +109,19 @@ def _unsigned(value: int) -> int:
 
 
 @dataclass(frozen=True, slots=True)
+class DeliveryRecord:
+    """One delivery to record: envelope facts and the digests of what was read."""
+
+    at: float
+    gateway_id: str
+    message_id: str
+    sender: str
+    recipients: tuple[str, ...]
+    digests: tuple[PartDigest, ...]
+    via: str = "deliver"
+
+
+@dataclass(frozen=True, slots=True)
 class TracedMessage:
     id: int
     at: float
@@ -190,34 +203,49 @@ class TraceStore:
 
         Idempotent per (gateway id, recipients): recording the same delivery twice (a
         hook installed twice, a retried release) keeps the first record."""
-        table = postings_table(at)
-        recipients_json = json.dumps(list(recipients))
+        record = DeliveryRecord(at, gateway_id, message_id, sender, tuple(recipients), tuple(digests), via)
+        return self.record_many([record])[0]
+
+    def record_many(self, records: Sequence[DeliveryRecord]) -> list[int]:
+        """Record several deliveries in one transaction (the gateway's writer batches
+        them: one commit per batch instead of one per message); returns their row ids."""
+        ids: list[int] = []
         with self._lock, self.conn:
-            existing = self.conn.execute(
-                "SELECT id FROM trace_messages WHERE gateway_id = ? AND recipients = ? AND via = ?",
-                (gateway_id, recipients_json, via),
-            ).fetchone()
-            if existing is not None:
-                return int(existing[0])
+            tables: set[str] = set()
+            for record in records:
+                ids.append(self._insert(record, tables))
+        return ids
+
+    def _insert(self, record: DeliveryRecord, tables: set[str]) -> int:
+        recipients_json = json.dumps(list(record.recipients))
+        existing = self.conn.execute(
+            "SELECT id FROM trace_messages WHERE gateway_id = ? AND recipients = ? AND via = ?",
+            (record.gateway_id, recipients_json, record.via),
+        ).fetchone()
+        if existing is not None:
+            return int(existing[0])
+        table = postings_table(record.at)
+        if table not in tables:
             _create_postings(self.conn, table)
-            cur = self.conn.execute(
-                "INSERT INTO trace_messages (at, gateway_id, message_id, sender, recipients, via) "
-                "VALUES (?,?,?,?,?,?)",
-                (at, gateway_id, message_id, sender, recipients_json, via),
-            )
-            message = int(cur.lastrowid or 0)
-            for digest in digests:
-                kept, cut = sample(digest.winnow)
-                part = self.conn.execute(
-                    "INSERT INTO trace_parts (message, location, sha256, kept, cut) VALUES (?,?,?,?,?)",
-                    (message, digest.location, bytes.fromhex(digest.sha256) if digest.sha256 else None,
-                     len(kept), None if cut == _U64_MAX else _signed(cut)),
-                ).lastrowid
-                if len(kept):
-                    self.conn.executemany(
-                        f"INSERT OR IGNORE INTO {table} (h, part) VALUES (?, ?)",
-                        ((h, part) for h in kept.view(np.int64).tolist()),
-                    )
+            tables.add(table)
+        cur = self.conn.execute(
+            "INSERT INTO trace_messages (at, gateway_id, message_id, sender, recipients, via) "
+            "VALUES (?,?,?,?,?,?)",
+            (record.at, record.gateway_id, record.message_id, record.sender, recipients_json, record.via),
+        )
+        message = int(cur.lastrowid or 0)
+        for digest in record.digests:
+            kept, cut = sample(digest.winnow)
+            part = self.conn.execute(
+                "INSERT INTO trace_parts (message, location, sha256, kept, cut) VALUES (?,?,?,?,?)",
+                (message, digest.location, bytes.fromhex(digest.sha256) if digest.sha256 else None,
+                 len(kept), None if cut == _U64_MAX else _signed(cut)),
+            ).lastrowid
+            if len(kept):
+                self.conn.executemany(
+                    f"INSERT OR IGNORE INTO {table} (h, part) VALUES (?, ?)",
+                    ((h, part) for h in kept.view(np.int64).tolist()),
+                )
         return message
 
     def record_marks(self, marks: Iterable[tuple[str, str, str, str]], at: float | None = None) -> None:
