@@ -230,3 +230,10 @@ def test_connections_beyond_the_limit_get_421(tmp_path: Path) -> None:
         finally:
             for sock in held:
                 sock.close()
+
+
+def test_the_gateway_also_runs_on_pythons_own_event_loop(tmp_path: Path, sink: Sink) -> None:
+    with start_gateway(tmp_path, upstream=sink.address, config={"smtp": {"event_loop": "asyncio"}}) as gw:
+        msg = make_message(subject="on the asyncio loop")
+        assert send(gw.port, msg)[0] == 250
+        assert body_of(sink.wait_for(1)[0].data) == msg

@@ -13,6 +13,7 @@ import asyncio
 import logging
 import signal
 import sys
+from collections.abc import Callable
 
 from dlp_gateway.cli import EXIT_OK, EXIT_USAGE, settings_from_args
 from dlp_gateway.config import ConfigError, Settings, parse_hostport
@@ -51,10 +52,20 @@ def run(args: argparse.Namespace) -> int:
     )
     setup_logging(settings.log.level)
     try:
-        return asyncio.run(serve(settings))
+        with asyncio.Runner(loop_factory=event_loop_factory(settings.smtp.event_loop)) as runner:
+            return runner.run(serve(settings))
     except ConfigError as exc:
         print(f"dlp-gateway: {exc}", file=sys.stderr)
         return EXIT_USAGE
+
+
+def event_loop_factory(name: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's loop (the default) or asyncio's own (None: the Runner's default)."""
+    if name == "uvloop":
+        import uvloop
+
+        return uvloop.new_event_loop
+    return None
 
 
 async def serve(settings: Settings) -> int:

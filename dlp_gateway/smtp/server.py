@@ -21,7 +21,7 @@ import logging
 import re
 import ssl
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from aiosmtpd.smtp import MISSING, SMTP, Session, syntax
 from aiosmtpd.smtp import Envelope as SMTPEnvelope
@@ -77,9 +77,10 @@ class _Refuse(asyncio.Protocol):
         self.line = line
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.WriteTransport)
+        # A TCP transport (uvloop's is not an asyncio.WriteTransport subclass).
+        transport = cast(asyncio.WriteTransport, transport)
         transport.write(self.line)
-        transport.close()
+        transport.close()  # after the line is sent
 
 
 class RelaySMTP(SMTP):
