@@ -160,3 +160,18 @@ def test_line_length_check_is_a_linear_scan_equal_to_its_definition() -> None:
         data = bytes(rng.choice(b"ab\r\n") if rng.random() < 0.2 else 97 for _ in range(rng.randint(0, 3 * limit)))
         expected = re.search(rb"[^\n]{%d}" % limit, data) is not None
         assert _longest_line_exceeds(data, limit) == expected, (limit, data)
+
+
+def test_line_length_check_finds_lines_that_cross_scan_chunks(monkeypatch) -> None:
+    """The scan reads a few MB at a time; a long line split across two reads still counts."""
+    import re
+
+    from dlp_gateway.smtp import server
+
+    monkeypatch.setattr(server, "_LINE_SCAN_CHUNK", 7)
+    rng = random.Random(11)
+    for _ in range(2000):
+        limit = rng.choice([3, 6, 7, 8, 15])
+        data = bytes(rng.choice(b"\r\n") if rng.random() < 0.15 else 97 for _ in range(rng.randint(0, 4 * limit)))
+        expected = re.search(rb"[^\n]{%d}" % limit, data) is not None
+        assert server._longest_line_exceeds(data, limit) == expected, (limit, data)
