@@ -166,33 +166,47 @@ class SMTPConnection:
     # ----------------------------------------------------------- low level
 
     async def _read_reply(self, timeout: float) -> tuple[int, str]:
+        return (await self._read_replies(1, timeout))[0]
+
+    async def _read_replies(self, count: int, timeout: float) -> list[tuple[int, str]]:
+        """`count` replies (a pipelined group shares one deadline: one timer, not one each)."""
         assert self.reader is not None
-        lines: list[str] = []
+        replies: list[tuple[int, str]] = []
         try:
             async with asyncio.timeout(timeout):
-                while True:
-                    raw = await self.reader.readline()
-                    if not raw:
-                        raise SMTPReplyError(421, f"4.4.2 next hop {self.name} closed the connection")
-                    line = raw.decode("utf-8", "replace").rstrip("\r\n")
-                    if len(line) < 3 or not line[:3].isdigit():
-                        raise SMTPReplyError(451, f"4.5.0 next hop {self.name} sent a malformed reply: {line[:80]!r}")
-                    lines.append(line[4:])
-                    if line[3:4] != "-" or len(lines) > MAX_REPLY_LINES:
-                        return int(line[:3]), "\n".join(lines)
+                while len(replies) < count:
+                    replies.append(await self._next_reply())
         except TimeoutError:
             self.broken = True
             raise SMTPReplyError(451, f"4.4.2 next hop {self.name} did not answer within {timeout:g} s") from None
         except (ConnectionError, OSError, ssl.SSLError) as exc:
             self.broken = True
             raise SMTPReplyError(421, f"4.4.2 connection to next hop {self.name} lost: {exc}") from None
+        return replies
+
+    async def _next_reply(self) -> tuple[int, str]:
+        assert self.reader is not None
+        lines: list[str] = []
+        while True:
+            raw = await self.reader.readline()
+            if not raw:
+                raise SMTPReplyError(421, f"4.4.2 next hop {self.name} closed the connection")
+            line = raw.decode("utf-8", "replace").rstrip("\r\n")
+            if len(line) < 3 or not line[:3].isdigit():
+                raise SMTPReplyError(451, f"4.5.0 next hop {self.name} sent a malformed reply: {line[:80]!r}")
+            lines.append(line[4:])
+            if line[3:4] != "-" or len(lines) > MAX_REPLY_LINES:
+                return int(line[:3]), "\n".join(lines)
 
     async def _write(self, data: bytes | memoryview, timeout: float) -> None:
         assert self.writer is not None
         try:
             self.writer.write(data)
-            async with asyncio.timeout(timeout):
-                await self.writer.drain()
+            transport = self.writer.transport
+            # drain() waits only above the high-water mark; below it, skip the timer.
+            if transport.get_write_buffer_size() > transport.get_write_buffer_limits()[1]:
+                async with asyncio.timeout(timeout):
+                    await self.writer.drain()
         except TimeoutError:
             self.broken = True
             raise SMTPReplyError(451, f"4.4.2 next hop {self.name} stopped reading for {timeout:g} s") from None
@@ -287,9 +301,7 @@ class SMTPConnection:
         if pipelining:
             batch = "".join(line + "\r\n" for line in [mail_line, *rcpt_lines, "DATA"])
             await self._write(batch.encode("utf-8"), timeout)
-            mail_reply = await self._read_reply(timeout)
-            rcpt_replies = [await self._read_reply(timeout) for _ in rcpt_lines]
-            data_reply = await self._read_reply(timeout)
+            mail_reply, *rcpt_replies, data_reply = await self._read_replies(len(rcpt_lines) + 2, timeout)
         else:
             mail_reply = await self.command(mail_line)
             rcpt_replies = []
