@@ -53,6 +53,10 @@ _CJK_CLASS = (
 )
 _CJK_RE = re.compile(f"[{_CJK_CLASS}]")
 _WORD_RE = re.compile(r"[^\W_]+")
+# The same two streams in one pass each over the text: runs of CJK characters, and words
+# of word characters that are not CJK (the CJK characters split words, as a space would).
+_CJK_RUN_RE = re.compile(f"[{_CJK_CLASS}]+")
+_NON_CJK_WORD_RE = re.compile(f"[^\\W_{_CJK_CLASS}]+")
 
 
 @lru_cache(maxsize=1)
@@ -130,10 +134,13 @@ class Tokens:
 
 
 def tokenize(text: str) -> Tokens:
-    norm = normalize(text)
-    cjk = "".join(_CJK_RE.findall(norm))
-    words = tuple(_WORD_RE.findall(_CJK_RE.sub(" ", norm)))
-    return Tokens(cjk, words)
+    """The token streams of `normalize(text)`. The Han folding table maps CJK characters
+    to CJK characters only, so it is applied to the (shorter) CJK stream alone."""
+    norm = unicodedata.normalize("NFKC", text).casefold()
+    cjk = "".join(_CJK_RUN_RE.findall(norm))
+    if cjk:
+        cjk = cjk.translate(_han_fold_table())
+    return Tokens(cjk, tuple(_NON_CJK_WORD_RE.findall(norm)))
 
 
 def text_hash(tokens: Tokens) -> str:
@@ -164,23 +171,29 @@ def _kgram_hashes(token_ids: np.ndarray, k: int, seed: int) -> np.ndarray:
     if n <= 0:
         return np.empty(0, dtype=_U64)
     ids = _mix(token_ids ^ _U64(seed))
-    acc = np.zeros(n, dtype=_U64)
     mult = _U64(0x9E3779B97F4A7C15)  # odd: multiplication is invertible mod 2^64
+    acc = ids[:n].copy()  # the first step of the loop below from 0: 0 * mult + ids[:n]
     with np.errstate(over="ignore"):
-        for j in range(k):
-            acc = acc * mult + ids[j : j + n]
+        for j in range(1, k):
+            acc *= mult
+            acc += ids[j : j + n]
     return _mix(acc ^ _U64(seed))
 
 
 def _winnow(hashes: np.ndarray, window: int) -> np.ndarray:
-    """Minimum of every window of `window` consecutive hashes (each position once)."""
-    if len(hashes) == 0:
-        return hashes
+    """The minimum of every window of `window` consecutive hashes (unsorted, repeats
+    possible: the caller keeps the unique values). Minima of windows of 2, 4, 8...
+    hashes are built by halves, then the last step combines two overlapping windows:
+    a few vectorised `minimum`s instead of an argmin per window."""
     if len(hashes) <= window:
-        return hashes[[int(np.argmin(hashes))]]
-    views = np.lib.stride_tricks.sliding_window_view(hashes, window)
-    positions = np.unique(views.argmin(axis=1) + np.arange(len(views)))
-    return hashes[positions]
+        return hashes[:0] if len(hashes) == 0 else hashes.min(keepdims=True)
+    minima, span = hashes, 1
+    while span * 2 <= window:
+        minima = np.minimum(minima[:-span], minima[span:])
+        span *= 2
+    if span < window:
+        minima = np.minimum(minima[: len(minima) - (window - span)], minima[window - span :])
+    return minima
 
 
 _CJK_SEED = 0x243F6A8885A308D3
@@ -194,7 +207,7 @@ def winnow_tokens(tokens: Tokens) -> np.ndarray:
         ids = np.frombuffer(tokens.cjk.encode("utf-32-le"), dtype=np.uint32).astype(_U64)
         parts.append(_winnow(_kgram_hashes(ids, CJK_K, _CJK_SEED), CJK_WINDOW))
     if tokens.words:
-        ids = np.fromiter((_word_id(w) for w in tokens.words), dtype=_U64, count=len(tokens.words))
+        ids = np.fromiter(map(_word_id, tokens.words), dtype=_U64, count=len(tokens.words))
         parts.append(_winnow(_kgram_hashes(ids, LATIN_K, _LATIN_SEED), LATIN_WINDOW))
     if not parts:
         return np.empty(0, dtype=_U64)
