@@ -35,7 +35,7 @@ class StoreSettings(BaseModel):
     quarantine_days: int = Field(30, ge=1, description="Quarantined messages older than this are deleted.")
     trace_days: int = Field(365, ge=1, description="Trace records older than this are deleted.")
     trace_queue_max: int = Field(
-        20000, ge=100,
+        5000, ge=100,
         description="Delivery records waiting for the trace writer at most (a few KB each); beyond it a "
         "record is dropped, logged and counted in dlp_trace_records_total{result=\"dropped\"}, "
         "so a stalled disk cannot eat the gateway's memory. Mail is never held back for trace.",
