@@ -52,6 +52,26 @@ class _CachedHeaderFactory(email.headerregistry.HeaderRegistry):
 
 
 _POLICY = email.policy.default.clone(header_factory=_CachedHeaderFactory())
+_SURROGATE = re.compile("[\udc80-\udcff]")  # a raw 8-bit byte kept by the parser
+
+# Reading a header's value does not need the policy's parse when the parse would give
+# the value back unchanged: an unstructured header (the registry's default class, and
+# Subject) in plain ASCII without RFC 2047 words, or a Message-ID of the common form.
+_STRUCTURED = frozenset(_HEADER_REGISTRY.registry) - {"subject"}
+_PLAIN_MESSAGE_ID = re.compile(r"<[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+>")
+
+
+def _unparsed_value(name: str, value: str) -> str | None:
+    """The value the policy's parse would return, when it is the value as is, else None."""
+    if not value.isascii():
+        return None
+    value = "".join(email.policy.linesep_splitter.split(value))  # as header_fetch_parse does
+    lower = name.lower()
+    if lower not in _STRUCTURED:
+        return None if "=?" in value else value
+    if lower == "message-id" and _PLAIN_MESSAGE_ID.fullmatch(value):
+        return value
+    return None
 
 
 def _header_value(msg: Message, name: str, raw: object) -> str:
@@ -118,7 +138,7 @@ def fix_8bit(value: str, hints: list[str]) -> str:
     """Decode raw 8-bit bytes in a header value (old Big5/GBK mailers send them without
     RFC 2047). The parser keeps such bytes as surrogate escapes; try UTF-8, the message's
     declared charsets, then cp950 and GB18030."""
-    if not any("\udc80" <= c <= "\udcff" for c in value):
+    if not _SURROGATE.search(value):
         return value
     data = value.encode("utf-8", "surrogateescape")
     from dlp_gateway.content.text import _candidates
@@ -137,10 +157,15 @@ def _safe_items(msg: Message) -> list[tuple[str, object]]:
     items: list[tuple[str, object]] = []
     hints: list[str] | None = None
     for name, value in msg.raw_items():
-        if isinstance(value, str) and any("\udc80" <= c <= "\udcff" for c in value):
-            if hints is None:
-                hints = _charset_hints(msg)
-            value = fix_8bit(value, hints)
+        if isinstance(value, str):
+            if _SURROGATE.search(value):
+                if hints is None:
+                    hints = _charset_hints(msg)
+                value = fix_8bit(value, hints)
+            plain = _unparsed_value(name, value)
+            if plain is not None:
+                items.append((name, plain))
+                continue
         try:
             items.append((name, msg.policy.header_fetch_parse(name, value)))
         except Exception:
@@ -157,11 +182,13 @@ def _filename(part: Message) -> str | None:
         filename = part.get_filename()
     except Exception:
         filename = None
-    if filename and "\ufffd" not in filename and not any("\udc80" <= c <= "\udcff" for c in filename):
+    if filename and "\ufffd" not in filename and not _SURROGATE.search(filename):
         return filename
     for name, value in part.raw_items():
         if name.lower() in ("content-disposition", "content-type") and isinstance(value, str):
-            match = _RAW_FILENAME.search(fix_8bit(value, _charset_hints(part)))
+            if _SURROGATE.search(value):  # the hints walk the message: only when needed
+                value = fix_8bit(value, _charset_hints(part))
+            match = _RAW_FILENAME.search(value)
             if match:
                 return match.group(1) or match.group(2)
     return filename
@@ -201,7 +228,8 @@ def _walk(reader: Reader, part: Message, prefix: str, depth: int, counter: list[
         reader.read_file(data, location, filename=filename, declared_type="message/rfc822", depth=depth + 1)
         return
     data = _decoded_payload(reader, part, join(prefix, filename or "body"))
-    is_body = not filename and part.get_content_maintype() == "text" and part.get_content_disposition() != "attachment"
+    is_text = content_type.partition("/")[0] == "text"  # get_content_maintype(), without a second parse
+    is_body = not filename and is_text and part.get_content_disposition() != "attachment"
     if filename:
         location = join(prefix, filename)
     elif is_body:
@@ -211,7 +239,7 @@ def _walk(reader: Reader, part: Message, prefix: str, depth: int, counter: list[
         location = join(prefix, f"part {counter[0]}")
     location = reader.unique_location(location)
     reader.read_file(data, location, filename=filename, declared_type=content_type, depth=depth + 1,
-                     charset=part.get_content_charset() if part.get_content_maintype() == "text" else None)
+                     charset=part.get_content_charset() if is_text else None)
 
 
 def _attached_message_bytes(part: Message) -> bytes:
