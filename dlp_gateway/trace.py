@@ -29,7 +29,7 @@ import numpy as np
 
 from dlp_gateway import metrics
 from dlp_gateway.detect import textnorm
-from dlp_gateway.detect.fingerprints import part_texts
+from dlp_gateway.detect.fingerprints import forget_part_texts, part_texts_of
 from dlp_gateway.model import Envelope, Inspection, InspectionReport, PartDigest
 from dlp_gateway.store.trace import DeliveryRecord, PartHit, TracedMessage, TraceStore
 
@@ -49,8 +49,15 @@ EXPIRY_INTERVAL_SECONDS = 3600.0
 
 
 def compute_digests(inspection: Inspection) -> list[PartDigest]:
-    """SHA-256 and winnowing fingerprints of every part; the text itself is not kept."""
-    texts = part_texts(inspection)
+    """SHA-256 and winnowing fingerprints of every part; the text itself is not kept.
+    The fingerprint detector, run just before, has fingerprinted the same texts: they
+    are shared (part_texts_of), then let go."""
+    shared = part_texts_of(inspection)
+    texts = shared.texts
+
+    def winnow(location: str) -> tuple[int, ...]:
+        return tuple(shared.tokens_and_fingerprints(location)[1].tolist())
+
     digests: list[PartDigest] = []
     seen: set[str] = set()
     for part in inspection.parts:
@@ -58,12 +65,12 @@ def compute_digests(inspection: Inspection) -> list[PartDigest]:
             continue
         seen.add(part.location)
         text = texts.get(part.location, "")
-        winnow = tuple(textnorm.winnow(text).tolist()) if text.strip() else ()
-        digests.append(PartDigest(part.location, part.sha256, winnow))
+        digests.append(PartDigest(part.location, part.sha256, winnow(part.location) if text.strip() else ()))
     for location, text in texts.items():
         if location in seen or location == "subject" or not text.strip():
             continue
-        digests.append(PartDigest(location, "", tuple(textnorm.winnow(text).tolist())))
+        digests.append(PartDigest(location, "", winnow(location)))
+    forget_part_texts()
     return digests
 
 

@@ -173,6 +173,48 @@ def part_texts(inspection: Inspection) -> dict[str, str]:
     return {part: "\n".join(chunks) for part, chunks in texts.items()}
 
 
+@dataclass(slots=True)
+class PartTexts:
+    """The content text of each part of one inspection, tokenised and fingerprinted on
+    first use only: the fingerprint detector and trace.compute_digests both need the
+    fingerprints of the same texts, one right after the other (pipeline.inspect_message)."""
+
+    texts: dict[str, str]
+    _done: dict[str, tuple[textnorm.Tokens, np.ndarray]] = field(default_factory=dict)
+
+    def tokens_and_fingerprints(self, location: str) -> tuple[textnorm.Tokens, np.ndarray]:
+        """Tokens and winnowing fingerprints of a part's text (read-only: shared)."""
+        done = self._done.get(location)
+        if done is None:
+            tokens = textnorm.tokenize(self.texts.get(location, ""))
+            fingerprints = textnorm.winnow_tokens(tokens)
+            fingerprints.flags.writeable = False
+            done = self._done[location] = (tokens, fingerprints)
+        return done
+
+
+# The PartTexts of the inspection last asked about, with its number of segments then.
+_last: tuple[Inspection, int, PartTexts] | None = None
+
+
+def part_texts_of(inspection: Inspection) -> PartTexts:
+    """The PartTexts of an inspection; asked twice in a row for the same (unchanged)
+    inspection, the same object, so each text is tokenised and fingerprinted once."""
+    global _last
+    last = _last
+    if last is not None and last[0] is inspection and last[1] == len(inspection.segments):
+        return last[2]
+    result = PartTexts(part_texts(inspection))
+    _last = (inspection, len(inspection.segments), result)
+    return result
+
+
+def forget_part_texts() -> None:
+    """Drop the kept PartTexts (the last consumer of a message's texts calls this)."""
+    global _last
+    _last = None
+
+
 class FingerprintDetector:
     """Finds registered documents, whole or in part, in every part of a message."""
 
@@ -202,16 +244,27 @@ class FingerprintDetector:
 
     def match_text(self, text: str, sha256s: tuple[str, ...] = ()) -> list[DocumentMatch]:
         """Registered documents found in one piece of text (and file hashes), best first."""
+        found = self._match_sha256s(sha256s)
+        if text:
+            tokens = textnorm.tokenize(text)
+            self._match_tokens(tokens, textnorm.winnow_tokens(tokens), found)
+        return _best_first(found)
+
+    def _match_sha256s(self, sha256s: tuple[str, ...]) -> dict[int, DocumentMatch]:
         index = self.index
         found: dict[int, DocumentMatch] = {}
         for sha in sha256s:
             for number in index.by_sha256.get(sha, []):
                 found[number] = DocumentMatch(index.documents[number], "exact_file", 0, 1.0, 1.0)
-        tokens = textnorm.tokenize(text) if text else None
-        if tokens is not None and len(tokens):
+        return found
+
+    def _match_tokens(self, tokens: textnorm.Tokens, fingerprints: np.ndarray,
+                      found: dict[int, DocumentMatch]) -> None:
+        """Add the exact-text and partial matches of a tokenised text to `found`."""
+        index = self.index
+        if len(tokens):
             for number in index.by_text_hash.get(textnorm.text_hash(tokens), []):
                 found.setdefault(number, DocumentMatch(index.documents[number], "exact_text", 0, 1.0, 1.0))
-            fingerprints = textnorm.winnow_tokens(tokens)
             for number, matched in index.overlap(fingerprints).items():
                 if number in found or matched < MIN_MATCHED_FINGERPRINTS:
                     continue
@@ -220,7 +273,6 @@ class FingerprintDetector:
                 share_doc = matched / max(doc.hash_count, 1)
                 if max(share_part, share_doc) >= self.min_share:
                     found[number] = DocumentMatch(doc, "partial", matched, min(share_part, 1.0), min(share_doc, 1.0))
-        return sorted(found.values(), key=lambda m: (m.kind == "partial", -max(m.share_of_part, m.share_of_document)))
 
     def detect(self, inspection: Inspection) -> list[Finding]:
         self._refresh()
@@ -229,12 +281,18 @@ class FingerprintDetector:
         shas: dict[str, list[str]] = defaultdict(list)
         for part in inspection.parts:
             shas[part.location].append(part.sha256)
-        texts = part_texts(inspection)
+        shared = part_texts_of(inspection)  # compute_digests fingerprints the same texts
         findings: list[Finding] = []
-        for location in dict.fromkeys([*shas, *texts]):
-            for match in self.match_text(texts.get(location, ""), tuple(shas.get(location, ()))):
-                findings.append(_finding(location, match))
+        for location in dict.fromkeys([*shas, *shared.texts]):
+            found = self._match_sha256s(tuple(shas.get(location, ())))
+            if shared.texts.get(location):
+                self._match_tokens(*shared.tokens_and_fingerprints(location), found)
+            findings.extend(_finding(location, match) for match in _best_first(found))
         return findings
+
+
+def _best_first(found: dict[int, DocumentMatch]) -> list[DocumentMatch]:
+    return sorted(found.values(), key=lambda m: (m.kind == "partial", -max(m.share_of_part, m.share_of_document)))
 
 
 def _finding(location: str, match: DocumentMatch) -> Finding:

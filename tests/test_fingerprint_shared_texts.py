@@ -1,0 +1,81 @@
+"""The fingerprint detector and trace.compute_digests fingerprint each text once.
+
+Both need the winnowing fingerprints of every part's text of the same inspection, one
+right after the other (pipeline.inspect_message); the second reuses the first's.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import docgen
+import fingerprint_corpus as corpus
+import numpy as np
+
+from dlp_gateway.config import load_settings
+from dlp_gateway.content.extract import extract
+from dlp_gateway.detect import fingerprints, textnorm
+from dlp_gateway.detect.fingerprints import FingerprintDetector
+from dlp_gateway.model import Segment
+from dlp_gateway.pipeline import WorkerContext, inspect_message
+from dlp_gateway.trace import compute_digests
+
+
+def _message() -> bytes:
+    return docgen.make_message("cable", corpus.MEMO, [("cable.pdf", corpus.cable_pdf(), "application/pdf")])
+
+
+def _register_memo(data_dir: Path) -> None:
+    """A register holding one document, so that the detector has work to do."""
+    from dlp_gateway.cli import main
+
+    memo = data_dir.parent / "memo.txt"
+    memo.write_text(corpus.MEMO, encoding="utf-8")
+    assert main(["fingerprint", "add", "--data-dir", str(data_dir), "--label", "memo", str(memo)]) == 0
+
+
+def _count_winnowing(monkeypatch) -> list[int]:
+    calls: list[int] = []
+    original = textnorm.winnow_tokens
+
+    def counted(tokens: textnorm.Tokens) -> np.ndarray:
+        calls.append(1)
+        return original(tokens)
+
+    monkeypatch.setattr(textnorm, "winnow_tokens", counted)
+    return calls
+
+
+def test_each_part_text_is_fingerprinted_once_per_message(tmp_path, monkeypatch):
+    data_dir = tmp_path / "data"
+    _register_memo(data_dir)
+    ctx = WorkerContext.from_settings(load_settings(None, {"data_dir": str(data_dir)}))
+    assert any(isinstance(d, FingerprintDetector) and len(d.index) for d in ctx.detectors)
+    calls = _count_winnowing(monkeypatch)
+    report = inspect_message(_message(), ctx)
+    texts = fingerprints.part_texts(report.inspection)
+    assert any(f.detector == "fingerprint" for f in report.findings)
+    assert len(calls) == len([t for t in texts.values() if t])
+
+
+def test_digests_equal_the_winnowing_of_each_part_text():
+    inspection = extract(_message(), load_settings(None, {}).limits)
+    texts = fingerprints.part_texts(inspection)
+    for digest in compute_digests(inspection):
+        expected = textnorm.winnow(texts.get(digest.location, "")).tolist()
+        assert list(digest.winnow) == expected, digest.location
+
+
+def test_a_changed_inspection_is_fingerprinted_again():
+    inspection = extract(_message(), load_settings(None, {}).limits)
+    first = fingerprints.part_texts_of(inspection)
+    inspection.segments.append(Segment("more text here", "body", "body", "body"))
+    assert fingerprints.part_texts_of(inspection) is not first
+
+
+def test_the_shared_texts_are_let_go_after_the_digests():
+    inspection = extract(_message(), load_settings(None, {}).limits)
+    first = fingerprints.part_texts_of(inspection)
+    compute_digests(inspection)
+    assert fingerprints.part_texts_of(inspection) is not first
+
