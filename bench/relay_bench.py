@@ -287,6 +287,7 @@ def start_gateway(root: Path, name: str, upstream: int, workers: int | None, ext
     env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     command = [sys.executable, "-m", "dlp_gateway", "serve", "--config", str(config_path)]
     if cprofile:  # CPU time, not wall time: waiting for the network is not a cost
+        Path(cprofile).mkdir(parents=True, exist_ok=True)
         code = (
             "import cProfile, sys, time; from dlp_gateway.cli import main; "
             "p = cProfile.Profile(time.process_time); p.enable()\n"
