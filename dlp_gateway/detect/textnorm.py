@@ -51,12 +51,11 @@ _CJK_CLASS = (
     "\u3005\u3007\u3040-\u30ff\u3100-\u312f\u31a0-\u31bf\u3400-\u4dbf\u4e00-\u9fff"
     "\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003134f"
 )
-_CJK_RE = re.compile(f"[{_CJK_CLASS}]")
-_WORD_RE = re.compile(r"[^\W_]+")
-# The same two streams in one pass each over the text: runs of CJK characters, and words
-# of word characters that are not CJK (the CJK characters split words, as a space would).
+# The two streams, one regex pass each: runs of CJK characters, and words, runs of word
+# characters other than "_" and CJK (a CJK character splits a word, as a space would).
 _CJK_RUN_RE = re.compile(f"[{_CJK_CLASS}]+")
 _NON_CJK_WORD_RE = re.compile(f"[^\\W_{_CJK_CLASS}]+")
+_ASCII_WORD_RE = re.compile("[a-z0-9]+")  # the same words in lower-cased ASCII text
 
 
 @lru_cache(maxsize=1)
@@ -136,6 +135,8 @@ class Tokens:
 def tokenize(text: str) -> Tokens:
     """The token streams of `normalize(text)`. The Han folding table maps CJK characters
     to CJK characters only, so it is applied to the (shorter) CJK stream alone."""
+    if text.isascii():  # NFKC leaves ASCII as is, casefold is lower(), no CJK, no "_" in a word
+        return Tokens("", tuple(_ASCII_WORD_RE.findall(text.lower())))
     norm = unicodedata.normalize("NFKC", text).casefold()
     cjk = "".join(_CJK_RUN_RE.findall(norm))
     if cjk:
