@@ -693,17 +693,24 @@ class Bench:
         args = self.args
         wires = [dot_stuff(m) for m in common_mix(200)]
         largest = max(len(w) for w in wires)
-        gateway = self.gateway("common", None)
-        merged = await self.rounds(
-            [("bare relay", self.relay_port, self.relay_pid), ("gateway", gateway.port, gateway.process.pid)],
-            wires, args.messages, args.rounds, args.concurrency,
-        )
-        self.stop_gateway(gateway)
+        gateway = self.gateway("common", args.workers)
+        targets = [("bare relay", self.relay_port, self.relay_pid), ("gateway", gateway.port, gateway.process.pid)]
+        variants = []
+        for number, setting in enumerate(args.variant or []):  # e.g. smtp.event_loop=asyncio
+            key, _, value = setting.partition("=")
+            import yaml
+
+            variant = self.gateway(f"variant-{number}", args.workers, {key: yaml.safe_load(value)})
+            variants.append(variant)
+            targets.append((f"gateway, {setting}", variant.port, variant.process.pid))
+        merged = await self.rounds(targets, wires, args.messages, args.rounds, args.concurrency)
+        for running in [gateway, *variants]:
+            self.stop_gateway(running)
         relay, gw = merged["bare relay"], merged["gateway"]
         self.table(
             f"Common mix (70% text, 20% PDF, 10% DOCX; clean), concurrency {args.concurrency}, "
             f"{args.rounds} alternating rounds of {args.messages}",
-            [relay, gw],
+            [relay, gw, *(merged[label] for label, _, _ in targets[2:])],
         )
         throughput = gw.rate / relay.rate if relay.rate else float("nan")
         p99 = gw.pct(0.99) / relay.pct(0.99) if relay.latencies else float("nan")
@@ -848,6 +855,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--heavy-messages", type=int, help="messages per round, heavy profile (default 60; quick 24)")
     parser.add_argument("--overload-seconds", type=float, help="length of the overload run (default 30; quick 10)")
     parser.add_argument("--max-clients", type=int, default=1000, help="client connections open at most during overload")
+    parser.add_argument("--workers", type=int, help="inspection workers of the gateway, common mix (default: the gateway's own default)")
+    parser.add_argument("--variant", action="append", metavar="KEY=VALUE",
+                        help="common mix: also run a gateway with this setting changed, in the same rounds (repeatable)")
     parser.add_argument("--no-pipelining", action="store_true", help="never pipeline commands, even when offered")
     parser.add_argument("--cprofile", metavar="DIR", help="run each gateway under cProfile, writing DIR/<run>.prof")
     parser.add_argument("--markdown", metavar="FILE", help="also write the tables to this markdown file")
