@@ -124,7 +124,8 @@ def record_real(data_dir: Path) -> None:
         "<real-other@mission.example>": "明天中午一起吃飯嗎？會議改到下午三點。",
     }
     for message_id, body in bodies.items():
-        digest = PartDigest("body[0]", "", tuple(textnorm.winnow(body).tolist()))
+        kept, cut = trace_store.sample(textnorm.winnow(body))
+        digest = PartDigest("body[0]", "", tuple(kept.view(np.int64).tolist()), trace_store.sample_cut_signed(cut))
         store.record(at=time.time() - 3600, gateway_id=message_id.strip("<>"), message_id=message_id,
                      sender="attache@mission.example", recipients=["desk@mofa.example"], digests=[digest])
     store.close()

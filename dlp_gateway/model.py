@@ -195,7 +195,11 @@ class PartDigest:
 
     location: str
     sha256: str
-    winnow: tuple[int, ...] = ()  # winnowing fingerprints of the part's normalised text
+    # The sample of the part's winnowing fingerprints that trace keeps (store/trace.py
+    # `sample`), sorted, as signed 64-bit ints (SQLite's INTEGER); computed in the worker
+    # so the relay process only writes rows.
+    kept: tuple[int, ...] = ()
+    cut: int | None = None  # the largest kept value (signed) when the sample was cut short
 
 
 @dataclass(slots=True)

@@ -31,7 +31,14 @@ from dlp_gateway import metrics
 from dlp_gateway.detect import textnorm
 from dlp_gateway.detect.fingerprints import forget_part_texts, part_texts_of
 from dlp_gateway.model import Envelope, Inspection, InspectionReport, PartDigest
-from dlp_gateway.store.trace import DeliveryRecord, PartHit, TracedMessage, TraceStore
+from dlp_gateway.store.trace import (
+    DeliveryRecord,
+    PartHit,
+    TracedMessage,
+    TraceStore,
+    sample,
+    sample_cut_signed,
+)
 
 if TYPE_CHECKING:
     from dlp_gateway.actions.base import MessageContext
@@ -49,14 +56,18 @@ EXPIRY_INTERVAL_SECONDS = 3600.0
 
 
 def compute_digests(inspection: Inspection) -> list[PartDigest]:
-    """SHA-256 and winnowing fingerprints of every part; the text itself is not kept.
+    """SHA-256 and the trace sample of the winnowing fingerprints of every part; the text
+    itself is not kept.
     The fingerprint detector, run just before, has fingerprinted the same texts: they
     are shared (part_texts_of), then let go."""
     shared = part_texts_of(inspection)
     texts = shared.texts
 
-    def winnow(location: str) -> tuple[int, ...]:
-        return tuple(shared.tokens_and_fingerprints(location)[1].tolist())
+    def digest(location: str, sha256: str, text: str) -> PartDigest:
+        if not text.strip():
+            return PartDigest(location, sha256)
+        kept, cut = sample(shared.tokens_and_fingerprints(location)[1])
+        return PartDigest(location, sha256, tuple(kept.view(np.int64).tolist()), sample_cut_signed(cut))
 
     digests: list[PartDigest] = []
     seen: set[str] = set()
@@ -64,12 +75,11 @@ def compute_digests(inspection: Inspection) -> list[PartDigest]:
         if part.location in seen:
             continue
         seen.add(part.location)
-        text = texts.get(part.location, "")
-        digests.append(PartDigest(part.location, part.sha256, winnow(part.location) if text.strip() else ()))
+        digests.append(digest(part.location, part.sha256, texts.get(part.location, "")))
     for location, text in texts.items():
         if location in seen or location == "subject" or not text.strip():
             continue
-        digests.append(PartDigest(location, "", winnow(location)))
+        digests.append(digest(location, "", text))
     forget_part_texts()
     return digests
 

@@ -18,6 +18,7 @@ from dlp_gateway.detect import fingerprints, textnorm
 from dlp_gateway.detect.fingerprints import FingerprintDetector
 from dlp_gateway.model import Segment
 from dlp_gateway.pipeline import WorkerContext, inspect_message
+from dlp_gateway.store.trace import sample, sample_cut_signed
 from dlp_gateway.trace import compute_digests
 
 
@@ -58,12 +59,13 @@ def test_each_part_text_is_fingerprinted_once_per_message(tmp_path, monkeypatch)
     assert len(calls) == len([t for t in texts.values() if t])
 
 
-def test_digests_equal_the_winnowing_of_each_part_text():
+def test_digests_hold_the_trace_sample_of_the_winnowing_of_each_part_text():
     inspection = extract(_message(), load_settings(None, {}).limits)
     texts = fingerprints.part_texts(inspection)
     for digest in compute_digests(inspection):
-        expected = textnorm.winnow(texts.get(digest.location, "")).tolist()
-        assert list(digest.winnow) == expected, digest.location
+        kept, cut = sample(textnorm.winnow(texts.get(digest.location, "")))
+        assert list(digest.kept) == kept.view(np.int64).tolist(), digest.location
+        assert digest.cut == sample_cut_signed(cut), digest.location
 
 
 def test_a_changed_inspection_is_fingerprinted_again():

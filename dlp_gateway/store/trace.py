@@ -30,6 +30,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from pathlib import Path
 
 import numpy as np
@@ -98,6 +99,11 @@ def sample(fingerprints: Iterable[int] | np.ndarray) -> tuple[np.ndarray, int]:
         arr = arr[:MAX_FINGERPRINTS_PER_PART]
         return arr, int(arr[-1])
     return arr, _U64_MAX
+
+
+def sample_cut_signed(cut: int) -> int | None:
+    """A sample's cut as stored: signed, or None when nothing was cut."""
+    return None if cut == _U64_MAX else _signed(cut)
 
 
 def _signed(value: int) -> int:
@@ -208,45 +214,57 @@ class TraceStore:
 
     def record_many(self, records: Sequence[DeliveryRecord]) -> list[int]:
         """Record several deliveries in one transaction (the gateway's writer batches
-        them: one commit per batch instead of one per message); returns their row ids."""
+        them: one commit per batch instead of one per message); returns their row ids.
+
+        Parts and postings of the whole batch go in with one `executemany` each (part ids
+        are assigned here, under the write lock the first message insert took): the
+        per-row work stays in SQLite's C code, not in Python holding the GIL the relay's
+        event loop needs."""
         ids: list[int] = []
         with self._lock, self.conn:
-            tables: set[str] = set()
+            parts: list[tuple[int, str, bytes | None, int, int | None]] = []
+            postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
+            pending: list[tuple[int, DeliveryRecord]] = []
             for record in records:
-                ids.append(self._insert(record, tables))
+                message, new = self._insert_message(record)
+                ids.append(message)
+                if new:
+                    pending.append((message, record))
+            if not pending:
+                return ids
+            next_part = int(self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM trace_parts").fetchone()[0]) + 1
+            for message, record in pending:
+                table = postings_table(record.at)
+                for digest in record.digests:  # sampled in the worker (trace.compute_digests)
+                    part = next_part
+                    next_part += 1
+                    parts.append((part, message, digest.location,
+                                  bytes.fromhex(digest.sha256) if digest.sha256 else None,
+                                  len(digest.kept), digest.cut))
+                    postings[table].extend(zip(digest.kept, repeat(part)))
+            self.conn.executemany(
+                "INSERT INTO trace_parts (id, message, location, sha256, kept, cut) VALUES (?,?,?,?,?,?)", parts
+            )
+            for table, rows in postings.items():
+                _create_postings(self.conn, table)
+                self.conn.executemany(f"INSERT OR IGNORE INTO {table} (h, part) VALUES (?, ?)", rows)
         return ids
 
-    def _insert(self, record: DeliveryRecord, tables: set[str]) -> int:
+    def _insert_message(self, record: DeliveryRecord) -> tuple[int, bool]:
+        """The message row (new, or the one already recorded for this delivery)."""
         recipients_json = json.dumps(list(record.recipients))
         existing = self.conn.execute(
             "SELECT id FROM trace_messages WHERE gateway_id = ? AND recipients = ? AND via = ?",
             (record.gateway_id, recipients_json, record.via),
         ).fetchone()
         if existing is not None:
-            return int(existing[0])
-        table = postings_table(record.at)
-        if table not in tables:
-            _create_postings(self.conn, table)
-            tables.add(table)
+            return int(existing[0]), False
         cur = self.conn.execute(
             "INSERT INTO trace_messages (at, gateway_id, message_id, sender, recipients, via) "
             "VALUES (?,?,?,?,?,?)",
             (record.at, record.gateway_id, record.message_id, record.sender, recipients_json, record.via),
         )
-        message = int(cur.lastrowid or 0)
-        for digest in record.digests:
-            kept, cut = sample(digest.winnow)
-            part = self.conn.execute(
-                "INSERT INTO trace_parts (message, location, sha256, kept, cut) VALUES (?,?,?,?,?)",
-                (message, digest.location, bytes.fromhex(digest.sha256) if digest.sha256 else None,
-                 len(kept), None if cut == _U64_MAX else _signed(cut)),
-            ).lastrowid
-            if len(kept):
-                self.conn.executemany(
-                    f"INSERT OR IGNORE INTO {table} (h, part) VALUES (?, ?)",
-                    ((h, part) for h in kept.view(np.int64).tolist()),
-                )
-        return message
+        return int(cur.lastrowid or 0), True
 
     def record_marks(self, marks: Iterable[tuple[str, str, str, str]], at: float | None = None) -> None:
         """Record watermark codes: (code, gateway_id, recipient, location)."""
