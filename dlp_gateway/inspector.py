@@ -74,9 +74,11 @@ def _worker_main(conn: multiprocessing.connection.Connection, settings: Settings
     # Ctrl-C in a terminal reaches the whole process group; the gateway decides when we stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
+        from dlp_gateway.content.walk import warm_up
         from dlp_gateway.pipeline import WorkerContext, inspect_message
 
         ctx = WorkerContext.from_settings(settings)
+        warm_up()  # readers imported, libmagic loaded: not on the first message's time
     except BaseException:
         with contextlib.suppress(OSError):
             conn.send_bytes(TAG_ERROR + traceback.format_exc().encode("utf-8", "replace"))
