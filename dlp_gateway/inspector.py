@@ -171,10 +171,10 @@ class _Worker:
         self.busy = True
         try:
             async with asyncio.timeout(timeout):
-                self.writer.write(_frame_header(len(raw)))
                 if len(raw) <= _WRITE_CHUNK:
-                    self.writer.write(raw)
+                    self.writer.write(_frame_header(len(raw)) + raw)  # one send, not two
                 else:
+                    self.writer.write(_frame_header(len(raw)))
                     # In slices: the transport copies what the socket does not take at once,
                     # so a large message is never duplicated whole in its buffer.
                     view = memoryview(raw)

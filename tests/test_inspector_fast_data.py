@@ -175,3 +175,49 @@ def test_line_length_check_finds_lines_that_cross_scan_chunks(monkeypatch) -> No
         data = bytes(rng.choice(b"\r\n") if rng.random() < 0.15 else 97 for _ in range(rng.randint(0, 4 * limit)))
         expected = re.search(rb"[^\n]{%d}" % limit, data) is not None
         assert server._longest_line_exceeds(data, limit) == expected, (limit, data)
+
+
+def test_replies_to_a_pipelined_group_leave_in_one_write() -> None:
+    """MAIL, RCPT, RCPT and DATA sent together are answered together (RFC 2920 4)."""
+    writes: list[bytes] = []
+
+    class CountingSMTP(RelaySMTP):
+        def connection_made(self, transport: Any) -> None:
+            super().connection_made(transport)
+            original = transport.write
+
+            def write(data: bytes) -> None:
+                writes.append(bytes(data))
+                original(data)
+
+            self._writer.transport.write = write  # type: ignore[method-assign]
+
+    async def main() -> None:
+        inbound = types.SimpleNamespace(
+            settings=types.SimpleNamespace(smtp=types.SimpleNamespace(max_line_length=999)),
+            session_closed=lambda protocol: None,
+        )
+        handler = Recorder()
+        server = await asyncio.get_running_loop().create_server(
+            lambda: CountingSMTP(handler, inbound, hostname="test", decode_data=False),  # type: ignore[arg-type]
+            "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            await reader.readline()
+            writer.write(b"EHLO client\r\n")
+            while (await reader.readline())[3:4] == b"-":
+                pass
+            writes.clear()
+            writer.write(b"MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.org>\r\nRCPT TO:<c@example.org>\r\nDATA\r\n")
+            replies = [await reader.readline() for _ in range(4)]
+            assert [r[:3] for r in replies] == [b"250", b"250", b"250", b"354"]
+            assert writes == [b"".join(replies)]
+            writer.write(b"hello\r\n.\r\n")
+            assert (await reader.readline())[:3] == b"250"
+            writer.close()
+        finally:
+            server.close()
+        assert handler.messages == [b"hello\r\n"]
+
+    asyncio.run(main())

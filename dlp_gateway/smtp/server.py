@@ -93,6 +93,7 @@ class RelaySMTP(SMTP):
         super().__init__(handler, **kwargs)
         self.inbound = inbound
         self.busy = False  # the gateway is working on a message of this session
+        self._held_replies: list[bytes] = []  # replies to pipelined commands not sent yet
 
     def data_received(self, data: bytes) -> None:
         if self._timeout_handle is not None:
@@ -108,6 +109,7 @@ class RelaySMTP(SMTP):
         metrics.SMTP_REFUSED.labels(reason="idle_timeout").inc()
         if self.transport is not None:
             with contextlib.suppress(Exception):
+                self._flush_held_replies()
                 self.transport.write(b"421 4.4.2 idle for too long, closing connection\r\n")
             self.transport.close()
 
@@ -120,7 +122,29 @@ class RelaySMTP(SMTP):
                 if text.startswith(prefix):
                     metrics.SMTP_REFUSED.labels(reason=reason).inc()
                     break
-        await super().push(status)
+        response = status if isinstance(status, bytes) else status.encode("utf-8" if self.enable_SMTPUTF8 else "ascii")
+        self._held_replies.append(response + b"\r\n")
+        if self._may_hold(text):
+            return  # sent with the reply to the last command of the pipelined group
+        data = b"".join(self._held_replies)
+        self._held_replies.clear()
+        self._writer.write(data)
+        await self._writer.drain()
+
+    def _may_hold(self, text: str) -> bool:
+        """Whether a reply may wait for the next one (RFC 2920 4: a server may buffer the
+        replies to a group of pipelined commands and send them together, as Postfix does):
+        only while another complete command is already buffered, and never a reply that
+        changes the connection (220 before TLS, 221, 421) or one the client must await
+        before it may go on (354)."""
+        if text[:3] in ("220", "221", "354", "421"):
+            return False
+        return b"\n" in self._reader._buffer  # noqa: SLF001 - asyncio.StreamReader's input buffer
+
+    def _flush_held_replies(self) -> None:
+        if self._held_replies and self.transport is not None and not self.transport.is_closing():
+            self.transport.write(b"".join(self._held_replies))
+        self._held_replies.clear()
 
     def _getaddr(self, arg: str) -> tuple[str | None, str | None]:
         # aiosmtpd parses each MAIL/RCPT address with the email package's full RFC 5322
