@@ -69,6 +69,15 @@ class WorkerLost(InspectionError):
 # ---------------------------------------------------------------- worker side
 
 
+def for_the_relay(report: InspectionReport) -> InspectionReport:
+    """The report without the extracted text: the relay decides and acts on findings,
+    facts, parts and headers, so the text stays in the worker (a smaller answer to send
+    and unpickle, and the long-lived relay process never holds message text)."""
+    report.inspection.segments.clear()
+    return report
+
+
+
 def _worker_main(conn: multiprocessing.connection.Connection, settings: Settings) -> None:
     """Body of a worker process: build the context once, then inspect messages until EOF."""
     # Ctrl-C in a terminal reaches the whole process group; the gateway decides when we stop.
@@ -90,7 +99,7 @@ def _worker_main(conn: multiprocessing.connection.Connection, settings: Settings
         except (EOFError, OSError):
             return  # the gateway closed our socket (shutdown, reload, or it died)
         try:
-            report = inspect_message(raw, ctx)
+            report = for_the_relay(inspect_message(raw, ctx))
             answer = TAG_REPORT + pickle.dumps(report, protocol=pickle.HIGHEST_PROTOCOL)
         except Exception:
             answer = TAG_ERROR + traceback.format_exc().encode("utf-8", "replace")
@@ -400,7 +409,7 @@ class Inspector:
 
         assert self._inline_ctx is not None
         try:
-            return inspect_message(raw, self._inline_ctx)
+            return for_the_relay(inspect_message(raw, self._inline_ctx))
         except Exception as exc:
             log.exception("in-process inspection failed")
             raise InspectionError(f"inspection failed: {exc}") from exc

@@ -79,6 +79,16 @@ def test_concurrent_inspections_each_get_their_own_report() -> None:
     run(body)
 
 
+def test_the_relay_gets_findings_and_parts_but_no_message_text() -> None:
+    async def body(inspector: Inspector) -> None:
+        report = await inspector.inspect(message("visit", "機密\n\nThe programme of the visit."))
+        assert report.findings and report.level is not None
+        assert report.inspection.parts and report.inspection.subject == "visit"
+        assert report.inspection.segments == []
+
+    run(body)
+
+
 def test_worker_hanging_past_the_time_limit_is_killed_and_its_message_fails_quickly() -> None:
     async def body(inspector: Inspector) -> None:
         hung = inspector.worker_pids[0]
