@@ -136,9 +136,9 @@ class TraceWriter:
     Why not a thread per record (`asyncio.to_thread`): that cost the event loop about
     0.8 ms per message — a task, a future, two thread wake-ups, the GIL handed back and
     forth, one commit per message — more than relaying the message. Here the hook only
-    puts the record on a queue (microseconds, no wake-up of the loop); the thread gathers
-    what arrives within GATHER_SECONDS of the first record (or MAX_BATCH records) and
-    writes it in one transaction, so a record is searchable a fraction of a second after
+    puts the record on a queue (microseconds, no wake-up of the loop); the thread sleeps
+    GATHER_SECONDS after the first record, then writes what has queued up (at most
+    MAX_BATCH records) in one transaction, so a record is searchable a fraction of a second after
     its delivery. The queue is bounded
     (`store.trace_queue_max`): a stalled disk costs trace records (logged, counted), never
     mail and never unbounded memory.
@@ -185,13 +185,16 @@ class TraceWriter:
     def _run(self) -> None:
         recorder: TraceRecorder | None = None
         while True:
-            first = self._queue.get()
+            first = self._queue.get()  # idle: wait for the next delivery
             batch = [first] if first is not None else []
             stop = first is None
-            gather_until = time.monotonic() + self.GATHER_SECONDS
+            if not stop and self._queue.empty():
+                # Let a batch gather while asleep: a put() that finds no thread waiting
+                # costs the event loop no wake-up of this one.
+                time.sleep(self.GATHER_SECONDS)
             while not stop and len(batch) < self.MAX_BATCH:
                 try:
-                    item = self._queue.get(timeout=max(0.0, gather_until - time.monotonic()))
+                    item = self._queue.get_nowait()
                 except queue.Empty:
                     break
                 if item is None:
