@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import multiprocessing
 import multiprocessing.connection
@@ -88,6 +89,10 @@ def _worker_main(conn: multiprocessing.connection.Connection, settings: Settings
 
         ctx = WorkerContext.from_settings(settings)
         warm_up()  # readers imported, libmagic loaded: not on the first message's time
+        # Rules, tables and modules stay for the worker's life: set them aside from the
+        # collector (no full collection first: walking every object would copy the pages
+        # this worker shares with the fork server).
+        gc.freeze()
     except BaseException:
         with contextlib.suppress(OSError):
             conn.send_bytes(TAG_ERROR + traceback.format_exc().encode("utf-8", "replace"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import signal
 import sys
@@ -110,6 +111,12 @@ async def serve(settings: Settings) -> int:
         log.info("metrics on http://%s:%d/metrics", metrics_at[0], mport)
     log.info("delivering to %s", gateway.services.delivery.description)
     log.info("SMTP listening on %s:%d", host, port)
+    # What start-up built (modules, settings, policy, rules) lives as long as the process:
+    # set it aside from the collector, so that a full collection during mail flow walks
+    # only the objects of messages in progress (measured: 30 ms for a full collection
+    # at start, a pause every message in flight would wait out).
+    gc.collect()
+    gc.freeze()
 
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
