@@ -13,12 +13,15 @@ import uuid
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.gatewayproc import (
     PKI,
     GatewayProcess,
     Sink,
+    base_config,
     body_of,
+    deep_merge,
     free_port,
     make_message,
     send,
@@ -157,6 +160,32 @@ def test_sighup_reloads_the_policy_and_keeps_it_when_the_new_one_is_broken(tmp_p
         assert "zz-broken.yaml" in gw.log()
         assert send(gw.port, make_message(body="SECRET\r\n\r\nx\r\n"))[1].count("held for review") == 1
         assert send(gw.port, make_message())[0] == 250
+
+
+def test_sighup_during_start_up_reloads_once_started_instead_of_ending_the_process(tmp_path: Path, sink: Sink) -> None:
+    data_dir = tmp_path / "data"
+    config_path = tmp_path / "config.yaml"
+    config_path.write_text(yaml.safe_dump(deep_merge(base_config(data_dir), {"delivery": {"upstream": sink.address}})))
+    log_path = tmp_path / "gateway.log"
+    with open(log_path, "wb") as log_file:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "dlp_gateway", "serve", "--config", str(config_path), "--metrics", "127.0.0.1:0"],
+            cwd=REPO, stdout=log_file, stderr=subprocess.STDOUT,
+        )
+    gw = GatewayProcess(proc, data_dir, config_path, log_path)
+    try:
+        # Worker processes exist while the gateway is still starting (loading rules).
+        def has_children() -> bool:  # of any thread: the fork server is started from one
+            return any(p.read_text().split() for p in Path(f"/proc/{proc.pid}/task").glob("*/children"))
+
+        assert wait_until(lambda: proc.poll() is not None or has_children(), timeout=60)
+        gw.hup()
+        gw.wait_listening()
+        assert wait_until(lambda: metric(gw, 'dlp_policy_reloads_total{result="success"}') == 1)
+        assert proc.poll() is None
+        assert send(gw.port, make_message())[0] == 250
+    finally:
+        gw.stop()
 
 
 def test_sigterm_lets_the_message_in_flight_finish_then_exits(tmp_path: Path, sink: Sink) -> None:
