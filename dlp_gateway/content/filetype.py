@@ -125,6 +125,137 @@ def _is_plain_prose(data: bytes) -> bool:
     return _magic_binary_tests().from_buffer(data) == "data"
 
 
+# -- markup without libmagic's text tests ------------------------------------------------
+# HTML bodies (and markup fragments such as Gmail's '<div dir="ltr">') are the other half
+# of nearly every multipart/alternative mail, and the text tests cost up to 0.8 ms on them
+# too: libmagic tries its ~400 text tests in strength order and the first one that matches
+# and carries a MIME type decides. The HTML tests rank late (below C++, Python, Ruby...),
+# so it tries almost all of them. Listed with `file -l` and decoded from magic.mgc (file
+# 5.44), they are, for text whose first non-blank character is "<" but not "<?":
+# - tests anchored at offset 0 (shebangs, "Received:", "<?xml"...): cannot match, except
+#   the HTML ones, the "<" formats of _MARKUP_OTHER_START and, one byte later, the
+#   strings of _SEARCH_AT_1;
+# - searches and regexes anywhere in the text: each one that carries a MIME type (itself,
+#   in a continuation, or through a named test it uses) has a superset in
+#   _SUSPECT_STRINGS, _SUSPECT_FORMS or _SUSPECT_LINE: when none of those match, none of
+#   the tests can. A test without a MIME type that matches stops libmagic too, which then
+#   answers text/plain: that matters only for those ranked above the HTML tests, which
+#   are in those lists as well;
+# - the HTML tests: "<html", "<head", "<title", "<style", "<table", "<script" followed by
+#   ">" or a blank, "<a href=" and "<!doctype html", case-insensitive, starting within the
+#   first 4096 bytes (4100 after a leading "<!--"), all answering text/html: _html_tag.
+# So such text is text/html if an HTML test matches, else text/plain (no test matched).
+# libmagic's binary tests still run, as for prose; a BOM, another charset or a control
+# character sends the data to the full call. tests/test_filetype_fast_markup.py compares
+# both answers, and bench/magic_sweep.py plants every string of magic.mgc in markup.
+_MARKUP_OTHER_START = (b"<?", b"<MakerDictionary", b"<TeXmacs|")
+# libmagic's "search/1" tests also match at offset 1 (after the "<"): their strings, but
+# "p" and "FONT", which rank after the HTML tests and carry no MIME type.
+_SEARCH_AT_1 = (
+    b"!_TAG", b"# HTTP Cookie File", b"# KDE Cookie File", b"# Netscape HTTP Cookie File", b"#!", b"##Sketch",
+    b"#EXTM3U", b"$\nship", b"% BibTeX", b"%%!!", b"%{", b"'.\\\"", b"'From Squeak", b"'\\\"", b"*** ", b"-----BEGIN",
+    b"-h-", b'.\\"', b"//!Mup", b"<?", b"<MakerDictionary", b"<TeXmacs|", b"@c @mapfile{", b"Begin3", b"Begin4",
+    b"Common subdirectories: ", b"Decode the following", b"Index:", b"Only in ", b"P1", b"P2", b"P3",
+    b"SQ BITMAP1", b"STARTFONT ", b"This is ", b"[playlist]", b'\\"', b"\\ifx", b"\\input texinfo", b"diff ",
+    b"package req", b"x T", b"xbtoa Begin",
+)
+# C0 controls libmagic may call text (BS, VT, FF, ESC...) or not: all go to the full call.
+_NOT_TEXT = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_C1_CONTROL = re.compile(rb"\xc2[\x80-\x9f]")
+# Strings searched anywhere: gettext, diff, PDF, JavaScript, Python, Perl, C, m4, ebuild,
+# SOSI, BCPL, Objective-C, Pascal/Algol, binhex, Windows .adm and .url, LaTeX, Lisp.
+# (Plain `in` tests: one regex alternation of words costs ten times more.)
+_SUSPECT_STRINGS = (
+    b"msgid", b"+++ ", b"%PDF-", b"require(", b"__BUNDLE_START_TIME__=", b"exports", b'"use strict"',
+    b"'use strict'", b"typeof", b"def __init__", b"if __name__", b"AC_DEFUN", b"#include", b"#import",
+    b"InternetShortcut", b"main(", b"EAPI=", b"..SOSI-VERSJON", b"@ECLASS: ", b'"libhdr"', b'"LIBHDR"',
+    b"CLASS ", b"finally:", b"-*-latex-*-", b"eval '", b'eval "', b"::",
+    # tests without a MIME type that still stop libmagic before its HTML tests
+    b"===BEGIN ICANN DOMAINS===", b"libtool", b"The Resource Compiler for Qt", b"/dts-v1/",
+    b"Kernel Configuration", b"@BibTeX", b"%%%  ",
+)
+_SUSPECT_FORMS = re.compile(
+    rb"\((?:async function|function[( ]|defparam |autoload |defvar |defun |setq |custom-set-variables "
+    rb"|This file |input,)"
+    rb"|\\(?:setup|define|document|section|chapter|setlength|contentsline|useURL|input|begin|relax"
+    rb"|glossaryentry|indexentry)"
+    rb"|<![Dd][Oo][Cc][Tt][Yy][Pp][Ee]\s+[Ss][Vv][Gg]|(?:li|ha):[A-Za-z_-]+-v[0-9]"
+)
+# Line starts that regexes anchor on with ^ ([[:space:]] is \s in the C locale); searched
+# after each newline, and matched at the start of the data.
+_SUSPECT_LINE = (
+    rb"(?:import|export|from[ \t]|using\s|namespace\s|union\s|struct\s|dnl |PROC\s|SUBDIRS\s*="
+    rb"|CFLAGS|VPATH|LDFLAGS|all:|\.PRECIOUS|\.(?:BEGIN|endif|include)|[Cc][ \t]|[:;]"
+    rb"|\.[A-Za-z][A-Za-z0-9](?:$|[ \t])|\((?:ns\s|defn)|#\s*(?:ifn?def|pragma)"
+    rb"|1[\r\n]+0[01]:[0-9]{2}:[0-9]{2},[0-9]{3} -->|=+$|package[ \t]"
+    rb"|\s*(?:class\s|module\s|protected:|private:|public:|template\s*<|virtual\s|require\s"
+    rb"|except|def |include [A-Z]|extern\s|(?:float|char|double) ?\*)"
+    rb"|[ \t]*\.(?:asciiz|globl|byte|even|text|file|type))"
+)
+_SUSPECT_FIRST_LINE = re.compile(_SUSPECT_LINE, re.M)
+_SUSPECT_NEXT_LINE = re.compile(rb"\n" + _SUSPECT_LINE, re.M)
+_HTML_TAG = re.compile(rb"<(?:(html|head|title|style|table|script)[\s>]|(a)\s*href=|(!doctype)\s+html)", re.I)
+_HTML_AFTER_COMMENT = re.compile(rb"<(?:(html)>|(!doctype)\s+html)", re.I)
+
+
+def _html_tag(data: bytes) -> bool:
+    """True when one of libmagic's HTML text tests matches `data` (see above)."""
+    for pattern, first, last in ((_HTML_TAG, 0, 4096), (_HTML_AFTER_COMMENT, 4, 4100)):
+        if first and not data.startswith(b"<!--"):
+            continue
+        for match in pattern.finditer(data, first):
+            if match.start() >= last:
+                break
+            # libmagic's pattern ("<html>", "<a href=", "<!doctype html") must fit in the
+            # data, even where a blank in it matched none
+            length = len(match.group(1)) + 2 if match.group(1) else 8 if match.group(2) else 14
+            if match.start() + length <= len(data):
+                return True
+    return False
+
+
+# libmagic's strongest HTML tests: "<!doctype html" and "<html>" at offset 0. Only tests
+# anchored at offset 0 rank above the first; above the second, also these searches.
+_HTML_START = re.compile(rb"<(?:!doctype\s+html|(html>))", re.I)
+_SUSPECT_BEFORE_HTML_START = (b"msgid", b"+++ ", b"export", b"%PDF-")
+
+
+def _markup_type(data: bytes) -> str | None:
+    """libmagic's answer for text that starts with markup, text/html or text/plain, or None
+    when only the full libmagic call can tell (see above)."""
+    start = data[:64].lstrip(b" \t\r\n")
+    if not start.startswith(b"<") or start.startswith(_MARKUP_OTHER_START) or b"#!" in data[:32]:
+        return None
+    if data[1:].startswith(_SEARCH_AT_1):
+        return None
+    if _NOT_TEXT.search(data):
+        return None
+    if not data.isascii():
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        if _C1_CONTROL.search(data):
+            return None
+    early = _HTML_START.match(data)
+    if early is None or (early.group(1) and any(s in data for s in _SUSPECT_BEFORE_HTML_START)):
+        if any(s in data for s in _SUSPECT_STRINGS) or _SUSPECT_FORMS.search(data):
+            return None
+        if _SUSPECT_FIRST_LINE.match(data) or _SUSPECT_NEXT_LINE.search(data) or b"tart" in data[:64]:
+            return None  # "tart": "Start Component" (any case) within 27 bytes
+        early = None
+    if _magic_binary_tests().from_buffer(data) != "data":
+        return None
+    return "text/html" if early or _html_tag(data) else "text/plain"
+
+
+def _fast_text_type(data: bytes) -> str | None:
+    """libmagic's MIME type for prose and markup without its text tests, or None."""
+    if _is_plain_prose(data):
+        return "text/plain"
+    return _markup_type(data)
+
+
 def normalise(mime: str | None) -> str:
     mime = (mime or "").split(";")[0].strip().lower()
     return _ALIASES.get(mime, mime)
@@ -168,7 +299,7 @@ def true_type(data: bytes) -> str:
         return "application/x-empty"
     head = data[: 1024 * 1024]
     try:
-        mime = "text/plain" if _is_plain_prose(head) else normalise(_magic().from_buffer(head))
+        mime = _fast_text_type(head) or normalise(_magic().from_buffer(head))
     except Exception:
         mime = "application/octet-stream"
     if mime in ("application/zip", "application/octet-stream") and data[:2] == b"PK":
