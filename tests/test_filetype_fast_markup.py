@@ -109,6 +109,11 @@ SAMPLES: dict[str, bytes] = {
     "comment-then-html-at-4099": ("<!--" + "x" * 4095 + "<html>" + PROSE_EN).encode(),
     "comment-then-html-at-4100": ("<!--" + "x" * 4096 + "<html>" + PROSE_EN).encode(),
     "tag-at-the-very-end": ("<div>" + PROSE_EN + "<ahref=").encode(),
+    # libmagic types text by its first 64 KB; its searches and regexes read less
+    "binary-after-64-kb": gmail(LONG * 9).encode()[:70_000] + b"\x00\x01\x02",
+    "use-strict-after-64-kb": gmail(LONG * 9).encode()[:70_000] + b'\n"use strict"\n',
+    "code-after-32-kb": gmail(LONG * 5).encode()[:40_000] + b"\nint main(void) {\n#include <stdio.h>\n",
+    "utf8-cut-at-64-kb": b"<div>" + b"x" * 65530 + "本處已洽請對方".encode() + b"</div>",
     # other charsets, BOMs, controls: the full libmagic call
     "big5": page(PROSE_ZH, "big5").encode("big5"),
     "gb18030": page(PROSE_ZH, "gb18030").encode("gb18030"),
@@ -170,6 +175,7 @@ def test_shortcut_gives_libmagics_answer(name: str, monkeypatch: pytest.MonkeyPa
     "thunderbird", "apple-mail", "uppercase-tags", "uppercase-fragment", "fragment-paragraphs",
     "fragment-table", "fragment-link", "leading-blank-lines", "leading-spaces", "leading-comment",
     "mso-conditional-comment", "doctype-legacy", "embedded-base64-image", "meta-big5-in-utf8",
+    "binary-after-64-kb", "use-strict-after-64-kb", "code-after-32-kb",
 ])
 def test_mail_html_takes_the_shortcut(name: str):
     assert filetype._markup_type(SAMPLES[name]) is not None
@@ -181,7 +187,7 @@ def test_mail_html_takes_the_shortcut(name: str):
     "html-with-cpp-class", "html-with-javascript", "html-with-inline-function", "html-with-latex",
     "html-with-pdf-header", "html-with-diff", "html-with-public-suffix-list", "html-with-device-tree",
     "html-with-fortran-line", "html-with-troff-line", "html-with-rest-rule", "html-with-lihata", "pdf",
-    "zip", "png", "html-then-nul", "html-then-invalid-utf8", "html-with-c1-control",
+    "zip", "png", "html-then-nul", "html-then-invalid-utf8", "html-with-c1-control", "utf8-cut-at-64-kb",
 ])
 def test_markup_libmagic_may_type_otherwise_goes_to_libmagic(name: str):
     assert filetype._markup_type(SAMPLES[name]) is None

@@ -166,14 +166,21 @@ _C1_CONTROL = re.compile(rb"\xc2[\x80-\x9f]")
 # SOSI, BCPL, Objective-C, Pascal/Algol, binhex, Windows .adm and .url, LaTeX, Lisp.
 # (Plain `in` tests: one regex alternation of words costs ten times more.)
 _SUSPECT_STRINGS = (
-    b"msgid", b"+++ ", b"%PDF-", b"require(", b"__BUNDLE_START_TIME__=", b"exports", b'"use strict"',
-    b"'use strict'", b"typeof", b"def __init__", b"if __name__", b"AC_DEFUN", b"#include", b"#import",
-    b"InternetShortcut", b"main(", b"EAPI=", b"..SOSI-VERSJON", b"@ECLASS: ", b'"libhdr"', b'"LIBHDR"',
+    b"msgid", b"+++ ", b"%PDF-", b"require(", b"__BUNDLE_START_TIME__=", b"exports",
+    b"typeof", b"def __init__", b"if __name__", b"AC_DEFUN", b"#include", b"#import",
+    b"InternetShortcut", b"main(", b"EAPI=", b"@ECLASS: ", b'"libhdr"', b'"LIBHDR"',
     b"CLASS ", b"finally:", b"-*-latex-*-", b"eval '", b'eval "', b"::",
     # tests without a MIME type that still stop libmagic before its HTML tests
     b"===BEGIN ICANN DOMAINS===", b"libtool", b"The Resource Compiler for Qt", b"/dts-v1/",
     b"Kernel Configuration", b"@BibTeX", b"%%%  ",
 )
+# libmagic decides whether data is text, and runs its text tests, on the first 64 KB only.
+_TEXT_TESTS_BYTES = 65536
+# libmagic reads at most 8 KB for a regex (regex_max) and for a search (but "search/0"),
+# and a continuation as much again from where its parent matched: beyond 32 KB no test
+# but these unbounded searches looks.
+_SUSPECT_WINDOW = 32 * 1024
+_SUSPECT_ANYWHERE = (b'"use strict"', b"'use strict'", b"..SOSI-VERSJON")
 _SUSPECT_FORMS = re.compile(
     rb"\((?:async function|function[( ]|defparam |autoload |defvar |defun |setq |custom-set-variables "
     rb"|This file |input,)"
@@ -182,13 +189,15 @@ _SUSPECT_FORMS = re.compile(
     rb"|<![Dd][Oo][Cc][Tt][Yy][Pp][Ee]\s+[Ss][Vv][Gg]|(?:li|ha):[A-Za-z_-]+-v[0-9]"
 )
 # Line starts that regexes anchor on with ^ ([[:space:]] is \s in the C locale); searched
-# after each newline, and matched at the start of the data.
+# after each newline, and matched at the start of the data. ^[[:space:]]*X is found as
+# "\n[ \t\r]*X" (the last newline before X): "\n\s*X" would take quadratic time on a
+# long run of blank lines.
 _SUSPECT_LINE = (
     rb"(?:import|export|from[ \t]|using\s|namespace\s|union\s|struct\s|dnl |PROC\s|SUBDIRS\s*="
     rb"|CFLAGS|VPATH|LDFLAGS|all:|\.PRECIOUS|\.(?:BEGIN|endif|include)|[Cc][ \t]|[:;]"
     rb"|\.[A-Za-z][A-Za-z0-9](?:$|[ \t])|\((?:ns\s|defn)|#\s*(?:ifn?def|pragma)"
     rb"|1[\r\n]+0[01]:[0-9]{2}:[0-9]{2},[0-9]{3} -->|=+$|package[ \t]"
-    rb"|\s*(?:class\s|module\s|protected:|private:|public:|template\s*<|virtual\s|require\s"
+    rb"|[ \t\r]*(?:class\s|module\s|protected:|private:|public:|template\s*<|virtual\s|require\s"
     rb"|except|def |include [A-Z]|extern\s|(?:float|char|double) ?\*)"
     rb"|[ \t]*\.(?:asciiz|globl|byte|even|text|file|type))"
 )
@@ -228,25 +237,29 @@ def _markup_type(data: bytes) -> str | None:
         return None
     if data[1:].startswith(_SEARCH_AT_1):
         return None
-    if _NOT_TEXT.search(data):
+    text = data[:_TEXT_TESTS_BYTES]
+    if _NOT_TEXT.search(text):
         return None
-    if not data.isascii():
+    if not text.isascii():
         try:
-            data.decode("utf-8")
+            text.decode("utf-8")  # a character cut at the end: libmagic would not see UTF-8
         except UnicodeDecodeError:
             return None
-        if _C1_CONTROL.search(data):
+        if _C1_CONTROL.search(text):
             return None
-    early = _HTML_START.match(data)
-    if early is None or (early.group(1) and any(s in data for s in _SUSPECT_BEFORE_HTML_START)):
-        if any(s in data for s in _SUSPECT_STRINGS) or _SUSPECT_FORMS.search(data):
+    early = _HTML_START.match(text)
+    if early is None or (early.group(1) and any(s in text for s in _SUSPECT_BEFORE_HTML_START)):
+        window = text[:_SUSPECT_WINDOW]
+        if any(s in window for s in _SUSPECT_STRINGS) or any(s in text for s in _SUSPECT_ANYWHERE):
             return None
-        if _SUSPECT_FIRST_LINE.match(data) or _SUSPECT_NEXT_LINE.search(data) or b"tart" in data[:64]:
+        if _SUSPECT_FORMS.search(window) or _SUSPECT_FIRST_LINE.match(window):
+            return None
+        if _SUSPECT_NEXT_LINE.search(window) or b"tart" in text[:64]:
             return None  # "tart": "Start Component" (any case) within 27 bytes
         early = None
     if _magic_binary_tests().from_buffer(data) != "data":
         return None
-    return "text/html" if early or _html_tag(data) else "text/plain"
+    return "text/html" if early or _html_tag(text) else "text/plain"
 
 
 def _fast_text_type(data: bytes) -> str | None:
