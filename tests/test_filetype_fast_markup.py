@@ -114,10 +114,22 @@ SAMPLES: dict[str, bytes] = {
     "use-strict-after-64-kb": gmail(LONG * 9).encode()[:70_000] + b'\n"use strict"\n',
     "code-after-32-kb": gmail(LONG * 5).encode()[:40_000] + b"\nint main(void) {\n#include <stdio.h>\n",
     "utf8-cut-at-64-kb": b"<div>" + b"x" * 65530 + "本處已洽請對方".encode() + b"</div>",
-    # other charsets, BOMs, controls: the full libmagic call
+    # 8-bit charsets, which libmagic reads as ISO-8859-1 (each byte above 0x7f two bytes
+    # in its 4096-byte window), and BOMs
     "big5": page(PROSE_ZH, "big5").encode("big5"),
+    "big5-fragment": gmail(PROSE_ZH + "\n" + PROSE_EN + "\n" + PROSE_ZH).encode("big5"),
     "gb18030": page(PROSE_ZH, "gb18030").encode("gb18030"),
+    "gb18030-fragment": gmail(PROSE_ZH + "\n" + PROSE_EN).encode("gb18030"),
+    "big5-tag-at-2505": ("<div>" + PROSE_ZH * 60).encode("big5")[:2505] + b"<table>",
+    "big5-tag-at-1505": ("<div>" + PROSE_ZH * 60).encode("big5")[:1505] + b"<table>",
+    "latin-1": page("Réunion à Genève, ordre du jour.").encode("latin-1"),
+    "utf-8-surrogate": gmail(PROSE_EN).encode() + b"\xed\xa0\x80<table>",
+    "utf-8-overlong": gmail(PROSE_EN).encode() + b"\xc0\xbc<table>",
     "utf-8-bom": b"\xef\xbb\xbf" + page(PROSE_EN).encode(),
+    "utf-8-bom-fragment": b"\xef\xbb\xbf" + gmail(PROSE_ZH).encode(),
+    # what this cannot read as libmagic does: the full libmagic call
+    "utf-8-bom-then-invalid": b"\xef\xbb\xbf" + gmail(PROSE_EN).encode() + b"\xff",
+    "utf-8-cut-at-the-end": gmail(PROSE_ZH).encode() + "本".encode()[:2],
     "utf-16": page(PROSE_EN).encode("utf-16"),
     "form-feed": gmail(PROSE_EN + "\f").encode(),
     # markup libmagic recognises as something else
@@ -175,19 +187,20 @@ def test_shortcut_gives_libmagics_answer(name: str, monkeypatch: pytest.MonkeyPa
     "thunderbird", "apple-mail", "uppercase-tags", "uppercase-fragment", "fragment-paragraphs",
     "fragment-table", "fragment-link", "leading-blank-lines", "leading-spaces", "leading-comment",
     "mso-conditional-comment", "doctype-legacy", "embedded-base64-image", "meta-big5-in-utf8",
-    "binary-after-64-kb", "use-strict-after-64-kb", "code-after-32-kb",
+    "binary-after-64-kb", "use-strict-after-64-kb", "code-after-32-kb", "big5", "big5-fragment", "gb18030",
+    "gb18030-fragment", "latin-1", "utf-8-bom", "utf-8-bom-fragment", "html-with-c1-control",
 ])
 def test_mail_html_takes_the_shortcut(name: str):
     assert filetype._markup_type(SAMPLES[name]) is not None
 
 
 @pytest.mark.parametrize("name", [
-    "big5", "gb18030", "utf-8-bom", "utf-16", "form-feed", "xml", "xhtml", "svg-doctype", "php",
+    "utf-8-bom-then-invalid", "utf-8-cut-at-the-end", "utf-16", "form-feed", "xml", "xhtml", "svg-doctype", "php",
     "makerdictionary", "diff-after-lt", "index-after-lt", "pbm-after-lt", "html-with-python", "html-with-c",
     "html-with-cpp-class", "html-with-javascript", "html-with-inline-function", "html-with-latex",
     "html-with-pdf-header", "html-with-diff", "html-with-public-suffix-list", "html-with-device-tree",
     "html-with-fortran-line", "html-with-troff-line", "html-with-rest-rule", "html-with-lihata", "pdf",
-    "zip", "png", "html-then-nul", "html-then-invalid-utf8", "html-with-c1-control", "utf8-cut-at-64-kb",
+    "zip", "png", "html-then-nul", "utf8-cut-at-64-kb",
 ])
 def test_markup_libmagic_may_type_otherwise_goes_to_libmagic(name: str):
     assert filetype._markup_type(SAMPLES[name]) is None
@@ -196,3 +209,8 @@ def test_markup_libmagic_may_type_otherwise_goes_to_libmagic(name: str):
 def test_html_tag_beyond_libmagics_window_is_not_html():
     assert filetype.true_type(SAMPLES["tag-at-4096"]) == "text/plain"
     assert filetype.true_type(SAMPLES["tag-at-4095"]) == "text/html"
+
+
+def test_big5_html_tag_counts_where_libmagic_converted_it():
+    assert filetype.true_type(SAMPLES["big5-tag-at-1505"]) == "text/html"
+    assert filetype.true_type(SAMPLES["big5-tag-at-2505"]) == "text/plain"  # past 4096 once converted

@@ -145,8 +145,9 @@ def _is_plain_prose(data: bytes) -> bool:
 #   ">" or a blank, "<a href=" and "<!doctype html", case-insensitive, starting within the
 #   first 4096 bytes (4100 after a leading "<!--"), all answering text/html: _html_tag.
 # So such text is text/html if an HTML test matches, else text/plain (no test matched).
-# libmagic's binary tests still run, as for prose; a BOM, another charset or a control
-# character sends the data to the full call. tests/test_filetype_fast_markup.py compares
+# libmagic's binary tests still run, as for prose. The text tests read the first 64 KB,
+# converted to UTF-8 (_text_tests_bytes): the checks read the same bytes; a control
+# character, or a charset this cannot convert as libmagic does, goes to the full call. tests/test_filetype_fast_markup.py compares
 # both answers, and bench/magic_sweep.py plants every string of magic.mgc in markup.
 _MARKUP_OTHER_START = (b"<?", b"<MakerDictionary", b"<TeXmacs|")
 # libmagic's "search/1" tests also match at offset 1 (after the "<"): their strings, but
@@ -161,7 +162,6 @@ _SEARCH_AT_1 = (
 )
 # C0 controls libmagic may call text (BS, VT, FF, ESC...) or not: all go to the full call.
 _NOT_TEXT = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_C1_CONTROL = re.compile(rb"\xc2[\x80-\x9f]")
 # Strings searched anywhere: gettext, diff, PDF, JavaScript, Python, Perl, C, m4, ebuild,
 # SOSI, BCPL, Objective-C, Pascal/Algol, binhex, Windows .adm and .url, LaTeX, Lisp.
 # (Plain `in` tests: one regex alternation of words costs ten times more.)
@@ -229,24 +229,38 @@ _HTML_START = re.compile(rb"<(?:!doctype\s+html|(html>))", re.I)
 _SUSPECT_BEFORE_HTML_START = (b"msgid", b"+++ ", b"export", b"%PDF-")
 
 
+def _text_tests_bytes(data: bytes) -> bytes | None:
+    """What libmagic's text tests read of `data`: its first 64 KB as UTF-8 (without a
+    BOM; 8-bit text such as Big5 or GB18030 read as ISO-8859-1, each byte above 0x7f two
+    bytes), or None when it would not call them text or this cannot tell how it reads them."""
+    raw = data[:_TEXT_TESTS_BYTES]
+    if _NOT_TEXT.search(raw):
+        return None
+    if raw.isascii():
+        return raw
+    text = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
+    try:
+        text.decode("utf-8")
+        return text
+    except UnicodeDecodeError as exc:
+        # libmagic takes a character cut at the end as UTF-8, and a BOM then invalid
+        # UTF-8 as 8-bit text, BOM included: the full call for both
+        if text is not raw or exc.reason == "unexpected end of data":
+            return None
+    return raw.decode("latin-1").encode("utf-8")
+
+
 def _markup_type(data: bytes) -> str | None:
     """libmagic's answer for text that starts with markup, text/html or text/plain, or None
     when only the full libmagic call can tell (see above)."""
-    start = data[:64].lstrip(b" \t\r\n")
-    if not start.startswith(b"<") or start.startswith(_MARKUP_OTHER_START) or b"#!" in data[:32]:
+    if b"<" not in data[:64]:
         return None
-    if data[1:].startswith(_SEARCH_AT_1):
+    text = _text_tests_bytes(data)
+    if text is None:
         return None
-    text = data[:_TEXT_TESTS_BYTES]
-    if _NOT_TEXT.search(text):
+    start = text[:64].lstrip(b" \t\r\n")
+    if not start.startswith(b"<") or start.startswith(_MARKUP_OTHER_START) or text[1:].startswith(_SEARCH_AT_1):
         return None
-    if not text.isascii():
-        try:
-            text.decode("utf-8")  # a character cut at the end: libmagic would not see UTF-8
-        except UnicodeDecodeError:
-            return None
-        if _C1_CONTROL.search(text):
-            return None
     early = _HTML_START.match(text)
     if early is None or (early.group(1) and any(s in text for s in _SUSPECT_BEFORE_HTML_START)):
         window = text[:_SUSPECT_WINDOW]
@@ -254,7 +268,7 @@ def _markup_type(data: bytes) -> str | None:
             return None
         if _SUSPECT_FORMS.search(window) or _SUSPECT_FIRST_LINE.match(window):
             return None
-        if _SUSPECT_NEXT_LINE.search(window) or b"tart" in text[:64]:
+        if _SUSPECT_NEXT_LINE.search(window) or b"#!" in text[:32] or b"tart" in text[:64]:
             return None  # "tart": "Start Component" (any case) within 27 bytes
         early = None
     if _magic_binary_tests().from_buffer(data) != "data":
