@@ -146,9 +146,10 @@ def _is_plain_prose(data: bytes) -> bool:
 #   first 4096 bytes (4100 after a leading "<!--"), all answering text/html: _html_tag.
 # So such text is text/html if an HTML test matches, else text/plain (no test matched).
 # libmagic's binary tests still run, as for prose. The text tests read the first 64 KB,
-# converted to UTF-8 (_text_tests_bytes): the checks read the same bytes; a control
-# character, or a charset this cannot convert as libmagic does, goes to the full call. tests/test_filetype_fast_markup.py compares
-# both answers, and bench/magic_sweep.py plants every string of magic.mgc in markup.
+# converted to UTF-8 (_text_tests_bytes), and the checks read the same bytes; a control
+# character, or a charset this cannot convert as libmagic does, goes to the full call.
+# tests/test_filetype_fast_markup.py compares both answers, and bench/magic_sweep.py
+# plants every string of magic.mgc in markup and compares them again.
 _MARKUP_OTHER_START = (b"<?", b"<MakerDictionary", b"<TeXmacs|")
 # libmagic's "search/1" tests also match at offset 1 (after the "<"): their strings, but
 # "p" and "FONT", which rank after the HTML tests and carry no MIME type.
@@ -243,8 +244,8 @@ def _text_tests_bytes(data: bytes) -> bytes | None:
         text.decode("utf-8")
         return text
     except UnicodeDecodeError as exc:
-        # libmagic takes a character cut at the end as UTF-8, and a BOM then invalid
-        # UTF-8 as 8-bit text, BOM included: the full call for both
+        # a character cut at the end, a BOM then invalid UTF-8 (8-bit text to libmagic,
+        # BOM included): the full call
         if text is not raw or exc.reason == "unexpected end of data":
             return None
     return raw.decode("latin-1").encode("utf-8")
