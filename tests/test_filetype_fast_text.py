@@ -112,3 +112,13 @@ def test_ordinary_mail_text_takes_the_shortcut(name: str):
                                   "utf-16", "pdf", "gif-signature-then-prose", "prose-then-nul"])
 def test_text_libmagic_may_recognise_and_binary_data_do_not(name: str):
     assert not filetype._is_plain_prose(SAMPLES[name])
+
+
+def test_the_shortcuts_are_off_with_a_libmagic_they_were_not_checked_against(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(filetype, "SHORTCUTS_VERIFIED_WITH", set())
+    filetype.shortcuts_enabled.cache_clear()
+    try:
+        assert filetype._fast_text_type(b"Dear colleagues, the meeting is moved to Monday.\n") is None
+    finally:
+        monkeypatch.undo()
+        filetype.shortcuts_enabled.cache_clear()

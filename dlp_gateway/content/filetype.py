@@ -277,8 +277,23 @@ def _markup_type(data: bytes) -> str | None:
     return "text/html" if early or _html_tag(text) else "text/plain"
 
 
+# The shortcuts copy what file 5.44's magic database does (bench/magic_sweep.py checks
+# them against it); with any other libmagic they are off and libmagic answers alone.
+SHORTCUTS_VERIFIED_WITH = {544}
+
+
+@lru_cache(maxsize=1)
+def shortcuts_enabled() -> bool:
+    try:
+        return magic.version() in SHORTCUTS_VERIFIED_WITH
+    except Exception:
+        return False
+
+
 def _fast_text_type(data: bytes) -> str | None:
     """libmagic's MIME type for prose and markup without its text tests, or None."""
+    if not shortcuts_enabled():
+        return None
     if _is_plain_prose(data):
         return "text/plain"
     return _markup_type(data)
