@@ -29,30 +29,6 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "tests"), str(REPO / "bench")]
 
 
-OUTLOOK_HEAD = """<html xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office" \
-xmlns:w="urn:schemas-microsoft-com:office:word" xmlns="http://www.w3.org/TR/REC-html40">
-<head>
-<meta http-equiv="Content-Type" content="text/html; charset=utf-8">
-<meta name="Generator" content="Microsoft Word 15 (filtered medium)">
-<style><!--
-@font-face
-\t{font-family:"Cambria Math";
-\tpanose-1:2 4 5 3 5 4 6 3 2 4;}
-p.MsoNormal, li.MsoNormal, div.MsoNormal
-\t{margin:0cm;
-\tfont-size:11.0pt;
-\tfont-family:"Calibri",sans-serif;}
-.MsoChpDefault
-\t{mso-style-type:export-only;}
-div.WordSection1
-\t{page:WordSection1;}
---></style>
-</head>
-<body lang="EN-US" link="#0563C1" vlink="#954F72" style="word-wrap:break-word">
-<div class="WordSection1">
-"""
-
-
 def html_messages(count: int, seed: int = 3) -> list[bytes]:
     """multipart/alternative: a ~3 KB body as text/plain and as Outlook or Gmail HTML."""
     import docgen
@@ -62,13 +38,8 @@ def html_messages(count: int, seed: int = 3) -> list[bytes]:
     out = []
     for i in range(count):
         paragraphs = relay_bench._paragraphs(rng, 8)
-        if i % 2:
-            markup = OUTLOOK_HEAD + "".join(
-                f'<p class="MsoNormal">{html.escape(p)}<o:p></o:p></p>\n' for p in paragraphs
-            ) + "</div>\n</body>\n</html>\n"
-        else:
-            markup = '<div dir="ltr">' + "".join(f"<div>{html.escape(p)}</div><div><br></div>"
-                                                  for p in paragraphs) + "</div>\n"
+        escaped = [html.escape(p) for p in paragraphs]
+        markup = docgen.outlook_html(escaped) if i % 2 else docgen.gmail_html(escaped, blank_lines=True)
         message = docgen.make_message(f"Weekly report {i}", "\n\n".join(paragraphs), html=markup)
         out.append(relay_bench._crlf(message))
     return out

@@ -888,3 +888,55 @@ def make_tnef(attachments: dict[str, bytes], subject: str = "", body: str = "",
         out.append(attribute(2, 0x0001, 0x8010, name.encode(f"cp{codepage}") + b"\0"))
         out.append(attribute(2, 0x0006, 0x800F, data))
     return b"".join(out)
+
+
+# ----------------------------------------------------------------------------- HTML mail bodies
+
+OUTLOOK_HTML_HEAD = """<html xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office" \
+xmlns:w="urn:schemas-microsoft-com:office:word" xmlns:m="http://schemas.microsoft.com/office/2004/12/omml" \
+xmlns="http://www.w3.org/TR/REC-html40">
+<head>
+<meta http-equiv="Content-Type" content="text/html; charset=utf-8">
+<meta name="Generator" content="Microsoft Word 15 (filtered medium)">
+<style><!--
+/* Font Definitions */
+@font-face
+\t{font-family:"Cambria Math";
+\tpanose-1:2 4 5 3 5 4 6 3 2 4;}
+/* Style Definitions */
+p.MsoNormal, li.MsoNormal, div.MsoNormal
+\t{margin:0cm;
+\tfont-size:11.0pt;
+\tfont-family:"Calibri",sans-serif;}
+a:link, span.MsoHyperlink
+\t{mso-style-priority:99;
+\tcolor:#0563C1;
+\ttext-decoration:underline;}
+.MsoChpDefault
+\t{mso-style-type:export-only;
+\tfont-family:"Calibri",sans-serif;}
+@page WordSection1
+\t{size:612.0pt 792.0pt;
+\tmargin:72.0pt 72.0pt 72.0pt 72.0pt;}
+div.WordSection1
+\t{page:WordSection1;}
+--></style><!--[if gte mso 9]><xml>
+<o:shapedefaults v:ext="edit" spidmax="1026" />
+</xml><![endif]-->
+</head>
+<body lang="EN-US" link="#0563C1" vlink="#954F72" style="word-wrap:break-word">
+<div class="WordSection1">
+"""
+
+
+
+def outlook_html(paragraphs: list[str]) -> str:
+    """An HTML body as Outlook writes it (Word's filtered HTML); paragraphs go in as given."""
+    body = "".join(f'<p class="MsoNormal">{p}<o:p></o:p></p>\n' for p in paragraphs)
+    return OUTLOOK_HTML_HEAD + body + "</div>\n</body>\n</html>\n"
+
+
+def gmail_html(paragraphs: list[str], *, blank_lines: bool = False) -> str:
+    """An HTML body as Gmail writes it: one <div> per line, no document around it."""
+    spacer = "<div><br></div>" if blank_lines else ""
+    return '<div dir="ltr">' + "".join(f"<div>{p}</div>{spacer}" for p in paragraphs) + "</div>\n"

@@ -21,50 +21,12 @@ PROSE_EN = ("The delegation met with the deputy director to review the agenda fo
             "Please find attached the draft programme for the cultural week and the list of venues.")
 PROSE_ZH = "本處已洽請對方於會後提供相關資料，俾利研析。經洽相關智庫學者，渠等研判短期內情勢將維持穩定。"
 
-OUTLOOK_HEAD = """<html xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office" \
-xmlns:w="urn:schemas-microsoft-com:office:word" xmlns:m="http://schemas.microsoft.com/office/2004/12/omml" \
-xmlns="http://www.w3.org/TR/REC-html40">
-<head>
-<meta http-equiv="Content-Type" content="text/html; charset=utf-8">
-<meta name="Generator" content="Microsoft Word 15 (filtered medium)">
-<style><!--
-/* Font Definitions */
-@font-face
-\t{font-family:"Cambria Math";
-\tpanose-1:2 4 5 3 5 4 6 3 2 4;}
-/* Style Definitions */
-p.MsoNormal, li.MsoNormal, div.MsoNormal
-\t{margin:0cm;
-\tfont-size:11.0pt;
-\tfont-family:"Calibri",sans-serif;}
-a:link, span.MsoHyperlink
-\t{mso-style-priority:99;
-\tcolor:#0563C1;
-\ttext-decoration:underline;}
-.MsoChpDefault
-\t{mso-style-type:export-only;
-\tfont-family:"Calibri",sans-serif;}
-@page WordSection1
-\t{size:612.0pt 792.0pt;
-\tmargin:72.0pt 72.0pt 72.0pt 72.0pt;}
-div.WordSection1
-\t{page:WordSection1;}
---></style><!--[if gte mso 9]><xml>
-<o:shapedefaults v:ext="edit" spidmax="1026" />
-</xml><![endif]-->
-</head>
-<body lang="EN-US" link="#0563C1" vlink="#954F72" style="word-wrap:break-word">
-<div class="WordSection1">
-"""
-
-
 def outlook(body: str) -> str:
-    paragraphs = "".join(f'<p class="MsoNormal">{line}<o:p></o:p></p>\n' for line in body.split("\n"))
-    return OUTLOOK_HEAD + paragraphs + "</div>\n</body>\n</html>\n"
+    return docgen.outlook_html(body.split("\n"))
 
 
 def gmail(body: str) -> str:
-    return '<div dir="ltr">' + "".join(f"<div>{line}</div>" for line in body.split("\n")) + "</div>\n"
+    return docgen.gmail_html(body.split("\n"))
 
 
 def page(body: str, charset: str = "utf-8") -> str:
