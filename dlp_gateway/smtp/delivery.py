@@ -172,16 +172,10 @@ class SMTPConnection:
         """`count` replies (a pipelined group shares one deadline: one timer, not one each)."""
         assert self.reader is not None
         replies: list[tuple[int, str]] = []
-        try:
+        with self._session_errors(f"did not answer within {timeout:g} s"):
             async with asyncio.timeout(timeout):
                 while len(replies) < count:
                     replies.append(await self._next_reply())
-        except TimeoutError:
-            self.broken = True
-            raise SMTPReplyError(451, f"4.4.2 next hop {self.name} did not answer within {timeout:g} s") from None
-        except (ConnectionError, OSError, ssl.SSLError) as exc:
-            self.broken = True
-            raise SMTPReplyError(421, f"4.4.2 connection to next hop {self.name} lost: {exc}") from None
         return replies
 
     async def _next_reply(self) -> tuple[int, str]:
@@ -200,16 +194,22 @@ class SMTPConnection:
 
     async def _write(self, data: bytes | memoryview, timeout: float) -> None:
         assert self.writer is not None
-        try:
+        with self._session_errors(f"stopped reading for {timeout:g} s"):
             self.writer.write(data)
             transport = self.writer.transport
             # drain() waits only above the high-water mark; below it, skip the timer.
             if transport.get_write_buffer_size() > transport.get_write_buffer_limits()[1]:
                 async with asyncio.timeout(timeout):
                     await self.writer.drain()
+
+    @contextlib.contextmanager
+    def _session_errors(self, timed_out: str) -> Iterator[None]:
+        """A timeout or a broken connection breaks the session: 451 / 421 for the message."""
+        try:
+            yield
         except TimeoutError:
             self.broken = True
-            raise SMTPReplyError(451, f"4.4.2 next hop {self.name} stopped reading for {timeout:g} s") from None
+            raise SMTPReplyError(451, f"4.4.2 next hop {self.name} {timed_out}") from None
         except (ConnectionError, OSError, ssl.SSLError) as exc:
             self.broken = True
             raise SMTPReplyError(421, f"4.4.2 connection to next hop {self.name} lost: {exc}") from None
