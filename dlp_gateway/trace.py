@@ -84,6 +84,20 @@ def compute_digests(inspection: Inspection) -> list[PartDigest]:
     return digests
 
 
+def delivery_record(envelope: Envelope, report: InspectionReport, recipients: Sequence[str],
+                    *, via: str = "deliver", at: float | None = None) -> DeliveryRecord:
+    """What trace keeps of one delivery: envelope facts and the digests, no content."""
+    return DeliveryRecord(
+        at=time.time() if at is None else at,
+        gateway_id=envelope.gateway_id,
+        message_id=report.inspection.message_id,
+        sender=envelope.mail_from,
+        recipients=tuple(recipients),
+        digests=tuple(report.digests),
+        via=via,
+    )
+
+
 class TraceRecorder:
     """Records delivered messages; one per gateway process (holds one connection)."""
 
@@ -93,15 +107,7 @@ class TraceRecorder:
 
     def record(self, envelope: Envelope, report: InspectionReport, recipients: Sequence[str],
                *, via: str = "deliver", at: float | None = None) -> int:
-        return self.store.record(
-            at=time.time() if at is None else at,
-            gateway_id=envelope.gateway_id,
-            message_id=report.inspection.message_id,
-            sender=envelope.mail_from,
-            recipients=list(recipients),
-            digests=report.digests,
-            via=via,
-        )
+        return self.store.record_many([delivery_record(envelope, report, recipients, via=via, at=at)])[0]
 
     def expire(self, days: int) -> int:
         self._expired_at = time.monotonic()
@@ -171,15 +177,7 @@ class TraceWriter:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="trace-writer", daemon=True)
                 self._thread.start()
-        self._queue.put(DeliveryRecord(
-            at=time.time(),
-            gateway_id=envelope.gateway_id,
-            message_id=report.inspection.message_id,
-            sender=envelope.mail_from,
-            recipients=tuple(recipients),
-            digests=tuple(report.digests),
-            via=via,
-        ))
+        self._queue.put(delivery_record(envelope, report, recipients, via=via))
         return True
 
     def _run(self) -> None:
