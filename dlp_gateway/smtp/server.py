@@ -126,9 +126,7 @@ class RelaySMTP(SMTP):
         self._held_replies.append(response + b"\r\n")
         if self._may_hold(text):
             return  # sent with the reply to the last command of the pipelined group
-        data = b"".join(self._held_replies)
-        self._held_replies.clear()
-        self._writer.write(data)
+        self._flush_held_replies()
         await self._writer.drain()
 
     def _may_hold(self, text: str) -> bool:
