@@ -144,10 +144,9 @@ class TraceWriter:
     forth, one commit per message — more than relaying the message. Here the hook only
     puts the record on a queue (microseconds, no wake-up of the loop); the thread sleeps
     GATHER_SECONDS after the first record, then writes what has queued up (at most
-    MAX_BATCH records) in one transaction, so a record is searchable a fraction of a second after
-    its delivery. The queue is bounded
-    (`store.trace_queue_max`): a stalled disk costs trace records (logged, counted), never
-    mail and never unbounded memory.
+    MAX_BATCH records) in one transaction, so a record is searchable a fraction of a
+    second after its delivery. The queue is bounded (`store.trace_queue_max`): a stalled
+    disk costs trace records (logged, counted), never mail and never unbounded memory.
     """
 
     MAX_BATCH = 500
