@@ -114,6 +114,20 @@ class Problem:
     limit: str | None = None  # which limit, for LIMIT_EXCEEDED (e.g. "max_depth")
 
 
+@dataclass(frozen=True, slots=True)
+class Note:
+    """A defect met while reading that did not stop the content from being read.
+
+    Untidy packaging (a missing MIME boundary, a misspelt transfer encoding, a PDF whose
+    cross-reference table had to be rebuilt) is read the way a mail client reads it and
+    recorded here for the security officer, instead of as a `Problem`, because a
+    `Problem` means that something could not be inspected and may hold the message.
+    """
+
+    location: str
+    detail: str
+
+
 @dataclass(slots=True)
 class Part:
     """One file or MIME leaf that was read: the unit that YARA, fingerprints and trace see.
@@ -141,6 +155,7 @@ class Inspection:
     parts: list[Part] = field(default_factory=list)
     facts: list[Fact] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)  # defects read through; never a hold on their own
     headers: dict[str, list[str]] = field(default_factory=dict)  # lower-case name -> decoded values
     subject: str = ""
     message_id: str = ""

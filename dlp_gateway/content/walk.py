@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dlp_gateway.content import filetype
 from dlp_gateway.content.budget import Budget
 from dlp_gateway.content.limits import ExtractionLimits
-from dlp_gateway.model import Fact, Inspection, Part, Problem, ProblemKind, Segment
+from dlp_gateway.model import Fact, Inspection, Note, Part, Problem, ProblemKind, Segment
 
 SEP = " › "
 
@@ -59,6 +59,14 @@ class Reader:
             return
         self._recorded.add(key)
         self.inspection.problems.append(Problem(kind, location, detail, limit))
+
+    def note(self, location: str, detail: str) -> None:
+        """Record a defect that was read through (see `model.Note`); once per location and detail."""
+        key = ("note", location, detail)
+        if key in self._recorded:
+            return
+        self._recorded.add(key)
+        self.inspection.notes.append(Note(location, detail))
 
     def limit(self, location: str, limit: str, detail: str) -> None:
         self.problem(ProblemKind.LIMIT_EXCEEDED, location, detail, limit)
