@@ -123,6 +123,8 @@ def summarise(file: str, report: InspectionReport, decisions: list[Decision], ce
         "findings": [f.summary() for f in report.findings],
         "problems": [{"kind": p.kind.value, "location": p.location, "detail": p.detail, "limit": p.limit}
                      for p in report.problems],
+        # Defects read through (never a hold on their own): untidy packaging, for the officer.
+        "notes": [{"location": n.location, "detail": n.detail} for n in report.inspection.notes],
         "recipients": [{"recipient": r.recipient, "action": r.action, "policy_action": r.policy_action,
                         "rule": r.rule, "reason": r.reason, "mode": r.mode} for r in results],
     }

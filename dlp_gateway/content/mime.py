@@ -149,7 +149,8 @@ def read_message(reader: Reader, raw: bytes, prefix: str, depth: int) -> None:
         reader.note(subject_location, f"{len(subjects)} Subject headers; every one read")
         for n, extra in enumerate(subjects[1:], start=2):
             reader.segment(extra, f"{subject_location} ({n})", prefix or subject_location, "subject")
-    _walk(reader, msg, prefix, depth, counter=[0, 0])
+    delimiters = _delimiter_pattern(tuple(boundaries)) if boundaries else None
+    _walk(reader, msg, prefix, depth, counter=[0, 0], delimiters=delimiters)
     if boundaries and not reader.timed_out(prefix or "(message)"):
         _read_outside_tree(reader, raw, boundaries, prefix, depth)
 
@@ -316,7 +317,8 @@ def _note_defects(reader: Reader, part: Message, location: str) -> None:
         reader.note(location, f"MIME defect read through: {_DEFECT_WORDS.get(name, name)}")
 
 
-def _walk(reader: Reader, part: Message, prefix: str, depth: int, counter: list[int], level: int = 0) -> None:
+def _walk(reader: Reader, part: Message, prefix: str, depth: int, counter: list[int], level: int = 0,
+          delimiters: re.Pattern[bytes] | None = None) -> None:
     from dlp_gateway.content.walk import join
 
     here = prefix or "(message)"
@@ -340,17 +342,17 @@ def _walk(reader: Reader, part: Message, prefix: str, depth: int, counter: list[
         payload = part.get_payload()
         if not isinstance(payload, list):
             payload = _reparsed_multipart(reader, part, here)
-        _read_framing_text(reader, part.preamble, join(prefix, "preamble"), depth)
+        _read_framing_text(reader, part.preamble, join(prefix, "preamble"), depth, delimiters)
         if isinstance(payload, list):
             for sub in payload:
                 if reader.members_exhausted(here):
                     break
                 if isinstance(sub, Message):
-                    _walk(reader, sub, prefix, depth, counter, level + 1)
+                    _walk(reader, sub, prefix, depth, counter, level + 1, delimiters)
         elif payload:
             # A multipart whose parts no reader could find: clients show its body as text.
-            _read_framing_text(reader, str(payload), join(prefix, "multipart body"), depth)
-        _read_framing_text(reader, part.epilogue, join(prefix, "epilogue"), depth)
+            _read_framing_text(reader, str(payload), join(prefix, "multipart body"), depth, delimiters)
+        _read_framing_text(reader, part.epilogue, join(prefix, "epilogue"), depth, delimiters)
         return
     counter[0] += 1
     filename = _filename(part)
@@ -401,12 +403,23 @@ def _reparsed_multipart(reader: Reader, part: Message, location: str) -> list[Me
     return str(payload)
 
 
-def _read_framing_text(reader: Reader, text: str | None, location: str, depth: int) -> None:
+def _read_framing_text(reader: Reader, text: str | None, location: str, depth: int,
+                       delimiters: re.Pattern[bytes] | None) -> None:
     """Preamble, epilogue or unsplit multipart body: text no MIME part holds, that a
-    client may still show (and where a marking or an encoded file can hide)."""
+    client may still show (and where a marking or an encoded file can hide).
+
+    When it holds delimiter lines (parts after a premature end, a reused boundary), only
+    the text before the first one is read here: the scan of the raw message reads the
+    rest part by part, as a client that splits there would show it."""
     if not text or not text.strip():
         return
     data = _as_bytes(text)
+    if delimiters is not None:
+        first = delimiters.search(data)
+        if first is not None:
+            data = data[: first.start()]
+            if not data.strip():
+                return
     key = _key(data)
     if key in reader.seen:
         return

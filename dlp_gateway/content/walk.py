@@ -160,6 +160,8 @@ class Reader:
         ):
             handler = dispatch("text/html")  # short HTML often looks like plain text to libmagic
         if handler is None:
+            if encoded_blocks.might_hold_blocks(data) and self._read_encoded_blocks(data, location, depth):
+                return  # a BinHex or yEnc file as a whole part: what it encodes was read
             if true_type not in ("application/x-empty", "inode/x-empty") and data.startswith(_KNOWN_SIGNATURES):
                 # It starts like a format we read, yet libmagic could not tell what it
                 # is: a damaged file (a truncated PNG, a ZIP cut after its first header).
@@ -181,16 +183,18 @@ class Reader:
         if true_type.startswith("text/") and encoded_blocks.might_hold_blocks(data):
             self._read_encoded_blocks(data, location, depth)
 
-    def _read_encoded_blocks(self, data: bytes, location: str, depth: int) -> None:
+    def _read_encoded_blocks(self, data: bytes, location: str, depth: int) -> bool:
         """uuencode, yEnc and BinHex files pasted into a text: clients show them as
-        attachments, so they are decoded and read as files."""
-        for n, block in enumerate(encoded_blocks.find_blocks(data, self.budget.bytes_allowed()), start=1):
+        attachments, so they are decoded and read as files. True if there were any."""
+        blocks = encoded_blocks.find_blocks(data, self.budget.bytes_allowed())
+        for n, block in enumerate(blocks, start=1):
             where = self.unique_location(join(location, block.name or f"{block.kind} {n}"))
             self.note(where, f"{block.kind} file inside the text; decoded and read"
                       + (f" ({block.damage})" if block.damage else ""))
             if block.truncated:
                 self.limit(where, self.budget.byte_limit_name(), "decoded file larger than the byte limits; the rest not read")
             self.read_file(block.data, where, filename=block.name, declared_type=None, depth=depth + 1)
+        return bool(blocks)
 
 
 Handler = Callable[..., None]
