@@ -157,7 +157,9 @@ def read_message(reader: Reader, raw: bytes, prefix: str, depth: int) -> None:
 
 # -- bounds before parsing ---------------------------------------------------------
 
-_BOUNDARY_PARAM = re.compile(rb"""\bboundary\*?[ \t]*=[ \t]*(?:"([^"\r\n]{1,200})"|([^\s;"]{1,200}))""", re.I)
+# Searched in a lower-cased copy: a pattern that starts with a literal is found by a
+# fast substring search, which re.IGNORECASE would turn into a test at every byte.
+_BOUNDARY_PARAM = re.compile(rb"""boundary\*?[ \t]*=[ \t]*(?:"([^"\r\n]{1,200})"|([^\s;"]{1,200}))""")
 MAX_BOUNDARIES = 256  # distinct boundaries looked for in one message
 
 
@@ -167,11 +169,13 @@ def _declared_boundaries(raw: bytes) -> list[bytes]:
     Taken from the raw bytes, not the parse: a boundary the parser did not use (a
     duplicate Content-Type, a multipart it did not reach) can still delimit parts a
     client shows."""
-    if b"oundary" not in raw and b"OUNDARY" not in raw:
+    lower = raw.lower()
+    if b"boundary" not in lower:
         return []
     found: dict[bytes, None] = {}
-    for match in _BOUNDARY_PARAM.finditer(raw):
-        value = (match.group(1) or match.group(2)).rstrip()
+    for match in _BOUNDARY_PARAM.finditer(lower):
+        group = 1 if match.group(1) is not None else 2
+        value = raw[match.start(group): match.end(group)].rstrip()  # the original case
         if value:
             found[value] = None
             if len(found) >= MAX_BOUNDARIES:
@@ -182,8 +186,10 @@ def _declared_boundaries(raw: bytes) -> list[bytes]:
 @lru_cache(maxsize=64)
 def _delimiter_pattern(boundaries: tuple[bytes, ...]) -> re.Pattern[bytes]:
     # As the email parser matches them: "--" + boundary, an optional "--", blanks, EOL.
+    # The match starts at the line end before the delimiter line: a literal prefix is
+    # found by a fast substring search, a "^" anchor would be tested at every byte.
     names = b"|".join(re.escape(b) for b in boundaries)
-    return re.compile(rb"^--(?:" + names + rb")(--)?[ \t]*\r?$", re.M)
+    return re.compile(rb"\n--(?:" + names + rb")(--)?[ \t]*\r?$", re.M)
 
 
 def _bounded(reader: Reader, raw: bytes, boundaries: list[bytes], prefix: str) -> bytes:
@@ -200,7 +206,7 @@ def _bounded(reader: Reader, raw: bytes, boundaries: list[bytes], prefix: str) -
         if n > allowed:
             reader.limit(prefix or "(message)", "max_members",
                          f"more than {reader.limits.max_members} MIME parts; the rest of the message was not read")
-            return raw[: match.start()]
+            return raw[: match.start() + 1]
     return raw
 
 
@@ -374,7 +380,8 @@ def _walk(reader: Reader, part: Message, prefix: str, depth: int, counter: list[
     else:
         location = join(prefix, f"part {counter[0]}")
     location = reader.unique_location(location)
-    data, guesses = _decoded_payload(reader, part, location)
+    raw, data, guesses = _decoded_payload(reader, part, location)
+    reader.seen.add(_key(raw))
     reader.seen.add(_key(data))
     charset = part.get_content_charset() if is_text else None
     reader.read_file(data, location, filename=filename, declared_type=content_type, depth=depth + 1, charset=charset)
@@ -415,9 +422,9 @@ def _read_framing_text(reader: Reader, text: str | None, location: str, depth: i
         return
     data = _as_bytes(text)
     if delimiters is not None:
-        first = delimiters.search(data)
+        first = delimiters.search(b"\n" + data)
         if first is not None:
-            data = data[: first.start()]
+            data = data[: first.start()]  # the offset of the line end before it, in `data`
             if not data.strip():
                 return
     key = _key(data)
@@ -522,8 +529,9 @@ def _decode_cte(reader: Reader, raw: bytes, cte_value: str, location: str) -> by
     return decoded.data
 
 
-def _decoded_payload(reader: Reader, part: Message, location: str) -> tuple[bytes, list[tuple[str, bytes]]]:
-    """The part's content, and other decodings to read too when its encoding is unknown."""
+def _decoded_payload(reader: Reader, part: Message, location: str) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
+    """The part's raw body, its content, and other decodings to read too when its
+    transfer encoding is unknown."""
     cte_value = str(part.get("Content-Transfer-Encoding", "") or "")
     raw = _raw_payload(part)
     cte = encoded_blocks.normalise_cte(cte_value)
@@ -532,7 +540,7 @@ def _decoded_payload(reader: Reader, part: Message, location: str) -> tuple[byte
         names = ", ".join(name for name, _ in guesses)
         reader.note(location, f"unknown transfer encoding {cte_value.strip()!r}; read as is"
                     + (f" and decoded as {names}" if names else ""))
-        return raw, guesses
+        return raw, raw, guesses
     spelled = cte_value.strip().lower()
     if spelled and spelled != cte and not (cte == "uuencode" and spelled in ("x-uuencode", "uuencode")):
         reader.note(location, f"transfer encoding {cte_value.strip()!r} read as {cte}")
@@ -543,8 +551,8 @@ def _decoded_payload(reader: Reader, part: Message, location: str) -> tuple[byte
                            "broken base64 (mostly characters outside its alphabet); read what could be decoded")
             if decoded.truncated:
                 reader.limit(location, reader.budget.byte_limit_name(), "decoded content larger than the byte limits")
-            return decoded.data, []
-    return _decode_cte(reader, raw, cte_value, location), []
+            return raw, decoded.data, []
+    return raw, _decode_cte(reader, raw, cte_value, location), []
 
 
 def read_attached_message(reader: Reader, data: bytes, location: str, depth: int, **_: object) -> None:
@@ -555,6 +563,7 @@ def read_attached_message(reader: Reader, data: bytes, location: str, depth: int
 # -- what the parsed tree did not yield -------------------------------------------------
 
 _HEADER_START = re.compile(rb"[!-9;-~]+[ \t]*:")
+_HEADER_END = re.compile(rb"\A\r?\n|\r?\n\r?\n")
 
 
 def _read_outside_tree(reader: Reader, raw: bytes, boundaries: list[bytes], prefix: str, depth: int) -> None:
@@ -577,8 +586,8 @@ def _read_outside_tree(reader: Reader, raw: bytes, boundaries: list[bytes], pref
         start = match.end() + (2 if raw[match.end(): match.end() + 2] == b"\r\n" else 1)
         end = matches[n + 1].start() if n + 1 < len(matches) else len(raw)
         block = raw[start:end]
-        if end < len(raw):  # the line end before a delimiter belongs to the delimiter
-            block = block[:-2] if block.endswith(b"\r\n") else block[:-1] if block.endswith(b"\n") else block
+        if end < len(raw) and block.endswith(b"\r"):  # the line end before a delimiter belongs to it
+            block = block[:-1]
         if not block.strip():
             continue
         if match.group(1) or not (_HEADER_START.match(block) or block.startswith((b"\r\n", b"\n"))):
@@ -598,12 +607,25 @@ def _read_block(reader: Reader, block: bytes, prefix: str, depth: int, hidden: i
     """Read one part-like block if the tree did not; 1 if it was read, else 0."""
     from dlp_gateway.content.walk import join
 
+    # Well-formed mail: the walk read this very body already. Checked on the raw bytes,
+    # before any parse or decoding (a 10 MB attachment would cost both again).
+    split = _HEADER_END.search(block)
+    body = block[split.end():] if split else b""
+    raw_key = _key(body)
+    if split is not None and (raw_key in reader.seen or not body.strip()):
+        return 0
     try:
         part = email.message_from_bytes(block, policy=_POLICY)
         maintype = part.get_content_maintype()
     except Exception:
         return 0
     where_base = join(prefix, f"outside part {hidden + 1}")
+    if part.get_content_type() in ("message/partial", "message/external-body"):
+        reader.seen.add(raw_key)
+        reader.problem(ProblemKind.UNSUPPORTED, where_base,
+                       f"{part.get_content_type()} outside the parsed MIME structure: the content is not all here "
+                       "and cannot be inspected")
+        return 1
     if maintype == "multipart":
         # Its parts are blocks of their own; what lies before the first is its preamble.
         body = part.get_payload()
@@ -615,8 +637,6 @@ def _read_block(reader: Reader, block: bytes, prefix: str, depth: int, hidden: i
         reader.note(where, "text of a multipart that the parsed structure did not reach; read")
         read_loose_text(reader, text, where, depth)
         return 1
-    if part.get_content_type() in ("message/partial", "message/external-body"):
-        return 0
     filename = _filename(part)
     if maintype == "message":
         payload = part.get_payload()
