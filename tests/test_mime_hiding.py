@@ -162,3 +162,12 @@ def test_scan_json_reports_notes(capsys, tmp_path) -> None:
     main(["scan", "--json", "--data-dir", str(tmp_path / "data"), str(path)])
     result = json.loads(capsys.readouterr().out.splitlines()[0])
     assert result["notes"] == [{"location": "body", "detail": "base64 without its padding; read what it decodes to"}]
+
+
+def test_text_after_base64_data_and_a_broken_delimiter_is_read() -> None:
+    raw = message("multipart/mixed; boundary=B",
+                  b"--B\r\n" + text_part("hello") + b"\r\n--B\r\nContent-Type: text/html; name=a.html\r\n"
+                  b"Content-Transfer-Encoding: base64\r\n\r\nPGh0bWw+Cg==\r\n\r\n--B-->\r\n" + MARKED.encode())
+    report = inspect(raw)
+    assert report.problems == []
+    assert "secret" in {level for where, level in levels(report).items() if where.startswith("a.html")}

@@ -170,3 +170,36 @@ def test_twenty_thousand_tiny_parts_stop_at_the_member_limit_quickly() -> None:
     assert time.monotonic() - started < 5
     assert len(inspection.parts) == 1000
     assert [p.limit for p in inspection.problems] == ["max_members"]
+
+
+def test_header_continuation_without_its_leading_blank_is_mended() -> None:
+    docx = docgen_docx(["Minutes", US])
+    raw = message("multipart/mixed; boundary=B",
+                  b"--B\r\n" + text_part("hello") + b"\r\n--B\r\nContent-Transfer-Encoding: base64\r\n"
+                  b"Content-Type: application/vnd.openxmlformats-officedocument.wordprocessingml.document;\r\n"
+                  b'name="minutes.docx"\r\nContent-Disposition: attachment; filename="minutes.docx"\r\n\r\n'
+                  + b64(docx) + b"--B--\r\n")
+    report = inspect(raw)
+    assert report.problems == []
+    assert "secret" in {level for where, level in levels(report).items() if where.startswith("minutes.docx")}
+
+
+def test_plain_text_labelled_base64_is_read_as_is() -> None:
+    raw = message("text/plain; charset=utf-8", f"{US}\nThe delegation arrives on Monday, see you there.\n".encode(),
+                  b"Content-Transfer-Encoding: base64\r\n")
+    report = inspect(raw)
+    assert report.problems == []
+    assert levels(report) == {"body (as text)": "secret"}
+
+
+def test_blank_part_is_empty_not_an_unknown_binary() -> None:
+    raw = message("multipart/mixed; boundary=B",
+                  b"--B\r\n" + text_part("hello") + b"\r\n--B\r\nContent-Type: text/plain\r\n\r\n\n\r\n--B--\r\n")
+    report = inspect(raw)
+    assert report.problems == [] and report.inspection.notes == []
+
+
+def docgen_docx(paragraphs: list[str]) -> bytes:
+    import docgen
+
+    return docgen.make_docx(paragraphs)

@@ -62,16 +62,48 @@ class Decoded:
     damage: str | None = None  # what was wrong but read through, for a note
     unreadable: bool = False  # too damaged to call the result the content
     truncated: bool = False  # stopped at max_bytes
+    leftover: bytes = b""  # text after the encoded data that is not base64 (read as text)
+
+
+_B64_LINE = re.compile(rb"[A-Za-z0-9+/]*={0,2}[ \t]*")
+_B64_FULL_LINE = re.compile(rb"[A-Za-z0-9+/]{40,}={0,2}[ \t]*")
+
+
+def _split_trailing_text(encoded: bytes) -> tuple[bytes, bytes]:
+    """(base64, text after it): a base64 body followed by lines that are plainly not
+    base64 (a broken closing delimiter and a note, say) is decoded up to there, and the
+    rest is text a client may show. A bad line followed by more full base64 lines is
+    damage inside the data, not trailing text."""
+    lines = encoded.splitlines(keepends=True)
+    seen_data = False
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        if _B64_LINE.fullmatch(line.rstrip(b"\r\n")):
+            seen_data = True
+            continue
+        if not seen_data:
+            return encoded, b""
+        rest = lines[i:]
+        if any(_B64_FULL_LINE.fullmatch(r.rstrip(b"\r\n")) for r in rest):
+            return encoded, b""
+        return b"".join(lines[:i]), b"".join(rest)
+    return encoded, b""
 
 
 def decode_base64(encoded: bytes, max_bytes: int | None = None) -> Decoded:
     """Decode base64 as clients do: characters outside the alphabet are skipped and
-    missing or extra padding is repaired. More than a tenth of foreign characters means
-    the text was not base64 at all (`unreadable`)."""
+    missing or extra padding is repaired; plain text after the data is kept apart
+    (`leftover`). More than a tenth of foreign characters means the text was not base64
+    at all (`unreadable`)."""
     # Fast path (nearly all mail): only alphabet, padding and whitespace.
     chars = encoded.translate(None, b" \t\r\n=")
     noise = 0
+    leftover = b""
     if chars.translate(None, _B64_CHARS):  # anything left is foreign
+        encoded, leftover = _split_trailing_text(encoded)
+        chars = encoded.translate(None, b" \t\r\n=")
+    if chars.translate(None, _B64_CHARS):
         noise = sum(len(run) for run in _B64_NOISE.findall(encoded))
         chars = _B64_FOREIGN.sub(b"", chars)
     damage: str | None = None
@@ -88,8 +120,11 @@ def decode_base64(encoded: bytes, max_bytes: int | None = None) -> Decoded:
     data = binascii.a2b_base64(padded)
     if noise:
         damage = f"base64 with {noise} characters outside its alphabet, skipped"
+    if leftover:
+        damage = (damage + "; " if damage else "") + "text after the base64 data, read as text"
     total = len(chars) + noise
-    return Decoded(data, damage, unreadable=bool(total) and noise * 10 > total, truncated=truncated)
+    return Decoded(data, damage, unreadable=bool(total) and noise * 10 > total, truncated=truncated,
+                   leftover=leftover)
 
 
 _QP_BROKEN = re.compile(rb"=(?![0-9A-Fa-f]{2}|\r?\n|[ \t]*(?:\r?\n|$))")

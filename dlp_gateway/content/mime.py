@@ -360,6 +360,12 @@ def _walk(reader: Reader, part: Message, prefix: str, depth: int, counter: list[
             _read_framing_text(reader, str(payload), join(prefix, "multipart body"), depth, delimiters)
         _read_framing_text(reader, part.epilogue, join(prefix, "epilogue"), depth, delimiters)
         return
+    if any(isinstance(d, errors.MissingHeaderBodySeparatorDefect) for d in part.defects):
+        repaired = _repaired_headers(part)
+        if repaired is not None:
+            reader.note(here, "header line without its leading blank (a broken fold) read as a continuation")
+            part = repaired
+            content_type = part.get_content_type()
     counter[0] += 1
     filename = _filename(part)
     if filename:
@@ -390,6 +396,36 @@ def _walk(reader: Reader, part: Message, prefix: str, depth: int, counter: list[
         reader.read_file(guess, reader.unique_location(f"{location} (as {cte_name})"), filename=filename,
                          declared_type=content_type, depth=depth + 1, charset=charset)
     _other_readings(reader, part, location, filename, depth)
+
+
+_HEADER_LINE = re.compile(rb"[!-9;-~]+[ \t]*:")
+_PARAM_LINE = re.compile(rb"[!-9;-~]+[ \t]*=")
+_BLANK_LINE = re.compile(rb"\r?\n[ \t]*\r?\n")
+
+
+def _repaired_headers(part: Message) -> Message | None:
+    """The part re-read with a broken fold mended, or None when that is not the defect.
+
+    A line like `name="report.zip"` that continues Content-Type without the leading
+    blank ends the header block for the parser, so the rest of the headers and the
+    encoded body become the body. Clients read it as a continuation; so do we, when every
+    line up to the first blank line is such a continuation or a header."""
+    body = _raw_payload(part)
+    blank = _BLANK_LINE.search(body, 0, 16384)
+    if blank is None:
+        return None
+    lines = body[: blank.start()].splitlines()
+    if not lines or not _PARAM_LINE.match(lines[0]):
+        return None
+    if not all(_HEADER_LINE.match(line) or _PARAM_LINE.match(line) for line in lines):
+        return None
+    head = b"".join(_as_bytes(f"{name}: {value}\r\n") for name, value in part.raw_items())
+    for line in lines:
+        head += (line if _HEADER_LINE.match(line) else b" " + line) + b"\r\n"
+    try:
+        return email.message_from_bytes(head + b"\r\n" + body[blank.end():], policy=_POLICY)
+    except Exception:
+        return None
 
 
 def _reparsed_multipart(reader: Reader, part: Message, location: str) -> list[Message] | str:
@@ -509,24 +545,34 @@ def _attached_message_bytes(reader: Reader, part: Message, location: str) -> byt
     return data
 
 
-def _decode_cte(reader: Reader, raw: bytes, cte_value: str, location: str) -> bytes:
-    """Decode `raw` by a transfer-encoding header value (loose spellings accepted)."""
+def _decode(reader: Reader, raw: bytes, cte_value: str) -> Decoded | None:
+    """Decode `raw` by a transfer-encoding header value (loose spellings accepted);
+    None when it names no encoding (identity or unknown)."""
     cte = encoded_blocks.normalise_cte(cte_value)
     allowed = reader.budget.bytes_allowed()
-    decoded: Decoded | None = None
     if cte == "base64":
-        decoded = encoded_blocks.decode_base64(raw, allowed)
-    elif cte == "quoted-printable":
-        decoded = encoded_blocks.decode_qp(raw, allowed)
-    elif cte == "uuencode":
-        decoded = encoded_blocks.decode_uu(raw, allowed)
+        return encoded_blocks.decode_base64(raw, allowed)
+    if cte == "quoted-printable":
+        return encoded_blocks.decode_qp(raw, allowed)
+    if cte == "uuencode":
+        return encoded_blocks.decode_uu(raw, allowed)
+    return None
+
+
+def _decode_cte(reader: Reader, raw: bytes, cte_value: str, location: str) -> bytes:
+    """`_decode`, with the damage noted and a truncation recorded at `location`."""
+    decoded = _decode(reader, raw, cte_value)
     if decoded is None:
         return raw
+    _record_damage(reader, decoded, location)
+    return decoded.data
+
+
+def _record_damage(reader: Reader, decoded: Decoded, location: str) -> None:
     if decoded.damage:
         reader.note(location, f"{decoded.damage}; read what it decodes to")
     if decoded.truncated:
         reader.limit(location, reader.budget.byte_limit_name(), "decoded content larger than the byte limits; the rest not read")
-    return decoded.data
 
 
 def _decoded_payload(reader: Reader, part: Message, location: str) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
@@ -547,11 +593,15 @@ def _decoded_payload(reader: Reader, part: Message, location: str) -> tuple[byte
     if cte == "base64":
         decoded = encoded_blocks.decode_base64(raw, reader.budget.bytes_allowed())
         if decoded.unreadable:
-            reader.problem(ProblemKind.CORRUPT, location,
-                           "broken base64 (mostly characters outside its alphabet); read what could be decoded")
-            if decoded.truncated:
-                reader.limit(location, reader.budget.byte_limit_name(), "decoded content larger than the byte limits")
-            return raw, decoded.data, []
+            # Labelled base64 but mostly other characters (plain text, say): a client
+            # shows it as is, or decodes what it can. Read both.
+            reader.note(location, "labelled base64 but mostly not base64; read as is and as decoded")
+            return raw, raw, [("base64", decoded.data)] if decoded.data.strip() else []
+        if decoded.leftover.strip() or (decoded.damage and "outside its alphabet" in decoded.damage):
+            # Text after the data, or foreign characters in it: what lies around the
+            # base64 may be plain text a client shows (even its first lines can be
+            # made of base64 letters, "SECRET//NOFORN" is). Read it as is too.
+            return raw, _decode_cte(reader, raw, cte_value, location), [("text", raw)]
     return raw, _decode_cte(reader, raw, cte_value, location), []
 
 
@@ -638,6 +688,7 @@ def _read_block(reader: Reader, block: bytes, prefix: str, depth: int, hidden: i
         read_loose_text(reader, text, where, depth)
         return 1
     filename = _filename(part)
+    decoded: Decoded | None = None
     if maintype == "message":
         payload = part.get_payload()
         inner = payload[0] if isinstance(payload, list) and payload else None
@@ -646,15 +697,16 @@ def _read_block(reader: Reader, block: bytes, prefix: str, depth: int, hidden: i
         data = _attached_message_bytes(reader, part, where_base)
         declared = "message/rfc822"
     else:
-        raw = _raw_payload(part)
-        cte = str(part.get("Content-Transfer-Encoding", "") or "")
-        data = raw if encoded_blocks.normalise_cte(cte) is None else _decode_cte(reader, raw, cte, where_base)
+        decoded = _decode(reader, _raw_payload(part), str(part.get("Content-Transfer-Encoding", "") or ""))
+        data = _raw_payload(part) if decoded is None else decoded.data
         declared = part.get_content_type()
     key = _key(data)
     if key in reader.seen or not data.strip():
         return 0
     reader.seen.add(key)
     where = reader.unique_location(join(prefix, filename) if filename else where_base)
+    if decoded is not None:
+        _record_damage(reader, decoded, where)
     reader.note(where, "MIME part that the parsed structure did not yield (reused boundary, premature end or "
                        "duplicate Content-Type); found by its boundary and read")
     charset = part.get_content_charset() if maintype == "text" else None

@@ -162,6 +162,8 @@ class Reader:
         if handler is None:
             if encoded_blocks.might_hold_blocks(data) and self._read_encoded_blocks(data, location, depth):
                 return  # a BinHex or yEnc file as a whole part: what it encodes was read
+            if not data.strip():
+                return  # blank lines only (a lone LF is "octet-stream" to libmagic): empty
             if true_type not in ("application/x-empty", "inode/x-empty") and data.startswith(_KNOWN_SIGNATURES):
                 # It starts like a format we read, yet libmagic could not tell what it
                 # is: a damaged file (a truncated PNG, a ZIP cut after its first header).
