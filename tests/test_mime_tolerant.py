@@ -203,3 +203,13 @@ def docgen_docx(paragraphs: list[str]) -> bytes:
     import docgen
 
     return docgen.make_docx(paragraphs)
+
+
+def test_notes_reach_the_relay_through_the_worker_pickle() -> None:
+    import pickle
+
+    from dlp_gateway.inspector import for_the_relay
+
+    raw = message("multipart/mixed; boundary=B", b"--B\r\n" + text_part("hello") + b"\r\n")
+    report = pickle.loads(pickle.dumps(for_the_relay(inspect(raw))))
+    assert any("closing boundary" in n.detail for n in report.inspection.notes)
