@@ -171,3 +171,13 @@ def test_text_after_base64_data_and_a_broken_delimiter_is_read() -> None:
     report = inspect(raw)
     assert report.problems == []
     assert "secret" in {level for where, level in levels(report).items() if where.startswith("a.html")}
+
+
+def test_hidden_part_with_the_same_bytes_under_another_encoding_is_read() -> None:
+    # The visible part shows the base64 text as text; the hidden copy decodes it.
+    encoded = b64(MARKED.encode())
+    raw = message("multipart/mixed; boundary=B",
+                  b"--B\r\n" + text_part("", cte="7bit", encoded=encoded) + b"\r\n--B--\r\n"
+                  b"--B\r\n" + text_part("", cte="base64", encoded=encoded) + b"\r\n--B--\r\n")
+    report = inspect(raw)
+    assert "secret" in levels(report).values()

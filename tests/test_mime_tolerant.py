@@ -213,3 +213,24 @@ def test_notes_reach_the_relay_through_the_worker_pickle() -> None:
     raw = message("multipart/mixed; boundary=B", b"--B\r\n" + text_part("hello") + b"\r\n")
     report = pickle.loads(pickle.dumps(for_the_relay(inspect(raw))))
     assert any("closing boundary" in n.detail for n in report.inspection.notes)
+
+
+def test_returned_multipart_headers_in_a_bounce_are_empty_not_unreadable() -> None:
+    raw = message("multipart/report; report-type=delivery-status; boundary=R",
+                  b"--R\r\n" + text_part("Delivery failed.") + b"\r\n"
+                  b"--R\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: a@b.example\r\nTo: x@y.example\r\n"
+                  b"Subject: lunch\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"inner\"\r\n"
+                  b"\r\n--R--\r\n")
+    report = inspect(raw)
+    assert report.problems == []
+    assert decision(report) == ("deliver", "default")
+
+
+def test_attached_message_of_multipart_headers_only_is_empty_not_unreadable() -> None:
+    raw = message("multipart/mixed; boundary=B",
+                  b"--B\r\n" + text_part("see below") + b"\r\n--B\r\nContent-Type: message/rfc822\r\n\r\n"
+                  b"From: a@b.example\r\nSubject: old thread\r\nContent-Type: multipart/alternative; boundary=x\r\n"
+                  b"\r\n--B--\r\n")
+    report = inspect(raw)
+    assert report.problems == []
+    assert decision(report) == ("deliver", "default")

@@ -289,9 +289,22 @@ MAX_MULTIPART_NESTING = 64  # multipart inside multipart; real mail nests 3 or 4
 MAX_READINGS = 4  # readings of one part with duplicate Content-Type / -Transfer-Encoding
 
 
-def _key(data: bytes) -> bytes:
-    """What identifies a payload or text already read, whatever its line ends."""
-    return hashlib.sha1(data.replace(b"\r\n", b"\n").strip(), usedforsecurity=False).digest()
+def _key(data: bytes, reading: bytes = b"") -> bytes:
+    """What identifies a payload or text already read, whatever its line ends.
+
+    `reading` (see `_reading`) qualifies a part's bytes by how they are read: the same
+    bytes under another transfer encoding or charset are other content."""
+    return hashlib.sha1(reading + b"\0" + data.replace(b"\r\n", b"\n").strip(), usedforsecurity=False).digest()
+
+
+def _reading(part: Message) -> bytes:
+    """Content type, charset and transfer encoding: how a leaf part's bytes are read."""
+    try:
+        charset = part.get_content_charset() or ""
+    except Exception:
+        charset = ""
+    cte = encoded_blocks.normalise_cte(str(part.get("Content-Transfer-Encoding", "") or ""))
+    return f"{part.get_content_type()}|{charset}|{cte if cte is not None else 'unknown'}".encode()
 
 
 def _as_bytes(text: str | bytes) -> bytes:
@@ -387,8 +400,9 @@ def _walk(reader: Reader, part: Message, prefix: str, depth: int, counter: list[
         location = join(prefix, f"part {counter[0]}")
     location = reader.unique_location(location)
     raw, data, guesses = _decoded_payload(reader, part, location)
-    reader.seen.add(_key(raw))
-    reader.seen.add(_key(data))
+    reading = _reading(part)
+    reader.seen.add(_key(raw, reading))
+    reader.seen.add(_key(data, reading))
     charset = part.get_content_charset() if is_text else None
     reader.read_file(data, location, filename=filename, declared_type=content_type, depth=depth + 1, charset=charset)
     for cte_name, guess in guesses:
@@ -662,10 +676,19 @@ def _read_block(reader: Reader, block: bytes, prefix: str, depth: int, hidden: i
     split = _HEADER_END.search(block)
     body = block[split.end():] if split else b""
     raw_key = _key(body)
-    if split is not None and (raw_key in reader.seen or not body.strip()):
-        return 0
+    if split is not None:
+        try:
+            head = email.message_from_bytes(block[: split.end()], policy=_POLICY)  # headers only: cheap
+            if head.get_content_maintype() not in ("multipart", "message"):
+                raw_key = _key(body, _reading(head))
+        except Exception:
+            pass
+        if raw_key in reader.seen or not body.strip():
+            return 0
     try:
         part = email.message_from_bytes(block, policy=_POLICY)
+        if any(isinstance(d, errors.MissingHeaderBodySeparatorDefect) for d in part.defects):
+            part = _repaired_headers(part) or part
         maintype = part.get_content_maintype()
     except Exception:
         return 0
@@ -700,7 +723,7 @@ def _read_block(reader: Reader, block: bytes, prefix: str, depth: int, hidden: i
         decoded = _decode(reader, _raw_payload(part), str(part.get("Content-Transfer-Encoding", "") or ""))
         data = _raw_payload(part) if decoded is None else decoded.data
         declared = part.get_content_type()
-    key = _key(data)
+    key = _key(data) if maintype == "message" else _key(data, _reading(part))
     if key in reader.seen or not data.strip():
         return 0
     reader.seen.add(key)
