@@ -234,3 +234,10 @@ def test_attached_message_of_multipart_headers_only_is_empty_not_unreadable() ->
     report = inspect(raw)
     assert report.problems == []
     assert decision(report) == ("deliver", "default")
+
+
+def test_control_characters_in_a_charset_do_not_stop_the_text_being_read() -> None:
+    raw = message('text/plain; charset="utf-8\x00"', f"{US}\nnotes\n".encode())
+    report = inspect(raw)
+    assert report.problems == []
+    assert levels(report) == {"body": "secret"}

@@ -297,6 +297,19 @@ def _key(data: bytes, reading: bytes = b"") -> bytes:
     return hashlib.sha1(reading + b"\0" + data.replace(b"\r\n", b"\n").strip(), usedforsecurity=False).digest()
 
 
+def _charset(part: Message) -> str | None:
+    """The declared charset, without the control characters or junk a broken header can
+    put in it (a NUL makes codec lookup raise instead of failing over)."""
+    try:
+        charset = part.get_content_charset()
+    except Exception:
+        return None
+    if not charset:
+        return None
+    cleaned = "".join(c for c in charset if c.isprintable() and not c.isspace())[:64]
+    return cleaned or None
+
+
 def _reading(part: Message) -> bytes:
     """Content type, charset and transfer encoding: how a leaf part's bytes are read."""
     try:
@@ -403,7 +416,7 @@ def _walk(reader: Reader, part: Message, prefix: str, depth: int, counter: list[
     reading = _reading(part)
     reader.seen.add(_key(raw, reading))
     reader.seen.add(_key(data, reading))
-    charset = part.get_content_charset() if is_text else None
+    charset = _charset(part) if is_text else None
     reader.read_file(data, location, filename=filename, declared_type=content_type, depth=depth + 1, charset=charset)
     for cte_name, guess in guesses:
         reader.seen.add(_key(guess))
@@ -732,6 +745,6 @@ def _read_block(reader: Reader, block: bytes, prefix: str, depth: int, hidden: i
         _record_damage(reader, decoded, where)
     reader.note(where, "MIME part that the parsed structure did not yield (reused boundary, premature end or "
                        "duplicate Content-Type); found by its boundary and read")
-    charset = part.get_content_charset() if maintype == "text" else None
+    charset = _charset(part) if maintype == "text" else None
     reader.read_file(data, where, filename=filename, declared_type=declared, depth=depth + 1, charset=charset)
     return 1
