@@ -74,11 +74,9 @@ def binhex(name: str, data: bytes) -> bytes:
     raw = (bytes([len(name)]) + name.encode() + b"\0" + b"TEXTttxt" + b"\0\0" + len(data).to_bytes(4, "big")
            + b"\0\0\0\0" + b"\0\0" + data + b"\0\0" + b"\0\0")
     raw = raw.replace(b"\x90", b"\x90\x00")  # run-length coding's escape of its marker
-    bits = int.from_bytes(raw, "big")
-    nbits = len(raw) * 8
-    pad = (-nbits) % 6
-    bits <<= pad
-    chars = bytes(_HQX[(bits >> shift) & 63] for shift in range(nbits + pad - 6, -1, -6))
+    # BinHex's 6-bit coding is base64's with another alphabet (and no padding).
+    std = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    chars = base64.b64encode(raw).rstrip(b"=").translate(bytes.maketrans(std, _HQX))
     lines = b"\n".join(chars[i:i + 64] for i in range(0, len(chars), 64))
     return b"(This file must be converted with BinHex 4.0)\n:" + lines + b":\n"
 

@@ -18,6 +18,8 @@ stdlib's `binhex` was removed in Python 3.11), hence the small bounded ones belo
 from __future__ import annotations
 
 import binascii
+import bisect
+import itertools
 import quopri
 import re
 from dataclasses import dataclass
@@ -192,6 +194,7 @@ class Block:
 
 
 _MAX_BLOCKS = 100  # blocks decoded per text; the member limit bounds them again
+_MAX_BEGINS = 1000  # start lines looked at per text and format (most may hold nothing)
 
 
 def might_hold_blocks(data: bytes) -> bool:
@@ -210,19 +213,30 @@ def find_blocks(data: bytes, max_bytes: int) -> list[Block]:
 _UU_END = re.compile(rb"^end[ \t]*\r?$", re.M)
 
 
+def _next_end(ends: list[int], position: int) -> int | None:
+    """The first end-line offset at or after `position` (the list is found once per text,
+    so many `begin` lines without an `end` do not rescan the text each)."""
+    index = bisect.bisect_left(ends, position)
+    return ends[index] if index < len(ends) else None
+
+
 def _uu_blocks(data: bytes, max_bytes: int | None) -> list[Block]:
     blocks: list[Block] = []
-    for begin in _UU_BEGIN.finditer(data):
+    begins = list(itertools.islice(_UU_BEGIN.finditer(data), _MAX_BEGINS))
+    ends = [m.start() for m in _UU_END.finditer(data)] if begins else []
+    for n, begin in enumerate(begins):
         if len(blocks) >= _MAX_BLOCKS:
             break
-        end = _UU_END.search(data, begin.end())
-        body = data[begin.end(): end.start() if end else len(data)]
+        end = _next_end(ends, begin.end())
+        # A block ends at its `end` line, or where the next one begins.
+        stop = min(end if end is not None else len(data), begins[n + 1].start() if n + 1 < len(begins) else len(data))
+        body = data[begin.end(): stop]
         lines = body.splitlines()[1:] if body.startswith((b"\r", b"\n")) else body.splitlines()
         if b"begin-base64" in begin.group(0)[:12]:
             decoded = decode_base64(b"".join(line for line in lines if line.strip() != b"===="), max_bytes)
         else:
             decoded = decode_uu_lines(lines, max_bytes)
-        damage = decoded.damage if end else "uuencoded block without its 'end' line"
+        damage = decoded.damage if end is not None else "uuencoded block without its 'end' line"
         if decoded.data:
             blocks.append(Block("uuencode", _name(begin.group(1)), decoded.data, damage, decoded.truncated))
     return blocks
@@ -233,45 +247,54 @@ _YEND = re.compile(rb"^=yend\b", re.M)
 _YNAME = re.compile(rb"\bname=(.*)$")
 
 
+_YENC_TABLE = bytes((i - 42) & 0xFF for i in range(256))
+
+
+def _yenc_decode(body: bytes, max_bytes: int) -> tuple[bytes, bool]:
+    """yEnc: every byte is value + 42; "=" escapes a critical one (then + 64 more).
+    Decoded a line and an escape at a time (`translate` does the bytes in C)."""
+    out = bytearray()
+    for line in body.splitlines():
+        if line.startswith(b"=y"):
+            continue  # =ypart / =yend control lines
+        pieces = line.split(b"=")
+        out += pieces[0].translate(_YENC_TABLE)
+        for piece in pieces[1:]:
+            if piece:
+                out.append((piece[0] - 106) & 0xFF)
+                out += piece[1:].translate(_YENC_TABLE)
+        if len(out) > max_bytes:
+            return bytes(out[:max_bytes]), True
+    return bytes(out), False
+
+
 def _yenc_blocks(data: bytes, max_bytes: int) -> list[Block]:
     blocks: list[Block] = []
-    for begin in _YBEGIN.finditer(data):
+    begins = list(itertools.islice(_YBEGIN.finditer(data), _MAX_BEGINS))
+    ends = [m.start() for m in _YEND.finditer(data)] if begins else []
+    for n, begin in enumerate(begins):
         if len(blocks) >= _MAX_BLOCKS:
             break
-        end = _YEND.search(data, begin.end())
-        body = data[begin.end(): end.start() if end else len(data)]
-        out = bytearray()
-        truncated = False
-        for line in body.splitlines():
-            if line.startswith(b"=ypart"):
-                continue
-            escaped = False
-            for byte in line:
-                if escaped:
-                    out.append((byte - 64 - 42) & 0xFF)
-                    escaped = False
-                elif byte == 0x3D:  # "="
-                    escaped = True
-                else:
-                    out.append((byte - 42) & 0xFF)
-            if len(out) > max_bytes:
-                out, truncated = out[:max_bytes], True
-                break
+        end = _next_end(ends, begin.end())
+        stop = min(end if end is not None else len(data), begins[n + 1].start() if n + 1 < len(begins) else len(data))
+        out, truncated = _yenc_decode(data[begin.end(): stop], max_bytes)
         match = _YNAME.search(begin.group(1))
         if out:
-            blocks.append(Block("yenc", _name(match.group(1)) if match else None, bytes(out),
-                                None if end else "yEnc block without its '=yend' line", truncated))
+            blocks.append(Block("yenc", _name(match.group(1)) if match else None, out,
+                                None if end is not None else "yEnc block without its '=yend' line", truncated))
     return blocks
 
 
 _BINHEX_ALPHABET = b"!\"#$%&'()*+,-012345689@ABCDEFGHIJKLMNPQRSTUVXYZ[`abcdefhijklmpqr"
-_BINHEX_VALUE = {c: i for i, c in enumerate(_BINHEX_ALPHABET)}
+_BASE64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+_BINHEX_TO_BASE64 = bytes.maketrans(_BINHEX_ALPHABET, _BASE64_ALPHABET)
+_NOT_BINHEX = bytes(c for c in range(256) if c not in _BINHEX_ALPHABET)
 _BINHEX_START = re.compile(rb"\(This file must be converted with BinHex[^)]*\)[^:]*:")
 
 
 def _binhex_blocks(data: bytes, max_bytes: int) -> list[Block]:
     blocks: list[Block] = []
-    for start in _BINHEX_START.finditer(data):
+    for start in itertools.islice(_BINHEX_START.finditer(data), _MAX_BEGINS):
         if len(blocks) >= _MAX_BLOCKS:
             break
         end = data.find(b":", start.end())
@@ -285,37 +308,26 @@ def _binhex_blocks(data: bytes, max_bytes: int) -> list[Block]:
 def _decode_binhex(body: bytes, max_bytes: int) -> Block | None:
     """BinHex 4.0: 6-bit characters, then run-length coding (0x90), then a header (name,
     type, creator, flags, fork lengths) and the data fork, which is what we read."""
-    bits = bytearray()
-    acc = count = 0
-    # A header is at most 22 + 63 bytes; RLE expands at most 255 times per 2 bytes.
+    # The 6-bit coding is base64's with another alphabet: map it and let binascii decode.
+    chars = body.translate(None, _NOT_BINHEX).translate(_BINHEX_TO_BASE64)
+    chars = chars[: len(chars) - len(chars) % 4] if len(chars) % 4 == 1 else chars
+    # A header is at most 22 + 63 bytes; run-length coding expands 2 bytes to at most 255.
     limit = max_bytes + 128
-    for char in body:
-        value = _BINHEX_VALUE.get(char)
-        if value is None:
-            continue  # line breaks and whitespace
-        acc = (acc << 6) | value
-        count += 6
-        if count >= 8:
-            count -= 8
-            bits.append((acc >> count) & 0xFF)
-            acc &= (1 << count) - 1
+    bits = binascii.a2b_base64(chars + b"=" * (-len(chars) % 4))
     out = bytearray()
-    previous = 0
     i = 0
-    while i < len(bits) and len(out) <= limit:
-        byte = bits[i]
-        if byte == 0x90 and i + 1 < len(bits):
-            run = bits[i + 1]
-            i += 2
-            if run == 0:
-                out.append(0x90)
-                previous = 0x90
-            else:
-                out += bytes([previous]) * (run - 1)
-            continue
-        out.append(byte)
-        previous = byte
-        i += 1
+    while len(out) <= limit:
+        marker = bits.find(b"\x90", i)
+        if marker < 0 or marker + 1 >= len(bits):
+            out += bits[i:] if marker < 0 else bits[i:marker]
+            break
+        out += bits[i:marker]
+        run = bits[marker + 1]
+        if run == 0:
+            out.append(0x90)  # the marker itself, escaped
+        elif out:
+            out += out[-1:] * (run - 1)  # the previous byte, `run` times in all
+        i = marker + 2
     if len(out) < 22 or out[0] + 22 > len(out):
         return None
     name_len = out[0]
