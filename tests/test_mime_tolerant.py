@@ -241,3 +241,11 @@ def test_control_characters_in_a_charset_do_not_stop_the_text_being_read() -> No
     report = inspect(raw)
     assert report.problems == []
     assert levels(report) == {"body": "secret"}
+
+
+def test_cut_off_xml_in_a_plain_text_body_is_read_as_text() -> None:
+    body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<lead>\n  <note>{US}\n  meeting at noon</note>\n'
+            "  <prospect>\n    <requestdate>2010-10-13</requ").encode()
+    report = inspect(message("text/plain; charset=utf-8", body))
+    assert report.problems == []
+    assert "secret" in levels(report).values()

@@ -176,14 +176,39 @@ class Reader:
                 self.fact("file.unread_type", true_type, location, location)
                 self.note(location, f"{true_type}: no text reader for this type; kept by its type for the policy")
             return
+        before = len(self.inspection.problems)
         try:
             handler(self, data, location, depth, charset=charset, text_kind=text_kind)
         except MemoryError:
             self.problem(ProblemKind.LIMIT_EXCEEDED, location, "ran out of memory reading this part", "memory")
         except Exception as exc:  # a broken file ends its own branch, never the message
             self.problem(ProblemKind.CORRUPT, location, f"could not read {true_type}: {type(exc).__name__}: {exc}"[:500])
+        if self._declared_text_as_text(data, location, depth, true_type, declared_type, filename, before, charset):
+            return
         if true_type.startswith("text/") and encoded_blocks.might_hold_blocks(data):
             self._read_encoded_blocks(data, location, depth)
+
+    def _declared_text_as_text(self, data: bytes, location: str, depth: int, true_type: str,
+                               declared_type: str | None, filename: str | None, before: int,
+                               charset: str | None) -> bool:
+        """A part declared text/plain whose content libmagic calls XML, and that the XML
+        reader found broken (a pasted, cut-off XML snippet in a mail body): a client shows
+        it as plain text, so it is read as plain text and the XML damage is a note."""
+        if true_type != "text/xml" or filetype.normalise(declared_type) != "text/plain":
+            return False
+        if (filename or "").lower().endswith((".xml", ".di", ".sw", ".si", ".svg")):
+            return False
+        broken = [p for p in self.inspection.problems[before:]
+                  if p.kind == ProblemKind.CORRUPT and p.location == location]
+        if not broken:
+            return False
+        for problem in broken:
+            self.inspection.problems.remove(problem)
+            self.note(location, f"declared text/plain; {problem.detail}; read as plain text")
+        handler = dispatch("text/plain")
+        if handler is not None:
+            handler(self, data, location, depth, charset=charset, text_kind="body")
+        return True
 
     def _read_encoded_blocks(self, data: bytes, location: str, depth: int) -> bool:
         """uuencode, yEnc and BinHex files pasted into a text: clients show them as
