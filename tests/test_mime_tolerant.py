@@ -249,3 +249,14 @@ def test_cut_off_xml_in_a_plain_text_body_is_read_as_text() -> None:
     report = inspect(message("text/plain; charset=utf-8", body))
     assert report.problems == []
     assert "secret" in levels(report).values()
+
+
+def test_data_that_libmagic_only_guesses_is_an_image_is_an_unknown_binary() -> None:
+    garbage = bytes(range(256)) * 4  # libmagic: image/x-tga, from weak bytes
+    raw = message("multipart/mixed; boundary=B",
+                  b"--B\r\n" + text_part("photo attached") + b"\r\n--B\r\nContent-Type: image/jpeg; name=photo.jpg\r\n"
+                  b"Content-Transfer-Encoding: base64\r\n\r\n" + b64(garbage) + b"--B--\r\n")
+    report = inspect(raw)
+    assert report.problems == []
+    assert decision(report) == ("deliver", "default")
+    assert any(n.location == "photo.jpg" and "no image" in n.detail for n in report.inspection.notes)

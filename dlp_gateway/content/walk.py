@@ -185,6 +185,7 @@ class Reader:
             self.problem(ProblemKind.CORRUPT, location, f"could not read {true_type}: {type(exc).__name__}: {exc}"[:500])
         if self._declared_text_as_text(data, location, depth, true_type, declared_type, filename, before, charset):
             return
+        self._weak_image_guess(data, location, true_type, before)
         if true_type.startswith("text/") and encoded_blocks.might_hold_blocks(data):
             self._read_encoded_blocks(data, location, depth)
 
@@ -209,6 +210,22 @@ class Reader:
         if handler is not None:
             handler(self, data, location, depth, charset=charset, text_kind="body")
         return True
+
+    def _weak_image_guess(self, data: bytes, location: str, true_type: str, before: int) -> None:
+        """libmagic names some image formats (TGA, PCX...) from a few weak bytes, so random
+        data is often called an image. When the image reader cannot open a file that has
+        none of the strong image signatures, it was never an image: an unknown binary,
+        noted and typed for the policy like any other, not a hold on its own."""
+        if not true_type.startswith("image/") or data.startswith(_IMAGE_SIGNATURES) or data[8:12] == b"WEBP":
+            return
+        failed = [p for p in self.inspection.problems[before:]
+                  if p.kind in (ProblemKind.UNSUPPORTED, ProblemKind.CORRUPT) and p.location == location]
+        for problem in failed:
+            self.inspection.problems.remove(problem)
+        if failed:
+            self.fact("file.unread_type", "application/octet-stream", location, location)
+            self.note(location, f"libmagic guessed {true_type} but it is no image ({failed[0].detail}); "
+                                "an unknown binary, kept by its type for the policy")
 
     def _read_encoded_blocks(self, data: bytes, location: str, depth: int) -> bool:
         """uuencode, yEnc and BinHex files pasted into a text: clients show them as
@@ -240,6 +257,9 @@ _SIGNATURES = {
     b"\xd0\xcf\x11\xe0": "OLE (Office 97)", b"{\\rtf": "RTF", b"II*\x00": "TIFF", b"MM\x00*": "TIFF",
 }
 _KNOWN_SIGNATURES = tuple(_SIGNATURES)
+_IMAGE_SIGNATURES = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"II*\x00", b"MM\x00*", b"BM", b"RIFF", b"8BPS",
+                     b"\x00\x00\x01\x00", b"\x00\x00\x00\x0cjP", b"\xffO\xffQ", b"P1", b"P2", b"P3", b"P4", b"P5",
+                     b"P6", b"\x00\x00\x00\x18ftyp", b"\x00\x00\x00\x1cftyp", b"\x00\x00\x00 ftyp", b"<svg", b"<?xml")
 
 
 def _signature_name(data: bytes) -> str:
