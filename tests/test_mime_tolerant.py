@@ -260,3 +260,12 @@ def test_data_that_libmagic_only_guesses_is_an_image_is_an_unknown_binary() -> N
     assert report.problems == []
     assert decision(report) == ("deliver", "default")
     assert any(n.location == "photo.jpg" and "no image" in n.detail for n in report.inspection.notes)
+
+
+def test_digest_members_are_read_once_as_attached_messages() -> None:
+    member = b"From: a@b.example\r\nSubject: item\r\n\r\nfirst item\r\n"
+    raw = message("multipart/digest; boundary=D", b"--D\r\n\r\n" + member + b"\r\n--D\r\n\r\n" + member.replace(b"first", b"second")
+                  + b"\r\n--D--\r\n")
+    report = inspect(raw)
+    assert [p.location for p in report.inspection.parts] == ["message 1", "message 1 › body", "message 2", "message 2 › body"]
+    assert report.inspection.notes == []

@@ -680,6 +680,16 @@ def _read_outside_tree(reader: Reader, raw: bytes, boundaries: list[bytes], pref
         hidden += _read_block(reader, block, prefix, depth, hidden)
 
 
+def _digest_member_seen(reader: Reader, body: bytes) -> bool:
+    """In a multipart/digest a part without Content-Type is a message/rfc822: the walk
+    read it as an attached message, keyed by its serialised bytes; key it the same way."""
+    try:
+        inner = email.message_from_bytes(body, policy=_POLICY)
+        return _key(inner.as_bytes(policy=email.policy.compat32)) in reader.seen
+    except Exception:
+        return False
+
+
 def _read_block(reader: Reader, block: bytes, prefix: str, depth: int, hidden: int) -> int:
     """Read one part-like block if the tree did not; 1 if it was read, else 0."""
     from dlp_gateway.content.walk import join
@@ -694,6 +704,8 @@ def _read_block(reader: Reader, block: bytes, prefix: str, depth: int, hidden: i
             head = email.message_from_bytes(block[: split.end()], policy=_POLICY)  # headers only: cheap
             if head.get_content_maintype() not in ("multipart", "message"):
                 raw_key = _key(body, _reading(head))
+            if "content-type" not in head and _digest_member_seen(reader, body):
+                return 0
         except Exception:
             pass
         if raw_key in reader.seen or not body.strip():
