@@ -181,3 +181,13 @@ def test_hidden_part_with_the_same_bytes_under_another_encoding_is_read() -> Non
                   b"--B\r\n" + text_part("", cte="base64", encoded=encoded) + b"\r\n--B--\r\n")
     report = inspect(raw)
     assert "secret" in levels(report).values()
+
+
+def test_subject_of_an_attached_multipart_message_after_a_premature_end_is_read() -> None:
+    inner = (b"From: a@b.example\r\nSubject: " + US.encode() + b"\r\nContent-Type: multipart/mixed; boundary=I\r\n\r\n"
+             b"--I\r\n" + text_part("nothing here") + b"\r\n--I--\r\n")
+    raw = message("multipart/mixed; boundary=B",
+                  b"--B\r\n" + text_part("hello") + b"\r\n--B--\r\n"
+                  b"--B\r\nContent-Type: message/rfc822\r\n\r\n" + inner + b"\r\n--B--\r\n")
+    report = inspect(raw)
+    assert any(f.level is not None and f.location.endswith("subject") for f in report.findings)

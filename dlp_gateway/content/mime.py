@@ -149,6 +149,7 @@ def read_message(reader: Reader, raw: bytes, prefix: str, depth: int) -> None:
         reader.note(subject_location, f"{len(subjects)} Subject headers; every one read")
         for n, extra in enumerate(subjects[1:], start=2):
             reader.segment(extra, f"{subject_location} ({n})", prefix or subject_location, "subject")
+    reader.seen.add(_header_key(msg))
     delimiters = _delimiter_pattern(tuple(boundaries)) if boundaries else None
     _walk(reader, msg, prefix, depth, counter=[0, 0], delimiters=delimiters)
     if boundaries and not reader.timed_out(prefix or "(message)"):
@@ -680,6 +681,12 @@ def _read_outside_tree(reader: Reader, raw: bytes, boundaries: list[bytes], pref
         hidden += _read_block(reader, block, prefix, depth, hidden)
 
 
+def _header_key(msg: Message) -> bytes:
+    """What identifies a message's header block once read (its identifying headers)."""
+    values = [str(msg.get(name, "") or "") for name in ("subject", "from", "date", "message-id", "to")]
+    return _key("\n".join(values).encode("utf-8", "surrogateescape"), b"headers")
+
+
 def _digest_member_seen(reader: Reader, body: bytes) -> bool:
     """In a multipart/digest a part without Content-Type is a message/rfc822: the walk
     read it as an attached message, keyed by its serialised bytes; key it the same way."""
@@ -741,7 +748,16 @@ def _read_block(reader: Reader, block: bytes, prefix: str, depth: int, hidden: i
         payload = part.get_payload()
         inner = payload[0] if isinstance(payload, list) and payload else None
         if isinstance(inner, Message) and inner.get_content_maintype() == "multipart":
-            return 0  # its parts are blocks; its headers are not a hiding place of their own
+            # Its parts are blocks of their own; its headers (Subject, labels) are read
+            # here unless the walk read this message already.
+            if _header_key(inner) in reader.seen:
+                return 0
+            headers = b"".join(_as_bytes(f"{name}: {value}\r\n") for name, value in inner.raw_items()) + b"\r\n"
+            where = reader.unique_location(where_base)
+            reader.note(where, "attached message that the parsed structure did not yield; its headers read here, "
+                               "its parts by their boundaries")
+            reader.read_file(headers, where, filename=filename, declared_type="message/rfc822", depth=depth + 1)
+            return 1
         data = _attached_message_bytes(reader, part, where_base)
         declared = "message/rfc822"
     else:
