@@ -112,7 +112,7 @@ def decode_base64(encoded: bytes, max_bytes: int | None = None) -> Decoded:
     if len(chars) % 4 == 1:
         chars = chars[:-1]  # one stray character cannot carry a byte
         damage = "base64 of impossible length; the stray last character was dropped"
-    elif len(chars) % 4 and not encoded.rstrip().endswith(b"="):
+    elif len(chars) % 4 and not encoded[-256:].rstrip().endswith(b"="):
         damage = "base64 without its padding"
     padded = chars + b"=" * (-len(chars) % 4)
     truncated = False

@@ -120,7 +120,7 @@ def read_message(reader: Reader, raw: bytes, prefix: str, depth: int) -> None:
     from dlp_gateway.content.walk import join
 
     boundaries = _declared_boundaries(raw)
-    raw = _bounded(reader, raw, boundaries, prefix)
+    raw, delimiter_lines = _bounded(reader, raw, boundaries, prefix)
     msg = email.message_from_bytes(raw, policy=_POLICY)
     headers: dict[str, list[str]] = {}
     # Text of the top-level headers belongs to "headers"; that of an attached message to
@@ -152,8 +152,8 @@ def read_message(reader: Reader, raw: bytes, prefix: str, depth: int) -> None:
     reader.seen.add(_header_key(msg))
     delimiters = _delimiter_pattern(tuple(boundaries)) if boundaries else None
     _walk(reader, msg, prefix, depth, counter=[0, 0], delimiters=delimiters)
-    if boundaries and not reader.timed_out(prefix or "(message)"):
-        _read_outside_tree(reader, raw, boundaries, prefix, depth)
+    if delimiter_lines and not reader.timed_out(prefix or "(message)"):
+        _read_outside_tree(reader, raw, delimiter_lines, prefix, depth)
 
 
 # -- bounds before parsing ---------------------------------------------------------
@@ -193,22 +193,25 @@ def _delimiter_pattern(boundaries: tuple[bytes, ...]) -> re.Pattern[bytes]:
     return re.compile(rb"\n--(?:" + names + rb")(--)?[ \t]*\r?$", re.M)
 
 
-def _bounded(reader: Reader, raw: bytes, boundaries: list[bytes], prefix: str) -> bytes:
-    """The message cut before the delimiter line that makes it exceed `max_members` parts.
+def _bounded(reader: Reader, raw: bytes, boundaries: list[bytes], prefix: str) -> tuple[bytes, list[re.Match[bytes]]]:
+    """The message cut before the delimiter line that makes it exceed `max_members`
+    parts, and its delimiter lines (for the raw scan).
 
     Counting delimiter lines is one regular-expression pass; the email parser builds an
     object per part, so it is only given what the member limit would let us read."""
     if not boundaries:
-        return raw
+        return raw, []
     # Each part opens with one delimiter line and each multipart closes with one, so
     # twice the member limit (plus the nesting of containers) is more than can be read.
     allowed = 2 * reader.limits.max_members + MAX_MULTIPART_NESTING
-    for n, match in enumerate(_delimiter_pattern(tuple(boundaries)).finditer(raw), start=1):
-        if n > allowed:
+    lines: list[re.Match[bytes]] = []
+    for match in _delimiter_pattern(tuple(boundaries)).finditer(raw):
+        if len(lines) >= allowed:
             reader.limit(prefix or "(message)", "max_members",
                          f"more than {reader.limits.max_members} MIME parts; the rest of the message was not read")
-            return raw[: match.start() + 1]
-    return raw
+            return raw[: match.start() + 1], lines
+        lines.append(match)
+    return raw, lines
 
 
 def _charset_hints(msg: Message) -> list[str]:
@@ -291,11 +294,16 @@ MAX_READINGS = 4  # readings of one part with duplicate Content-Type / -Transfer
 
 
 def _key(data: bytes, reading: bytes = b"") -> bytes:
-    """What identifies a payload or text already read, whatever its line ends.
+    """What identifies a payload or text already read.
 
     `reading` (see `_reading`) qualifies a part's bytes by how they are read: the same
     bytes under another transfer encoding or charset are other content."""
-    return hashlib.sha1(reading + b"\0" + data.replace(b"\r\n", b"\n").strip(), usedforsecurity=False).digest()
+    # Both sides of a comparison come from the same raw bytes (the parser keeps line
+    # ends as they are), so no copy to normalise them: only the blank edges, which the
+    # parser and the raw scan cut differently.
+    digest = hashlib.sha1(reading + b"\0", usedforsecurity=False)
+    digest.update(data.strip())
+    return digest.digest()
 
 
 def _charset(part: Message) -> str | None:
@@ -625,11 +633,13 @@ def _decoded_payload(reader: Reader, part: Message, location: str) -> tuple[byte
             # shows it as is, or decodes what it can. Read both.
             reader.note(location, "labelled base64 but mostly not base64; read as is and as decoded")
             return raw, raw, [("base64", decoded.data)] if decoded.data.strip() else []
+        _record_damage(reader, decoded, location)
         if decoded.leftover.strip() or (decoded.damage and "outside its alphabet" in decoded.damage):
             # Text after the data, or foreign characters in it: what lies around the
             # base64 may be plain text a client shows (even its first lines can be
             # made of base64 letters, "SECRET//NOFORN" is). Read it as is too.
-            return raw, _decode_cte(reader, raw, cte_value, location), [("text", raw)]
+            return raw, decoded.data, [("text", raw)]
+        return raw, decoded.data, []
     return raw, _decode_cte(reader, raw, cte_value, location), []
 
 
@@ -644,7 +654,7 @@ _HEADER_START = re.compile(rb"[!-9;-~]+[ \t]*:")
 _HEADER_END = re.compile(rb"\A\r?\n|\r?\n\r?\n")
 
 
-def _read_outside_tree(reader: Reader, raw: bytes, boundaries: list[bytes], prefix: str, depth: int) -> None:
+def _read_outside_tree(reader: Reader, raw: bytes, matches: list[re.Match[bytes]], prefix: str, depth: int) -> None:
     """Split the raw message at every delimiter line of every declared boundary and read
     each block the walk of the parsed tree did not read.
 
@@ -656,7 +666,6 @@ def _read_outside_tree(reader: Reader, raw: bytes, boundaries: list[bytes], pref
     from dlp_gateway.content.walk import join
 
     here = prefix or "(message)"
-    matches = list(_delimiter_pattern(tuple(boundaries)).finditer(raw))
     hidden = 0
     for n, match in enumerate(matches):
         if reader.timed_out(here) or reader.budget.members >= reader.limits.max_members:
@@ -679,6 +688,34 @@ def _read_outside_tree(reader: Reader, raw: bytes, boundaries: list[bytes], pref
                 read_loose_text(reader, block, where, depth)
             continue
         hidden += _read_block(reader, block, prefix, depth, hidden)
+
+
+_UNFOLD = re.compile(rb"\r?\n[ \t]+")
+_CT_LINE = re.compile(rb"^content-type[ \t]*:[ \t]*([^\r\n]*)", re.I | re.M)
+_CTE_LINE = re.compile(rb"^content-transfer-encoding[ \t]*:[ \t]*([^\r\n]*)", re.I | re.M)
+_CHARSET_PARAM = re.compile(rb"""charset[ \t]*=[ \t]*"?([^";\s]*)""", re.I)
+
+
+def _light_reading(head: bytes) -> tuple[str | None, bytes]:
+    """(content type or None without the header, `_reading` value) from a raw header
+    block, without the email parser: the raw scan only needs it to recognise a part the
+    walk read already, and a rare disagreement with `_reading` costs a full parse, not
+    a miss."""
+    head = _UNFOLD.sub(b" ", head)
+    ct = _CT_LINE.search(head)
+    cte = _CTE_LINE.search(head)
+    content_type = None
+    charset = ""
+    if ct is not None:
+        value = ct.group(1).decode("latin-1")
+        content_type = value.split(";")[0].strip().strip('"').lower()
+        if content_type.count("/") != 1:
+            content_type = "text/plain"
+        match = _CHARSET_PARAM.search(ct.group(1))
+        charset = match.group(1).decode("latin-1").lower() if match else ""
+    cte_name = encoded_blocks.normalise_cte(cte.group(1).decode("latin-1")) if cte else ""
+    reading = f"{content_type or 'text/plain'}|{charset}|{cte_name if cte_name is not None else 'unknown'}"
+    return content_type, reading.encode()
 
 
 def _header_key(msg: Message) -> bytes:
@@ -707,14 +744,11 @@ def _read_block(reader: Reader, block: bytes, prefix: str, depth: int, hidden: i
     body = block[split.end():] if split else b""
     raw_key = _key(body)
     if split is not None:
-        try:
-            head = email.message_from_bytes(block[: split.end()], policy=_POLICY)  # headers only: cheap
-            if head.get_content_maintype() not in ("multipart", "message"):
-                raw_key = _key(body, _reading(head))
-            if "content-type" not in head and _digest_member_seen(reader, body):
-                return 0
-        except Exception:
-            pass
+        content_type, reading = _light_reading(block[: split.start()])
+        if content_type is not None and content_type.partition("/")[0] not in ("multipart", "message"):
+            raw_key = _key(body, reading)
+        if content_type is None and _digest_member_seen(reader, body):
+            return 0
         if raw_key in reader.seen or not body.strip():
             return 0
     try:
