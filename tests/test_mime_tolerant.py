@@ -269,3 +269,21 @@ def test_digest_members_are_read_once_as_attached_messages() -> None:
     report = inspect(raw)
     assert [p.location for p in report.inspection.parts] == ["message 1", "message 1 › body", "message 2", "message 2 › body"]
     assert report.inspection.notes == []
+
+
+def test_attached_message_in_crlf_mail_is_not_read_twice() -> None:
+    import docgen
+
+    inner = docgen.make_message("inner", "inner body\nsecond line\nthird line", [("x.txt", b"hello\nthere\n", "text/plain")])
+    raw = docgen.make_message("s", "body", [("fwd.eml", inner, "message/rfc822")]).replace(b"\n", b"\r\n")
+    report = inspect(raw)
+    assert not [p.location for p in report.inspection.parts if "outside" in p.location]
+    assert report.inspection.notes == []
+
+
+def test_digest_member_that_is_a_multipart_message_is_read_once() -> None:
+    member = (b"From: a@b.example\r\nSubject: item\r\nContent-Type: multipart/mixed; boundary=I\r\n\r\n"
+              b"--I\r\n" + text_part("inner text") + b"\r\n--I--\r\n")
+    raw = message("multipart/digest; boundary=D", b"--D\r\n\r\n" + member + b"\r\n--D--\r\n")
+    report = inspect(raw)
+    assert not [p.location for p in report.inspection.parts if "outside" in p.location]

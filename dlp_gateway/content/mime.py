@@ -294,15 +294,15 @@ MAX_READINGS = 4  # readings of one part with duplicate Content-Type / -Transfer
 
 
 def _key(data: bytes, reading: bytes = b"") -> bytes:
-    """What identifies a payload or text already read.
+    """What identifies a payload or text already read, whatever its line ends.
 
     `reading` (see `_reading`) qualifies a part's bytes by how they are read: the same
     bytes under another transfer encoding or charset are other content."""
-    # Both sides of a comparison come from the same raw bytes (the parser keeps line
-    # ends as they are), so no copy to normalise them: only the blank edges, which the
-    # parser and the raw scan cut differently.
+    # Line ends are normalised: an attached message is read from its serialisation
+    # (LF line ends), the raw scan sees the message's own (CRLF). Blank edges are cut
+    # differently by the parser and the raw scan.
     digest = hashlib.sha1(reading + b"\0", usedforsecurity=False)
-    digest.update(data.strip())
+    digest.update(data.replace(b"\r\n", b"\n").strip() if b"\r" in data else data.strip())
     return digest.digest()
 
 
@@ -729,6 +729,8 @@ def _digest_member_seen(reader: Reader, body: bytes) -> bool:
     read it as an attached message, keyed by its serialised bytes; key it the same way."""
     try:
         inner = email.message_from_bytes(body, policy=_POLICY)
+        if inner.get_content_maintype() == "multipart":  # cut at its first inner delimiter here
+            return _header_key(inner) in reader.seen
         return _key(inner.as_bytes(policy=email.policy.compat32)) in reader.seen
     except Exception:
         return False
