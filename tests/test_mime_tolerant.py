@@ -287,3 +287,12 @@ def test_digest_member_that_is_a_multipart_message_is_read_once() -> None:
     raw = message("multipart/digest; boundary=D", b"--D\r\n\r\n" + member + b"\r\n--D--\r\n")
     report = inspect(raw)
     assert not [p.location for p in report.inspection.parts if "outside" in p.location]
+
+
+def test_decoy_boundaries_do_not_unbound_the_parse_of_many_parts() -> None:
+    decoys = b" ".join(b"boundary=d%d" % i for i in range(300))  # push the real boundary out of the list
+    parts = b"".join(b"--Z\r\nContent-Type: text/plain\r\n\r\nx%d\r\n" % i for i in range(5000))
+    raw = message("multipart/mixed; boundary=Z", parts + b"--Z--\r\n", b"X-Decoy: " + decoys + b"\r\n")
+    inspection = extract(raw, ExtractionLimits(max_members=100))
+    assert len(inspection.parts) == 100
+    assert [p.detail for p in inspection.problems] == ["more than 100 MIME parts; the rest of the message was not read"]

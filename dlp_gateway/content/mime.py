@@ -204,6 +204,15 @@ def _bounded(reader: Reader, raw: bytes, boundaries: list[bytes], prefix: str) -
     # Each part opens with one delimiter line and each multipart closes with one, so
     # twice the member limit (plus the nesting of containers) is more than can be read.
     allowed = 2 * reader.limits.max_members + MAX_MULTIPART_NESTING
+    if len(boundaries) >= MAX_BOUNDARIES and raw.count(b"\n--") > allowed:
+        # More boundaries than are looked for (decoys can push the real one out of the
+        # list): bound by every line that could be a delimiter, whatever its boundary.
+        position = -1
+        for _ in range(allowed + 1):
+            position = raw.find(b"\n--", position + 1)
+        reader.limit(prefix or "(message)", "max_members",
+                     f"more than {reader.limits.max_members} MIME parts; the rest of the message was not read")
+        raw = raw[: position + 1]
     lines: list[re.Match[bytes]] = []
     for match in _delimiter_pattern(tuple(boundaries)).finditer(raw):
         if len(lines) >= allowed:
