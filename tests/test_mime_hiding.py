@@ -191,3 +191,15 @@ def test_subject_of_an_attached_multipart_message_after_a_premature_end_is_read(
                   b"--B\r\nContent-Type: message/rfc822\r\n\r\n" + inner + b"\r\n--B--\r\n")
     report = inspect(raw)
     assert any(f.level is not None and f.location.endswith("subject") for f in report.findings)
+
+
+def test_signed_data_declared_as_a_detached_signature_is_unpacked_and_read() -> None:
+    from mimegen import signed_data
+
+    der = signed_data(b"Content-Type: text/plain; charset=utf-8\r\n\r\n" + MARKED.encode())
+    raw = message('multipart/signed; protocol="application/pkcs7-signature"; boundary=S',
+                  b"--S\r\n" + text_part("hello") + b"\r\n--S\r\nContent-Type: application/pkcs7-signature; name=smime.p7s\r\n"
+                  b"Content-Transfer-Encoding: base64\r\n\r\n" + b64(der) + b"--S--\r\n")
+    report = inspect(raw)
+    assert "secret" in {level for where, level in levels(report).items() if where.startswith("smime.p7s › signed content")}
+    assert held(report)

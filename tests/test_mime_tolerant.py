@@ -296,3 +296,25 @@ def test_decoy_boundaries_do_not_unbound_the_parse_of_many_parts() -> None:
     inspection = extract(raw, ExtractionLimits(max_members=100))
     assert len(inspection.parts) == 100
     assert [p.detail for p in inspection.problems] == ["more than 100 MIME parts; the rest of the message was not read"]
+
+
+def test_opaque_signed_smime_is_unpacked_and_read_not_held() -> None:
+    from mimegen import signed_data
+
+    der = signed_data(b"Content-Type: text/plain; charset=utf-8\r\n\r\n" + f"{US}\nreadout\n".encode())
+    raw = message("application/pkcs7-mime; smime-type=signed-data; name=smime.p7m", b64(der),
+                  b"Content-Transfer-Encoding: base64\r\nContent-Disposition: attachment; filename=smime.p7m\r\n")
+    report = inspect(raw)
+    assert report.problems == []
+    assert "secret" in {level for where, level in levels(report).items() if where.startswith("smime.p7m › signed content")}
+
+
+def test_a_real_detached_signature_is_skipped_quietly() -> None:
+    from mimegen import signed_data
+
+    der = signed_data(b"hello", detached=True)
+    raw = message('multipart/signed; protocol="application/pkcs7-signature"; boundary=S',
+                  b"--S\r\n" + text_part("hello") + b"\r\n--S\r\nContent-Type: application/pkcs7-signature; name=smime.p7s\r\n"
+                  b"Content-Transfer-Encoding: base64\r\n\r\n" + b64(der) + b"--S--\r\n")
+    report = inspect(raw)
+    assert report.problems == [] and report.inspection.notes == []

@@ -368,3 +368,103 @@ def guesses(encoded: bytes, max_bytes: int) -> list[tuple[str, bytes]]:
         if decoded.data:
             found.append(("uuencode", decoded.data))
     return found
+
+
+# -- CMS signedData (S/MIME opaque signatures) ---------------------------------------
+
+_SIGNED_DATA_OID = bytes.fromhex("2a864886f70d010702")  # 1.2.840.113549.1.7.2
+
+
+class _BerError(ValueError):
+    pass
+
+
+def _ber_header(data: bytes, pos: int) -> tuple[int, int, int | None, int]:
+    """(tag byte, content start, content length or None when indefinite, next offset
+    for a definite length) of the BER element at `pos`."""
+    if pos + 2 > len(data):
+        raise _BerError("truncated")
+    tag = data[pos]
+    if tag & 0x1F == 0x1F:
+        raise _BerError("high tag numbers are not used by CMS")
+    first = data[pos + 1]
+    start = pos + 2
+    if first < 0x80:
+        return tag, start, first, start + first
+    if first == 0x80:
+        return tag, start, None, -1
+    count = first & 0x7F
+    if count > 4 or start + count > len(data):
+        raise _BerError("bad length")
+    length = int.from_bytes(data[start:start + count], "big")
+    start += count
+    return tag, start, length, start + length
+
+
+def _ber_children(data: bytes, start: int, length: int | None, limit: int = 64) -> list[tuple[int, int, int | None, int]]:
+    """The elements inside a constructed element: (tag, start, length, end)."""
+    out: list[tuple[int, int, int | None, int]] = []
+    pos = start
+    stop = start + length if length is not None else len(data)
+    while pos < stop and len(out) < limit:
+        if length is None and data[pos:pos + 2] == b"\0\0":
+            break
+        tag, cstart, clen, end = _ber_header(data, pos)
+        if clen is None:
+            end = _ber_skip_indefinite(data, cstart)
+        out.append((tag, cstart, clen, end))
+        pos = end
+    return out
+
+
+def _ber_skip_indefinite(data: bytes, start: int, depth: int = 0) -> int:
+    """Offset after an indefinite-length element whose content starts at `start`."""
+    if depth > 16:
+        raise _BerError("nested too deep")
+    pos = start
+    while pos + 2 <= len(data):
+        if data[pos:pos + 2] == b"\0\0":
+            return pos + 2
+        _, cstart, clen, end = _ber_header(data, pos)
+        pos = _ber_skip_indefinite(data, cstart, depth + 1) if clen is None else end
+    raise _BerError("unterminated")
+
+
+def _octets(data: bytes, tag: int, start: int, length: int | None, end: int, max_bytes: int, depth: int = 0) -> bytes:
+    """The bytes of an OCTET STRING, primitive or constructed (BER chunks)."""
+    if tag == 0x04:
+        return data[start:start + (length or 0)][:max_bytes]
+    if tag == 0x24 and depth < 8:  # constructed: concatenated chunks
+        out = bytearray()
+        for ctag, cstart, clen, cend in _ber_children(data, start, length, limit=100_000):
+            out += _octets(data, ctag, cstart, clen, cend, max_bytes - len(out), depth + 1)
+            if len(out) >= max_bytes:
+                break
+        return bytes(out)
+    raise _BerError("not an OCTET STRING")
+
+
+def signed_content(data: bytes, max_bytes: int) -> bytes | None:
+    """The encapsulated content of a CMS signedData (an opaque-signed S/MIME body, a
+    `.p7m`), or None when `data` is not signedData or carries no content (a detached
+    signature). The signature is not verified: the gateway reads what the recipient
+    will see, whoever signed it."""
+    if data[:1] != b"\x30" or _SIGNED_DATA_OID not in data[:32]:
+        return None
+    try:
+        tag, start, length, _ = _ber_header(data, 0)
+        top = _ber_children(data, start, length, limit=2)
+        if len(top) < 2 or data[top[0][1]:top[0][1] + (top[0][2] or 0)] != _SIGNED_DATA_OID:
+            return None
+        explicit = top[1]  # [0] EXPLICIT SignedData
+        (signed,) = _ber_children(data, explicit[1], explicit[2], limit=1)
+        fields = _ber_children(data, signed[1], signed[2], limit=3)
+        if len(fields) < 3:
+            return None
+        encap = _ber_children(data, fields[2][1], fields[2][2], limit=2)  # eContentType, [0] eContent
+        if len(encap) < 2 or encap[1][0] != 0xA0:
+            return None
+        (octets,) = _ber_children(data, encap[1][1], encap[1][2], limit=1)
+        return _octets(data, octets[0], octets[1], octets[2], octets[3], max_bytes)
+    except (_BerError, ValueError, IndexError):
+        return None

@@ -142,11 +142,18 @@ class Reader:
         if mismatch:
             self.fact("file.type_mismatch", mismatch, location, location)
         types = {true_type, filetype.normalise(declared_type)}
+        if data[:1] == b"\x30" and _PKCS7_SIGNED_DATA in data[:64]:
+            # CMS signedData, whatever it is declared as (smime.p7m, a .pdf, octet-stream):
+            # the signed content is readable without any key, so it is unpacked and read.
+            content = encoded_blocks.signed_content(data, self.budget.bytes_allowed())
+            if content is None:
+                return  # a detached signature (or unparsable DER): no content of its own
+            self.note(location, "CMS/S-MIME signed data: the signed content unpacked and read (signature not verified)")
+            self.read_file(content, join(location, "signed content"), filename=None, declared_type="message/rfc822",
+                           depth=depth + 1)
+            return
         if types & ENCRYPTED_TYPES or data.lstrip()[:27] == b"-----BEGIN PGP MESSAGE-----":
-            if _PKCS7_SIGNED_DATA in data[:64]:
-                self.problem(ProblemKind.UNSUPPORTED, location, "opaque-signed S/MIME: the signed content is not unpacked")
-            else:
-                self.problem(ProblemKind.ENCRYPTED, location, "encrypted content (S/MIME or OpenPGP); not readable")
+            self.problem(ProblemKind.ENCRYPTED, location, "encrypted content (S/MIME or OpenPGP); not readable")
             return
         if types & SIGNATURE_TYPES:
             if is_signature(data):
@@ -270,7 +277,7 @@ def is_signature(data: bytes) -> bool:
     """True when `data` really is a detached signature: DER CMS signedData (a SEQUENCE
     whose content type is signedData) or an armoured PGP/PKCS #7 signature."""
     if data[:1] == b"\x30" and _PKCS7_SIGNED_DATA in data[:32]:
-        return True
+        return encoded_blocks.signed_content(data, 1) is None  # signedData with content is a document
     return data.lstrip()[:40].startswith(_ARMOURED_SIGNATURE)
 
 # true type -> (module, function); modules are imported on first use, so a worker that
