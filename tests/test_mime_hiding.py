@@ -203,3 +203,13 @@ def test_signed_data_declared_as_a_detached_signature_is_unpacked_and_read() -> 
     report = inspect(raw)
     assert "secret" in {level for where, level in levels(report).items() if where.startswith("smime.p7s › signed content")}
     assert held(report)
+
+
+def test_every_block_and_field_of_a_delivery_status_is_read() -> None:
+    raw = message("multipart/report; report-type=delivery-status; boundary=R",
+                  b"--R\r\n" + text_part("Delivery failed.") + b"\r\n--R\r\nContent-Type: message/delivery-status\r\n\r\n"
+                  b"Reporting-MTA: dns; mx.example\r\n\r\nFinal-Recipient: rfc822; x@y.example\r\nAction: failed\r\n"
+                  b"Diagnostic-Code: smtp; " + US.encode() + b"\r\n\r\n--R--\r\n")
+    report = inspect(raw)
+    assert [s.location for s in report.inspection.segments if US in s.text] == ["delivery status 2"]
+    assert report.inspection.notes == []

@@ -414,6 +414,15 @@ def _walk(reader: Reader, part: Message, prefix: str, depth: int, counter: list[
     filename = _filename(part)
     if filename:
         filename = " ".join(str(filename).replace("/", "_").replace("\\", "_").split())
+    if content_type == "message/delivery-status" and isinstance(part.get_payload(), list):
+        # Blocks of fields (per message, per recipient) that clients show as text: all of
+        # them, not only the first, and every field, not only label headers.
+        location = reader.unique_location(join(prefix, filename or f"delivery status {counter[0]}"))
+        blocks = [b.as_bytes(policy=email.policy.compat32) for b in part.get_payload() if isinstance(b, Message)]
+        reader.seen.update(_key(block) for block in blocks[:1])  # as the raw scan keys a message part
+        reader.read_file(b"\n".join(blocks), location, filename=filename, declared_type="text/plain",
+                         depth=depth + 1, charset="utf-8")
+        return
     if content_type == "message/rfc822" or (part.get_content_maintype() == "message" and isinstance(part.get_payload(), list)):
         location = reader.unique_location(join(prefix, filename or f"message {counter[0]}"))
         data = _attached_message_bytes(reader, part, location)
