@@ -318,3 +318,11 @@ def test_a_real_detached_signature_is_skipped_quietly() -> None:
                   b"Content-Transfer-Encoding: base64\r\n\r\n" + b64(der) + b"--S--\r\n")
     report = inspect(raw)
     assert report.problems == [] and report.inspection.notes == []
+
+
+@pytest.mark.parametrize("sender", [b"a@", b'"x" <a@[1.2.3'])
+def test_broken_address_header_does_not_make_the_message_unreadable(sender: bytes) -> None:
+    raw = b"From: " + sender + b"\r\nSubject: s\r\nContent-Type: text/plain\r\n\r\n" + US.encode() + b"\r\nnotes\r\n"
+    report = inspect(raw)
+    assert report.problems == []
+    assert levels(report) == {"body": "secret"}

@@ -738,7 +738,11 @@ def _light_reading(head: bytes) -> tuple[str | None, bytes]:
 
 def _header_key(msg: Message) -> bytes:
     """What identifies a message's header block once read (its identifying headers)."""
-    values = [str(msg.get(name, "") or "") for name in ("subject", "from", "date", "message-id", "to")]
+    # Raw values (the policy's parse raises on some broken address headers), with their
+    # folding ignored: an attached message is re-read from its serialisation.
+    wanted = ("subject", "from", "date", "message-id", "to")
+    raw = {name.lower(): value for name, value in reversed(list(msg.raw_items())) if name.lower() in wanted}
+    values = [" ".join(str(raw.get(name, "")).split()) for name in wanted]
     return _key("\n".join(values).encode("utf-8", "surrogateescape"), b"headers")
 
 
