@@ -940,3 +940,61 @@ def gmail_html(paragraphs: list[str], *, blank_lines: bool = False) -> str:
     """An HTML body as Gmail writes it: one <div> per line, no document around it."""
     spacer = "<div><br></div>" if blank_lines else ""
     return '<div dir="ltr">' + "".join(f"<div>{p}</div>{spacer}" for p in paragraphs) + "</div>\n"
+
+
+# --------------------------------------------------------------------------- TNEF MAPI properties
+
+def tnef_property_block(props: list[tuple[int, int, bytes]]) -> bytes:
+    """A TNEF MAPI property list (MS-OXTNEF 2.1.3.5) of single-valued standard properties,
+    each (type, id, value): variable-length types (0x1E, 0x1F, 0x0102, 0x000D) get a
+    value count and length, every value is padded to 4 bytes."""
+    import struct
+
+    out = [struct.pack("<I", len(props))]
+    for kind, ident, value in props:
+        out.append(struct.pack("<HH", kind, ident))
+        if kind in (0x001E, 0x001F, 0x0102, 0x000D):
+            out.append(struct.pack("<II", 1, len(value)))
+        out.append(value + b"\0" * (-len(value) % 4))
+    return b"".join(out)
+
+
+def make_tnef_with_body_properties(*, plain: str | None = None, html: str | None = None,
+                                   rtf: bytes | None = None, subject: str = "",
+                                   attachments: dict[str, bytes] | None = None,
+                                   long_names: dict[str, str] | None = None,
+                                   codepage: int = 950) -> bytes:
+    """A winmail.dat as Outlook writes a rich-text message: the body only in the MAPI
+    property block (attMsgProps): PR_BODY as Unicode, PR_HTML as binary UTF-8, and
+    PR_RTF_COMPRESSED (`rtf` compressed with compressed-rtf). Attachments as in
+    `make_tnef`, each with an attAttachment block naming its long file name
+    (`long_names[name]`) when given."""
+    import struct
+
+    from compressed_rtf import compress
+
+    def attribute(level: int, kind: int, ident: int, value: bytes) -> bytes:
+        return (struct.pack("<BII", level, (kind << 16) | ident, len(value)) + value
+                + struct.pack("<H", sum(value) & 0xFFFF))
+
+    props: list[tuple[int, int, bytes]] = []
+    if plain is not None:
+        props.append((0x001F, 0x1000, plain.encode("utf-16-le") + b"\0\0"))
+    if html is not None:
+        props.append((0x0102, 0x1013, html.encode("utf-8")))
+    if rtf is not None:
+        props.append((0x0102, 0x1009, compress(rtf, compressed=True)))
+    props.append((0x0003, 0x3FDE, struct.pack("<I", 65001)))  # PR_INTERNET_CPID, fixed-size
+    out = [struct.pack("<IH", 0x223E9F78, 0x0001)]
+    out.append(attribute(1, 0x0006, 0x9007, struct.pack("<II", codepage, 0)))
+    if subject:
+        out.append(attribute(1, 0x0001, 0x8004, subject.encode(f"cp{codepage}") + b"\0"))
+    out.append(attribute(1, 0x0006, 0x9003, tnef_property_block(props)))
+    for name, data in (attachments or {}).items():
+        out.append(attribute(2, 0x0006, 0x9002, b"\1\0\xff\xff\xff\xff" + b"\0" * 8))
+        out.append(attribute(2, 0x0001, 0x8010, name.encode(f"cp{codepage}") + b"\0"))
+        out.append(attribute(2, 0x0006, 0x800F, data))
+        if long_names and name in long_names:
+            block = tnef_property_block([(0x001F, 0x3707, long_names[name].encode("utf-16-le") + b"\0\0")])
+            out.append(attribute(2, 0x0006, 0x9005, block))
+    return b"".join(out)
