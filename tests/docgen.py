@@ -998,3 +998,116 @@ def make_tnef_with_body_properties(*, plain: str | None = None, html: str | None
             block = tnef_property_block([(0x001F, 0x3707, long_names[name].encode("utf-16-le") + b"\0\0")])
             out.append(attribute(2, 0x0006, 0x9005, block))
     return b"".join(out)
+
+
+# --------------------------------------------------------------------------- Outlook .msg bodies
+
+def outlook_msg_streams(subject: str = "", *, body: str | None = None, html: str | None = None,
+                        rtf: bytes | None = None, attachments: dict[str, bytes] | None = None,
+                        embedded: dict[str, dict[str, bytes]] | None = None) -> dict[str, bytes]:
+    """The property streams of an Outlook message (MS-OXMSG) for `make_ole`: subject and
+    plain body (Unicode), PR_HTML (binary UTF-8), PR_RTF_COMPRESSED (`rtf` compressed
+    with compressed-rtf), attachments by file (attach method 1), and embedded messages
+    (attach method 5): `embedded` maps a display name to the streams of the inner message
+    (from this function), stored under the attachment's `__substg1.0_3701000D` storage."""
+    import struct
+
+    from compressed_rtf import compress
+
+    streams: dict[str, bytes] = {}
+    if subject:
+        streams["__substg1.0_0037001F"] = subject.encode("utf-16-le")
+    if body is not None:
+        streams["__substg1.0_1000001F"] = body.encode("utf-16-le")
+    if html is not None:
+        streams["__substg1.0_10130102"] = html.encode("utf-8")
+    if rtf is not None:
+        streams["__substg1.0_10090102"] = compress(rtf, compressed=True)
+    index = 0
+    for name, data in (attachments or {}).items():
+        storage = f"__attach_version1.0_#{index:08X}"
+        streams[f"{storage}/__substg1.0_3707001F"] = name.encode("utf-16-le")
+        streams[f"{storage}/__substg1.0_37010102"] = data
+        index += 1
+    for name, inner in (embedded or {}).items():
+        storage = f"__attach_version1.0_#{index:08X}"
+        streams[f"{storage}/__substg1.0_3001001F"] = name.encode("utf-16-le")  # PR_DISPLAY_NAME
+        streams[f"{storage}/__properties_version1.0"] = (
+            b"\0" * 8 + struct.pack("<HHIQ", 0x0003, 0x3705, 0x6, 5))  # PR_ATTACH_METHOD = 5
+        for path, data in inner.items():
+            streams[f"{storage}/__substg1.0_3701000D/{path}"] = data
+        index += 1
+    return streams
+
+
+def make_ole_large(streams: dict[str, bytes]) -> bytes:
+    """`make_ole` without its single-FAT-sector bound on stream sizes (up to about 7 MB;
+    the directory is still built by `make_ole`, so about 14 streams at most):
+    for .msg fixtures that carry real Office attachments. Same layout otherwise: FAT
+    sectors first, then the directory, then every stream padded to at least 4096 bytes."""
+    import struct
+
+    sector = 512
+    per_fat = sector // 4
+    end, free, fatsect = 0xFFFFFFFE, 0xFFFFFFFF, 0xFFFFFFFD
+    small = {p: d for p, d in streams.items()}
+    first = make_ole({p: b"" for p in small})  # reuse make_ole's directory tree
+    directory_entries = []
+    # Parse the directory make_ole wrote (names, kinds, tree links) and re-point streams.
+    (dir_start,) = struct.unpack_from("<I", first, 0x30)
+    fat0 = struct.unpack_from(f"<{per_fat}I", first, 512)
+    dir_sectors, s = [], dir_start
+    while s != end:
+        dir_sectors.append(s)
+        s = fat0[s]
+    raw_dir = b"".join(first[512 * (n + 1): 512 * (n + 2)] for n in dir_sectors)
+    for i in range(len(raw_dir) // 128):
+        directory_entries.append(bytearray(raw_dir[128 * i: 128 * (i + 1)]))
+
+    def path_of(index: int, prefix: str, out: dict[int, str]) -> None:
+        entry = directory_entries[index]
+        name_len = struct.unpack_from("<H", entry, 64)[0]
+        name = entry[: max(0, name_len - 2)].decode("utf-16-le")
+        path = f"{prefix}/{name}" if prefix else name
+        out[index] = path
+        left, right, child = struct.unpack_from("<iii", entry, 68)
+        for sibling in (left, right):
+            if sibling >= 0:
+                path_of(sibling, prefix, out)
+        if child >= 0 and entry[66] == 1:
+            path_of(child, path, out)
+
+    paths: dict[int, str] = {}
+    root_child = struct.unpack_from("<i", directory_entries[0], 76)[0]
+    if root_child >= 0:
+        path_of(root_child, "", paths)
+    padded = {p: d + b"\0" * max(0, 4096 - len(d)) for p, d in small.items()}
+    data_sectors = len(directory_entries) * 128 // sector + sum(
+        (len(d) + sector - 1) // sector for d in padded.values())
+    nfat = 1
+    while nfat * per_fat < nfat + data_sectors:
+        nfat += 1
+    if nfat > 109:
+        raise ValueError("make_ole_large: streams too large")
+    fat: list[int] = [fatsect] * nfat
+    new_dir_start = len(fat)
+    ndir = len(directory_entries) * 128 // sector
+    fat += [new_dir_start + i + 1 for i in range(ndir - 1)] + [end]
+    body = []
+    for index in sorted(paths):
+        path = paths[index]
+        if path not in padded:
+            continue
+        data = padded[path]
+        count = (len(data) + sector - 1) // sector
+        struct.pack_into("<IQ", directory_entries[index], 116, len(fat), len(data))
+        fat += [len(fat) + i + 1 for i in range(count - 1)] + [end]
+        body.append(data.ljust(count * sector, b"\0"))
+    fat += [free] * (nfat * per_fat - len(fat))
+    difat = list(range(nfat)) + [free] * (109 - nfat)
+    header = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 16
+              + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6) + b"\0" * 6
+              + struct.pack("<IIIIIIIII", 0, nfat, new_dir_start, 0, 4096, end, 0, end, 0)
+              + struct.pack("<109I", *difat))
+    return (header + struct.pack(f"<{nfat * per_fat}I", *fat)
+            + b"".join(bytes(e) for e in directory_entries) + b"".join(body))

@@ -71,3 +71,35 @@ def test_tnef_attachment_long_file_name_is_used(ctx: WorkerContext) -> None:
                                                  long_names={"MEMO~1.DOC": "會議紀要.docx"})
     report = scan_attachment(ctx, "winmail.dat", tnef, TNEF)
     assert levels_at(report) == {"winmail.dat › 會議紀要.docx › body": Level.CONFIDENTIAL}
+
+
+MSG = "application/vnd.ms-outlook"
+
+
+def test_msg_plain_body_marking_is_found(ctx: WorkerContext) -> None:
+    msg = docgen.make_ole(docgen.outlook_msg_streams("會議", body="機密\n有關雙邊會議籌備事宜"))
+    assert levels_at(scan_attachment(ctx, "fwd.msg", msg, MSG)) == {"fwd.msg › body": Level.CONFIDENTIAL}
+
+
+def test_msg_html_only_body_marking_is_found(ctx: WorkerContext) -> None:
+    html = "<html><body><div>SECRET//NOFORN</div><div>Meeting plan.</div></body></html>"
+    msg = docgen.make_ole(docgen.outlook_msg_streams("meeting", html=html))
+    report = scan_attachment(ctx, "fwd.msg", msg, MSG)
+    assert levels_at(report) == {"fwd.msg › body (html)": Level.SECRET}
+
+
+def test_msg_rtf_only_body_marking_is_found(ctx: WorkerContext) -> None:
+    msg = docgen.make_ole(docgen.outlook_msg_streams("会议", rtf=docgen.make_rtf("绝密★启动前\n会议纪要")))
+    report = scan_attachment(ctx, "fwd.msg", msg, MSG)
+    assert levels_at(report) == {"fwd.msg › body (rtf)": Level.TOP_SECRET}
+    assert not report.inspection.problems
+
+
+def test_msg_inside_msg_body_and_attachment_are_found(ctx: WorkerContext) -> None:
+    inner = docgen.outlook_msg_streams("原始郵件", body="SECRET//NOFORN\nforwarded text",
+                                       attachments={"memo.docx": docgen.make_docx(["機密", "附件"])})
+    outer = docgen.make_ole_large(docgen.outlook_msg_streams("fw", body="see below", embedded={"原始郵件": inner}))
+    report = scan_attachment(ctx, "fwd.msg", outer, MSG)
+    assert levels_at(report) == {"fwd.msg › 原始郵件 › body": Level.SECRET,
+                                 "fwd.msg › 原始郵件 › memo.docx › body": Level.CONFIDENTIAL}
+    assert not report.inspection.problems

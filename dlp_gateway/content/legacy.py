@@ -7,7 +7,8 @@ the document properties and the UTF-16 and 8-bit text runs of the main streams, 
 finds most prose, with an `unsupported` problem saying the text may be incomplete, so the
 policy can decide. A password-protected
 OOXML file is an OLE container with an `EncryptedPackage` stream: recorded `encrypted`.
-Outlook .msg files give their subject, body and attachments properly.
+Outlook .msg files give their subject, every body (plain, HTML, compressed RTF),
+attachments and attached messages (recursively).
 """
 
 from __future__ import annotations
@@ -90,24 +91,85 @@ def _property(ole: olefile.OleFileIO, prefix: str, tag: str) -> str | None:
     return None
 
 
-def _read_msg(reader: Reader, ole: olefile.OleFileIO, streams: list[str], location: str, depth: int) -> None:
-    subject = _property(ole, "", "0037")
+def _binary(ole: olefile.OleFileIO, prefix: str, tag: str) -> bytes | None:
+    name = f"{prefix}__substg1.0_{tag}0102"
+    return ole.openstream(name).read() if ole.exists(name) else None
+
+
+def _read_msg(reader: Reader, ole: olefile.OleFileIO, streams: list[str], location: str, depth: int,
+              prefix: str = "") -> None:
+    """One Outlook message (MS-OXMSG) whose property streams are under `prefix`.
+
+    Every body a client may show is read: plain (PR_BODY), HTML (PR_HTML, often the only
+    body), compressed RTF (PR_RTF_COMPRESSED, the only body of many rich-text messages).
+    Attachments by value go back through `Reader.read_file`; an attached message (attach
+    method 5) is a storage, read here recursively; an attached OLE object (method 6) is
+    a storage too, read best effort and recorded `unsupported`.
+    """
+    subject = _property(ole, prefix, "0037")
     if subject:
         reader.segment(subject, join(location, "subject"), location, "subject")
-    body = _property(ole, "", "1000")
+    body = _property(ole, prefix, "1000")
     if body:
         reader.segment(body, join(location, "body"), location, "body")
-    storages = sorted({s.split("/")[0] for s in streams if s.startswith("__attach_version1.0_")})
+    html = _binary(ole, prefix, "1013")
+    if html is None:
+        text = _property(ole, prefix, "1013")
+        html = text.encode("utf-8") if text else None
+    if html and html.strip(b"\0"):
+        reader.read_file(html.rstrip(b"\0"), reader.unique_location(join(location, "body (html)")),
+                         filename=None, declared_type="text/html", depth=depth + 1)
+    rtf = _binary(ole, prefix, "1009")
+    if rtf and len(rtf) >= 16:
+        from dlp_gateway.content.tnef import decompress_rtf
+
+        size = int.from_bytes(rtf[:4], "little") + 4  # the stream may be padded beyond it
+        text_rtf = decompress_rtf(reader, rtf[:size], location)
+        if text_rtf:
+            reader.read_file(text_rtf, reader.unique_location(join(location, "body (rtf)")),
+                             filename=None, declared_type="text/rtf", depth=depth + 1)
+    storages = sorted({s[len(prefix):].split("/")[0] for s in streams
+                       if s.startswith(prefix + "__attach_version1.0_")})
     for storage in storages:
-        name = _property(ole, storage + "/", "3707") or _property(ole, storage + "/", "3704") or storage
-        stream = f"{storage}/__substg1.0_37010102"
+        if reader.timed_out(location):
+            return
+        here = f"{prefix}{storage}/"
+        name = (_property(ole, here, "3707") or _property(ole, here, "3704")
+                or _property(ole, here, "3001") or storage)
+        where = reader.unique_location(join(location, name))
+        embedded = f"{here}__substg1.0_3701000D/"
+        if any(s.startswith(embedded) for s in streams):
+            _read_embedded(reader, ole, streams, where, depth + 1, embedded)
+            continue
+        stream = f"{here}__substg1.0_37010102"
         if not ole.exists(stream):
             continue
-        where = reader.unique_location(join(location, name))
         if ole.get_size(stream) > reader.budget.bytes_allowed():
             reader.limit(where, reader.budget.byte_limit_name(), "attachment too large; not read")
             continue
         reader.read_file(ole.openstream(stream).read(), where, filename=name, declared_type=None, depth=depth + 1)
+
+
+def _read_embedded(reader: Reader, ole: olefile.OleFileIO, streams: list[str], location: str,
+                   depth: int, prefix: str) -> None:
+    """An attachment stored as a storage: an attached message, or else an OLE object."""
+    if depth > reader.limits.max_depth:
+        reader.limit(location, "max_depth", f"nested deeper than {reader.limits.max_depth} levels; not read")
+        return
+    if reader.budget.take_member():
+        reader.limit(location, "max_members", f"more than {reader.limits.max_members} parts and members; the rest not read")
+        return
+    inner = [s for s in streams if s.startswith(prefix)]
+    if any(s[len(prefix):].startswith("__substg1.0_") for s in inner):
+        _read_msg(reader, ole, streams, location, depth, prefix)
+        return
+    texts = []
+    for stream in inner:
+        if ole.get_size(stream) <= reader.budget.bytes_allowed():
+            texts.append(_runs(ole.openstream(stream).read()))
+    reader.segment("\n".join(texts), location, location, "body")
+    reader.problem(ProblemKind.UNSUPPORTED, location,
+                   "OLE object attached to an Outlook message: text read best effort, may be incomplete")
 
 
 # Word 97 stories in CP order, with the FibRgLw97 offset of each one's length (ccp*).
