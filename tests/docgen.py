@@ -1111,3 +1111,78 @@ def make_ole_large(streams: dict[str, bytes]) -> bytes:
               + struct.pack("<109I", *difat))
     return (header + struct.pack(f"<{nfat * per_fat}I", *fat)
             + b"".join(bytes(e) for e in directory_entries) + b"".join(body))
+
+
+# --------------------------------------------------------------------------- OOXML hiding places
+
+W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+OFFICE_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+
+
+def ooxml_with_parts(data: bytes, parts: dict[str, bytes | str], *,
+                     relationships: dict[str, list[tuple[str, str, str]]] | None = None,
+                     content_types: dict[str, str] | None = None,
+                     document_xml: tuple[str, str] | None = None) -> bytes:
+    """Add parts to an OOXML package the way Office stores them.
+
+    `relationships` maps a .rels part (e.g. "word/_rels/document.xml.rels") to
+    (id, type URI, target) triples appended to it; `content_types` adds Override
+    entries (part name -> content type); `document_xml` = (part, xml) inserts `xml`
+    before the final `<w:sectPr` of that part (or before `</w:body>`)."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    replace: dict[str, bytes] = {k: (v.encode() if isinstance(v, str) else v) for k, v in parts.items()}
+    for rels_name, triples in (relationships or {}).items():
+        rels = src.read(rels_name).decode() if rels_name in src.namelist() else (
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships '
+            'xmlns="http://schemas.openxmlformats.org/package/2006/relationships"></Relationships>')
+        extra = "".join(f'<Relationship Id="{i}" Type="{t}" Target="{g}"/>' for i, t, g in triples)
+        replace[rels_name] = rels.replace("</Relationships>", extra + "</Relationships>").encode()
+    if content_types:
+        types = src.read("[Content_Types].xml").decode()
+        extra = "".join(f'<Override PartName="/{name}" ContentType="{ctype}"/>' for name, ctype in content_types.items())
+        replace["[Content_Types].xml"] = types.replace("</Types>", extra + "</Types>").encode()
+    if document_xml is not None:
+        part, xml = document_xml
+        source = replace.get(part, src.read(part)).decode()
+        anchor = source.rfind("<w:sectPr")
+        if anchor < 0:
+            anchor = source.rfind("</w:body>")
+        replace[part] = (source[:anchor] + xml + source[anchor:]).encode()
+    return _zip_rewrite(data, replace)
+
+
+def word_paragraph(text: str) -> str:
+    """One WordprocessingML paragraph (w: prefix) holding `text`."""
+    from xml.sax.saxutils import escape
+
+    return f'<w:p><w:r><w:t xml:space="preserve">{escape(text)}</w:t></w:r></w:p>'
+
+
+def word_part(root: str, text: str) -> str:
+    """A standalone WordprocessingML part (`hdr`, `ftr`, `footnotes`, `document`, ...)
+    whose only paragraph is `text`."""
+    return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:{root} xmlns:w="{W_NS}" '
+            f'xmlns:r="{OFFICE_REL}">{word_paragraph(text)}</w:{root}>')
+
+
+def drawingml_text_part(root: str, namespace: str, text: str, prefix: str = "xdr") -> str:
+    """A DrawingML part (spreadsheet drawing, chart, slide master...) with one shape
+    whose text body holds `text` (a:p/a:r/a:t)."""
+    from xml.sax.saxutils import escape
+
+    return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<{prefix}:{root} xmlns:{prefix}="{namespace}" '
+            'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main">'
+            f'<{prefix}:sp><{prefix}:txBody><a:bodyPr/><a:p><a:r><a:t>{escape(text)}</a:t></a:r></a:p>'
+            f'</{prefix}:txBody></{prefix}:sp></{prefix}:{root}>')
+
+
+def make_ole10native(filename: str, data: bytes) -> bytes:
+    """An embedded "Package" OLE object (oleObject1.bin) as Office's Packager writes it:
+    an OLE file whose \\x01Ole10Native stream wraps `data` with its label and paths."""
+    import struct
+
+    name = filename.encode("cp1252") + b"\0"
+    path = f"C:\\Users\\tester\\{filename}".encode("cp1252") + b"\0"
+    native = (struct.pack("<H", 2) + name + path + struct.pack("<HH", 0, 3)
+              + struct.pack("<I", len(path)) + path + struct.pack("<I", len(data)) + data)
+    return make_ole({"\x01Ole10Native": struct.pack("<I", len(native)) + native})

@@ -52,6 +52,8 @@ def read_ole(reader: Reader, data: bytes, location: str, depth: int, **_: object
         if any(s.startswith("__substg1.0_") for s in streams):
             _read_msg(reader, ole, streams, location, depth)
             return
+        if _read_ole_object(reader, ole, location, depth):
+            return
         if ole.exists("WordDocument") and _read_word97(reader, ole, location):
             return
         found = [name for name in _MAIN_STREAMS if ole.exists(name)]
@@ -66,6 +68,76 @@ def read_ole(reader: Reader, data: bytes, location: str, depth: int, **_: object
             reader.segment(_runs(ole.openstream(name).read()), join(location, "body"), location, "body")
             reader.problem(ProblemKind.UNSUPPORTED, location,
                            f"legacy binary {_MAIN_STREAMS[name]} format: text read best effort, may be incomplete")
+
+
+def ole10native(raw: bytes) -> tuple[str | None, bytes]:
+    """Unwrap an `\\x01Ole10Native` stream: (file name, file bytes).
+
+    The Packager layout (MS-OLEDS 2.3.6 plus the Packager's own fields): total size, a
+    flag word, the label and the source path as NUL-terminated ANSI strings, two words,
+    the temp path (length-prefixed), then the file (length-prefixed), optionally followed
+    by Unicode copies of the names. Other native data (no Packager header) is returned
+    whole, without a name.
+    """
+    import struct
+
+    (size,) = struct.unpack_from("<I", raw, 0)
+    body = raw[4: 4 + size]
+    try:
+        label_end = body.index(b"\0", 2)
+        label = body[2:label_end]
+        path_end = body.index(b"\0", label_end + 1)
+        pos = path_end + 1 + 4
+        (temp_len,) = struct.unpack_from("<I", body, pos)
+        pos += 4 + temp_len
+        (data_len,) = struct.unpack_from("<I", body, pos)
+        pos += 4
+        if pos + data_len > len(body):
+            raise ValueError("not a Packager object")
+        data = body[pos: pos + data_len]
+        pos += data_len
+        name = None
+        try:  # Unicode temp path, then Unicode label
+            (n,) = struct.unpack_from("<I", body, pos)
+            pos += 4 + 2 * n
+            (n,) = struct.unpack_from("<I", body, pos)
+            name = body[pos + 4: pos + 4 + 2 * n].decode("utf-16-le") or None
+        except (struct.error, UnicodeDecodeError):
+            pass
+        if not name:
+            for encoding in ("utf-8", "cp950", "cp1252"):
+                try:
+                    name = label.decode(encoding)
+                    break
+                except UnicodeDecodeError:
+                    continue
+        return name or None, data
+    except (ValueError, struct.error):
+        return None, body
+
+
+def _read_ole_object(reader: Reader, ole: olefile.OleFileIO, location: str, depth: int) -> bool:
+    """An embedded OLE object (Office's `oleObject1.bin`): the file it wraps is read.
+
+    A Packager object (`\\x01Ole10Native`) wraps any file (a .txt, .pdf, .zip dragged into
+    a document); an embedded Office 2007+ document is its ZIP in a `Package` stream; an
+    embedded PDF or similar server's data is in `CONTENTS`. False when none of these."""
+    if ole.exists("\x01Ole10Native"):
+        name, payload = ole10native(ole.openstream("\x01Ole10Native").read())
+        where = reader.unique_location(join(location, name or "native data"))
+        reader.read_file(payload, where, filename=name, declared_type=None, depth=depth + 1)
+        return True
+    if any(ole.exists(main) for main in _MAIN_STREAMS):
+        return False  # an embedded .doc/.xls/.ppt is read as what it is
+    for stream in ("Package", "CONTENTS"):
+        if ole.exists(stream):
+            if ole.get_size(stream) > reader.budget.bytes_allowed():
+                reader.limit(location, reader.budget.byte_limit_name(), f"{stream} stream too large; not read")
+                return True
+            where = reader.unique_location(join(location, stream.lower()))
+            reader.read_file(ole.openstream(stream).read(), where, filename=None, declared_type=None, depth=depth + 1)
+            return True
+    return False
 
 
 def _read_metadata(reader: Reader, ole: olefile.OleFileIO, location: str) -> None:
