@@ -70,6 +70,9 @@ def read_pdf(reader: Reader, data: bytes, location: str, depth: int, **_: object
         return
     with doc:
         _read_document(reader, doc, location, depth)
+    from dlp_gateway.content.archives import read_appended_zip
+
+    read_appended_zip(reader, data, location, depth)  # a PDF/ZIP polyglot
 
 
 def _read_document(reader: Reader, doc: pymupdf.Document, location: str, depth: int) -> None:
