@@ -1028,3 +1028,25 @@ def make_uniform_zip(count: int, member_size: int, fill: bytes = b"A") -> bytes:
                                len(compressed), len(content), len(name), 0, 0, 0, 0, 0, offset) + name
     end = struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, count, count, len(central), len(local), 0)
     return bytes(local + central + end)
+
+
+# --------------------------------------------------------------------------- PDFs that hide text
+
+def make_pdf_with_margin_banner(body: str, banner: str, *, side: str = "left", rotate: int = 90,
+                                fontname: str = CJK_FONT) -> bytes:
+    """A one-page PDF with body text and `banner` turned `rotate` degrees, running up (or
+    down) the left or right page edge, as classification banners are printed in margins."""
+    doc = pymupdf.open()
+    page = doc.new_page(width=PAGE_WIDTH, height=PAGE_HEIGHT)
+    _insert_lines(page, body.split("\n"), BODY_TOP, 12, fontname)
+    x = 30 if side == "left" else PAGE_WIDTH - 20
+    page.insert_text((x, PAGE_HEIGHT / 2 + 60), banner, fontname=fontname, fontsize=16, rotate=rotate)
+    return doc.tobytes()
+
+
+def make_pdf_with_broken_xref(pages: list[str]) -> bytes:
+    """A PDF whose `startxref` points nowhere (a damaged download or a careless tool): every
+    viewer rebuilds the cross-reference table by scanning the objects."""
+    import re
+
+    return re.sub(rb"startxref\s+\d+", b"startxref\n999999", make_pdf(pages))
