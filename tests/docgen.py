@@ -1186,3 +1186,113 @@ def make_ole10native(filename: str, data: bytes) -> bytes:
     native = (struct.pack("<H", 2) + name + path + struct.pack("<HH", 0, 3)
               + struct.pack("<I", len(path)) + path + struct.pack("<I", len(data)) + data)
     return make_ole({"\x01Ole10Native": struct.pack("<I", len(native)) + native})
+
+
+# --------------------------------------------------------------------------- damaged and disguised archives
+
+class _Unseekable(io.RawIOBase):
+    """A write-only stream zipfile cannot seek back in: it then writes each member's sizes
+    in a data descriptor after the data (flag 0x08), as streaming zip tools do."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.buffer = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.buffer += bytes(data)
+        return len(data)
+
+
+def make_streamed_zip(members: dict[str, bytes]) -> bytes:
+    """A deflated ZIP written to a non-seekable stream: sizes only in data descriptors."""
+    out = _Unseekable()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0)), data,
+                        compress_type=zipfile.ZIP_DEFLATED)
+    return bytes(out.buffer)
+
+
+def make_zip_without_central_directory(members: dict[str, bytes], *, streamed: bool = False) -> bytes:
+    """A ZIP cut off before its central directory (a truncated download): only the local
+    headers and member data remain, as `unzip` and streaming readers still read them."""
+    data = make_streamed_zip(members) if streamed else make_zip(members)
+    return data[: data.rfind(b"PK\x01\x02", 0, data.rfind(b"PK\x05\x06"))
+                if len(members) == 1 else data.find(b"PK\x01\x02")]
+
+
+def make_zip_with_unlisted_member(listed: dict[str, bytes], hidden: dict[str, bytes]) -> bytes:
+    """A ZIP whose central directory lists only `listed`; the `hidden` members' local
+    headers and data sit in front of them, where a streaming unzipper finds them."""
+    front = make_zip(hidden)
+    front = front[: front.find(b"PK\x01\x02")]
+    back = make_zip(listed)
+    return front + back  # zipfile reads `back` through its EOCD, the front is "prepended data"
+
+
+def make_tar_with_damaged_header(members: dict[str, bytes], damaged: str) -> bytes:
+    """A TAR whose member `damaged` has a header with a wrong checksum: `tarfile` stops at
+    it and reports nothing; GNU tar skips it ("skipping to next header") and goes on."""
+    data = bytearray(make_tar(members))
+    position = 0
+    while position < len(data):
+        name = bytes(data[position:position + 100]).split(b"\0", 1)[0].decode()
+        size = int(bytes(data[position + 124:position + 136]).split(b"\0", 1)[0] or b"0", 8)
+        if name == damaged:
+            data[position + 148:position + 156] = b"0000000\0"  # checksum no longer matches
+            return bytes(data)
+        position += 512 + -(-size // 512) * 512
+    raise ValueError(f"{damaged} not in the TAR")
+
+
+def make_polyglot(carrier: bytes, members: dict[str, bytes]) -> bytes:
+    """`carrier` (a JPEG, a PDF) with a ZIP appended: it opens as the carrier in a viewer
+    and as an archive in an unzip tool."""
+    return carrier + make_zip(members)
+
+
+def make_uniform_zip(count: int, member_size: int, fill: bytes = b"A") -> bytes:
+    """A ZIP of `count` identical deflated members of `member_size` bytes of `fill`, written
+    by hand (the member is compressed once), so a 480 MiB archive is built in milliseconds."""
+    import struct
+    import zlib
+
+    content = fill * (member_size // len(fill))
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+    compressed = packer.compress(content) + packer.flush()
+    crc = zlib.crc32(content)
+    local, central = bytearray(), bytearray()
+    for i in range(count):
+        name = f"m{i:04d}.txt".encode()
+        offset = len(local)
+        local += struct.pack("<4sHHHHHIIIHH", b"PK\x03\x04", 20, 0, 8, 0, 0x5C21, crc,
+                             len(compressed), len(content), len(name), 0) + name + compressed
+        central += struct.pack("<4sHHHHHHIIIHHHHHII", b"PK\x01\x02", 20, 20, 0, 8, 0, 0x5C21, crc,
+                               len(compressed), len(content), len(name), 0, 0, 0, 0, 0, offset) + name
+    end = struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, count, count, len(central), len(local), 0)
+    return bytes(local + central + end)
+
+
+# --------------------------------------------------------------------------- PDFs that hide text
+
+def make_pdf_with_margin_banner(body: str, banner: str, *, side: str = "left", rotate: int = 90,
+                                fontname: str = CJK_FONT) -> bytes:
+    """A one-page PDF with body text and `banner` turned `rotate` degrees, running up (or
+    down) the left or right page edge, as classification banners are printed in margins."""
+    doc = pymupdf.open()
+    page = doc.new_page(width=PAGE_WIDTH, height=PAGE_HEIGHT)
+    _insert_lines(page, body.split("\n"), BODY_TOP, 12, fontname)
+    x = 30 if side == "left" else PAGE_WIDTH - 20
+    page.insert_text((x, PAGE_HEIGHT / 2 + 60), banner, fontname=fontname, fontsize=16, rotate=rotate)
+    return doc.tobytes()
+
+
+def make_pdf_with_broken_xref(pages: list[str]) -> bytes:
+    """A PDF whose `startxref` points nowhere (a damaged download or a careless tool): every
+    viewer rebuilds the cross-reference table by scanning the objects."""
+    import re
+
+    return re.sub(rb"startxref\s+\d+", b"startxref\n999999", make_pdf(pages))

@@ -21,7 +21,16 @@ def _decode(reader: Reader, data: bytes, location: str, charset: str | None) -> 
 
 def read_text(reader: Reader, data: bytes, location: str, depth: int, *,
               charset: str | None = None, text_kind: str = "body") -> None:
-    reader.segment(_decode(reader, data, location, charset), location, location, text_kind)
+    """A text body or export in any charset. A wrong or unknown charset label is a note
+    when the text still decodes cleanly (ASCII, UTF-8, or a detected Big5/GBK without a
+    bad byte), as every mail client shows it; only a decoding that had to replace bytes
+    is a problem, since the text may then be imperfect."""
+    text, note = decode_text(data, charset)
+    if note and "\ufffd" not in text:
+        reader.note(location, note)
+    elif note:
+        reader.problem(ProblemKind.UNSUPPORTED, location, f"{note}; the text may be imperfect")
+    reader.segment(text, location, location, text_kind)
 
 
 def read_html(reader: Reader, data: bytes, location: str, depth: int, *,
