@@ -1186,3 +1186,55 @@ def make_ole10native(filename: str, data: bytes) -> bytes:
     native = (struct.pack("<H", 2) + name + path + struct.pack("<HH", 0, 3)
               + struct.pack("<I", len(path)) + path + struct.pack("<I", len(data)) + data)
     return make_ole({"\x01Ole10Native": struct.pack("<I", len(native)) + native})
+
+
+# --------------------------------------------------------------------------- ODF hiding places
+
+ODF_NAMESPACES = (
+    'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+    'xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" '
+    'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+    'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+    'xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0" '
+    'xmlns:presentation="urn:oasis:names:tc:opendocument:xmlns:presentation:1.0" '
+    'xmlns:svg="urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0" '
+    'xmlns:chart="urn:oasis:names:tc:opendocument:xmlns:chart:1.0" '
+    'xmlns:dc="http://purl.org/dc/elements/1.1/" '
+    'xmlns:xlink="http://www.w3.org/1999/xlink" office:version="1.3"'
+)
+
+
+def make_odf_package(kind: str, body: str, *, master_styles: str = "",
+                     extra: dict[str, bytes | str] | None = None) -> bytes:
+    """An ODF package written part by part, as LibreOffice stores it: `kind` is `text`,
+    `spreadsheet` or `presentation`; `body` the XML inside `office:<kind>` of
+    content.xml; `master_styles` the XML inside `office:master-styles` of styles.xml;
+    `extra` more members (e.g. "Object 1/content.xml" for an embedded object)."""
+    mimetypes = {"text": "application/vnd.oasis.opendocument.text",
+                 "spreadsheet": "application/vnd.oasis.opendocument.spreadsheet",
+                 "presentation": "application/vnd.oasis.opendocument.presentation"}
+    content = (f'<?xml version="1.0" encoding="UTF-8"?>\n<office:document-content {ODF_NAMESPACES}>'
+               f"<office:body><office:{kind}>{body}</office:{kind}></office:body></office:document-content>")
+    styles = (f'<?xml version="1.0" encoding="UTF-8"?>\n<office:document-styles {ODF_NAMESPACES}>'
+              f"<office:master-styles>{master_styles}</office:master-styles></office:document-styles>")
+    entries = "".join(f'<manifest:file-entry manifest:full-path="{name}" manifest:media-type="text/xml"/>'
+                      for name in ("content.xml", "styles.xml", *(extra or {})))
+    manifest = ('<?xml version="1.0" encoding="UTF-8"?>\n<manifest:manifest xmlns:manifest='
+                '"urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.3">'
+                f'<manifest:file-entry manifest:full-path="/" manifest:media-type="{mimetypes[kind]}"/>'
+                f"{entries}</manifest:manifest>")
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        zf.writestr("mimetype", mimetypes[kind], compress_type=zipfile.ZIP_STORED)
+        zf.writestr("content.xml", content, compress_type=zipfile.ZIP_DEFLATED)
+        zf.writestr("styles.xml", styles, compress_type=zipfile.ZIP_DEFLATED)
+        for name, data in (extra or {}).items():
+            zf.writestr(name, data, compress_type=zipfile.ZIP_DEFLATED)
+        zf.writestr("META-INF/manifest.xml", manifest, compress_type=zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
+def odf_content(kind: str, body: str) -> str:
+    """A content.xml (for an embedded `Object N/content.xml`) with `body` inside `office:<kind>`."""
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<office:document-content {ODF_NAMESPACES}>'
+            f"<office:body><office:{kind}>{body}</office:{kind}></office:body></office:document-content>")
