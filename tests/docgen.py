@@ -1238,3 +1238,49 @@ def odf_content(kind: str, body: str) -> str:
     """A content.xml (for an embedded `Object N/content.xml`) with `body` inside `office:<kind>`."""
     return (f'<?xml version="1.0" encoding="UTF-8"?>\n<office:document-content {ODF_NAMESPACES}>'
             f"<office:body><office:{kind}>{body}</office:{kind}></office:body></office:document-content>")
+
+
+# --------------------------------------------------------------------------- RTF hiding places
+
+def rtf_document(content: str) -> bytes:
+    """An RTF document around raw RTF `content` (groups, control words, ASCII text)."""
+    return ("{\\rtf1\\ansi\\ansicpg1252\\deff0{\\fonttbl{\\f0 Arial;}}\\f0\\fs24 "
+            + content + "\\par\n}").encode("ascii")
+
+
+def rtf_escape(text: str) -> str:
+    """`text` as RTF: non-ASCII as `\\uN?` escapes."""
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if ch in "\\{}":
+            out.append("\\" + ch)
+        elif code < 128:
+            out.append(ch)
+        else:
+            out.append(f"\\u{code - 65536 if code > 32767 else code}?")
+    return "".join(out)
+
+
+def rtf_package_object(filename: str, data: bytes) -> str:
+    """An embedded Packager object as Word writes it into RTF (`\\object\\objemb` with an
+    OLE1 `\\objdata` stream in hex) wrapping `data` under `filename`."""
+    import struct
+
+    native = make_ole10native(filename, data)
+    import olefile
+
+    with olefile.OleFileIO(native) as ole:
+        stream = ole.openstream("\x01Ole10Native").read()
+    (size,) = struct.unpack_from("<I", stream, 0)
+    payload = stream[4: 4 + size]
+
+    def name(value: str) -> bytes:
+        raw = value.encode("latin-1") + b"\0"
+        return struct.pack("<I", len(raw)) + raw
+
+    ole1 = (struct.pack("<II", 0x00000501, 2) + name("Package") + name("") + name("")
+            + struct.pack("<I", len(payload)) + payload)
+    hexdata = ole1.hex()
+    lines = "\n".join(hexdata[i: i + 128] for i in range(0, len(hexdata), 128))
+    return "{\\object\\objemb{\\*\\objclass Package}\\objw1000\\objh500{\\*\\objdata \n" + lines + "\n}}"
