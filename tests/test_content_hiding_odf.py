@@ -44,6 +44,13 @@ def test_odt_text_box_in_a_frame_is_read(ctx: WorkerContext) -> None:
     assert levels_at(ctx, "a.odt", odt, ODT) == {"a.odt › body": Level.CONFIDENTIAL}
 
 
+def test_odt_text_box_anchored_in_a_paragraph_with_text_is_its_own_line(ctx: WorkerContext) -> None:
+    box = ('<text:p>會議紀要如下<draw:frame draw:name="Frame1" text:anchor-type="as-char"><draw:text-box>'
+           "<text:p>機密</text:p></draw:text-box></draw:frame>請查照</text:p>")
+    odt = make_odf_package("text", BODY + box)
+    assert levels_at(ctx, "a.odt", odt, ODT) == {"a.odt › body": Level.CONFIDENTIAL}
+
+
 @pytest.mark.parametrize("element", ["header-first", "header-left", "footer-first", "footer-left"])
 def test_odt_first_and_left_page_headers_and_footers_are_read(ctx: WorkerContext, element: str) -> None:
     master = (f'<style:master-page style:name="Standard"><style:{element}><text:p>機密</text:p>'

@@ -74,6 +74,16 @@ def test_docx_vml_text_box_marking_is_found(ctx: WorkerContext) -> None:
     assert levels_at(scan(ctx, "b.docx", docx, DOCX)) == {"b.docx › body": Level.CONFIDENTIAL}
 
 
+def test_docx_text_box_anchored_in_a_paragraph_with_text_is_its_own_line(ctx: WorkerContext) -> None:
+    # Word anchors a floating text box in a run of an ordinary paragraph; its text must not
+    # be glued to that paragraph's words (which would hide a banner line).
+    anchored = (f'<w:p><w:r><w:t>會議紀要如下</w:t></w:r><w:r><w:pict><v:shape xmlns:v="{VML}"><v:textbox>'
+                f'<w:txbxContent>{word_paragraph("機密")}</w:txbxContent></v:textbox></v:shape></w:pict></w:r>'
+                '<w:r><w:t>請查照</w:t></w:r></w:p>')
+    docx = docgen.ooxml_with_parts(plain_docx(), {}, document_xml=("word/document.xml", anchored))
+    assert levels_at(scan(ctx, "b.docx", docx, DOCX)) == {"b.docx › body": Level.CONFIDENTIAL}
+
+
 @pytest.mark.parametrize("choice,fallback", [("SECRET//NOFORN", "draft"), ("draft", "SECRET//NOFORN")])
 def test_docx_drawingml_text_box_marking_is_found_in_either_branch(ctx: WorkerContext, choice: str, fallback: str) -> None:
     docx = docgen.ooxml_with_parts(plain_docx(), {}, document_xml=("word/document.xml", drawingml_text_box(choice, fallback)))

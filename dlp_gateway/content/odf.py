@@ -35,7 +35,7 @@ _TEXT_NS = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
 
 def odf_text(element: etree._Element, skip: frozenset[str] = frozenset({"annotation", "notes", "note"})) -> str:
     """The text under an ODF element: paragraphs and headings end lines, `text:s` is
-    spaces, `text:tab` a tab; elements named in `skip` are left out."""
+    spaces, `text:tab` a tab, a text box starts a line; elements named in `skip` are left out."""
     out: list[str] = []
 
     def walk(node: etree._Element) -> None:
@@ -46,8 +46,8 @@ def odf_text(element: etree._Element, skip: frozenset[str] = frozenset({"annotat
             out.append(" " * int(node.get(f"{{{_TEXT_NS}}}c", "1") or 1))
         elif name == "tab":
             out.append("\t")
-        elif name == "line-break":
-            out.append("\n")
+        elif name in ("line-break", "text-box"):
+            out.append("\n")  # a text box anchored in a paragraph is lines of its own
         if node.text and name:
             out.append(node.text)
         for child in node:

@@ -51,7 +51,8 @@ def xml_text(data: bytes, cached_values: bool = False) -> str:
     """The text of a WordprocessingML/DrawingML part, one line per paragraph.
 
     `t` (text), `delText` (tracked deletion) are text; `tab`/`br`/`cr` are white space;
-    the end of a `p` (paragraph) or `si` (shared string) ends a line. With
+    the end of a `p` (paragraph) or `si` (shared string) ends a line, and a text box
+    (`txbxContent`, `txBody`) anchored inside a paragraph is lines of its own. With
     `cached_values` (charts) the cached `v` values (series names, category labels the
     chart draws) are text too, one per line.
     """
@@ -66,9 +67,9 @@ def xml_text(data: bytes, cached_values: bool = False) -> str:
                 out.append(f"\n{element.text}\n")
             elif name == "tab":
                 out.append("\t")
-            elif name in ("br", "cr"):
-                out.append("\n")
-        elif name in ("p", "si", "comment", "cm"):
+            elif name in ("br", "cr", "txbxContent", "txBody"):
+                out.append("\n")  # a text box starts a line of its own
+        elif name in ("p", "si", "comment", "cm", "txbxContent", "txBody"):
             out.append("\n")
     lines = (line.strip() for line in "".join(out).splitlines())
     return "\n".join(line for line in lines if line)
