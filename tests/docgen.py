@@ -1284,3 +1284,24 @@ def rtf_package_object(filename: str, data: bytes) -> str:
     hexdata = ole1.hex()
     lines = "\n".join(hexdata[i: i + 128] for i in range(0, len(hexdata), 128))
     return "{\\object\\objemb{\\*\\objclass Package}\\objw1000\\objh500{\\*\\objdata \n" + lines + "\n}}"
+
+
+def make_tnef_with_attached_message(inner_tnef: bytes, display_name: str, *, body: str = "see below") -> bytes:
+    """A winmail.dat carrying an attached Outlook message (attach method 5): the inner
+    message is itself a TNEF stream in PR_ATTACH_DATA_OBJ (PT_OBJECT, IID_IMessage first)."""
+    import struct
+
+    def attribute(level: int, kind: int, ident: int, value: bytes) -> bytes:
+        return (struct.pack("<BII", level, (kind << 16) | ident, len(value)) + value
+                + struct.pack("<H", sum(value) & 0xFFFF))
+
+    iid_imessage = bytes.fromhex("07030200000000000c00000000000046")
+    out = [struct.pack("<IH", 0x223E9F78, 0x0001)]
+    out.append(attribute(1, 0x0006, 0x9003, tnef_property_block([(0x001F, 0x1000, body.encode("utf-16-le") + b"\0\0")])))
+    out.append(attribute(2, 0x0006, 0x9002, b"\1\0\xff\xff\xff\xff" + b"\0" * 8))
+    out.append(attribute(2, 0x0001, 0x8010, display_name.encode("utf-8") + b"\0"))
+    block = tnef_property_block([(0x0003, 0x3705, struct.pack("<I", 5)),
+                                 (0x001F, 0x3001, display_name.encode("utf-16-le") + b"\0\0"),
+                                 (0x000D, 0x3701, iid_imessage + inner_tnef)])
+    out.append(attribute(2, 0x0006, 0x9005, block))
+    return b"".join(out)

@@ -163,6 +163,18 @@ def test_xlsx_drawing_text_box_is_read(ctx: WorkerContext) -> None:
     assert levels_at(scan(ctx, "c.xlsx", xlsx, XLSX)) == {"c.xlsx › drawing 1": Level.CONFIDENTIAL}
 
 
+def test_xlsx_legacy_vml_text_box_is_read(ctx: WorkerContext) -> None:
+    # Excel's legacy text boxes and form controls live in VML, often not well-formed (<br>).
+    vml = (f'<xml xmlns:v="{VML}" xmlns:o="urn:schemas-microsoft-com:office:office" '
+           'xmlns:x="urn:schemas-microsoft-com:office:excel"><v:shape id="_x0000_s1025" type="#_x0000_t202">'
+           "<v:textbox style='mso-direction-alt:auto'><div style='text-align:left'><font face=\"Calibri\">"
+           "說明<br></font></div><div><font>SECRET//NOFORN</font></div></v:textbox>"
+           '<x:ClientData ObjectType="Text"><x:Anchor>1, 15, 0, 2, 3, 15, 4, 16</x:Anchor></x:ClientData>'
+           "</v:shape></xml>")
+    xlsx = docgen.ooxml_with_parts(plain_xlsx(), {"xl/drawings/vmlDrawing1.vml": vml})
+    assert levels_at(scan(ctx, "c.xlsx", xlsx, XLSX)) == {"c.xlsx › drawing 1 (vml)": Level.SECRET}
+
+
 def test_xlsx_chart_title_is_read(ctx: WorkerContext) -> None:
     chart = ('<?xml version="1.0" encoding="UTF-8"?>\n<c:chartSpace xmlns:c="http://schemas.openxmlformats.org/'
              'drawingml/2006/chart" xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"><c:chart>'

@@ -103,3 +103,24 @@ def test_msg_inside_msg_body_and_attachment_are_found(ctx: WorkerContext) -> Non
     assert levels_at(report) == {"fwd.msg › 原始郵件 › body": Level.SECRET,
                                  "fwd.msg › 原始郵件 › memo.docx › body": Level.CONFIDENTIAL}
     assert not report.inspection.problems
+
+
+def test_tnef_attached_message_body_is_found(ctx: WorkerContext) -> None:
+    inner = docgen.make_tnef_with_body_properties(plain="SECRET//NOFORN\nforwarded text")
+    tnef = docgen.make_tnef_with_attached_message(inner, "original")
+    report = scan_attachment(ctx, "winmail.dat", tnef, TNEF)
+    assert levels_at(report) == {"winmail.dat › original › body": Level.SECRET}
+
+
+def test_msg_attached_ole_package_object_is_unpacked_and_read(ctx: WorkerContext) -> None:
+    import olefile
+
+    with olefile.OleFileIO(docgen.make_ole10native("plan.txt", b"SECRET//NOFORN\nthe plan\n")) as ole:
+        native = ole.openstream("\x01Ole10Native").read()
+    streams = docgen.outlook_msg_streams("fw", body="see attached")
+    storage = "__attach_version1.0_#00000000"
+    streams[f"{storage}/__substg1.0_3001001F"] = "plan.txt".encode("utf-16-le")
+    streams[f"{storage}/__substg1.0_3701000D/\x01Ole10Native"] = native
+    report = scan_attachment(ctx, "fwd.msg", docgen.make_ole(streams), MSG)
+    assert levels_at(report) == {"fwd.msg › plan.txt › plan.txt": Level.SECRET}
+    assert not report.inspection.problems

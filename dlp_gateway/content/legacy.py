@@ -176,7 +176,8 @@ def _read_msg(reader: Reader, ole: olefile.OleFileIO, streams: list[str], locati
     body), compressed RTF (PR_RTF_COMPRESSED, the only body of many rich-text messages).
     Attachments by value go back through `Reader.read_file`; an attached message (attach
     method 5) is a storage, read here recursively; an attached OLE object (method 6) is
-    a storage too, read best effort and recorded `unsupported`.
+    a storage too: a Packager object or an embedded package is unwrapped and read, any
+    other kind read best effort and recorded `unsupported`.
     """
     subject = _property(ole, prefix, "0037")
     if subject:
@@ -235,6 +236,16 @@ def _read_embedded(reader: Reader, ole: olefile.OleFileIO, streams: list[str], l
     if any(s[len(prefix):].startswith("__substg1.0_") for s in inner):
         _read_msg(reader, ole, streams, location, depth, prefix)
         return
+    if prefix + "\x01Ole10Native" in inner:  # a Packager object: the file dragged into the mail
+        name, payload = ole10native(ole.openstream(prefix + "\x01Ole10Native").read())
+        where = reader.unique_location(join(location, name or "native data"))
+        reader.read_file(payload, where, filename=name, declared_type=None, depth=depth + 1)
+        return
+    for stream in ("Package", "CONTENTS"):
+        if prefix + stream in inner and ole.get_size(prefix + stream) <= reader.budget.bytes_allowed():
+            reader.read_file(ole.openstream(prefix + stream).read(), reader.unique_location(join(location, stream.lower())),
+                             filename=None, declared_type=None, depth=depth + 1)
+            return
     texts = []
     for stream in inner:
         if ole.get_size(stream) <= reader.budget.bytes_allowed():
