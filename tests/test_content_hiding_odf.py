@@ -99,3 +99,19 @@ def test_odt_embedded_ole_object_is_read(ctx: WorkerContext) -> None:
     ole = docgen.make_ole10native("plan.txt", b"SECRET//NOFORN\nthe plan\n")
     odt = make_odf_package("text", BODY, extra={"Object 2": ole})
     assert levels_at(ctx, "a.odt", odt, ODT) == {"a.odt › Object 2 › plan.txt": Level.SECRET}
+
+
+def test_odp_slide_footer_declaration_is_read(ctx: WorkerContext) -> None:
+    # Impress keeps the slide footer text once, in a declaration the slides refer to.
+    slides = ('<presentation:footer-decl presentation:name="ftr1">機密</presentation:footer-decl>'
+              '<draw:page draw:name="page1" presentation:use-footer-name="ftr1"><draw:frame><draw:text-box>'
+              "<text:p>議程</text:p></draw:text-box></draw:frame></draw:page>")
+    odp = make_odf_package("presentation", slides)
+    assert levels_at(ctx, "c.odp", odp, ODP) == {"c.odp › footer": Level.CONFIDENTIAL}
+
+
+def test_odt_frame_title_and_description_are_lines_of_their_own(ctx: WorkerContext) -> None:
+    frame = ('<text:p>會議紀要如下<draw:frame draw:name="Image1"><svg:title>SECRET//NOFORN</svg:title>'
+             "<svg:desc>map of the site</svg:desc></draw:frame>請查照</text:p>")
+    odt = make_odf_package("text", BODY + frame)
+    assert levels_at(ctx, "a.odt", odt, ODT) == {"a.odt › body": Level.SECRET}

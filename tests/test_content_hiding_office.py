@@ -84,6 +84,17 @@ def test_docx_text_box_anchored_in_a_paragraph_with_text_is_its_own_line(ctx: Wo
     assert levels_at(scan(ctx, "b.docx", docx, DOCX)) == {"b.docx › body": Level.CONFIDENTIAL}
 
 
+def test_docx_picture_alt_text_is_read(ctx: WorkerContext) -> None:
+    docx = docgen.make_docx(["會議紀要如下"], image=docgen.make_png_header(20, 20))
+    import zipfile
+
+    source = zipfile.ZipFile(io.BytesIO(docx)).read("word/document.xml").decode()
+    source = source.replace("<wp:docPr ", '<wp:docPr descr="SECRET//NOFORN" ', 1)
+    docx = docgen.ooxml_with_parts(docx, {"word/document.xml": source})
+    report = scan(ctx, "b.docx", docx, DOCX)
+    assert levels_at(report)["b.docx › body"] == Level.SECRET
+
+
 @pytest.mark.parametrize("choice,fallback", [("SECRET//NOFORN", "draft"), ("draft", "SECRET//NOFORN")])
 def test_docx_drawingml_text_box_marking_is_found_in_either_branch(ctx: WorkerContext, choice: str, fallback: str) -> None:
     docx = docgen.ooxml_with_parts(plain_docx(), {}, document_xml=("word/document.xml", drawingml_text_box(choice, fallback)))

@@ -46,15 +46,15 @@ def odf_text(element: etree._Element, skip: frozenset[str] = frozenset({"annotat
             out.append(" " * int(node.get(f"{{{_TEXT_NS}}}c", "1") or 1))
         elif name == "tab":
             out.append("\t")
-        elif name in ("line-break", "text-box"):
-            out.append("\n")  # a text box anchored in a paragraph is lines of its own
+        elif name in ("line-break", "text-box", "title", "desc"):
+            out.append("\n")  # a text box or a frame's title/description is lines of its own
         if node.text and name:
             out.append(node.text)
         for child in node:
             walk(child)
             if child.tail:
                 out.append(child.tail)
-        if name in ("p", "h"):
+        if name in ("p", "h", "title", "desc"):
             out.append("\n")
 
     walk(element)
@@ -138,6 +138,14 @@ def _read_content(reader: Reader, root: etree._Element, location: str) -> None:
                                 rows.append("\t".join(c for c in cells if c))
                     reader.segment("\n".join(rows), join(location, f"sheet {title}"), location, "cell")
         elif name == "presentation":
+            # Slide header/footer/date texts are declared once and shown on the slides using them.
+            declared: dict[str, list[str]] = {"header": [], "footer": []}
+            for decl in kind:
+                band = {"header-decl": "header", "footer-decl": "footer", "date-time-decl": "footer"}.get(local(decl.tag))
+                if band:
+                    declared[band].append(odf_text(decl))
+            reader.segment("\n".join(t for t in declared["header"] if t), join(location, "header"), location, "header_band")
+            reader.segment("\n".join(t for t in declared["footer"] if t), join(location, "footer"), location, "footer_band")
             number = 0
             for page in kind:
                 if local(page.tag) != "page":

@@ -52,7 +52,8 @@ def xml_text(data: bytes, cached_values: bool = False) -> str:
 
     `t` (text), `delText` (tracked deletion) are text; `tab`/`br`/`cr` are white space;
     the end of a `p` (paragraph) or `si` (shared string) ends a line, and a text box
-    (`txbxContent`, `txBody`) anchored inside a paragraph is lines of its own. With
+    (`txbxContent`, `txBody`) anchored inside a paragraph is lines of its own, and so is
+    the alt text (`descr`, `title`) of a picture or shape (`docPr`, `cNvPr`). With
     `cached_values` (charts) the cached `v` values (series names, category labels the
     chart draws) are text too, one per line.
     """
@@ -69,6 +70,10 @@ def xml_text(data: bytes, cached_values: bool = False) -> str:
                 out.append("\t")
             elif name in ("br", "cr", "txbxContent", "txBody"):
                 out.append("\n")  # a text box starts a line of its own
+            elif name in ("docPr", "cNvPr"):  # a picture's or shape's alt text and title
+                for attribute in ("title", "descr"):
+                    if element.get(attribute):
+                        out.append(f"\n{element.get(attribute)}\n")
         elif name in ("p", "si", "comment", "cm", "txbxContent", "txBody"):
             out.append("\n")
     lines = (line.strip() for line in "".join(out).splitlines())
