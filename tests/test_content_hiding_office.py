@@ -210,6 +210,35 @@ def test_xlsx_first_and_even_print_headers_and_footers_are_read(ctx: WorkerConte
     assert levels_at(scan(ctx, "c.xlsx", out.getvalue(), XLSX)) == {f"c.xlsx › sheet 名單 › {band}": Level.CONFIDENTIAL}
 
 
+def test_xlsx_data_validation_input_message_is_read(ctx: WorkerContext) -> None:
+    import openpyxl
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    book = openpyxl.load_workbook(io.BytesIO(plain_xlsx()))
+    check = DataValidation(type="list", formula1='"A,B"', showInputMessage=True,
+                           promptTitle="注意", prompt="SECRET//NOFORN")
+    check.add("B2")
+    book.active.add_data_validation(check)
+    out = io.BytesIO()
+    book.save(out)
+    assert levels_at(scan(ctx, "c.xlsx", out.getvalue(), XLSX)) == {"c.xlsx › sheet 名單 › input messages": Level.SECRET}
+
+
+def test_xlsx_chartsheet_print_header_is_read(ctx: WorkerContext) -> None:
+    import openpyxl
+    from openpyxl.chart import BarChart, Reference
+
+    book = openpyxl.load_workbook(io.BytesIO(docgen.make_xlsx({"數據": [["年", "數"], ["2025", 3], ["2026", 5]]})))
+    chart = BarChart()
+    chart.add_data(Reference(book.active, min_col=2, min_row=1, max_row=3), titles_from_data=True)
+    sheet = book.create_chartsheet("圖")
+    sheet.add_chart(chart)
+    sheet.HeaderFooter.oddHeader.center.text = "機密"
+    out = io.BytesIO()
+    book.save(out)
+    assert levels_at(scan(ctx, "c.xlsx", out.getvalue(), XLSX)) == {"c.xlsx › sheet 圖 › header": Level.CONFIDENTIAL}
+
+
 def test_xlsx_cell_comment_marking_is_found(ctx: WorkerContext) -> None:
     xlsx = docgen.make_xlsx({"名單": [["姓名"]]}, comment=("A1", "SECRET//NOFORN"))
     assert levels_at(scan(ctx, "c.xlsx", xlsx, XLSX)) == {"c.xlsx › comments": Level.SECRET}

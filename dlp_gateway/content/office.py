@@ -234,6 +234,7 @@ def _read_excel(reader: Reader, zf: zipfile.ZipFile, names: list[str], location:
         # Print headers and footers: where a classified sheet carries its marking.
         reader.segment("\n".join(bands["header"]), join(location, f"sheet {title}", "header"), location, "header_band")
         reader.segment("\n".join(bands["footer"]), join(location, f"sheet {title}", "footer"), location, "footer_band")
+        reader.segment("\n".join(bands.get("messages", [])), join(location, f"sheet {title}", "input messages"), location, "comment")
     comments = [n for n in names if re.fullmatch(r"xl/(comments\d*|comments/[^/]+|threadedComments/[^/]+)\.xml", n)]
     reader.segment(_join_parts(reader, zf, comments, location), join(location, "comments"), location, "comment")
 
@@ -253,13 +254,20 @@ def _header_footer_text(code: str) -> str:
 def _sheet_rows(zf: zipfile.ZipFile, target: str, shared: list[str],
                 bands: dict[str, list[str]] | None = None) -> list[str]:
     """The rows of one worksheet, tab-separated, streamed (a sheet can be 100 MB of XML);
-    the print header and footer texts go into `bands` ("header" / "footer")."""
+    the print header and footer texts go into `bands` ("header" / "footer"), the input
+    and error messages of data validations into `bands["messages"]`."""
     rows: list[str] = []
     names: tuple[str, str, str, str] | None = None
     with zf.open(target) as stream:
-        for _, row in etree.iterparse(stream, events=("end",), tag=("{*}row", "{*}headerFooter"),
+        for _, row in etree.iterparse(stream, events=("end",), tag=("{*}row", "{*}headerFooter", "{*}dataValidation"),
                                       resolve_entities=False, no_network=True, load_dtd=False,
                                       huge_tree=False):
+            if local(row.tag) == "dataValidation":
+                # the input message Excel pops up on the cell, and the error it shows
+                for attribute in ("promptTitle", "prompt", "errorTitle", "error"):
+                    if bands is not None and row.get(attribute):
+                        bands.setdefault("messages", []).append(row.get(attribute, ""))
+                continue
             if local(row.tag) == "headerFooter":
                 for child in row:
                     text = _header_footer_text(child.text or "")
