@@ -1305,3 +1305,53 @@ def make_tnef_with_attached_message(inner_tnef: bytes, display_name: str, *, bod
                                  (0x000D, 0x3701, iid_imessage + inner_tnef)])
     out.append(attribute(2, 0x0006, 0x9005, block))
     return b"".join(out)
+
+
+def tnef_outlook_extra_properties() -> tuple[int, bytes]:
+    """(count, encoded entries) of properties Outlook writes before the body in a TNEF
+    property block: a named property by string name (PT_BOOLEAN), a named property by
+    id (PT_LONG), a multi-valued Unicode property (categories) and a PT_SYSTIME."""
+    import struct
+
+    guid = bytes.fromhex("0820060000000000c000000000000046")  # PS_PUBLIC_STRINGS
+    name = "Keywords-Hidden".encode("utf-16-le") + b"\0\0"
+    entries = [
+        struct.pack("<HH", 0x000B, 0x8001) + guid + struct.pack("<II", 1, len(name)) + name
+        + b"\0" * (-len(name) % 4) + struct.pack("<I", 1),
+        struct.pack("<HH", 0x0003, 0x8002) + guid + struct.pack("<II", 0, 0x8510) + struct.pack("<I", 369),
+    ]
+    values = ["第一類".encode("utf-16-le") + b"\0\0", "b".encode("utf-16-le") + b"\0\0"]
+    mv = struct.pack("<HHI", 0x101F, 0x3A4D, len(values))
+    for value in values:
+        mv += struct.pack("<I", len(value)) + value + b"\0" * (-len(value) % 4)
+    entries.append(mv)
+    entries.append(struct.pack("<HH", 0x0040, 0x0039) + struct.pack("<Q", 133_000_000_000_000_000))
+    return len(entries), b"".join(entries)
+
+
+def make_tnef_outlook_body(plain: str) -> bytes:
+    """A winmail.dat whose property block carries Outlook's extra properties
+    (`tnef_outlook_extra_properties`) before PR_BODY."""
+    import struct
+
+    def attribute(level: int, kind: int, ident: int, value: bytes) -> bytes:
+        return (struct.pack("<BII", level, (kind << 16) | ident, len(value)) + value
+                + struct.pack("<H", sum(value) & 0xFFFF))
+
+    count, extra = tnef_outlook_extra_properties()
+    body = tnef_property_block([(0x001F, 0x1000, plain.encode("utf-16-le") + b"\0\0")])
+    block = struct.pack("<I", count + 1) + extra + body[4:]
+    return (struct.pack("<IH", 0x223E9F78, 0x0001)
+            + attribute(1, 0x0006, 0x9007, struct.pack("<II", 1252, 0))
+            + attribute(1, 0x0006, 0x9003, block))
+
+
+def tnef_stream(attributes: list[tuple[int, int, int, bytes]]) -> bytes:
+    """A TNEF stream of (level, kind, attribute id, value) attributes, with checksums."""
+    import struct
+
+    out = [struct.pack("<IH", 0x223E9F78, 0x0001)]
+    for level, kind, ident, value in attributes:
+        out.append(struct.pack("<BII", level, (kind << 16) | ident, len(value)) + value
+                   + struct.pack("<H", sum(value) & 0xFFFF))
+    return b"".join(out)

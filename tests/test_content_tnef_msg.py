@@ -124,3 +124,30 @@ def test_msg_attached_ole_package_object_is_unpacked_and_read(ctx: WorkerContext
     report = scan_attachment(ctx, "fwd.msg", docgen.make_ole(streams), MSG)
     assert levels_at(report) == {"fwd.msg › plan.txt › plan.txt": Level.SECRET}
     assert not report.inspection.problems
+
+
+def test_tnef_body_after_named_and_multivalued_properties_is_found(ctx: WorkerContext) -> None:
+    report = scan_attachment(ctx, "winmail.dat", docgen.make_tnef_outlook_body("機密\n會議"), TNEF)
+    assert levels_at(report) == {"winmail.dat › body": Level.CONFIDENTIAL}
+    assert not report.inspection.problems
+
+
+def test_tnef_damaged_property_block_is_recorded_corrupt(ctx: WorkerContext) -> None:
+    import struct
+
+    count, entries = docgen.tnef_outlook_extra_properties()
+    block = struct.pack("<I", count + 1) + entries  # claims one property more than it holds
+    tnef = docgen.tnef_stream([(1, 0x0006, 0x9003, block)])
+    report = scan_attachment(ctx, "winmail.dat", tnef, TNEF)
+    assert [(p.kind.value, p.location) for p in report.inspection.problems] == [("corrupt", "winmail.dat")]
+
+
+def test_tnef_property_block_with_a_huge_value_count_stops_quickly(ctx: WorkerContext) -> None:
+    import struct
+    import time
+
+    block = struct.pack("<IHHI", 1, 0x1003, 0x3A4E, 0xFFFFFFF0)  # PT_MV_LONG claiming 4 billion values
+    started = time.monotonic()
+    report = scan_attachment(ctx, "winmail.dat", docgen.tnef_stream([(1, 0x0006, 0x9003, block)]), TNEF)
+    assert time.monotonic() - started < 5
+    assert [(p.kind.value, p.location) for p in report.inspection.problems] == [("corrupt", "winmail.dat")]

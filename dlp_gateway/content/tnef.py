@@ -94,6 +94,8 @@ def mapi_properties(data: bytes) -> dict[int, tuple[int, bytes]]:
         if base in _VARIABLE:
             (n,) = struct.unpack_from("<I", data, pos)
             pos += 4
+            if pos + 4 * n > len(data):
+                raise ValueError("MAPI property list cut short")
             for _ in range(n):
                 (length,) = struct.unpack_from("<I", data, pos)
                 pos += 4
@@ -107,6 +109,8 @@ def mapi_properties(data: bytes) -> dict[int, tuple[int, bytes]]:
                 (n,) = struct.unpack_from("<I", data, pos)
                 pos += 4
             size = _FIXED[base]
+            if pos + n * _pad4(size) > len(data):  # a hostile count must not loop for long
+                raise ValueError("MAPI property list cut short")
             for _ in range(n):
                 values.append(data[pos: pos + size])
                 pos += _pad4(size)
