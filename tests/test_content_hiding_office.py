@@ -162,6 +162,15 @@ def test_docx_embedded_ole_package_is_unpacked_and_read(ctx: WorkerContext) -> N
     assert not report.inspection.problems
 
 
+def test_docx_embedded_office_package_object_is_read(ctx: WorkerContext) -> None:
+    # An embedded Word 2007+ document stored as an OLE object: its ZIP in a "Package" stream.
+    inner = docgen.make_docx(["機密", "內嵌文件"])
+    ole = docgen.make_ole_large({"Package": inner, "\x01CompObj": b"\x01\x00\xfe\xff" + b"\0" * 24})
+    docx = docgen.ooxml_with_parts(plain_docx(), {"word/embeddings/oleObject2.bin": ole})
+    report = scan(ctx, "b.docx", docx, DOCX)
+    assert levels_at(report) == {"b.docx › oleObject2.bin › package › body": Level.CONFIDENTIAL}
+
+
 # ------------------------------------------------------------------------------- XLSX
 
 def plain_xlsx() -> bytes:
