@@ -155,11 +155,47 @@ def _read_metadata(reader: Reader, ole: olefile.OleFileIO, location: str) -> Non
     reader.segment("\n".join(lines), join(location, "properties"), location, "metadata")
 
 
-def _property(ole: olefile.OleFileIO, prefix: str, tag: str) -> str | None:
-    for suffix, encoding in (("001F", "utf-16-le"), ("001E", "cp1252")):
+def _property(ole: olefile.OleFileIO, prefix: str, tag: str, codepage: str = "cp1252") -> str | None:
+    for suffix, encoding in (("001F", "utf-16-le"), ("001E", codepage)):
         name = f"{prefix}__substg1.0_{tag}{suffix}"
         if ole.exists(name):
             return ole.openstream(name).read().decode(encoding, "replace").rstrip("\x00")
+    return None
+
+
+# PR_INTERNET_CPID and PR_MESSAGE_CODEPAGE, as fixed-size entries of __properties_version1.0
+_CODEPAGE_TAGS = (0x3FDE0003, 0x3FFD0003)
+
+
+def msg_codepage(ole: olefile.OleFileIO, prefix: str) -> str | None:
+    """The code page of a message's 8-bit strings (an "ANSI" .msg from a Chinese Outlook
+    stores its body in cp950 or cp936), from its property stream; None when not stated.
+
+    The stream (MS-OXMSG 2.4) is a header (32 bytes for a top-level message, 24 for an
+    attached one) followed by 16-byte entries: tag, flags, 8-byte value.
+    """
+    import codecs
+    import struct
+
+    name = f"{prefix}__properties_version1.0"
+    if not ole.exists(name):
+        return None
+    data = ole.openstream(name).read()
+    header = 32 if not prefix else 24
+    found: dict[int, int] = {}
+    for pos in range(header, len(data) - 15, 16):
+        tag, _flags, value = struct.unpack_from("<III", data, pos)
+        if tag in _CODEPAGE_TAGS:
+            found[tag] = value
+    for tag in _CODEPAGE_TAGS:
+        cpid = found.get(tag)
+        if cpid:
+            codec = {65001: "utf-8", 54936: "gb18030", 20936: "gb2312", 1200: "utf-16-le"}.get(cpid, f"cp{cpid}")
+            try:
+                codecs.lookup(codec)
+            except LookupError:
+                continue
+            return codec
     return None
 
 
@@ -179,19 +215,21 @@ def _read_msg(reader: Reader, ole: olefile.OleFileIO, streams: list[str], locati
     a storage too: a Packager object or an embedded package is unwrapped and read, any
     other kind read best effort and recorded `unsupported`.
     """
-    subject = _property(ole, prefix, "0037")
+    codepage = msg_codepage(ole, prefix)
+    subject = _property(ole, prefix, "0037", codepage or "cp1252")
     if subject:
         reader.segment(subject, join(location, "subject"), location, "subject")
-    body = _property(ole, prefix, "1000")
+    body = _property(ole, prefix, "1000", codepage or "cp1252")
     if body:
         reader.segment(body, join(location, "body"), location, "body")
     html = _binary(ole, prefix, "1013")
     if html is None:
-        text = _property(ole, prefix, "1013")
+        text = _property(ole, prefix, "1013", codepage or "cp1252")
         html = text.encode("utf-8") if text else None
+        codepage = "utf-8" if text else codepage
     if html and html.strip(b"\0"):
         reader.read_file(html.rstrip(b"\0"), reader.unique_location(join(location, "body (html)")),
-                         filename=None, declared_type="text/html", depth=depth + 1)
+                         filename=None, declared_type="text/html", depth=depth + 1, charset=codepage)
     rtf = _binary(ole, prefix, "1009")
     if rtf and len(rtf) >= 16:
         from dlp_gateway.content.tnef import decompress_rtf
@@ -207,8 +245,9 @@ def _read_msg(reader: Reader, ole: olefile.OleFileIO, streams: list[str], locati
         if reader.timed_out(location):
             return
         here = f"{prefix}{storage}/"
-        name = (_property(ole, here, "3707") or _property(ole, here, "3704")
-                or _property(ole, here, "3001") or storage)
+        cp = codepage or "cp1252"
+        name = (_property(ole, here, "3707", cp) or _property(ole, here, "3704", cp)
+                or _property(ole, here, "3001", cp) or storage)
         where = reader.unique_location(join(location, name))
         embedded = f"{here}__substg1.0_3701000D/"
         if any(s.startswith(embedded) for s in streams):
