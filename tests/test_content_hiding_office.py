@@ -292,3 +292,24 @@ def test_pptx_embedded_ole_package_is_unpacked_and_read(ctx: WorkerContext) -> N
     ole = docgen.make_ole10native("plan.txt", b"SECRET//NOFORN\nthe plan\n")
     pptx = docgen.ooxml_with_parts(docgen.make_pptx(["議程"]), {"ppt/embeddings/oleObject1.bin": ole})
     assert levels_at(scan(ctx, "d.pptx", pptx, PPTX)) == {"d.pptx › oleObject1.bin › plan.txt": Level.SECRET}
+
+
+def test_docx_header_part_under_an_unexpected_name_is_read(ctx: WorkerContext) -> None:
+    # Word finds parts by relationship, not by name: a header may be called anything.
+    section = '<w:p><w:pPr><w:sectPr><w:headerReference w:type="default" r:id="rIdHdrX"/></w:sectPr></w:pPr></w:p>'
+    docx = docgen.ooxml_with_parts(
+        plain_docx(), {"word/hdr_a.xml": word_part("hdr", "機密")},
+        relationships={"word/_rels/document.xml.rels": [("rIdHdrX", REL + "header", "hdr_a.xml")]},
+        content_types={"word/hdr_a.xml": "application/vnd.openxmlformats-officedocument.wordprocessingml.header+xml"},
+        document_xml=("word/document.xml", section))
+    assert levels_at(scan(ctx, "b.docx", docx, DOCX)) == {"b.docx › word/hdr_a.xml": Level.CONFIDENTIAL}
+
+
+@pytest.mark.parametrize("make", [plain_docx, plain_xlsx, lambda: docgen.make_pptx(["議程"], notes=["備註"])])
+def test_ordinary_office_files_have_no_unexpected_parts(make) -> None:
+    import zipfile
+
+    from dlp_gateway.content.office import _KNOWN_PARTS
+
+    names = zipfile.ZipFile(io.BytesIO(make())).namelist()
+    assert [n for n in names if n.endswith(".xml") and not _KNOWN_PARTS.fullmatch(n)] == []

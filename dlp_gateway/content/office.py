@@ -15,7 +15,7 @@ are OCR'd; an OLE `oleObject1.bin` is unpacked by the legacy reader).
 Locations: `b.docx › body|header|footer|comments|notes|glossary|properties`,
 `b.docx › afchunk.htm` (an altChunk), `b.xlsx › sheet <name>|comments|properties`,
 `b.pptx › slide N`, `… › slide N › notes`, `b.pptx › slide master N|slide layout N`,
-`… › drawing N|chart N|diagram N`.
+`… › drawing N|chart N|diagram N`, any other XML part by its name (`b.docx › word/x.xml`).
 """
 
 from __future__ import annotations
@@ -113,7 +113,7 @@ def read_ooxml(reader: Reader, data: bytes, location: str, depth: int, **_: obje
             steps.append(_read_excel)
         elif "ppt/presentation.xml" in names:
             steps.append(_read_powerpoint)
-        steps += [_read_shared_parts, _read_properties]
+        steps += [_read_shared_parts, _read_other_parts, _read_properties]
         for step in steps:
             try:
                 step(reader, zf, names, location, depth)
@@ -186,6 +186,43 @@ def _read_shared_parts(reader: Reader, zf: zipfile.ZipFile, names: list[str], lo
                 reader.problem(ProblemKind.CORRUPT, join(location, name), f"unreadable XML part: {exc}"[:300])
                 continue
             reader.segment(text, where, location, kind)
+
+
+# Parts read by name above, and parts that hold no text a reader shows (styles, themes,
+# settings, the package's own bookkeeping, cached pivot data); any other XML part is read
+# by `_read_other_parts`, so a part under an unexpected name is not a hiding place.
+_KNOWN_PARTS = re.compile(
+    r"\[Content_Types\]\.xml|(?:.*/)?_rels/.*|docProps/.*|customXml/.*"
+    r"|word/(?:document|header\d*|footer\d*|comments\w*|footnotes|endnotes)\.xml"
+    r"|word/glossary/(?:document|header\d*|footer\d*|footnotes|endnotes)\.xml"
+    r"|xl/(?:sharedStrings|workbook)\.xml|xl/(?:worksheets|chartsheets|dialogsheets|macrosheets)/[^/]+\.xml"
+    r"|xl/(?:comments\d*|comments/[^/]+|threadedComments/[^/]+)\.xml"
+    r"|xl/(?:pivotCache|pivotTables|externalLinks|queryTables|tables|connections|ctrlProps|persons)(?:/.*|\.xml)"
+    r"|ppt/(?:presentation|presProps|viewProps|tableStyles|commentAuthors|authors)\.xml"
+    r"|ppt/(?:slides|notesSlides|comments|tags)/[^/]+\.xml"
+    r"|(?:word|xl|ppt)/drawings/(?:drawing\d+\.xml|vmlDrawing\d+\.vml)|(?:word|xl|ppt)/charts/chart\d+\.xml"
+    r"|(?:word|xl|ppt)/diagrams/(?:data|drawing)\d+\.xml"
+    r"|ppt/(?:slideMasters/slideMaster|slideLayouts/slideLayout|notesMasters/notesMaster|handoutMasters/handoutMaster)\d+\.xml"
+    r"|(?:.*/)?(?:styles|stylesWithEffects|settings|fontTable|webSettings|numbering|people|calcChain"
+    r"|theme\d*|themeOverride\d*|colors\d*|style\d*|quickStyle\d*|layout\d*|vbaData|metadata)\.xml",
+    re.I)
+
+
+def _read_other_parts(reader: Reader, zf: zipfile.ZipFile, names: list[str], location: str, depth: int) -> None:
+    """Every XML part not read by name: text in a part Word, Excel or PowerPoint shows
+    under a name this reader does not know (a header called `word/hdr_a.xml`)."""
+    for name in sorted(names, key=_numeric):
+        if not name.lower().endswith((".xml", ".vml")) or _KNOWN_PARTS.fullmatch(name):
+            continue
+        if reader.timed_out(location):
+            return
+        try:
+            data = zf.read(name)
+            text = _vml_text(data) if name.lower().endswith(".vml") else xml_text(data)
+        except Exception as exc:
+            reader.problem(ProblemKind.CORRUPT, join(location, name), f"unreadable XML part: {exc}"[:300])
+            continue
+        reader.segment(text, join(location, name), location, "body")
 
 
 def _vml_text(data: bytes) -> str:
