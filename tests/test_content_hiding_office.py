@@ -122,6 +122,11 @@ def test_docx_footnote_and_endnote_markings_are_found(ctx: WorkerContext, part: 
     assert levels_at(scan(ctx, "b.docx", docx, DOCX)) == {"b.docx › notes": Level.SECRET}
 
 
+def test_docx_comment_marking_is_found(ctx: WorkerContext) -> None:
+    docx = docgen.make_docx(["有關雙邊會議籌備事宜，請查照。"], comment="SECRET//NOFORN")
+    assert levels_at(scan(ctx, "b.docx", docx, DOCX)) == {"b.docx › comments": Level.SECRET}
+
+
 def alt_chunk_docx(name: str, data: bytes) -> bytes:
     return docgen.ooxml_with_parts(
         plain_docx(), {f"word/{name}": data},
