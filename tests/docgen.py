@@ -1355,3 +1355,14 @@ def tnef_stream(attributes: list[tuple[int, int, int, bytes]]) -> bytes:
         out.append(struct.pack("<BII", level, (kind << 16) | ident, len(value)) + value
                    + struct.pack("<H", sum(value) & 0xFFFF))
     return b"".join(out)
+
+
+def ole_with_streams(data: bytes, extra: dict[str, bytes]) -> bytes:
+    """An OLE file (from `make_ole`, e.g. `make_doc`) rebuilt with `extra` streams added,
+    e.g. an embedded object in a .doc's `ObjectPool/_1234/` storage."""
+    import olefile
+
+    with olefile.OleFileIO(data) as ole:
+        streams = {"/".join(path): ole.openstream(path).read() for path in ole.listdir(streams=True, storages=False)}
+    streams.update(extra)
+    return make_ole_large(streams)

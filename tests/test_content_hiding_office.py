@@ -318,3 +318,16 @@ def test_ordinary_office_files_have_no_unexpected_parts(make) -> None:
 
     names = zipfile.ZipFile(io.BytesIO(make())).namelist()
     assert [n for n in names if n.endswith(".xml") and not _KNOWN_PARTS.fullmatch(n)] == []
+
+
+# ------------------------------------------------------------------------------- legacy .doc
+
+def test_doc_embedded_package_object_in_the_object_pool_is_read(ctx: WorkerContext) -> None:
+    import olefile
+
+    with olefile.OleFileIO(docgen.make_ole10native("plan.txt", b"SECRET//NOFORN\nthe plan\n")) as ole:
+        native = ole.openstream("\x01Ole10Native").read()
+    doc = docgen.ole_with_streams(docgen.make_doc(["有關雙邊會議籌備事宜，請查照。"]),
+                                  {"ObjectPool/_1234567890/\x01Ole10Native": native})
+    report = scan(ctx, "c.doc", doc, "application/msword")
+    assert levels_at(report) == {"c.doc › plan.txt": Level.SECRET}

@@ -54,6 +54,7 @@ def read_ole(reader: Reader, data: bytes, location: str, depth: int, **_: object
             return
         if _read_ole_object(reader, ole, location, depth):
             return
+        _read_pooled_objects(reader, ole, streams, location, depth)
         if ole.exists("WordDocument") and _read_word97(reader, ole, location):
             return
         found = [name for name in _MAIN_STREAMS if ole.exists(name)]
@@ -153,6 +154,29 @@ def _read_metadata(reader: Reader, ole: olefile.OleFileIO, location: str) -> Non
         if value:
             lines.append(f"{field}: {value}")
     reader.segment("\n".join(lines), join(location, "properties"), location, "metadata")
+
+
+def _read_pooled_objects(reader: Reader, ole: olefile.OleFileIO, streams: list[str], location: str,
+                         depth: int) -> None:
+    """Objects embedded in a .doc (`ObjectPool/_NNN/`) or .xls (`MBD…/`): a Packager
+    object's file, an embedded Office 2007+ package, or a server's `CONTENTS`, each read
+    as a file (`c.doc › plan.txt`)."""
+    wanted = ("\x01Ole10Native", "Package", "CONTENTS")
+    for stream in streams:
+        storage, _, leaf = stream.rpartition("/")
+        if not storage or leaf not in wanted or reader.timed_out(location):
+            continue
+        if leaf != "\x01Ole10Native" and f"{storage}/\x01Ole10Native" in streams:
+            continue  # one object, read once through its native data
+        if ole.get_size(stream) > reader.budget.bytes_allowed():
+            reader.limit(join(location, storage), reader.budget.byte_limit_name(), "embedded object too large; not read")
+            continue
+        data = ole.openstream(stream).read()
+        name: str | None = None
+        if leaf == "\x01Ole10Native":
+            name, data = ole10native(data)
+        where = reader.unique_location(join(location, name or storage.rsplit("/", 1)[-1]))
+        reader.read_file(data, where, filename=name, declared_type=None, depth=depth + 1)
 
 
 def _property(ole: olefile.OleFileIO, prefix: str, tag: str, codepage: str = "cp1252") -> str | None:
