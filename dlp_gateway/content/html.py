@@ -249,7 +249,13 @@ def read_html_text(html: str, out_of_time: Callable[[], bool] | None = None) -> 
             break
         tag = element.tag
         if not isinstance(tag, str):  # a comment (or a processing instruction read as one)
-            if element.text:
+            if element.text and "<" in element.text:
+                # Markup in a comment (Outlook's <!--[if mso]>...<![endif]-->) is read as
+                # HTML, by the linear reader: a comment cannot nest the parser into itself.
+                inner = _strip_tags(element.text)
+                chunks.append(f"\n{inner.text}\n")
+                uris.extend(inner.data_uris)
+            elif element.text:
                 chunks.append(f"\n{element.text}\n")
             if element.tail:
                 chunks.append(element.tail)
