@@ -93,6 +93,7 @@ def _worker_main(conn: multiprocessing.connection.Connection, settings: Settings
         # collector (no full collection first: walking every object would copy the pages
         # this worker shares with the fork server).
         gc.freeze()
+        _cap_memory(settings.workers.max_memory_mb)
     except BaseException:
         with contextlib.suppress(OSError):
             conn.send_bytes(TAG_ERROR + traceback.format_exc().encode("utf-8", "replace"))
@@ -103,9 +104,16 @@ def _worker_main(conn: multiprocessing.connection.Connection, settings: Settings
             raw = conn.recv_bytes()
         except (EOFError, OSError):
             return  # the gateway closed our socket (shutdown, reload, or it died)
+        out_of_memory = False
         try:
             report = for_the_relay(inspect_message(raw, ctx))
             answer = TAG_REPORT + pickle.dumps(report, protocol=pickle.HIGHEST_PROTOCOL)
+        except MemoryError:
+            # Outside a reader (a reader's MemoryError is a `memory` problem on its part):
+            # answer, then exit, so a fresh worker takes the next message.
+            out_of_memory = True
+            answer = TAG_ERROR + (f"the inspection worker ran out of memory (workers.max_memory_mb = "
+                                  f"{settings.workers.max_memory_mb})").encode()
         except Exception:
             answer = TAG_ERROR + traceback.format_exc().encode("utf-8", "replace")
         del raw
@@ -113,6 +121,25 @@ def _worker_main(conn: multiprocessing.connection.Connection, settings: Settings
             conn.send_bytes(answer)
         except OSError:
             return
+        if out_of_memory:
+            return
+
+
+def _cap_memory(max_memory_mb: int) -> None:
+    """Cap this worker's address space (RLIMIT_AS), so a hostile file makes an allocation
+    fail (MemoryError, a `memory` problem) instead of growing until the host's OOM killer
+    picks a process, perhaps the relay. Address space, not RSS: it is what the kernel can
+    enforce per process without a cgroup, and it is larger than RSS (shared libraries,
+    Tesseract's models), hence a generous default; see `workers.max_memory_mb`."""
+    if max_memory_mb <= 0:
+        return
+    import resource
+
+    limit = max_memory_mb * 1024 * 1024
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
 # ---------------------------------------------------------------- loop side
