@@ -81,6 +81,14 @@ def test_css_generated_content_with_css_escapes_in_a_style_attribute_is_found(ct
     assert level(ctx, f"<div style='content: \"{escaped}\"'></div>") == Level.SECRET
 
 
+def test_css_comment_in_a_style_element_is_found(ctx: WorkerContext) -> None:
+    assert level(ctx, "", f"<style>/* {MARK} */ p {{ margin: 0 }}</style>") == Level.SECRET
+
+
+def test_iframe_srcdoc_document_is_found(ctx: WorkerContext) -> None:
+    assert level(ctx, f'<iframe srcdoc="&lt;p&gt;{MARK}&lt;/p&gt;&lt;p&gt;附件&lt;/p&gt;"></iframe>') == Level.SECRET
+
+
 def test_noscript_text_is_found(ctx: WorkerContext) -> None:
     assert level(ctx, f"<noscript><p>{MARK}</p></noscript>") == Level.SECRET
 

@@ -66,6 +66,7 @@ _CSS_CONTENT = re.compile(r"""content\s*:\s*((?:(?:"(?:[^"\\]|\\.)*"|'(?:[^'\\]|
 _CSS_STRING = re.compile(r""""((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'""", re.S)
 _CSS_ESCAPE = re.compile(r"\\([0-9a-fA-F]{1,6})[ \t\r\n\f]?|\\(.)", re.S)
 _CSS_COMMENT = re.compile(r"/\*.*?(?:\*/|\Z)", re.S)
+_CSS_COMMENT_TEXT = re.compile(r"/\*(.*?)(?:\*/|\Z)", re.S)
 _CSS_DATA_URL = re.compile(r"""url\(\s*["']?\s*(data:[^"')]*)""", re.I)
 _DATA_URI = re.compile(r"\s*data:([^,]*),(.*)", re.I | re.S)
 # The linear fallback reader: comments, tags, and the attribute values inside a tag.
@@ -105,7 +106,9 @@ def _css_unescape(value: str) -> str:
 
 
 def css_text(css: str) -> list[str]:
-    """The strings of every `content:` declaration (CSS generated content a browser shows)."""
+    """The strings of every `content:` declaration (CSS generated content a browser shows),
+    then the text of CSS comments (a reader of the source sees them, as HTML comments)."""
+    comments = [m.group(1).strip() for m in _CSS_COMMENT_TEXT.finditer(css) if m.group(1).strip()]
     css = _CSS_COMMENT.sub(" ", css)
     found = []
     for declaration in _CSS_CONTENT.finditer(css):
@@ -114,7 +117,7 @@ def css_text(css: str) -> list[str]:
         text = "".join(pieces).strip()
         if text:
             found.append(text)
-    return found
+    return found + comments
 
 
 def _data_uri(value: str, where: str) -> DataUri | None:
@@ -164,6 +167,10 @@ def _attribute_text(chunks: list[str], uris: list[DataUri], tag: str, attrib: di
         elif name == "style":
             chunks.extend(f" {text} " for text in css_text(value))
             uris.extend(css_data_uris(value, f"{tag} style url()"))
+        elif name == "srcdoc":  # an <iframe>'s whole document, shown in place
+            inner = _strip_tags(value)
+            chunks.append(f"\n{inner.text}\n")
+            uris.extend(inner.data_uris)
         if value.lstrip()[:5].lower() == "data:":
             uri = _data_uri(value, f"{tag} {name}")
             if uri is not None:
@@ -231,6 +238,8 @@ def read_html_text(html: str, out_of_time: Callable[[], bool] | None = None) -> 
     except (etree.Error, ValueError):
         root = None
     if root is None:
+        if not html.strip():
+            return HtmlContent("")
         content = _strip_tags(html)
         content.fallback = "no element the HTML parser could read (only a comment or a fragment)"
         return content
