@@ -71,6 +71,10 @@ def test_text_attribute_is_found(ctx: WorkerContext, hidden: str) -> None:
     assert level(ctx, hidden) == Level.SECRET
 
 
+def test_named_meta_content_is_found(ctx: WorkerContext) -> None:
+    assert level(ctx, "", f'<meta name="classification" content="{MARK}">') == Level.SECRET
+
+
 def test_css_generated_content_in_a_style_rule_is_found(ctx: WorkerContext) -> None:
     head = f'<style>/* letterhead */ .banner::before {{ content: "{MARK}"; color: red }}</style>'
     assert level(ctx, '<div class="banner"></div>', head) == Level.SECRET

@@ -54,6 +54,10 @@ TEXT_ATTRIBUTES = frozenset({
     "alt", "title", "value", "placeholder", "aria-label", "aria-description", "aria-roledescription",
     "aria-valuetext", "label", "summary", "abbr", "data-tooltip", "data-title",
 })
+_TECHNICAL_META = frozenset({
+    "generator", "viewport", "format-detection", "color-scheme", "supported-color-schemes", "progid",
+    "originator", "x-apple-disable-message-reformatting", "robots", "referrer", "theme-color",
+})
 # A tag with more whitespace-separated tokens than this goes to the linear reader:
 # libxml2 checks each attribute against all earlier ones (5,000 attributes: 40 ms; 50,000: 3 s).
 MAX_ATTRIBUTE_TOKENS = 2000
@@ -71,7 +75,10 @@ _CSS_DATA_URL = re.compile(r"""url\(\s*["']?\s*(data:[^"')]*)""", re.I)
 _DATA_URI = re.compile(r"\s*data:([^,]*),(.*)", re.I | re.S)
 # The linear fallback reader: comments, tags, and the attribute values inside a tag.
 _FALLBACK_TOKEN = re.compile(r"<!--(.*?)(?:-->|\Z)|<([^<>]*)>?", re.S)
-_FALLBACK_VALUE = re.compile(r"""=\s*(?:"([^"]*)"?|'([^']*)'?|([^\s"'=<>`]+))""")
+# Starts only where a name can start (after a blank, a quote or /), so a long run of name
+# characters is scanned once: linear.
+_FALLBACK_ATTRIBUTE = re.compile(
+    r"""(?<![^\s"'/])([^\s=<>"'/]+)(?:\s*=\s*(?:"([^"]*)"?|'([^']*)'?|([^\s"'=<>`]+)))?""")
 _FALLBACK_NAME = re.compile(r"/?\s*([A-Za-z][A-Za-z0-9:-]*)")
 
 
@@ -157,12 +164,19 @@ def decode_data_uri(uri: DataUri, max_bytes: int) -> bytes | None:
     return data if len(data) <= max_bytes else None
 
 
+def _named_meta(attrib: dict[str, str]) -> bool:
+    """A <meta name=...> (description, keywords, any made-up name) holds text; the
+    http-equiv ones and the technical names do not."""
+    name = (attrib.get("name") or attrib.get("property") or "").strip().lower()
+    return bool(name) and name not in _TECHNICAL_META
+
+
 def _attribute_text(chunks: list[str], uris: list[DataUri], tag: str, attrib: dict[str, str]) -> None:
     for name, value in attrib.items():
         if not value:
             continue
         name = name.lower()
-        if name in TEXT_ATTRIBUTES or (name == "content" and tag == "meta"):
+        if name in TEXT_ATTRIBUTES or (name == "content" and tag == "meta" and _named_meta(attrib)):
             chunks.append(f" {value} ")
         elif name == "style":
             chunks.extend(f" {text} " for text in css_text(value))
@@ -208,19 +222,16 @@ def _strip_tags(html: str) -> HtmlContent:
             chunks.append(f"\n{match.group(1)}\n")
             continue
         tag = match.group(2)
-        name = _FALLBACK_NAME.match(tag)
-        if name and name.group(1).lower() in BLOCK_TAGS:
+        name_match = _FALLBACK_NAME.match(tag)
+        name = name_match.group(1).lower() if name_match else ""
+        if name in BLOCK_TAGS:
             chunks.append("\n")
-        for value in _FALLBACK_VALUE.finditer(tag):
-            text = html_lib.unescape(next(v for v in value.groups() if v is not None))
-            if text.lstrip()[:5].lower() == "data:":
-                uri = _data_uri(text, "attribute")
-                if uri is not None:
-                    uris.append(uri)
-            elif text:
-                chunks.append(f" {text} ")
-                chunks.extend(f" {t} " for t in css_text(text))
-                uris.extend(css_data_uris(text, "style url()"))
+        if name_match and not tag.startswith("/"):
+            attributes: dict[str, str] = {}
+            for attribute in _FALLBACK_ATTRIBUTE.finditer(tag, name_match.end()):
+                value = next((v for v in attribute.groups()[1:] if v is not None), "")
+                attributes.setdefault(attribute.group(1).lower(), html_lib.unescape(value))
+            _attribute_text(chunks, uris, name, attributes)
     chunks.append(html_lib.unescape(html[position:]))
     return HtmlContent(_layout(chunks), uris)
 
