@@ -165,3 +165,16 @@ def test_cve_2025_6069_poison_is_read_quickly_and_the_text_before_it_is_found(ct
     found = inspect_message(raw, ctx).level
     assert time.monotonic() - started < 3
     assert found == Level.SECRET
+
+
+def test_html_walk_stops_at_the_message_deadline_with_a_timeout_problem() -> None:
+    from dlp_gateway.content import html as html_reader
+    from dlp_gateway.content.text_files import _decode
+    from dlp_gateway.content.walk import Reader
+
+    reader = Reader(ExtractionLimits(max_seconds=5))
+    reader.budget.started -= 10  # this message has already spent its time elsewhere
+    document = "".join(f"<p>paragraph {i}</p>" for i in range(5000)).encode()
+    html_reader.read_html(reader, document, "body", 0, decode=_decode)
+    assert [(p.kind, p.limit) for p in reader.inspection.problems] == [(ProblemKind.TIMEOUT, "max_seconds")]
+    assert "paragraph 4999" not in "".join(s.text for s in reader.inspection.segments)
