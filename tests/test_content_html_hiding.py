@@ -155,6 +155,13 @@ def test_text_after_a_tag_with_thousands_of_attributes_is_found(ctx: WorkerConte
     assert level(ctx, f"{tag}</p><p>{MARK}</p>") == Level.SECRET
 
 
+def test_html_too_deep_for_the_parser_is_a_note_not_a_problem() -> None:
+    raw = docgen.make_message("s", "b", html="<div>" * 5000 + "<p>text</p>")
+    ins = extract(raw, ExtractionLimits())
+    assert [n.detail.split(":")[0] for n in ins.notes if n.location == "body 2"] == ["HTML read with tags removed"]
+    assert not ins.problems
+
+
 def test_cve_2025_6069_poison_is_read_quickly_and_the_text_before_it_is_found(ctx: WorkerContext) -> None:
     import time
 
