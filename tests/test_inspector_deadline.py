@@ -21,7 +21,7 @@ import docgen
 import pytest
 
 from dlp_gateway.config import load_settings
-from dlp_gateway.inspector import Inspector
+from dlp_gateway.inspector import InspectionError, Inspector, WorkerLost
 from dlp_gateway.model import ProblemKind
 from tests.gatewayproc import Sink, make_message, send, start_gateway, wait_until
 
@@ -72,6 +72,29 @@ def test_reader_hitting_the_memory_cap_is_a_memory_problem_and_the_worker_keeps_
     assert (ProblemKind.LIMIT_EXCEEDED, "memory", "minutes.txt.gz") in problems
     assert after_report.inspection.subject == "next"
     assert before == after  # the same worker went on serving
+
+
+def test_message_larger_than_the_memory_cap_fails_alone_and_its_worker_is_replaced(tmp_path: Path) -> None:
+    raw = b"From: a@example.org\r\nSubject: huge\r\n\r\n" + b"minutes of the meeting\r\n" * 3_000_000  # 72 MB
+
+    async def idle_size() -> int:
+        async with Inspector(inspector_settings(tmp_path, **{"workers.max_memory_mb": 0})) as inspector:
+            return worker_status(inspector.worker_pids[0], "VmSize") // 1024
+
+    async def main(cap_mb: int) -> tuple[BaseException | None, Any, int]:
+        async with Inspector(inspector_settings(tmp_path, **{"workers.max_memory_mb": cap_mb})) as inspector:
+            try:
+                await inspector.inspect(raw)
+            except InspectionError as exc:
+                failure: BaseException | None = exc
+            else:
+                failure = None
+            after = await inspector.inspect(docgen.make_message("next", "a small note"))
+            return failure, after, inspector.replaced
+
+    failure, after, replaced = asyncio.run(main(asyncio.run(idle_size()) + 60))
+    assert isinstance(failure, WorkerLost)
+    assert after.inspection.subject == "next" and replaced == 1
 
 
 # -- the real server --------------------------------------------------------------------
