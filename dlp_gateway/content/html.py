@@ -64,7 +64,8 @@ MAX_ATTRIBUTE_TOKENS = 2000
 _CHECK_EVERY = 2000  # tree events between two looks at the deadline
 
 _BLANKS = re.compile(r"[ \t\r\f\v]+")
-_TAG_RUN = re.compile(r"<[^<>]*")
+# A tag long enough to hold MAX_ATTRIBUTE_TOKENS attributes (found by the regex engine, in C).
+_LONG_TAG = re.compile(rf"<[^<>]{{{4 * MAX_ATTRIBUTE_TOKENS},}}")
 # CSS: `content:` followed by one or more strings (other values such as counters are not text).
 _CSS_CONTENT = re.compile(r"""content\s*:\s*((?:(?:"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')\s*)+)""", re.I | re.S)
 _CSS_STRING = re.compile(r""""((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'""", re.S)
@@ -197,10 +198,7 @@ def _attribute_text(chunks: list[str], uris: list[DataUri], tag: str, attrib: di
 
 
 def _too_many_attributes(html: str) -> bool:
-    for match in _TAG_RUN.finditer(html):
-        if match.end() - match.start() > 4 * MAX_ATTRIBUTE_TOKENS and len(match.group().split()) > MAX_ATTRIBUTE_TOKENS:
-            return True
-    return False
+    return any(len(match.group().split()) > MAX_ATTRIBUTE_TOKENS for match in _LONG_TAG.finditer(html))
 
 
 def _layout(chunks: list[str]) -> str:
