@@ -135,6 +135,14 @@ def test_data_uri_beyond_the_byte_limit_is_a_limit_problem_not_read() -> None:
     assert not any("data: URI" in p.location for p in ins.parts)
 
 
+def test_the_same_data_uri_repeated_is_read_once() -> None:
+    cell = f'<td><img src="data:text/plain;base64,{b64(b"spacer")}"></td>'
+    raw = docgen.make_message("s", "b", html="<table><tr>" + cell * 1500 + "</tr></table>")
+    ins = extract(raw, ExtractionLimits())
+    assert len([p for p in ins.parts if "data: URI" in p.location]) == 1
+    assert not ins.problems  # 1,500 copies would exceed max_members (1000)
+
+
 @pytest.mark.slow
 def test_data_uri_png_image_is_ocrd_like_an_attachment(ctx: WorkerContext) -> None:
     png = docgen.make_png(["極機密", "駐外館處電報"])

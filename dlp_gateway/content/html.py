@@ -330,7 +330,11 @@ def read_html(reader: Reader, data: bytes, location: str, depth: int, *,
     reader.segment(content.text, location, location, text_kind)
     if content.stopped:
         return  # timed_out() has recorded the problem
+    seen: set[tuple[str | None, str]] = set()
     for number, uri in enumerate(content.data_uris, 1):
+        if (uri.media_type, uri.payload) in seen:
+            continue  # the same spacer or icon in every cell is one file, not hundreds of members
+        seen.add((uri.media_type, uri.payload))
         where = join(location, f"data: URI {number} ({uri.where})")
         if reader.timed_out(where) or reader.members_exhausted(where):
             return
