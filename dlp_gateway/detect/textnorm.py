@@ -331,21 +331,21 @@ def _classes(text: str) -> set[int]:
 
 
 # Capital letters (also full-width ones) with a gap or a dot between each: a spaced banner.
-_GAP = r"(?:[ \t\u3000]{1,3}|[ \t]?[.·•\-_*][ \t]?)"
+_GAP = r"(?:[ \t\u3000]{1,6}|[ \t]?[.·•\-_*][ \t]?)"
 _SPACED_CAPS = re.compile(rf"(?<![A-Za-z])[A-ZＡ-Ｚ](?:{_GAP}[A-ZＡ-Ｚ]){{3,}}(?![A-Za-z])")
-_GAP_RE = re.compile(_GAP)
 
 
 def _close_up(match: re.Match[str]) -> str:
     """「T O P  S E C R E T」 -> 「TOP SECRET」: the narrowest gap is between letters, a
     wider one between words. Runs that do not close up into marking words stay as they are."""
     run = match.group()
-    gaps = _GAP_RE.findall(run)
-    letters = [unicodedata.normalize("NFKC", c) for c in run[1:] if "A" <= c <= "Z" or "Ａ" <= c <= "Ｚ"]
-    narrow = min(len(g) for g in gaps)
+    at = [i for i, c in enumerate(run) if "A" <= c <= "Z" or "Ａ" <= c <= "Ｚ"]
+    gaps = [b - a - 1 for a, b in zip(at, at[1:], strict=False)]
+    letters = [unicodedata.normalize("NFKC", run[i]) for i in at[1:]]
+    narrow = min(gaps)
     words, current = [], unicodedata.normalize("NFKC", run[0])
     for gap, letter in zip(gaps, letters, strict=True):
-        if len(gap) > narrow:
+        if gap > narrow:
             words.append(current)
             current = letter
         else:
