@@ -65,6 +65,14 @@ def test_a_bare_decryption_stamp_line_declassifies_but_a_future_condition_on_the
     assert inspect(ctx, f"機密（本件至125年3月2日解密）\n{LETTER}").level == Level.CONFIDENTIAL
 
 
+def test_an_already_declassified_note_in_the_middle_of_a_marked_document_declassifies_nothing(ctx):
+    register = "".join(f"文件{n}\t普通\n" for n in range(8))
+    top = inspect(ctx, f"機密\n本件已解密\n{LETTER}{register}")
+    assert top.level is None and declassified(top)
+    middle = inspect(ctx, f"機密\n{LETTER}{register}已解密\n{register}{LETTER}")
+    assert middle.level == Level.CONFIDENTIAL
+
+
 @pytest.mark.parametrize("stamp", [
     "DECLASSIFIED ON 2020-01-05",
     "Declassified on: January 5, 2015",

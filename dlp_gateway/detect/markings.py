@@ -1269,7 +1269,8 @@ def classify_value(value: str, labels: Mapping[str, str | None]) -> tuple[Level,
 # A site that wants declassified papers reviewed holds on `finding: {rule: declassified}`.
 #
 # Guarding against a forged stamp: a stamp counts only as a line of its own (decoration,
-# the old level and a date allowed on it); 「DECLASSIFIED」 needs a date, on its line or
+# the old level and a date allowed on it) among the first or last lines of a page or body
+# (or in a header/footer band); 「DECLASSIFIED」 needs a date, on its line or
 # on the two lines after it (a NARA stamp's 「Authority NND …」 / 「Date 5/1/2001」), and the
 # date must lie in the past; a partly struck banner is still a banner; one stamp
 # declassifies the markings of its own document (part) only, never those of another
@@ -1344,6 +1345,22 @@ def _lines_with(text: str, needle: str) -> Iterable[tuple[int, str]]:
         pos = text.find(needle, end)
 
 
+_STAMP_EDGE_LINES = 5  # a stamp stands among the first or last lines of a page or body
+
+
+def _at_edge(segment: Segment, text: str, start: int) -> bool:
+    """The line starting at `start` is in a band, or among the first or last
+    _STAMP_EDGE_LINES non-empty lines of its segment: where a stamp is put. A 「已解密」 in
+    the middle of a document (a register's status column, prose) declassifies nothing."""
+    if segment.kind in _BAND_KINDS:
+        return True
+    before = [ln for ln in text[:start].split("\n") if ln.strip()]
+    if len(before) < _STAMP_EDGE_LINES:
+        return True
+    after = [ln for ln in text[start:].split("\n")[1:] if ln.strip()]
+    return len(after) < _STAMP_EDGE_LINES
+
+
 def _declassification_stamp(segments: list[Segment], texts: list[str]) -> str | None:
     """The stamp line that declassifies this part, if any (see the section comment)."""
     joined = "\n".join(texts)
@@ -1354,19 +1371,20 @@ def _declassification_stamp(segments: list[Segment], texts: list[str]) -> str | 
     for segment, text in zip(segments, texts, strict=True):
         if segment.kind in _SUBJECT_KINDS or not text:
             continue
-        for _, line in _lines_with(text, "解") if roc else ():
+        for start, line in _lines_with(text, "解") if roc else ():
             line = line.strip()
             if len(line) > _MAX_BANNER_CHARS:
                 continue
             if "已" in line:
-                if _ROC_STAMP.fullmatch(line):
-                    return line
-            elif line.lstrip(_STAMP_DECOR_CHARS).startswith("解") and _ROC_BARE_STAMP.fullmatch(line):
+                stamp = _ROC_STAMP.fullmatch(line)
+            else:
+                stamp = line.lstrip(_STAMP_DECOR_CHARS).startswith("解") and _ROC_BARE_STAMP.fullmatch(line)
+            if stamp and _at_edge(segment, text, start):
                 return line
         for needle in ("ECLASSIFIED", "eclassified") if latin else ():
             for start, line in _lines_with(text, needle):
                 m = _LATIN_STAMP.fullmatch(line.strip())
-                if not m or len(line) > 2 * _MAX_BANNER_CHARS:
+                if not m or len(line) > 2 * _MAX_BANNER_CHARS or not _at_edge(segment, text, start):
                     continue
                 following = text[start + len(line):start + len(line) + 2 * _MAX_BANNER_CHARS].split("\n")[1:3]
                 date = _stamp_date(" ".join([m.group("rest") or "", *following]))
