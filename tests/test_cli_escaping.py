@@ -137,3 +137,9 @@ def test_json_text_is_valid_json_for_every_escaped_character():
     out = json_text({"v": value})
     assert not RAW_CONTROL.search(out)
     assert json.loads(out) == {"v": value}
+
+
+def test_quarantine_show_raw_writes_the_exact_bytes_to_a_pipe(tmp_path, capsysbinary):
+    qid = hold_hostile_message(tmp_path)
+    assert main(["quarantine", "show", qid, "--content", "--raw", "--data-dir", str(tmp_path)]) == 0
+    assert capsysbinary.readouterr().out.endswith(hostile_message())
