@@ -1361,6 +1361,27 @@ def _at_edge(segment: Segment, text: str, start: int) -> bool:
     return len(after) < _STAMP_EDGE_LINES
 
 
+# Where a ROC stamp can be: 已 … 解 on a line, or 解 opening a line (after decoration). Both
+# searches start with a literal, so a letter full of 「密等及解密條件」 fields costs little.
+_ALREADY_DECLASSIFIED = re.compile("已[^\n]{0,24}?解")
+_LINE_OPENS_WITH_DECLASS = re.compile(f"\n[{re.escape(' ' + chr(9) + chr(0x3000))}【\\[(（〔<＜《〈*＊\\-—–_=|·•.:：~～#/／]{{0,8}}解")
+
+
+def _stamp_lines(text: str) -> Iterable[tuple[int, str]]:
+    """(start offset, line) of the lines that may hold a ROC declassification stamp."""
+    seen: set[int] = set()
+    positions = [m.start() for m in _ALREADY_DECLASSIFIED.finditer(text)]
+    positions += [m.start() + 1 for m in _LINE_OPENS_WITH_DECLASS.finditer("\n" + text)]
+    for pos in sorted(positions):
+        pos = min(pos, len(text) - 1) if text else 0
+        start = text.rfind("\n", 0, pos) + 1
+        if start in seen:
+            continue
+        seen.add(start)
+        end = text.find("\n", pos)
+        yield start, text[start:len(text) if end < 0 else end]
+
+
 def _declassification_stamp(segments: list[Segment], texts: list[str]) -> str | None:
     """The stamp line that declassifies this part, if any (see the section comment)."""
     joined = "\n".join(texts)
@@ -1371,7 +1392,7 @@ def _declassification_stamp(segments: list[Segment], texts: list[str]) -> str | 
     for segment, text in zip(segments, texts, strict=True):
         if segment.kind in _SUBJECT_KINDS or not text:
             continue
-        for start, line in _lines_with(text, "解") if roc else ():
+        for start, line in _stamp_lines(text) if roc else ():
             line = line.strip()
             if len(line) > _MAX_BANNER_CHARS:
                 continue
