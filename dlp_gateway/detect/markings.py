@@ -38,6 +38,13 @@ confidence of the markings in it. A paper laid out as a letter, memo or cable (�
 說明 / 擬辦 / SUBJECT …), or whose first and last lines are the same banner, keeps its
 edge banners too: the security office's own marked 簽 about a leak case is marked.
 
+Before the grammar runs, each part's text is read as a person sees it
+(`textnorm.normalize_markings`: invisible characters dropped, compatibility letters folded,
+Cyrillic/Greek look-alikes in marking words mapped, spaced-out banners closed up). A
+declassified document (banner struck through, or a 已解密 / 解密 / DECLASSIFIED-with-a-past-date
+stamp among its first or last lines) gives `declassified` findings without a level (see
+the "declassified" section below).
+
 Speed: a segment is only looked at line by line where a cheap trigger expression hits;
 label and phrase scans start from literal anchors (a pattern that opens with a literal
 is searched for with a fast substring search); NFKC is applied per candidate line, only
