@@ -143,3 +143,14 @@ def test_quarantine_show_raw_writes_the_exact_bytes_to_a_pipe(tmp_path, capsysbi
     qid = hold_hostile_message(tmp_path)
     assert main(["quarantine", "show", qid, "--content", "--raw", "--data-dir", str(tmp_path)]) == 0
     assert capsysbinary.readouterr().out.endswith(hostile_message())
+
+
+def test_fingerprint_list_prints_label_and_file_name_controls_as_visible_escapes(tmp_path, capsys):
+    doc = tmp_path / "cable\x1b[2J.txt"
+    doc.write_text("The delegation met the deputy minister to review the agenda of the next round. " * 20)
+    assert main(["fingerprint", "add", "--label", "cable \u202eexe.pdf\x07", str(doc), "--data-dir", str(tmp_path)]) == 0
+    capsys.readouterr()
+    assert main(["fingerprint", "list", "--data-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert not RAW_CONTROL.search(out)
+    assert "cable \\u202eexe.pdf\\x07\tcable\\x1b[2J.txt" in out
