@@ -154,3 +154,26 @@ def test_fingerprint_list_prints_label_and_file_name_controls_as_visible_escapes
     out = capsys.readouterr().out
     assert not RAW_CONTROL.search(out)
     assert "cable \\u202eexe.pdf\\x07\tcable\\x1b[2J.txt" in out
+
+
+@pytest.mark.slow
+def test_message_held_by_the_real_server_is_shown_without_raw_controls(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.gatewayproc import REPO, send, start_gateway
+
+    with start_gateway(tmp_path) as gw:
+        code, text = send(gw.port, hostile_message(), sender="evil@attacker.test")
+        assert code == 250 and "held for review" in text
+        qid = text.rsplit(" as ", 1)[1].rstrip(")")
+        for args in (["list"], ["show", qid], ["show", qid, "--content"]):
+            done = subprocess.run([sys.executable, "-m", "dlp_gateway", "quarantine", *args,
+                                   "--config", str(gw.config_path)],
+                                  cwd=REPO, capture_output=True, timeout=60)
+            assert done.returncode == 0, done.stderr
+            out = done.stdout.decode("utf-8")
+            assert not RAW_CONTROL.search(out), args
+        assert "\\x1b[2J\\x07" in out and "\\u202egpj.exe" in out
+        log = gw.log()  # the server's own log lines, written while it held the message
+    assert not RAW_CONTROL.search(log.replace("\r", ""))
