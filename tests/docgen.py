@@ -1050,3 +1050,47 @@ def make_pdf_with_broken_xref(pages: list[str]) -> bytes:
     import re
 
     return re.sub(rb"startxref\s+\d+", b"startxref\n999999", make_pdf(pages))
+
+
+def make_stamp_png(text: str, *, dpi: int = 200, fontsize: float = 36, fontname: str = CJK_FONT,
+                   color: tuple[float, float, float] = (0.85, 0.05, 0.05)) -> bytes:
+    """A red ink stamp (a boxed word such as 機密) as a PNG image, as a scanned chop is."""
+    width = fontsize * (len(text) + 1.2)
+    height = fontsize * 2.0
+    doc = pymupdf.open()
+    page = doc.new_page(width=width, height=height)
+    page.draw_rect(pymupdf.Rect(4, 4, width - 4, height - 4), color=color, width=3)
+    page.insert_text((fontsize * 0.6, height / 2 + fontsize * 0.4), text, fontname=fontname,
+                     fontsize=fontsize, color=color)
+    png = page.get_pixmap(dpi=dpi).tobytes("png")
+    doc.close()
+    return png
+
+
+def make_pdf_with_stamp_image(body: str, stamp: str, *, top: float = 12) -> bytes:
+    """A page with a clean text layer (`body`) and a red `stamp` image at the top right:
+    the stamp's word is not in the text layer, only in the image."""
+    doc = pymupdf.open()
+    page = doc.new_page(width=PAGE_WIDTH, height=PAGE_HEIGHT)
+    _insert_lines(page, body.split("\n"), BODY_TOP, 12, CJK_FONT)
+    width = 36 * (len(stamp) + 1.2) * 0.8
+    page.insert_image(pymupdf.Rect(PAGE_WIDTH - 40 - width, top, PAGE_WIDTH - 40, top + 36 * 2 * 0.8),
+                      stream=make_stamp_png(stamp))
+    out = doc.tobytes(deflate=True)
+    doc.close()
+    return out
+
+
+def make_pdf_with_pasted_scan(text_layer: str, scan_lines: list[str], *, dpi: int = 200) -> bytes:
+    """A page whose text layer says one thing (`text_layer`, several lines) and which
+    carries a large scanned image of other text (`scan_lines`) in its lower half."""
+    doc = pymupdf.open()
+    page = doc.new_page(width=PAGE_WIDTH, height=PAGE_HEIGHT)
+    _insert_lines(page, text_layer.split("\n"), BODY_TOP, 12, CJK_FONT)
+    pix = _raster_page(scan_lines, dpi, 24, CJK_FONT)
+    w = PAGE_WIDTH - 80
+    h = pix.height * w / pix.width
+    page.insert_image(pymupdf.Rect(40, 420, 40 + w, 420 + h), stream=pix.tobytes("png"))
+    out = doc.tobytes(deflate=True)
+    doc.close()
+    return out

@@ -4,6 +4,7 @@ viewer repairs, text over and inside images, outlines."""
 from __future__ import annotations
 
 import docgen
+import pytest
 
 from dlp_gateway.content.extract import extract
 from dlp_gateway.content.limits import ExtractionLimits
@@ -39,3 +40,29 @@ def test_pdf_with_broken_cross_reference_is_read_with_a_note_not_a_problem() -> 
     assert where(ins, "外交部公文") == {"memo.pdf › page 1": "page"}
     assert any("rebuilt" in n.detail for n in ins.notes)
     assert not ins.problems
+
+
+COVER = ("外交部北美司例行業務聯繫函，說明本週會議安排、出席人員與議程事項。\n" * 6).strip()
+
+
+@pytest.mark.slow
+def test_red_stamp_image_over_a_clean_text_layer_is_ocrd_as_a_band() -> None:
+    ins = with_attachment("memo.pdf", docgen.make_pdf_with_stamp_image(COVER, "機密"))
+    stamp = where(ins, "機密")
+    assert stamp == {"memo.pdf › page 1 › image 1": "header_band"}
+    assert not ins.problems
+
+
+@pytest.mark.slow
+def test_scan_pasted_on_a_page_with_an_unrelated_text_layer_is_ocrd() -> None:
+    pdf = docgen.make_pdf_with_pasted_scan(COVER, ["極機密 駐外館處電報", "Operation Lantern"])
+    ins = with_attachment("memo.pdf", pdf)
+    ocr = [s for s in ins.segments if s.location == "memo.pdf › page 1 › image 1"]
+    assert ocr and ocr[0].kind == "ocr"
+    assert "極機密" in "".join(ocr[0].text.split()) and "Lantern" in ocr[0].text
+
+
+def test_stamp_region_ocr_is_counted_against_the_ocr_budget() -> None:
+    ins = with_attachment("memo.pdf", docgen.make_pdf_with_stamp_image(COVER, "機密"), max_ocr_pages=0)
+    # The red stamp is chosen for OCR, and refused by the spent budget: a recorded limit.
+    assert [(p.location, p.limit) for p in ins.problems] == [("memo.pdf › page 1 › image 1", "max_ocr_pages")]

@@ -11,6 +11,7 @@ scan: it is OCR'd within the per-message OCR budget and split into bands the sam
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from typing import TYPE_CHECKING, Any
@@ -71,18 +72,28 @@ def read_pdf(reader: Reader, data: bytes, location: str, depth: int, **_: object
         reader.problem(ProblemKind.CORRUPT, location, f"not a readable PDF: {exc}")
         return
     with doc:
-        _read_document(reader, doc, location, depth)
+        _read_document(reader, doc, location, depth, truncated=b"%%EOF" not in data[-2048:])
     from dlp_gateway.content.archives import read_appended_zip
 
     read_appended_zip(reader, data, location, depth)  # a PDF/ZIP polyglot
 
 
-def _read_document(reader: Reader, doc: pymupdf.Document, location: str, depth: int) -> None:
+def _read_document(reader: Reader, doc: pymupdf.Document, location: str, depth: int, *,
+                   truncated: bool = False) -> None:
     limits = reader.limits
     if doc.is_repaired:
-        # Every PDF viewer rebuilds a broken cross-reference table silently; the pages are
-        # read from the repaired document. A page that still cannot be read is a problem below.
-        reader.note(location, "damaged PDF: cross-reference table broken and rebuilt; read as repaired")
+        # Every PDF viewer rebuilds a broken cross-reference table silently and shows the
+        # pages: read as repaired, a note. A file cut short (no %%EOF at its end) or whose
+        # pages point at objects that are gone has lost content: that is a problem.
+        lost = _pages_without_content(doc) if not truncated else []
+        if truncated:
+            reader.problem(ProblemKind.CORRUPT, location,
+                           "truncated PDF (its end is missing); pages after the cut cannot be read")
+        elif lost:
+            reader.problem(ProblemKind.CORRUPT, location,
+                           f"damaged PDF: content of page(s) {', '.join(map(str, lost[:10]))} is missing")
+        else:
+            reader.note(location, "damaged PDF: cross-reference table broken and rebuilt; read as repaired")
     if doc.needs_pass and not doc.authenticate(""):
         reader.problem(ProblemKind.ENCRYPTED, location, "password-protected PDF; content not readable")
         return
@@ -95,13 +106,14 @@ def _read_document(reader: Reader, doc: pymupdf.Document, location: str, depth: 
     if count > limits.max_pages:
         reader.limit(location, "max_pages", f"{count} pages; only the first {limits.max_pages} read")
     failures = 0
+    seen_images: set[str] = set()  # a stamp or logo repeated on every page is OCR'd once
     for number in range(min(count, limits.max_pages)):
         if reader.timed_out(location):
             return
         page_location = join(location, f"page {number + 1}")
         try:
             page = doc.load_page(number)
-            _read_page(reader, page, page_location, location, depth)
+            _read_page(reader, page, page_location, location, depth, seen_images)
             failures = 0
         except Exception as exc:
             reader.problem(ProblemKind.CORRUPT, page_location, f"page unreadable: {type(exc).__name__}: {exc}"[:300])
@@ -112,6 +124,20 @@ def _read_document(reader: Reader, doc: pymupdf.Document, location: str, depth: 
                                f"document claims {count} pages; stopped after 3 unreadable pages at page {number + 1}")
                 break
     _read_embedded(reader, doc, location, depth)
+
+
+def _pages_without_content(doc: pymupdf.Document) -> list[int]:
+    """Page numbers (1-based) whose content streams are referenced but absent."""
+    lost: list[int] = []
+    for number in range(min(doc.page_count, 500)):
+        try:
+            xrefs = doc[number].get_contents()
+        except Exception:
+            lost.append(number + 1)
+            continue
+        if any(not doc.xref_is_stream(xref) for xref in xrefs):
+            lost.append(number + 1)
+    return lost
 
 
 def _read_metadata(reader: Reader, doc: pymupdf.Document, location: str) -> None:
@@ -175,7 +201,8 @@ def _margin_banners(textpage: pymupdf.TextPage, rect: pymupdf.Rect) -> tuple[str
     return "\n".join(texts), frozenset(numbers)
 
 
-def _read_page(reader: Reader, page: pymupdf.Page, page_location: str, part: str, depth: int) -> None:
+def _read_page(reader: Reader, page: pymupdf.Page, page_location: str, part: str, depth: int,
+               seen_images: set[str] | None = None) -> None:
     limits = reader.limits
     textpage = page.get_textpage(flags=_TEXT_FLAGS, clip=pymupdf.INFINITE_RECT())
     blocks = textpage.extractBLOCKS()
@@ -188,12 +215,114 @@ def _read_page(reader: Reader, page: pymupdf.Page, page_location: str, part: str
             ocr_header, ocr_body, ocr_footer = (tidy_ocr(t) for t in ocr)
             header, body, footer = _merge(header, ocr_header), _merge(body, ocr_body), _merge(footer, ocr_footer)
             body_kind = "ocr"
+    else:
+        _ocr_image_regions(reader, page, page_location, part, seen_images)
     reader.segment(header, join(page_location, "header"), part, "header_band")
     reader.segment(body, page_location, part, body_kind)
     reader.segment(footer, join(page_location, "footer"), part, "footer_band")
     # A banner turned 90° along the page edge is a banner like the top and bottom lines.
     reader.segment(margin, join(page_location, "margin"), part, "header_band")
     _read_annotations(reader, page, page_location, part, depth)
+
+
+LARGE_IMAGE_SHARE = 0.2  # an image covering this share of the page may be a pasted scan
+STAMP_MIN_SIDE = 36.0  # points (half an inch): smaller images cannot hold a legible stamp
+STAMP_RED_SHARE = 0.04  # share of red-ink pixels that makes an image region stamp-like
+_STAMP_PROBE_DPI = 36  # the colour test renders the region this coarsely: cheap
+
+
+def _stamp_like(page: pymupdf.Page, bbox: pymupdf.Rect) -> bool:
+    """True when the region is inked in red (seal and classification stamps, 「機密」 chops):
+    rendered coarsely, at least STAMP_RED_SHARE of its pixels are clearly red."""
+    import numpy
+
+    pix = page.get_pixmap(clip=bbox, dpi=_STAMP_PROBE_DPI, colorspace=pymupdf.csRGB, alpha=False)
+    if not pix.width or not pix.height:
+        return False
+    rgb = numpy.frombuffer(pix.samples, dtype=numpy.uint8).reshape(pix.height, pix.width, pix.n)[:, :, :3].astype(int)
+    red = (rgb[:, :, 0] > 140) & (rgb[:, :, 0] - rgb[:, :, 1] > 60) & (rgb[:, :, 0] - rgb[:, :, 2] > 60)
+    return bool(red.mean() >= STAMP_RED_SHARE)
+
+
+def sparse_ocr(png: bytes, languages: str, timeout: float) -> str | None:
+    """OCR a small image of scattered words (a stamp, a chop) with Tesseract's sparse-text
+    mode (`--psm 11`). MuPDF's built-in OCR uses automatic page segmentation, which finds
+    no text block in a stamp of two large characters; the `tesseract` program (Debian
+    package tesseract-ocr) takes the mode. None when the program is not installed."""
+    import shutil
+    import subprocess
+
+    program = shutil.which("tesseract")
+    if program is None:
+        return None
+    done = subprocess.run([program, "stdin", "stdout", "--psm", "11", "-l", languages], input=png,
+                          capture_output=True, timeout=max(1.0, timeout), check=False,
+                          env={"OMP_THREAD_LIMIT": "1", "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+                               **{k: v for k, v in os.environ.items() if k == "TESSDATA_PREFIX"}})
+    return done.stdout.decode("utf-8", "replace")
+
+
+def _image_regions(page: pymupdf.Page, seen: set[str]) -> list[tuple[pymupdf.Rect, bool]]:
+    """The image regions of a page with a text layer that may carry text of their own: a
+    large image (a scanned letter pasted onto a page whose text layer says something
+    else) or a red stamp-like one (a 「機密」 seal over a clean text layer). Each distinct
+    image (by content digest) is taken once per document."""
+    area = abs(page.rect) or 1.0
+    regions: list[tuple[pymupdf.Rect, bool]] = []  # (region, stamp-like)
+    for info in page.get_image_info(hashes=True):
+        bbox = pymupdf.Rect(info["bbox"]) & page.rect
+        if bbox.is_empty or min(bbox.width, bbox.height) < STAMP_MIN_SIDE:
+            continue
+        digest = bytes(info.get("digest") or b"").hex() or f"{bbox}"
+        if digest in seen:
+            continue
+        large = abs(bbox) / area >= LARGE_IMAGE_SHARE
+        stamp = not large and _stamp_like(page, bbox)
+        if large or stamp:
+            seen.add(digest)
+            regions.append((bbox, stamp))
+    return regions
+
+
+def _ocr_image_regions(reader: Reader, page: pymupdf.Page, page_location: str, part: str,
+                       seen: set[str] | None) -> None:
+    """OCR the image regions `_image_regions` picks on a page that has a text layer: the
+    text layer alone would miss what the image says. One segment per region, in the
+    header or footer band when the region sits there (a stamp at the top is a banner)."""
+    if seen is None:
+        seen = set()
+    try:
+        regions = _image_regions(page, seen)
+    except Exception as exc:
+        reader.problem(ProblemKind.CORRUPT, page_location, f"page images unreadable: {exc}"[:300])
+        return
+    height = page.rect.height
+    for number, (bbox, stamp) in enumerate(regions, 1):
+        where = join(page_location, f"image {number}")
+        refused = reader.budget.ocr_refusal()
+        if refused:
+            reader.limit(where, refused, "image on the page not OCR'd: OCR budget spent")
+            return
+        started = time.monotonic()
+        try:
+            pix = page.get_pixmap(clip=bbox, dpi=reader.limits.ocr_dpi, colorspace=pymupdf.csRGB, alpha=False)
+            text = None
+            if stamp:
+                seconds = min(reader.budget.seconds_left(),
+                              reader.limits.max_ocr_seconds - reader.budget.ocr_seconds)
+                text = sparse_ocr(pix.tobytes("png"), reader.limits.ocr_languages, seconds)
+            if text is None:
+                with pymupdf.open("pdf", pix.pdfocr_tobytes(language=reader.limits.ocr_languages)) as ocr:
+                    text = ocr[0].get_text()
+            text = tidy_ocr(text)
+        except Exception as exc:
+            reader.problem(ProblemKind.UNSUPPORTED, where, f"OCR failed: {exc}"[:300])
+            continue
+        finally:
+            reader.budget.charge_ocr(time.monotonic() - started)
+        centre = (bbox.y0 + bbox.y1) / 2
+        kind = "header_band" if centre < height * BAND else "footer_band" if centre > height * (1 - BAND) else "ocr"
+        reader.segment(text, where, part, kind)
 
 
 def _ocr_page(reader: Reader, page: pymupdf.Page, page_location: str) -> tuple[str, str, str] | None:
