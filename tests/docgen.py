@@ -1094,3 +1094,45 @@ def make_pdf_with_pasted_scan(text_layer: str, scan_lines: list[str], *, dpi: in
     out = doc.tobytes(deflate=True)
     doc.close()
     return out
+
+
+# --------------------------------------------------------------------------- disc images and cabinets
+
+def make_iso(members: dict[str, bytes]) -> bytes:
+    """An ISO 9660 image (with Joliet and Rock Ridge names), written by libarchive."""
+    import libarchive
+
+    out = io.BytesIO()
+    with libarchive.custom_writer(out.write, "iso9660") as archive:
+        for name, data in members.items():
+            archive.add_file_from_memory(name, len(data), data)
+    return out.getvalue()
+
+
+def make_cab(members: dict[str, bytes], *, compressed: bool = True) -> bytes:
+    """A Microsoft cabinet (.cab) with one folder, MSZIP-compressed (or stored), written by
+    hand: each 32 KiB block is "CK" and a deflate stream; names are UTF-8 (attribute 0x80)."""
+    import struct
+    import zlib
+
+    stream = b"".join(members.values())
+    blocks = [stream[i:i + 32768] for i in range(0, len(stream), 32768)] or [b""]
+    data_records = []
+    for block in blocks:
+        if compressed:
+            packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+            body = b"CK" + packer.compress(block) + packer.flush()
+        else:
+            body = block
+        data_records.append(struct.pack("<IHH", 0, len(body), len(block)) + body)
+    files, offset = [], 0
+    for name, data in members.items():
+        files.append(struct.pack("<IIHHHH", len(data), offset, 0, 0x5C21, 0, 0x80) + name.encode() + b"\0")
+        offset += len(data)
+    header_size, folder_size = 36, 8
+    files_start = header_size + folder_size
+    data_start = files_start + sum(map(len, files))
+    total = data_start + sum(map(len, data_records))
+    header = struct.pack("<4sIIIIIBBHHHHH", b"MSCF", 0, total, 0, files_start, 0, 3, 1, 1, len(members), 0, 0, 0)
+    folder = struct.pack("<IHH", data_start, len(data_records), 1 if compressed else 0)
+    return header + folder + b"".join(files) + b"".join(data_records)

@@ -152,3 +152,26 @@ def test_zip_of_480_members_of_one_mib_is_answered_fast_with_bounded_memory() ->
     assert seconds < 3.0
     assert growth_mib < 64
     assert "max_compression_ratio" in limits
+
+
+# --------------------------------------------------------------------------- libarchive formats
+
+def test_iso9660_image_members_are_read_with_their_joliet_names() -> None:
+    iso = docgen.make_iso({"docs/機密報告.txt": SECRET.encode(), "readme.txt": b"disc"})
+    ins = with_attachment("disc.iso", iso)
+    assert where(ins, SECRET) == {"disc.iso › docs/機密報告.txt"}
+    assert not ins.problems
+
+
+def test_mszip_compressed_cab_members_are_read() -> None:
+    cab = docgen.make_cab({"報告.txt": (SECRET + "\n").encode() * 3000, "b.txt": b"hello"})
+    ins = with_attachment("setup.cab", cab)
+    assert where(ins, SECRET) == {"setup.cab › 報告.txt"}
+    assert not ins.problems
+
+
+def test_cab_bomb_is_stopped_by_the_ratio_while_streaming() -> None:
+    cab = docgen.make_cab({"a.txt": b"A" * (2 * 1024 * 1024)})
+    ins = with_attachment("setup.cab", cab)
+    assert (ProblemKind.LIMIT_EXCEEDED, "max_compression_ratio") in problem_kinds(ins)
+    assert not [p for p in ins.parts if p.location == "setup.cab › a.txt"]

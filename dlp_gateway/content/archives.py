@@ -22,6 +22,7 @@ PDF (a polyglot) is found and read (`read_appended_zip`).
 from __future__ import annotations
 
 import bz2
+import ctypes
 import gzip
 import io
 import lzma
@@ -30,6 +31,7 @@ import struct
 import tarfile
 import zipfile
 import zlib
+from collections.abc import Iterator
 from typing import IO, TYPE_CHECKING
 
 from dlp_gateway.content.walk import ARCHIVE_TYPES, join
@@ -55,6 +57,10 @@ def read_archive(reader: Reader, data: bytes, location: str, depth: int, **_: ob
         _read_7z(reader, data, location, depth)
     elif data[:4] == b"Rar!":
         _read_rar(reader, data, location, depth)
+    elif data[:4] == b"MSCF":
+        read_with_libarchive(reader, data, location, depth, "CAB")
+    elif any(data[offset:offset + 5] == b"CD001" for offset in (32769, 34817, 36865)):
+        read_with_libarchive(reader, data, location, depth, "ISO 9660")
     elif len(data) > 262 and data[257:262] == b"ustar" or _is_tar(data):
         _read_tar(reader, data, location, depth)
     else:
@@ -594,12 +600,13 @@ def _read_rar(reader: Reader, data: bytes, location: str, depth: int) -> None:
     except Exception as exc:
         reader.problem(ProblemKind.CORRUPT, location, f"unreadable RAR: {exc}"[:300])
         return
+    tally = Tally(len(data))
     with archive:
         infos = archive.infolist()
         if not infos:
             reader.problem(ProblemKind.UNSUPPORTED, location, "RAR archive: no members could be listed")
         for info in infos:
-            if reader.timed_out(location) or reader.members_exhausted(location):
+            if tally.stopped or reader.timed_out(location) or reader.members_exhausted(location):
                 return
             if info.is_dir():
                 continue
@@ -613,13 +620,112 @@ def _read_rar(reader: Reader, data: bytes, location: str, depth: int) -> None:
                 continue
             try:
                 with archive.open(info) as stream:
-                    member = read_bounded(reader, stream, where, info.compress_size)
+                    member = read_bounded(reader, stream, where, info.compress_size, tally)
             except Exception as exc:  # no extractor installed, or damaged data
-                reader.segment(info.filename, where, where, "filename")
-                reader.problem(ProblemKind.UNSUPPORTED, where,
-                               f"RAR member listed but not extracted ({type(exc).__name__}: {exc})"[:300])
-                continue
+                try:  # libarchive decompresses RAR 4/5 itself, without unrar
+                    member = _libarchive_member(reader, data, info.filename, where, info.compress_size, tally)
+                except Exception as second:
+                    reader.segment(info.filename, where, where, "filename")
+                    reader.problem(ProblemKind.UNSUPPORTED, where,
+                                   f"RAR member listed but not extracted ({type(exc).__name__}: {exc}; "
+                                   f"libarchive: {type(second).__name__}: {second})"[:300])
+                    continue
             if member is None:
                 reader.segment(info.filename, where, where, "filename")
                 continue
             reader.read_file(member, where, filename=info.filename, declared_type=None, depth=depth + 1)
+
+
+# --------------------------------------------------------------------------- libarchive (ISO 9660, CAB, RAR)
+
+def _libarchive_member(reader: Reader, data: bytes, name: str, where: str, compressed: int,
+                       tally: Tally) -> bytes | None:
+    """One member of an archive, by name, decompressed by libarchive. Raises when
+    libarchive is missing, cannot decompress it, or has no such member."""
+    import libarchive
+
+    with libarchive.memory_reader(data) as archive:
+        for entry in archive:
+            if entry.pathname == name or str(entry.pathname).replace("\\", "/") == name.replace("\\", "/"):
+                return read_bounded(reader, _Blocks(iter(entry.get_blocks())), where, compressed, tally)
+    raise KeyError(f"no member {name!r}")
+
+
+class _Blocks(io.RawIOBase):
+    """libarchive's data blocks of one entry as a stream `read_bounded` can pull from."""
+
+    def __init__(self, blocks: Iterator[bytes]) -> None:
+        super().__init__()
+        self._blocks = blocks
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        size = _CHUNK if size is None or size < 0 else size
+        while len(self._pending) < size:
+            block = next(self._blocks, None)
+            if block is None:
+                break
+            self._pending += block
+        piece, self._pending = self._pending[:size], self._pending[size:]
+        return piece
+
+
+def _entry_encrypted(entry: object) -> bool:
+    import libarchive.ffi
+
+    function = getattr(libarchive.ffi.libarchive, "archive_entry_is_encrypted", None)
+    pointer = getattr(entry, "_entry_p", None)
+    if function is None or pointer is None:
+        return False
+    function.argtypes = [libarchive.ffi.c_archive_entry_p]
+    function.restype = ctypes.c_int
+    return bool(function(pointer))
+
+
+def read_with_libarchive(reader: Reader, data: bytes, location: str, depth: int, what: str) -> bool:
+    """Read an archive through libarchive (Debian libarchive13, PyPI libarchive-c): ISO 9660
+    images (with Joliet and Rock Ridge names), Microsoft CAB, and RAR 4/5 with compressed
+    members, which rarfile can only list without an external unrar. Members are streamed
+    through `read_bounded` like ZIP members. False when libarchive is not installed."""
+    try:
+        import libarchive
+        import libarchive.exception
+    except (ImportError, OSError):  # the Python package, or its shared library, is missing
+        reader.problem(ProblemKind.UNSUPPORTED, location, f"{what} archive: libarchive is not installed; not read")
+        return False
+    tally = Tally(len(data))
+    try:
+        with libarchive.memory_reader(data) as archive:
+            for entry in archive:
+                if tally.stopped or reader.timed_out(location) or reader.members_exhausted(location):
+                    return True
+                if not entry.isfile:
+                    continue
+                name = str(entry.pathname or "member").lstrip("./") or "member"
+                where = reader.unique_location(join(location, name))
+                if _entry_encrypted(entry):
+                    reader.segment(name, where, where, "filename")
+                    reader.problem(ProblemKind.ENCRYPTED, where, f"encrypted {what} member; content not readable")
+                    continue
+                size = entry.size or 0
+                if _too_big(reader, where, size):
+                    reader.segment(name, where, where, "filename")
+                    continue
+                try:
+                    member = read_bounded(reader, _Blocks(iter(entry.get_blocks())), where, len(data), tally)
+                except libarchive.exception.ArchiveError as exc:
+                    reader.segment(name, where, where, "filename")
+                    text = str(exc)
+                    kind = ProblemKind.ENCRYPTED if "ncrypt" in text or "assphrase" in text else ProblemKind.CORRUPT
+                    reader.problem(kind, where, f"{what} member not readable: {text}"[:300])
+                    continue
+                if member is None:
+                    reader.segment(name, where, where, "filename")
+                    continue
+                reader.read_file(member, where, filename=name, declared_type=None, depth=depth + 1)
+    except libarchive.exception.ArchiveError as exc:
+        reader.problem(ProblemKind.CORRUPT, location, f"damaged {what} archive: {exc}"[:300])
+    return True

@@ -192,7 +192,7 @@ _READERS: list[tuple[Callable[[str], bool], str, str]] = [
 ARCHIVE_TYPES = {
     "application/zip", "application/java-archive", "application/x-tar", "application/gzip",
     "application/x-bzip2", "application/x-xz", "application/x-7z-compressed", "application/vnd.rar",
-    "application/x-lzma",
+    "application/x-lzma", "application/x-iso9660-image", "application/vnd.ms-cab-compressed",
 }
 
 
