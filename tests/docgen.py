@@ -1136,3 +1136,21 @@ def make_cab(members: dict[str, bytes], *, compressed: bool = True) -> bytes:
     header = struct.pack("<4sIIIIIBBHHHHH", b"MSCF", 0, total, 0, files_start, 0, 3, 1, 1, len(members), 0, 0, 0)
     folder = struct.pack("<IHH", data_start, len(data_records), 1 if compressed else 0)
     return header + folder + b"".join(files) + b"".join(data_records)
+
+
+def make_pdf_with_hidden_layer(visible: str, hidden: str) -> bytes:
+    """A page with `visible` text and `hidden` text on an optional-content layer that is
+    off by default (shown by ticking it in the viewer's Layers panel)."""
+    doc = pymupdf.open()
+    page = doc.new_page(width=PAGE_WIDTH, height=PAGE_HEIGHT)
+    layer = doc.add_ocg("Notes", on=False)
+    page.insert_text((56, BODY_TOP), visible, fontname=CJK_FONT, fontsize=12)
+    page.insert_text((56, BODY_TOP + 40), hidden, fontname=CJK_FONT, fontsize=12, oc=layer)
+    return doc.tobytes()
+
+
+def make_pdf_with_outline(pages: list[str], bookmarks: list[str]) -> bytes:
+    """A PDF whose outline (bookmarks sidebar) holds `bookmarks`, all pointing at page 1."""
+    doc = pymupdf.open(stream=make_pdf(pages), filetype="pdf")
+    doc.set_toc([[1, title, 1] for title in bookmarks])
+    return doc.tobytes()

@@ -175,3 +175,12 @@ def test_cab_bomb_is_stopped_by_the_ratio_while_streaming() -> None:
     ins = with_attachment("setup.cab", cab)
     assert (ProblemKind.LIMIT_EXCEEDED, "max_compression_ratio") in problem_kinds(ins)
     assert not [p for p in ins.parts if p.location == "setup.cab › a.txt"]
+
+
+def test_7z_members_are_planned_against_the_decompression_budget() -> None:
+    import os
+
+    members = {f"m{i}.bin": os.urandom(300 * 1024) for i in range(6)}
+    ins = with_attachment("a.7z", docgen.make_7z(members), max_decompressed_bytes=1024 * 1024)
+    assert (ProblemKind.LIMIT_EXCEEDED, "max_decompressed_bytes") in problem_kinds(ins)
+    assert len([p for p in ins.parts if p.location.startswith("a.7z › ")]) == 3

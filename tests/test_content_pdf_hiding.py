@@ -66,3 +66,13 @@ def test_stamp_region_ocr_is_counted_against_the_ocr_budget() -> None:
     ins = with_attachment("memo.pdf", docgen.make_pdf_with_stamp_image(COVER, "機密"), max_ocr_pages=0)
     # The red stamp is chosen for OCR, and refused by the spent budget: a recorded limit.
     assert [(p.location, p.limit) for p in ins.problems] == [("memo.pdf › page 1 › image 1", "max_ocr_pages")]
+
+
+def test_text_on_a_layer_that_is_switched_off_is_read() -> None:
+    ins = with_attachment("memo.pdf", docgen.make_pdf_with_hidden_layer(BODY, "機密 隱藏圖層"))
+    assert where(ins, "隱藏圖層") == {"memo.pdf › page 1": "page"}
+
+
+def test_bookmark_titles_are_read() -> None:
+    ins = with_attachment("memo.pdf", docgen.make_pdf_with_outline([BODY], ["第一章", "機密 附件清單"]))
+    assert where(ins, "附件清單") == {"memo.pdf › outline": "metadata"}

@@ -552,12 +552,14 @@ def _read_7z(reader: Reader, data: bytes, location: str, depth: int) -> None:
                 reader.problem(ProblemKind.ENCRYPTED, where, "encrypted 7z member; content not readable")
             return
         wanted: list[str] = []
+        planned = 0  # py7zr extracts all wanted members at once: plan them against the budget
         for info in files:
             where = join(location, info.filename)
             size = int(info.uncompressed or 0)
-            if _too_big(reader, where, size):
+            if _too_big(reader, where, planned + size):
                 reader.segment(info.filename, where, where, "filename")
                 continue
+            planned += size
             wanted.append(info.filename)
         total = sum(int(f.uncompressed or 0) for f in files if f.filename in wanted)
         if _bomb(reader, location, total, len(data)) or not wanted:
@@ -578,7 +580,9 @@ def _read_7z(reader: Reader, data: bytes, location: str, depth: int) -> None:
         except KeyError:
             continue
         product.seek(0)
-        reader.read_file(product.read(), where, filename=name, declared_type=None, depth=depth + 1)
+        member = product.read()
+        reader.budget.charge_decompressed(len(member))
+        reader.read_file(member, where, filename=name, declared_type=None, depth=depth + 1)
 
 
 # --------------------------------------------------------------------------- RAR

@@ -98,6 +98,8 @@ def _read_document(reader: Reader, doc: pymupdf.Document, location: str, depth: 
         reader.problem(ProblemKind.ENCRYPTED, location, "password-protected PDF; content not readable")
         return
     _read_metadata(reader, doc, location)
+    _read_outline(reader, doc, location)
+    _show_hidden_layers(reader, doc, location)
     try:
         count = doc.page_count
     except Exception as exc:
@@ -138,6 +140,32 @@ def _pages_without_content(doc: pymupdf.Document) -> list[int]:
         if any(not doc.xref_is_stream(xref) for xref in xrefs):
             lost.append(number + 1)
     return lost
+
+
+def _read_outline(reader: Reader, doc: pymupdf.Document, location: str) -> None:
+    """Bookmark titles: the reader's sidebar shows them, and no page need repeat them."""
+    try:
+        toc = doc.get_toc(simple=True)
+    except Exception as exc:
+        reader.note(location, f"outline (bookmarks) unreadable: {exc}"[:300])
+        return
+    titles = [str(entry[1]) for entry in toc[: reader.limits.max_pages * 10] if len(entry) > 1 and entry[1]]
+    reader.segment("\n".join(titles), join(location, "outline"), location, "metadata")
+
+
+def _show_hidden_layers(reader: Reader, doc: pymupdf.Document, location: str) -> None:
+    """Turn every optional-content layer on before reading: text on a layer that is off
+    is not extracted, yet one click in the viewer's Layers panel shows it."""
+    try:
+        layers = doc.get_ocgs()
+        if layers and not all(layer.get("on") for layer in layers.values()):
+            for config in doc.layer_ui_configs():
+                if not config.get("on"):
+                    doc.set_layer_ui_config(config["number"], 0)  # 0: switch on, as a click would
+            if not all(layer.get("on") for layer in doc.get_ocgs().values()):
+                reader.note(location, "a layer that is switched off could not be switched on; its text may be missing")
+    except Exception as exc:
+        reader.note(location, f"optional-content layers could not all be turned on: {exc}"[:300])
 
 
 def _read_metadata(reader: Reader, doc: pymupdf.Document, location: str) -> None:
