@@ -1154,3 +1154,22 @@ def make_pdf_with_outline(pages: list[str], bookmarks: list[str]) -> bytes:
     doc = pymupdf.open(stream=make_pdf(pages), filetype="pdf")
     doc.set_toc([[1, title, 1] for title in bookmarks])
     return doc.tobytes()
+
+
+def make_pdf_with_xfa(page_text: str, field_value: str) -> bytes:
+    """A PDF carrying an XFA form (template and datasets as XML streams under /AcroForm
+    /XFA) whose filled-in value `field_value` appears on no page's content stream."""
+    doc = pymupdf.open(stream=make_pdf([page_text]), filetype="pdf")
+    template = (b'<template xmlns="http://www.xfa.org/schema/xfa-template/3.3/"><subform name="form1">'
+                b'<field name="level"><caption><value><text>Level</text></value></caption></field>'
+                b'</subform></template>')
+    datasets = ('<xfa:datasets xmlns:xfa="http://www.xfa.org/schema/xfa-data/1.0/"><xfa:data>'
+                f'<form1><level>{field_value}</level></form1></xfa:data></xfa:datasets>').encode()
+    refs = []
+    for name, body in (("template", template), ("datasets", datasets)):
+        xref = doc.get_new_xref()
+        doc.update_object(xref, "<<>>")
+        doc.update_stream(xref, body)
+        refs.append(f"({name}) {xref} 0 R")
+    doc.xref_set_key(doc.pdf_catalog(), "AcroForm", f"<</Fields[]/XFA[{' '.join(refs)}]>>")
+    return doc.tobytes()

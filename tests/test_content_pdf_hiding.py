@@ -76,3 +76,8 @@ def test_text_on_a_layer_that_is_switched_off_is_read() -> None:
 def test_bookmark_titles_are_read() -> None:
     ins = with_attachment("memo.pdf", docgen.make_pdf_with_outline([BODY], ["第一章", "機密 附件清單"]))
     assert where(ins, "附件清單") == {"memo.pdf › outline": "metadata"}
+
+
+def test_xfa_form_data_is_read() -> None:
+    ins = with_attachment("form.pdf", docgen.make_pdf_with_xfa("Please wait...", "機密 &amp; 限閱"))
+    assert where(ins, "機密 & 限閱") == {"form.pdf › XFA form": "form"}

@@ -126,6 +126,7 @@ def _read_document(reader: Reader, doc: pymupdf.Document, location: str, depth: 
                                f"document claims {count} pages; stopped after 3 unreadable pages at page {number + 1}")
                 break
     _read_embedded(reader, doc, location, depth)
+    _read_xfa(reader, doc, location)
 
 
 def _pages_without_content(doc: pymupdf.Document) -> list[int]:
@@ -419,3 +420,36 @@ def _read_embedded(reader: Reader, doc: pymupdf.Document, location: str, depth: 
             reader.problem(ProblemKind.CORRUPT, join(location, name), f"embedded file unreadable: {exc}")
             continue
         reader.read_file(data, where, filename=filename, declared_type=None, depth=depth + 1)
+
+
+_XML_TAG = re.compile(r"<[^>]*>")
+_XREF = re.compile(r"(\d+)\s+\d+\s+R")
+
+
+def _read_xfa(reader: Reader, doc: pymupdf.Document, location: str) -> None:
+    """An XFA form (Adobe LiveCycle): its template and filled-in data live in XML streams
+    under /AcroForm /XFA, not on the pages, and Adobe Reader shows them as the document.
+    Their text (tags dropped, entities decoded) is read as a form segment."""
+    import html
+
+    try:
+        kind, value = doc.xref_get_key(doc.pdf_catalog(), "AcroForm/XFA")
+    except Exception:
+        return
+    if kind not in ("xref", "array"):
+        return
+    pieces: list[str] = []
+    budget = reader.budget.bytes_allowed()
+    for match in _XREF.finditer(value):
+        try:
+            stream = doc.xref_stream(int(match.group(1))) or b""
+        except Exception as exc:
+            reader.problem(ProblemKind.CORRUPT, join(location, "XFA form"), f"XFA stream unreadable: {exc}"[:300])
+            continue
+        budget -= len(stream)
+        if budget < 0:
+            reader.limit(join(location, "XFA form"), reader.budget.byte_limit_name(), "XFA form too large; not read")
+            return
+        text = html.unescape(_XML_TAG.sub("\n", stream.decode("utf-8", "replace")))
+        pieces.extend(line.strip() for line in text.splitlines() if line.strip())
+    reader.segment("\n".join(pieces), join(location, "XFA form"), location, "form")
