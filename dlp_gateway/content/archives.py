@@ -418,19 +418,34 @@ def _decode_name(raw: bytes, utf8: bool) -> str:
     return raw.decode("cp437")
 
 
-def read_appended_zip(reader: Reader, data: bytes, location: str, depth: int) -> None:
+def read_appended_zip(reader: Reader, data: bytes, location: str, depth: int, *, after: int = 1) -> None:
     """A ZIP glued onto another file (a JPEG or a PDF with a ZIP appended: a polyglot). The
     file's own reader shows the picture or the pages; an unzip tool opens the same bytes
-    as an archive. Read that archive too, and note it."""
-    first = data.find(_LOCAL_SIG, 1)
-    if first < 0:
-        return
-    header = _LOCAL.unpack_from(data, first) if first + 30 <= len(data) else None
-    if header is None or not _plausible(header, data, first):
+    as an archive. Read that archive too, and note it.
+
+    Found by its end-of-central-directory record at the end of the data (where the ZIP
+    starts follows from the directory's size and offset), else by the first plausible
+    local header at or after `after` (the caller passes the end of its own format, so a
+    ZIP stored inside a PDF object is not mistaken for an appended one)."""
+    first = _appended_zip_start(data, after)
+    if first is None:
         return
     reader.note(location, f"a ZIP archive is appended to this file at byte {first} (a polyglot); read as well")
     where = join(location, "appended.zip")
     reader.read_file(data[first:], where, filename=None, declared_type="application/zip", depth=depth + 1)
+
+
+def _appended_zip_start(data: bytes, after: int) -> int | None:
+    end = data.rfind(b"PK\x05\x06", max(0, len(data) - 65557))
+    if end > 0 and end + 22 <= len(data):
+        directory_size, directory_offset = struct.unpack_from("<II", data, end + 12)
+        start = end - directory_size - directory_offset
+        if start > 0 and data[start:start + 4] == _LOCAL_SIG:
+            return start
+    first = data.find(_LOCAL_SIG, max(1, after))
+    if first < 0 or first + 30 > len(data) or not _plausible(_LOCAL.unpack_from(data, first), data, first):
+        return None
+    return first
 
 
 # --------------------------------------------------------------------------- single-stream compressors

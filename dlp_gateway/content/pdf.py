@@ -75,7 +75,10 @@ def read_pdf(reader: Reader, data: bytes, location: str, depth: int, **_: object
         _read_document(reader, doc, location, depth, truncated=b"%%EOF" not in data[-2048:])
     from dlp_gateway.content.archives import read_appended_zip
 
-    read_appended_zip(reader, data, location, depth)  # a PDF/ZIP polyglot
+    # A PDF/ZIP polyglot: a ZIP after the PDF's first end-of-file marker (what follows is
+    # either an incremental update, which holds no ZIP header, or something appended).
+    first_eof = data.find(b"%%EOF")
+    read_appended_zip(reader, data, location, depth, after=first_eof if first_eof > 0 else len(data))
 
 
 def _read_document(reader: Reader, doc: pymupdf.Document, location: str, depth: int, *,
