@@ -8,7 +8,8 @@ import pytest
 
 from dlp_gateway.content.extract import extract
 from dlp_gateway.content.limits import ExtractionLimits
-from dlp_gateway.model import Inspection
+from dlp_gateway.detect.markings import MarkingDetector
+from dlp_gateway.model import Inspection, Level
 
 BODY = "本函係例行業務聯繫，請查照。"
 
@@ -22,10 +23,15 @@ def where(inspection: Inspection, phrase: str) -> dict[str, str]:
     return {s.location: s.kind for s in inspection.segments if phrase in s.text}
 
 
+def markings(inspection: Inspection) -> set[tuple[str, Level]]:
+    return {(f.location, f.level) for f in MarkingDetector().detect(inspection)}
+
+
 def test_vertical_banner_in_the_left_margin_is_a_band_segment() -> None:
     ins = with_attachment("memo.pdf", docgen.make_pdf_with_margin_banner(BODY, "機密", side="left"))
     assert where(ins, "機密") == {"memo.pdf › page 1 › margin": "header_band"}
     assert where(ins, BODY) == {"memo.pdf › page 1": "page"}
+    assert markings(ins) == {("memo.pdf › page 1 › margin", Level.CONFIDENTIAL)}
 
 
 def test_latin_banner_running_down_the_right_margin_is_a_band_segment() -> None:
@@ -50,6 +56,7 @@ def test_red_stamp_image_over_a_clean_text_layer_is_ocrd_as_a_band() -> None:
     ins = with_attachment("memo.pdf", docgen.make_pdf_with_stamp_image(COVER, "機密"))
     stamp = where(ins, "機密")
     assert stamp == {"memo.pdf › page 1 › image 1": "header_band"}
+    assert markings(ins) == {("memo.pdf › page 1 › image 1", Level.CONFIDENTIAL)}
     assert not ins.problems
 
 
