@@ -1173,3 +1173,60 @@ def make_pdf_with_xfa(page_text: str, field_value: str) -> bytes:
         refs.append(f"({name}) {xref} 0 R")
     doc.xref_set_key(doc.pdf_catalog(), "AcroForm", f"<</Fields[]/XFA[{' '.join(refs)}]>>")
     return doc.tobytes()
+
+
+def _vector_glyphs(page: pymupdf.Page, text: str, origin: tuple[float, float], height: float,
+                   color: tuple[float, float, float], fontname: str = CJK_FONT) -> None:
+    """Draw `text` as filled vector shapes (no text, no image), the way a PDF with text
+    converted to outlines carries it: the text is rasterised, and every run of dark pixels
+    becomes a small filled rectangle of one path."""
+    source = pymupdf.open()
+    size = 40.0
+    src = source.new_page(width=size * (len(text) + 1), height=size * 1.6)
+    src.insert_text((size * 0.5, size * 1.15), text, fontname=fontname, fontsize=size)
+    pix = src.get_pixmap(dpi=72, colorspace=pymupdf.csGRAY)
+    source.close()
+    scale = height / pix.height
+    shape = page.new_shape()
+    samples = pix.samples
+    for y in range(pix.height):
+        row = samples[y * pix.stride:y * pix.stride + pix.width]
+        x = 0
+        while x < pix.width:
+            if row[x] < 128:
+                start = x
+                while x < pix.width and row[x] < 128:
+                    x += 1
+                shape.draw_rect(pymupdf.Rect(origin[0] + start * scale, origin[1] + y * scale,
+                                             origin[0] + x * scale, origin[1] + (y + 1) * scale))
+            x += 1
+    shape.finish(color=None, fill=color, width=0)
+    shape.commit()
+
+
+def make_pdf_with_vector_stamp(body: str, stamp: str, *, top: float = 14) -> bytes:
+    """A page with a clean text layer and a red `stamp` drawn as vector outlines (boxed),
+    as e-seal tools stamp: the stamp's word is neither text nor an image."""
+    doc = pymupdf.open()
+    page = doc.new_page(width=PAGE_WIDTH, height=PAGE_HEIGHT)
+    _insert_lines(page, body.split("\n"), BODY_TOP, 12, CJK_FONT)
+    red = (0.85, 0.05, 0.05)
+    width = 40 * (len(stamp) + 1) * 0.9
+    box = pymupdf.Rect(PAGE_WIDTH - 40 - width, top, PAGE_WIDTH - 40, top + 64)
+    page.draw_rect(box, color=red, width=2.5)
+    _vector_glyphs(page, stamp, (box.x0 + 4, box.y0 + 4), box.height - 8, red)
+    out = doc.tobytes(deflate=True)
+    doc.close()
+    return out
+
+
+def make_outlined_pdf(lines: list[str]) -> bytes:
+    """A one-page PDF whose text was converted to outlines: black filled shapes, no text
+    layer, no image (print-shop and Illustrator exports)."""
+    doc = pymupdf.open()
+    page = doc.new_page(width=PAGE_WIDTH, height=PAGE_HEIGHT)
+    for number, line in enumerate(lines):
+        _vector_glyphs(page, line, (56, BODY_TOP + number * 40), 30, (0, 0, 0))
+    out = doc.tobytes(deflate=True)
+    doc.close()
+    return out

@@ -88,3 +88,17 @@ def test_bookmark_titles_are_read() -> None:
 def test_xfa_form_data_is_read() -> None:
     ins = with_attachment("form.pdf", docgen.make_pdf_with_xfa("Please wait...", "機密 &amp; 限閱"))
     assert where(ins, "機密 & 限閱") == {"form.pdf › XFA form": "form"}
+
+
+@pytest.mark.slow
+def test_red_stamp_drawn_as_vector_outlines_is_ocrd() -> None:
+    ins = with_attachment("memo.pdf", docgen.make_pdf_with_vector_stamp(COVER, "機密"))
+    assert markings(ins) == {("memo.pdf › page 1 › drawing 1", Level.CONFIDENTIAL)}
+
+
+@pytest.mark.slow
+def test_page_whose_text_was_converted_to_outlines_is_ocrd() -> None:
+    ins = with_attachment("print.pdf", docgen.make_outlined_pdf(["機密", "駐外館處電報 Operation Lantern"]))
+    page = [s for s in ins.segments if s.location == "print.pdf › page 1"]
+    assert page and page[0].kind == "ocr"
+    assert "Lantern" in page[0].text

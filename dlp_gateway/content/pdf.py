@@ -193,10 +193,15 @@ SCAN_COVERAGE = 0.5  # share of the page covered by images that makes it a scan
 
 def _needs_ocr(page: pymupdf.Page, text: str, minimum: int) -> bool:
     """A page needs OCR when it has an image and no usable text layer, or when it has only
-    a little text (a stamp, a page number) over images covering most of the page."""
+    a little text (a stamp, a page number) over images covering most of the page, or when
+    it has no text layer and no image but its text was converted to outlines."""
     visible = len(text) - text.count(" ") - text.count("\n") - text.count("\t")
-    if visible >= SCAN_TEXT_CHARS or not page.get_images(full=False):
+    if visible >= SCAN_TEXT_CHARS:
         return False
+    if not page.get_images(full=False):
+        # No image: a page is still a picture of text when its text was converted to
+        # outlines (print-shop and Illustrator exports): many small paths, no text layer.
+        return not _usable(text, minimum) and _outline_items(page) >= OUTLINE_MIN_ITEMS
     if not _usable(text, minimum):
         return True
     area = abs(page.rect) or 1.0
@@ -204,6 +209,14 @@ def _needs_ocr(page: pymupdf.Page, text: str, minimum: int) -> bool:
     for info in page.get_image_info():
         covered += abs(pymupdf.Rect(info["bbox"]) & page.rect)
     return covered / area > SCAN_COVERAGE
+
+
+OUTLINE_MIN_ITEMS = 200  # path segments on a page without text that make it outlined text worth OCR
+
+
+def _outline_items(page: pymupdf.Page) -> int:
+    """Filled path segments on the page (glyph outlines are filled shapes)."""
+    return sum(len(d.get("items") or ()) for d in page.get_cdrawings() if d.get("fill") is not None)
 
 
 def _merge(first: str, second: str) -> str:
@@ -294,13 +307,15 @@ def sparse_ocr(png: bytes, languages: str, timeout: float) -> str | None:
     return done.stdout.decode("utf-8", "replace")
 
 
-def _image_regions(page: pymupdf.Page, seen: set[str]) -> list[tuple[pymupdf.Rect, bool]]:
-    """The image regions of a page with a text layer that may carry text of their own: a
-    large image (a scanned letter pasted onto a page whose text layer says something
-    else) or a red stamp-like one (a 「機密」 seal over a clean text layer). Each distinct
-    image (by content digest) is taken once per document."""
+def _image_regions(page: pymupdf.Page, seen: set[str]) -> list[tuple[pymupdf.Rect, bool, str]]:
+    """The regions of a page with a text layer that may carry text of their own: a large
+    image (a scanned letter pasted onto a page whose text layer says something else), a
+    red stamp-like image (a 「機密」 seal over a clean text layer), or red vector drawings
+    that look like lettering (a stamp drawn as outlines). Each distinct image (by content
+    digest) or drawing region is taken once per document. Each entry: (region, stamp-like,
+    "image" or "drawing")."""
     area = abs(page.rect) or 1.0
-    regions: list[tuple[pymupdf.Rect, bool]] = []  # (region, stamp-like)
+    regions: list[tuple[pymupdf.Rect, bool, str]] = []  # (region, stamp-like, what)
     for info in page.get_image_info(hashes=True):
         bbox = pymupdf.Rect(info["bbox"]) & page.rect
         if bbox.is_empty or min(bbox.width, bbox.height) < STAMP_MIN_SIDE:
@@ -312,8 +327,49 @@ def _image_regions(page: pymupdf.Page, seen: set[str]) -> list[tuple[pymupdf.Rec
         stamp = not large and _stamp_like(page, bbox)
         if large or stamp:
             seen.add(digest)
-            regions.append((bbox, stamp))
+            regions.append((bbox, stamp, "image"))
+    for bbox in _vector_stamps(page):
+        key = f"vector {tuple(round(v) for v in bbox)}"
+        if key not in seen:
+            seen.add(key)
+            regions.append((bbox, True, "drawing"))
     return regions
+
+
+VECTOR_STAMP_MIN_ITEMS = 12  # glyphs drawn as outlines take many path segments; a red rule or frame few
+_MAX_DRAWINGS = 5000  # a map or chart with more paths is not searched for stamps
+
+
+def _red(color: Any) -> bool:
+    if not color or len(color) < 3:
+        return False
+    r, g, b = color[:3]
+    return r > 0.55 and r - g > 0.25 and r - b > 0.25
+
+
+def _vector_stamps(page: pymupdf.Page) -> list[pymupdf.Rect]:
+    """Red vector drawings that group into a stamp-sized region with enough path segments
+    to be lettering: an e-seal or a 「機密」 stamp drawn as outlines, neither text nor image."""
+    drawings = page.get_cdrawings()
+    if len(drawings) > _MAX_DRAWINGS:
+        return []
+    clusters: list[list[Any]] = []  # [rect, items]
+    for drawing in drawings:
+        if not (_red(drawing.get("fill")) or _red(drawing.get("color"))):
+            continue
+        rect = pymupdf.Rect(drawing["rect"]) & page.rect
+        if rect.is_empty and not rect.width and not rect.height:
+            continue
+        items = len(drawing.get("items") or ())
+        for cluster in clusters:
+            if pymupdf.Rect(cluster[0].x0 - 12, cluster[0].y0 - 12, cluster[0].x1 + 12, cluster[0].y1 + 12).intersects(rect):
+                cluster[0] |= rect
+                cluster[1] += items
+                break
+        else:
+            clusters.append([pymupdf.Rect(rect), items])
+    return [rect for rect, items in clusters
+            if items >= VECTOR_STAMP_MIN_ITEMS and min(rect.width, rect.height) >= STAMP_MIN_SIDE]
 
 
 def _ocr_image_regions(reader: Reader, page: pymupdf.Page, page_location: str, part: str,
@@ -329,8 +385,10 @@ def _ocr_image_regions(reader: Reader, page: pymupdf.Page, page_location: str, p
         reader.problem(ProblemKind.CORRUPT, page_location, f"page images unreadable: {exc}"[:300])
         return
     height = page.rect.height
-    for number, (bbox, stamp) in enumerate(regions, 1):
-        where = join(page_location, f"image {number}")
+    counts: dict[str, int] = {}
+    for bbox, stamp, what in regions:
+        counts[what] = counts.get(what, 0) + 1
+        where = join(page_location, f"{what} {counts[what]}")
         refused = reader.budget.ocr_refusal()
         if refused:
             reader.limit(where, refused, "image on the page not OCR'd: OCR budget spent")
