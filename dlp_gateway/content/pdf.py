@@ -251,7 +251,11 @@ def _read_page(reader: Reader, page: pymupdf.Page, page_location: str, part: str
     limits = reader.limits
     textpage = page.get_textpage(flags=_TEXT_FLAGS, clip=pymupdf.INFINITE_RECT())
     blocks = textpage.extractBLOCKS()
-    margin, margin_blocks = _margin_banners(textpage, page.rect)
+    margin, margin_blocks = "", frozenset()
+    edge = page.rect.width * MARGIN
+    if any(b[6] == 0 and b[3] - b[1] > b[2] - b[0] and not (edge < (b[0] + b[2]) / 2 < page.rect.width - edge)
+           for b in blocks):  # a tall, narrow text block at a side edge: worth the detailed look
+        margin, margin_blocks = _margin_banners(textpage, page.rect)
     header, body, footer = split_bands(blocks, page.rect.height, margin_blocks)
     body_kind = "page"
     if _needs_ocr(page, header + body + footer, limits.min_text_layer_chars):
@@ -316,17 +320,19 @@ def _image_regions(page: pymupdf.Page, seen: set[str]) -> list[tuple[pymupdf.Rec
     "image" or "drawing")."""
     area = abs(page.rect) or 1.0
     regions: list[tuple[pymupdf.Rect, bool, str]] = []  # (region, stamp-like, what)
-    for info in page.get_image_info(hashes=True):
+    # get_images reads the page's resources only; the placement (and its cost) only when there are any.
+    for info in page.get_image_info() if page.get_images(full=False) else ():
         bbox = pymupdf.Rect(info["bbox"]) & page.rect
         if bbox.is_empty or min(bbox.width, bbox.height) < STAMP_MIN_SIDE:
             continue
-        digest = bytes(info.get("digest") or b"").hex() or f"{bbox}"
-        if digest in seen:
+        # The same image at the same place (a logo, a stamp on every page) is judged once.
+        key = f"image {tuple(round(v) for v in bbox)} {info.get('width')}x{info.get('height')}"
+        if key in seen:
             continue
+        seen.add(key)
         large = abs(bbox) / area >= LARGE_IMAGE_SHARE
         stamp = not large and _stamp_like(page, bbox)
         if large or stamp:
-            seen.add(digest)
             regions.append((bbox, stamp, "image"))
     for bbox in _vector_stamps(page):
         key = f"vector {tuple(round(v) for v in bbox)}"
@@ -349,27 +355,31 @@ def _red(color: Any) -> bool:
 
 def _vector_stamps(page: pymupdf.Page) -> list[pymupdf.Rect]:
     """Red vector drawings that group into a stamp-sized region with enough path segments
-    to be lettering: an e-seal or a 「機密」 stamp drawn as outlines, neither text nor image."""
+    to be lettering: an e-seal or a 「機密」 stamp drawn as outlines, neither text nor image.
+    Plain tuples, not Rects: this runs on every page with a text layer."""
     drawings = page.get_cdrawings()
     if len(drawings) > _MAX_DRAWINGS:
         return []
-    clusters: list[list[Any]] = []  # [rect, items]
+    clusters: list[list[float]] = []  # [x0, y0, x1, y1, items]
     for drawing in drawings:
         if not (_red(drawing.get("fill")) or _red(drawing.get("color"))):
             continue
-        rect = pymupdf.Rect(drawing["rect"]) & page.rect
-        if rect.is_empty and not rect.width and not rect.height:
-            continue
+        x0, y0, x1, y1 = drawing["rect"]
         items = len(drawing.get("items") or ())
-        for cluster in clusters:
-            if pymupdf.Rect(cluster[0].x0 - 12, cluster[0].y0 - 12, cluster[0].x1 + 12, cluster[0].y1 + 12).intersects(rect):
-                cluster[0] |= rect
-                cluster[1] += items
+        for c in clusters:
+            if x0 <= c[2] + 12 and x1 >= c[0] - 12 and y0 <= c[3] + 12 and y1 >= c[1] - 12:
+                c[0], c[1], c[2], c[3] = min(c[0], x0), min(c[1], y0), max(c[2], x1), max(c[3], y1)
+                c[4] += items
                 break
         else:
-            clusters.append([pymupdf.Rect(rect), items])
-    return [rect for rect, items in clusters
-            if items >= VECTOR_STAMP_MIN_ITEMS and min(rect.width, rect.height) >= STAMP_MIN_SIDE]
+            clusters.append([x0, y0, x1, y1, items])
+    found = []
+    for x0, y0, x1, y1, items in clusters:
+        if items >= VECTOR_STAMP_MIN_ITEMS and min(x1 - x0, y1 - y0) >= STAMP_MIN_SIDE:
+            rect = pymupdf.Rect(x0, y0, x1, y1) & page.rect
+            if not rect.is_empty:
+                found.append(rect)
+    return found
 
 
 def _ocr_image_regions(reader: Reader, page: pymupdf.Page, page_location: str, part: str,
