@@ -80,22 +80,6 @@ def _hanzi_score(text: str, script: str) -> float:
     return sum(c in common for c in considered) / len(considered)
 
 
-def _detect_chinese(data: bytes) -> str | None:
-    """cp950 or gb18030 when the bytes read as common characters of that script, else None."""
-    sample = data[: 64 * 1024]
-    scored = []
-    for candidate, script in (("cp950", "traditional"), ("gb18030", "simplified")):
-        try:
-            scored.append((_hanzi_score(sample.decode(candidate), script), candidate))
-        except UnicodeDecodeError:
-            continue
-    if scored:
-        score, best = max(scored, key=lambda item: item[0])
-        if score >= 0.8:
-            return best
-    return None
-
-
 def _detect(data: bytes) -> str:
     """Guess the charset of undeclared bytes. Chinese text is judged by which decoding
     gives common characters (generic detectors confuse short Big5 and GBK texts);
@@ -205,6 +189,22 @@ def decode_text(data: bytes, charset: str | None = None) -> tuple[str, str | Non
     if note:
         note += f"; decoded as {guessed} by detection"
     return text, note
+
+
+def _detect_chinese(data: bytes) -> str | None:
+    """cp950 or gb18030 when the bytes read as common characters of that script, else None."""
+    sample = data[: 64 * 1024]
+    scored = []
+    for candidate, script in (("cp950", "traditional"), ("gb18030", "simplified")):
+        try:
+            scored.append((_hanzi_score(sample.decode(candidate), script), candidate))
+        except UnicodeDecodeError:
+            continue
+    if scored:
+        score, best = max(scored, key=lambda item: item[0])
+        if score >= 0.8:
+            return best
+    return None
 
 
 class _HTMLText(HTMLParser):
