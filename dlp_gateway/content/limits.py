@@ -57,4 +57,9 @@ class ExtractionLimits(BaseModel):
     )
     max_seconds: float = Field(120.0, gt=0, description="Total inspection seconds per message.")
     max_text_chars: int = Field(20_000_000, ge=1000, description="Characters of text kept per message.")
+    max_xml_entity_expansion: int = Field(
+        1024 * 1024, ge=0,
+        description=("Bytes an XML or SVG document's internal entities may expand to, all references "
+                     "together; beyond it (a billion-laughs file) they are not expanded and the limit is recorded."),
+    )
     ocr_languages: str = Field("chi_tra+chi_sim+eng", description="Tesseract languages for OCR.")

@@ -1,4 +1,4 @@
-"""Plain text and HTML: decoding in any declared charset, and HTML to text.
+"""Plain text: decoding in any declared charset (HTML to text is in html.py).
 
 Mail from a mission arrives in whatever charset the client chose: UTF-8, Big5 (and its
 cp950/HKSCS extensions), GB2312/GBK/GB18030, ISO-8859-x, Windows code pages. A declared
@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
-import re
 from functools import lru_cache
-from html.parser import HTMLParser
 
 # A declared charset is decoded with the widest superset that agrees with it.
 _SUPERSETS: dict[str, tuple[str, ...]] = {
@@ -206,57 +204,3 @@ def _detect_chinese(data: bytes) -> str | None:
             return best
     return None
 
-
-class _HTMLText(HTMLParser):
-    """Collects every piece of text, hidden or not (display:none, white on white, tiny
-    fonts all hide text from the reader but not from the recipient's copy), plus the
-    alt/title attributes. Only <style> is left out: it holds no prose."""
-
-    _BLOCK = {"p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table",
-              "title", "td", "th", "pre", "blockquote", "section", "article", "header", "footer"}
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.chunks: list[str] = []
-        self._skip = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "style":
-            self._skip += 1
-        if tag in self._BLOCK:
-            self.chunks.append("\n")
-        for name, value in attrs:
-            if name in ("alt", "title") and value:
-                self.chunks.append(f" {value} ")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "style" and self._skip:
-            self._skip -= 1
-        if tag in self._BLOCK:
-            self.chunks.append("\n")
-        elif tag == "td":
-            self.chunks.append("\t")
-
-    def handle_data(self, data: str) -> None:
-        if not self._skip:
-            self.chunks.append(data)
-
-    def handle_comment(self, data: str) -> None:
-        self.chunks.append(f"\n{data}\n")
-
-
-_HTML_BLANKS = re.compile(r"[ \t\r\f\v]+")
-
-
-def html_to_text(html: str) -> str:
-    """All text of an HTML document with entities decoded, hidden text included."""
-    parser = _HTMLText()
-    try:
-        parser.feed(html)
-        parser.close()
-    except Exception:  # html.parser is tolerant; this is belt and braces
-        pass
-    # Collapse white space as a browser does: ASCII blanks only. &nbsp; and the ideographic
-    # space are kept, since they lay out a letter's top line (「外交部&nbsp;&nbsp;&nbsp;機密」).
-    lines = (_HTML_BLANKS.sub(" ", line).strip(" \t\r\f\v") for line in "".join(parser.chunks).splitlines())
-    return "\n".join(line for line in lines if line.strip())
