@@ -21,6 +21,7 @@ PDF (a polyglot) is found and read (`read_appended_zip`).
 
 from __future__ import annotations
 
+import bisect
 import bz2
 import ctypes
 import gzip
@@ -286,13 +287,22 @@ def _read_unlisted(reader: Reader, data: bytes, location: str, depth: int, tally
             continue
         header = _LOCAL.unpack_from(data, begin)
         covered.append((begin, begin + 30 + header[9] + header[10] + info.compress_size))
+    covered.sort()
+    starts = [begin for begin, _ in covered]
     position = data.find(_LOCAL_SIG)
     while position >= 0:
-        if not any(begin <= position < stop for begin, stop in covered):
+        if not _inside(covered, starts, position):
             _read_local_headers(reader, data, location, depth, tally, position,
                                 "member not listed in the central directory", covered)
             return
         position = data.find(_LOCAL_SIG, position + 4)
+
+
+def _inside(covered: list[tuple[int, int]], starts: list[int], position: int) -> bool:
+    """Whether `position` falls in one of the sorted (begin, stop) ranges (members do not
+    overlap: overlapping ZIPs are refused before), in O(log n) for archives of many entries."""
+    index = bisect.bisect_right(starts, position) - 1
+    return index >= 0 and covered[index][0] <= position < covered[index][1]
 
 
 # --------------------------------------------------------------------------- ZIP from local headers
@@ -356,9 +366,10 @@ def _read_local_headers(reader: Reader, data: bytes, location: str, depth: int, 
     the repair for a ZIP whose central directory is damaged or missing (a truncated
     download, a ZIP glued onto another file). True when at least one member was found."""
     found = False
+    starts = [begin for begin, _ in skip] if skip else []
     position = data.find(_LOCAL_SIG, start)
     while position >= 0 and not tally.stopped:
-        if skip and any(begin <= position < stop for begin, stop in skip):
+        if skip and _inside(skip, starts, position):
             position = data.find(_LOCAL_SIG, position + 4)
             continue
         if reader.timed_out(location) or reader.members_exhausted(location):
