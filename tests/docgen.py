@@ -1654,3 +1654,16 @@ def ole_with_streams(data: bytes, extra: dict[str, bytes]) -> bytes:
         streams = {"/".join(path): ole.openstream(path).read() for path in ole.listdir(streams=True, storages=False)}
     streams.update(extra)
     return make_ole_large(streams)
+
+
+def make_pdf_with_stacked_margin_banner(body: str, banner: str, *, side: str = "left",
+                                        fontname: str = CJK_FONT) -> bytes:
+    """A one-page PDF with `banner` written upright, one character under the other, down
+    the left or right page edge (vertical writing of a banner)."""
+    doc = pymupdf.open()
+    page = doc.new_page(width=PAGE_WIDTH, height=PAGE_HEIGHT)
+    _insert_lines(page, body.split("\n"), BODY_TOP, 12, fontname)
+    x = 24 if side == "left" else PAGE_WIDTH - 30
+    for number, char in enumerate(banner):
+        page.insert_text((x, PAGE_HEIGHT / 2 + number * 20), char, fontname=fontname, fontsize=16)
+    return doc.tobytes()

@@ -41,6 +41,12 @@ def test_latin_banner_running_down_the_right_margin_is_a_band_segment() -> None:
     assert where(ins, "SECRET//NOFORN") == {"memo.pdf › page 1 › margin": "header_band"}
 
 
+def test_banner_stacked_a_character_per_line_down_the_margin_is_one_band_word() -> None:
+    ins = with_attachment("memo.pdf", docgen.make_pdf_with_stacked_margin_banner(BODY, "極機密", side="right"))
+    assert where(ins, "極機密") == {"memo.pdf › page 1 › margin": "header_band"}
+    assert markings(ins) == {("memo.pdf › page 1 › margin", Level.SECRET)}  # ROC 極機密
+
+
 def test_pdf_with_broken_cross_reference_is_read_with_a_note_not_a_problem() -> None:
     ins = with_attachment("memo.pdf", docgen.make_pdf_with_broken_xref(["機密 外交部公文"]))
     assert where(ins, "外交部公文") == {"memo.pdf › page 1": "page"}

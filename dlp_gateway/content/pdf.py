@@ -224,8 +224,8 @@ def _merge(first: str, second: str) -> str:
 
 
 def _margin_banners(textpage: pymupdf.TextPage, rect: pymupdf.Rect) -> tuple[str, frozenset[int]]:
-    """Text turned sideways along the left or right edge (a vertical `SECRET` or 機密
-    banner printed up the margin). In reading order it would be a stray line inside the
+    """Text turned sideways, or stacked a character per line, along the left or right edge
+    (a vertical `SECRET` or 機密 banner printed up the margin). In reading order it would be a stray line inside the
     body, where a marking counts for less than in a banner; it is returned on its own,
     with the numbers of its blocks so the body leaves them out."""
     edge = rect.width * MARGIN
@@ -235,13 +235,19 @@ def _margin_banners(textpage: pymupdf.TextPage, rect: pymupdf.Rect) -> tuple[str
         lines = block.get("lines") or []
         if block.get("type") != 0 or not lines:
             continue
-        if any(abs(line["dir"][0]) > 0.5 for line in lines):  # a horizontal line: not a sideways banner
-            continue
         x0, _, x1, _ = block["bbox"]
         centre = (x0 + x1) / 2
         if rect.x0 + edge < centre < rect.x1 - edge:
             continue
-        texts.append("\n".join("".join(span["text"] for span in line["spans"]) for line in lines))
+        words = ["".join(span["text"] for span in line["spans"]) for line in lines]
+        if all(abs(line["dir"][0]) <= 0.5 for line in lines):  # turned sideways
+            texts.append("\n".join(words))
+        elif len(words) >= 2 and all(len(word.strip()) <= 2 for word in words):
+            # Upright characters stacked one under the other (vertical writing, or a banner
+            # spelled S/E/C/R/E/T down the edge): one word, not one line per character.
+            texts.append("".join(word.strip() for word in words))
+        else:
+            continue
         numbers.add(block["number"])
     return "\n".join(texts), frozenset(numbers)
 
