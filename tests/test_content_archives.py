@@ -186,3 +186,11 @@ def test_7z_members_are_planned_against_the_decompression_budget() -> None:
     ins = with_attachment("a.7z", docgen.make_7z(members), max_decompressed_bytes=1024 * 1024)
     assert (ProblemKind.LIMIT_EXCEEDED, "max_decompressed_bytes") in problem_kinds(ins)
     assert len([p for p in ins.parts if p.location.startswith("a.7z › ")]) == 3
+
+
+def test_zip_appended_to_an_unreadable_binary_is_found_and_read() -> None:
+    import os
+
+    carrier = b"MZ" + os.urandom(4096)  # an executable stub: a self-extracting archive
+    ins = with_attachment("setup.exe", docgen.make_polyglot(carrier, {"plan.txt": SECRET.encode()}))
+    assert where(ins, SECRET) == {"setup.exe › appended.zip › plan.txt"}
