@@ -66,15 +66,16 @@ def _usable(text: str, minimum: int) -> bool:
 
 
 def read_pdf(reader: Reader, data: bytes, location: str, depth: int, **_: object) -> None:
+    from dlp_gateway.content.archives import read_appended_zip
+
     try:
         doc = pymupdf.open(stream=data, filetype="pdf")
     except Exception as exc:
         reader.problem(ProblemKind.CORRUPT, location, f"not a readable PDF: {exc}")
-        return
-    with doc:
-        _read_document(reader, doc, location, depth, truncated=b"%%EOF" not in data[-2048:])
-    from dlp_gateway.content.archives import read_appended_zip
-
+        doc = None
+    if doc is not None:
+        with doc:
+            _read_document(reader, doc, location, depth, truncated=b"%%EOF" not in data[-2048:])
     # A PDF/ZIP polyglot: a ZIP after the PDF's first end-of-file marker (what follows is
     # either an incremental update, which holds no ZIP header, or something appended).
     first_eof = data.find(b"%%EOF")
