@@ -83,6 +83,16 @@ def test_zip_appended_to_a_pdf_is_found_and_read() -> None:
     assert where(ins, SECRET) == {"memo.pdf › appended.zip › plan.txt"}
 
 
+def test_pdf_with_a_large_zip_appended_is_not_mistaken_for_a_truncated_pdf() -> None:
+    import os
+
+    # MuPDF rebuilds the xref (startxref is far from the end); the PDF itself is whole.
+    pdf = docgen.make_polyglot(docgen.make_pdf(["an ordinary memo"]), {"data.bin": os.urandom(2_000_000)})
+    ins = with_attachment("memo.pdf", pdf)
+    assert where(ins, "an ordinary memo") == {"memo.pdf › page 1"}
+    assert not [p for p in ins.problems if p.location == "memo.pdf"]
+
+
 # --------------------------------------------------------------------------- bombs and budgets
 
 def test_member_of_exactly_the_ratio_threshold_is_judged() -> None:

@@ -438,7 +438,7 @@ def read_appended_zip(reader: Reader, data: bytes, location: str, depth: int, *,
     starts follows from the directory's size and offset), else by the first plausible
     local header at or after `after` (the caller passes the end of its own format, so a
     ZIP stored inside a PDF object is not mistaken for an appended one)."""
-    first = _appended_zip_start(data, after)
+    first = appended_zip_start(data, after)
     if first is None:
         return
     reader.note(location, f"a ZIP archive is appended to this file at byte {first} (a polyglot); read as well")
@@ -446,7 +446,8 @@ def read_appended_zip(reader: Reader, data: bytes, location: str, depth: int, *,
     reader.read_file(data[first:], where, filename=None, declared_type="application/zip", depth=depth + 1)
 
 
-def _appended_zip_start(data: bytes, after: int) -> int | None:
+def appended_zip_start(data: bytes, after: int = 1) -> int | None:
+    """Where a ZIP appended to other data starts (see `read_appended_zip`), or None."""
     end = data.rfind(b"PK\x05\x06", max(0, len(data) - 65557))
     if end > 0 and end + 22 <= len(data):
         directory_size, directory_offset = struct.unpack_from("<II", data, end + 12)

@@ -66,8 +66,13 @@ def _usable(text: str, minimum: int) -> bool:
 
 
 def read_pdf(reader: Reader, data: bytes, location: str, depth: int, **_: object) -> None:
-    from dlp_gateway.content.archives import read_appended_zip
+    from dlp_gateway.content.archives import appended_zip_start, read_appended_zip
 
+    # A PDF/ZIP polyglot: a ZIP after the PDF's first end-of-file marker (what follows is
+    # either an incremental update, which holds no ZIP header, or something appended).
+    first_eof = data.find(b"%%EOF")
+    after = first_eof if first_eof > 0 else len(data)
+    pdf_end = appended_zip_start(data, after) or len(data)
     try:
         doc = pymupdf.open(stream=data, filetype="pdf")
     except Exception as exc:
@@ -75,11 +80,9 @@ def read_pdf(reader: Reader, data: bytes, location: str, depth: int, **_: object
         doc = None
     if doc is not None:
         with doc:
-            _read_document(reader, doc, location, depth, truncated=b"%%EOF" not in data[-2048:])
-    # A PDF/ZIP polyglot: a ZIP after the PDF's first end-of-file marker (what follows is
-    # either an incremental update, which holds no ZIP header, or something appended).
-    first_eof = data.find(b"%%EOF")
-    read_appended_zip(reader, data, location, depth, after=first_eof if first_eof > 0 else len(data))
+            _read_document(reader, doc, location, depth,
+                           truncated=b"%%EOF" not in data[max(0, pdf_end - 2048):pdf_end])
+    read_appended_zip(reader, data, location, depth, after=after)
 
 
 def _read_document(reader: Reader, doc: pymupdf.Document, location: str, depth: int, *,
