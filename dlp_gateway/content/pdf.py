@@ -1,12 +1,21 @@
-"""PDF reader (PyMuPDF): page text with header and footer bands, annotations, form
-fields, metadata, embedded files, and OCR of pages without a usable text layer.
+"""PDF reader (PyMuPDF): page text with header and footer bands, annotations, form fields
+(AcroForm and XFA), the outline, metadata, embedded files, and OCR where the text layer
+does not tell everything.
 
 Markings stand at the top and bottom of each page, so every page is read as three
 segments: `… › page N › header` (kind `header_band`, the top 10% of the page), `… › page N`
 (kind `page`, everything between, in reading order, so its first and last lines are the
 page's first and last lines of body text) and `… › page N › footer` (kind `footer_band`,
-the bottom 10%). A page whose text layer is (nearly) empty but which carries an image is a
-scan: it is OCR'd within the per-message OCR budget and split into bands the same way.
+the bottom 10%). A banner printed sideways (or stacked a character per line) along the
+left or right edge is `… › page N › margin`, also a band.
+
+Nothing a viewer can show is left unread: layers that are switched off are switched on
+first; a page whose text layer is (nearly) empty but which carries an image, or whose
+text was converted to outlines, is a scan: it is OCR'd and split into bands the same way;
+on a page that has a text layer, a large image (a pasted scan) and a red stamp (an image
+or vector drawing) are OCR'd as regions (`… › page N › image K` / `drawing K`). All OCR
+is within the per-message OCR budget. A damaged PDF that PyMuPDF repairs is read and the
+repair is a note; a truncated one is a `corrupt` problem. A ZIP appended to the PDF is read.
 """
 
 from __future__ import annotations
