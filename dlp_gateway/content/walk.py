@@ -171,6 +171,9 @@ class Reader:
                 # act on (`file_type:`, e.g. executables), and is not a hold on its own.
                 self.fact("file.unread_type", true_type, location, location)
                 self.note(location, f"{true_type}: no text reader for this type; kept by its type for the policy")
+                from dlp_gateway.content.archives import read_appended_zip
+
+                read_appended_zip(self, data, location, depth)  # a self-extractor, or a ZIP glued on
             return
         try:
             handler(self, data, location, depth, charset=charset, text_kind=text_kind)
@@ -242,7 +245,7 @@ _READERS: list[tuple[Callable[[str], bool], str, str]] = [
 ARCHIVE_TYPES = {
     "application/zip", "application/java-archive", "application/x-tar", "application/gzip",
     "application/x-bzip2", "application/x-xz", "application/x-7z-compressed", "application/vnd.rar",
-    "application/x-lzma",
+    "application/x-lzma", "application/x-iso9660-image", "application/vnd.ms-cab-compressed",
 }
 
 
