@@ -15,6 +15,7 @@ from pathlib import Path
 
 from dlp_gateway.cli import EXIT_FOUND, EXIT_OK, EXIT_USAGE, settings_from_args
 from dlp_gateway.model import Envelope, InspectionReport
+from dlp_gateway.termsafe import printable
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -65,7 +66,7 @@ def _sender_from_headers(report: InspectionReport) -> str:
 def describe_findings(report: InspectionReport) -> list[str]:
     lines = [f"Findings ({len(report.findings)}):"]
     for f in report.findings:
-        level = f" level={f.level.label}" if f.level else ""
+        level = f" level={f.level.label}" if f.level else (" level=declassified" if "declassified" in f.tags else "")
         system = f" system={f.system}" if f.system else ""
         extra = f" label={f.label} share={max(f.share_of_document or 0, f.share_of_part or 0):.0%}" if f.document_id else ""
         lines.append(f"  - {f.detector} {f.rule}{level}{system}{extra} at {f.location}: {f.evidence!r}")
@@ -129,5 +130,6 @@ def run_test(args: argparse.Namespace) -> int:
                 out.append(f"     certificate: {lookup.reason} -> fallback {d.param('fallback', 'quarantine')}")
         if d.mode == "monitor":
             out.append("     (monitor mode: the message would be delivered unchanged and the decision counted)")
-    print("\n".join(out))
+    # Subject-derived ids, evidence, addresses and reasons come from the message.
+    print("\n".join(printable(line) for line in out))
     return EXIT_OK

@@ -24,10 +24,10 @@ listed under "recipients".
 from __future__ import annotations
 
 import argparse
+import builtins
 import email
 import email.policy
 import email.utils
-import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +35,7 @@ from typing import Any
 
 from dlp_gateway.cli import EXIT_FOUND, EXIT_OK, EXIT_USAGE, settings_from_args
 from dlp_gateway.model import Decision, Envelope, InspectionReport
+from dlp_gateway.termsafe import json_text, printable
 
 PLACEHOLDER_RECIPIENT = "unknown@recipient.invalid"
 _SEVERITY = {"deliver": 0, "encrypt": 1, "tempfail": 2, "quarantine": 3, "reject": 4}
@@ -131,6 +132,9 @@ def summarise(file: str, report: InspectionReport, decisions: list[Decision], ce
 
 
 def _print_human(result: dict[str, Any]) -> None:
+    def print(line: str) -> None:  # file names, addresses, evidence and details come from mail
+        builtins.print(printable(line))
+
     level = result["level"] or "none"
     print(f"{result['file']}: {result['action']} (rule {result['rule']}, level {level})")
     for r in result["recipients"]:
@@ -169,7 +173,7 @@ def run(args: argparse.Namespace) -> int:
         envelope = envelope_for(raw, args.sender, args.rcpt, args.tls)
         result = summarise(file, report, policy.decide(report, envelope), settings.certs_dir)
         if args.json:
-            print(json.dumps(result, ensure_ascii=False), flush=True)
+            print(json_text(result), flush=True)
         else:
             _print_human(result)
         if result["action"] in HELD and status == EXIT_OK:

@@ -1,15 +1,21 @@
 """OOXML: DOCX, XLSX, PPTX, read from their XML parts with the safe parser.
 
 Reading the parts directly (rather than through python-docx & co.) reaches everything a
-leak can hide in: headers and footers of every section, comments, footnotes and endnotes,
-tracked deletions, text boxes, every sheet's cells, slides and their notes, document
+leak can hide in: headers and footers of every kind and section, comments, footnotes and
+endnotes, tracked deletions, text boxes (VML and DrawingML, both branches of
+`mc:AlternateContent`), `altChunk` imports (an HTML, RTF or DOCX file Word shows inline),
+the glossary, every sheet's cells, print headers and footers, spreadsheet drawings, chart
+titles and labels, SmartArt, slides and their notes, slide masters and layouts, document
 properties, and `docProps/custom.xml`, where Microsoft Purview writes sensitivity labels
 (`MSIP_Label_<GUID>_Name`, `_Enabled`, ...). Those become
 `Fact("office.sensitivity_label", <name>)` plus `office.sensitivity_label.<property>` facts.
-Images and embedded objects go back through `Reader.read_file` (images are OCR'd).
+Images, embedded objects and altChunk imports go back through `Reader.read_file` (images
+are OCR'd; an OLE `oleObject1.bin` is unpacked by the legacy reader).
 
-Locations: `b.docx › body|header|footer|comments|notes|properties`,
-`b.xlsx › sheet <name>|comments|properties`, `b.pptx › slide N`, `… › slide N › notes`.
+Locations: `b.docx › body|header|footer|comments|notes|glossary|properties`,
+`b.docx › afchunk.htm` (an altChunk), `b.xlsx › sheet <name>|comments|properties`,
+`b.pptx › slide N`, `… › slide N › notes`, `b.pptx › slide master N|slide layout N`,
+`… › drawing N|chart N|diagram N`, any other XML part by its name (`b.docx › word/x.xml`).
 """
 
 from __future__ import annotations
@@ -41,11 +47,15 @@ def _numeric(name: str) -> tuple[int, str]:
     return (int(match.group(1)) if match else 0, name)
 
 
-def xml_text(data: bytes) -> str:
+def xml_text(data: bytes, cached_values: bool = False) -> str:
     """The text of a WordprocessingML/DrawingML part, one line per paragraph.
 
     `t` (text), `delText` (tracked deletion) are text; `tab`/`br`/`cr` are white space;
-    the end of a `p` (paragraph) or `si` (shared string) ends a line.
+    the end of a `p` (paragraph) or `si` (shared string) ends a line, and a text box
+    (`txbxContent`, `txBody`) anchored inside a paragraph is lines of its own, and so is
+    the alt text (`descr`, `title`) of a picture or shape (`docPr`, `cNvPr`). With
+    `cached_values` (charts) the cached `v` values (series names, category labels the
+    chart draws) are text too, one per line.
     """
     root = parse(data)
     out: list[str] = []
@@ -54,11 +64,17 @@ def xml_text(data: bytes) -> str:
         if event == "start":
             if name in ("t", "delText") and element.text:
                 out.append(element.text)
+            elif name == "v" and cached_values and element.text:
+                out.append(f"\n{element.text}\n")
             elif name == "tab":
                 out.append("\t")
-            elif name in ("br", "cr"):
-                out.append("\n")
-        elif name in ("p", "si", "comment", "cm"):
+            elif name in ("br", "cr", "txbxContent", "txBody"):
+                out.append("\n")  # a text box starts a line of its own
+            elif name in ("docPr", "cNvPr"):  # a picture's or shape's alt text and title
+                for attribute in ("title", "descr"):
+                    if element.get(attribute):
+                        out.append(f"\n{element.get(attribute)}\n")
+        elif name in ("p", "si", "comment", "cm", "txbxContent", "txBody"):
             out.append("\n")
     lines = (line.strip() for line in "".join(out).splitlines())
     return "\n".join(line for line in lines if line)
@@ -97,28 +113,18 @@ def read_ooxml(reader: Reader, data: bytes, location: str, depth: int, **_: obje
             steps.append(_read_excel)
         elif "ppt/presentation.xml" in names:
             steps.append(_read_powerpoint)
-        steps.append(_read_properties)
+        steps += [_read_shared_parts, _read_other_parts, _read_properties]
         for step in steps:
             try:
-                step(reader, zf, names, location)
+                step(reader, zf, names, location, depth)
             except Exception as exc:  # a damaged part costs that part, not the document
                 reader.problem(ProblemKind.CORRUPT, location, f"damaged Office part: {type(exc).__name__}: {exc}"[:300])
         for name in names:
             if _MEDIA.match(name) and not reader.timed_out(location):
-                info = zf.getinfo(name)
-                where = reader.unique_location(join(location, posixpath.basename(name)))
-                if info.file_size > reader.budget.bytes_allowed():
-                    reader.limit(where, reader.budget.byte_limit_name(), "embedded object too large; not read")
-                    continue
-                try:
-                    data = zf.read(name)
-                except Exception as exc:
-                    reader.problem(ProblemKind.CORRUPT, where, f"damaged embedded object: {type(exc).__name__}: {exc}"[:300])
-                    continue
-                reader.read_file(data, where, filename=posixpath.basename(name), declared_type=None, depth=depth + 1)
+                _read_embedded(reader, zf, name, location, depth)
 
 
-def _read_word(reader: Reader, zf: zipfile.ZipFile, names: list[str], location: str) -> None:
+def _read_word(reader: Reader, zf: zipfile.ZipFile, names: list[str], location: str, depth: int) -> None:
     def matching(pattern: str) -> list[str]:
         return [n for n in names if re.fullmatch(pattern, n)]
 
@@ -127,6 +133,105 @@ def _read_word(reader: Reader, zf: zipfile.ZipFile, names: list[str], location: 
     reader.segment(_join_parts(reader, zf, matching(r"word/footer\d*\.xml"), location), join(location, "footer"), location, "footer_band")
     reader.segment(_join_parts(reader, zf, matching(r"word/comments\w*\.xml"), location), join(location, "comments"), location, "comment")
     reader.segment(_join_parts(reader, zf, matching(r"word/(footnotes|endnotes)\.xml"), location), join(location, "notes"), location, "note")
+    reader.segment(_join_parts(reader, zf, matching(r"word/glossary/(document|header\d*|footer\d*|footnotes|endnotes)\.xml"), location),
+                   join(location, "glossary"), location, "body")
+    # altChunk: a whole file (HTML, MHT, RTF, text, another DOCX) Word imports and shows inline.
+    for rels_name in matching(r"word/_rels/[^/]+\.xml\.rels"):
+        for kind, target in _rels(zf, rels_name).values():
+            if kind != "aFChunk" or target not in names or reader.timed_out(location):
+                continue
+            _read_embedded(reader, zf, target, location, depth)
+
+
+def _read_embedded(reader: Reader, zf: zipfile.ZipFile, name: str, location: str, depth: int) -> None:
+    """Send one package part (embedded object, media, altChunk) through `Reader.read_file`."""
+    info = zf.getinfo(name)
+    where = reader.unique_location(join(location, posixpath.basename(name)))
+    if info.file_size > reader.budget.bytes_allowed():
+        reader.limit(where, reader.budget.byte_limit_name(), "embedded object too large; not read")
+        return
+    try:
+        data = zf.read(name)
+    except Exception as exc:
+        reader.problem(ProblemKind.CORRUPT, where, f"damaged embedded object: {type(exc).__name__}: {exc}"[:300])
+        return
+    reader.read_file(data, where, filename=posixpath.basename(name), declared_type=None, depth=depth + 1)
+
+
+# Parts shared by the three formats that carry text a reader shows: (pattern, location
+# with {n} for the part's number, segment kind). Masters and layouts draw on every slide.
+_SHARED_PARTS = (
+    (r"(?:word|xl|ppt)/drawings/drawing(\d+)\.xml", "drawing {n}", "body"),
+    (r"(?:word|xl|ppt)/drawings/vmlDrawing(\d+)\.vml", "drawing {n} (vml)", "body"),
+    (r"(?:word|xl|ppt)/charts/chart(\d+)\.xml", "chart {n}", "body"),
+    (r"(?:word|xl|ppt)/diagrams/data(\d+)\.xml", "diagram {n}", "body"),
+    (r"ppt/slideMasters/slideMaster(\d+)\.xml", "slide master {n}", "page"),
+    (r"ppt/slideLayouts/slideLayout(\d+)\.xml", "slide layout {n}", "page"),
+    (r"ppt/notesMasters/notesMaster(\d+)\.xml", "notes master {n}", "note"),
+    (r"ppt/handoutMasters/handoutMaster(\d+)\.xml", "handout master {n}", "page"),
+)
+
+
+def _read_shared_parts(reader: Reader, zf: zipfile.ZipFile, names: list[str], location: str, depth: int) -> None:
+    for pattern, label, kind in _SHARED_PARTS:
+        for name in sorted((n for n in names if re.fullmatch(pattern, n)), key=_numeric):
+            if reader.timed_out(location):
+                return
+            number = re.fullmatch(pattern, name).group(1)  # type: ignore[union-attr]
+            where = join(location, label.format(n=number))
+            try:
+                data = zf.read(name)
+                text = _vml_text(data) if name.endswith(".vml") else xml_text(data, cached_values="/charts/" in name)
+            except Exception as exc:
+                reader.problem(ProblemKind.CORRUPT, join(location, name), f"unreadable XML part: {exc}"[:300])
+                continue
+            reader.segment(text, where, location, kind)
+
+
+# Parts read by name above, and parts that hold no text a reader shows (styles, themes,
+# settings, the package's own bookkeeping, cached pivot data); any other XML part is read
+# by `_read_other_parts`, so a part under an unexpected name is not a hiding place.
+_KNOWN_PARTS = re.compile(
+    r"\[Content_Types\]\.xml|(?:.*/)?_rels/.*|docProps/.*|customXml/.*"
+    r"|word/(?:document|header\d*|footer\d*|comments\w*|footnotes|endnotes)\.xml"
+    r"|word/glossary/(?:document|header\d*|footer\d*|footnotes|endnotes)\.xml"
+    r"|xl/(?:sharedStrings|workbook)\.xml|xl/(?:worksheets|chartsheets|dialogsheets|macrosheets)/[^/]+\.xml"
+    r"|xl/(?:comments\d*|comments/[^/]+|threadedComments/[^/]+)\.xml"
+    r"|xl/(?:pivotCache|pivotTables|externalLinks|queryTables|tables|connections|ctrlProps|persons)(?:/.*|\.xml)"
+    r"|ppt/(?:presentation|presProps|viewProps|tableStyles|commentAuthors|authors)\.xml"
+    r"|ppt/(?:slides|notesSlides|comments|tags)/[^/]+\.xml"
+    r"|(?:word|xl|ppt)/drawings/(?:drawing\d+\.xml|vmlDrawing\d+\.vml)|(?:word|xl|ppt)/charts/chart\d+\.xml"
+    r"|(?:word|xl|ppt)/diagrams/(?:data|drawing)\d+\.xml"
+    r"|ppt/(?:slideMasters/slideMaster|slideLayouts/slideLayout|notesMasters/notesMaster|handoutMasters/handoutMaster)\d+\.xml"
+    r"|(?:.*/)?(?:styles|stylesWithEffects|settings|fontTable|webSettings|numbering|people|calcChain"
+    r"|theme\d*|themeOverride\d*|colors\d*|style\d*|quickStyle\d*|layout\d*|vbaData|metadata)\.xml",
+    re.I)
+
+
+def _read_other_parts(reader: Reader, zf: zipfile.ZipFile, names: list[str], location: str, depth: int) -> None:
+    """Every XML part not read by name: text in a part Word, Excel or PowerPoint shows
+    under a name this reader does not know (a header called `word/hdr_a.xml`)."""
+    for name in sorted(names, key=_numeric):
+        if not name.lower().endswith((".xml", ".vml")) or _KNOWN_PARTS.fullmatch(name):
+            continue
+        if reader.timed_out(location):
+            return
+        try:
+            data = zf.read(name)
+            text = _vml_text(data) if name.lower().endswith(".vml") else xml_text(data)
+        except Exception as exc:
+            reader.problem(ProblemKind.CORRUPT, join(location, name), f"unreadable XML part: {exc}"[:300])
+            continue
+        reader.segment(text, join(location, name), location, "body")
+
+
+def _vml_text(data: bytes) -> str:
+    """The text of VML text boxes (form controls and shapes in legacy drawings); VML
+    written by Excel is often not well-formed XML, so it is parsed in recovery mode."""
+    root = parse(data, recover=True)
+    boxes = [e for e in root.iter() if local(e.tag) == "textbox"]
+    lines = ("\n".join(t.strip() for t in box.itertext() if t.strip()) for box in boxes)
+    return "\n".join(line for line in lines if line)
 
 
 def _rels(zf: zipfile.ZipFile, rels_name: str) -> dict[str, tuple[str, str]]:
@@ -142,7 +247,7 @@ def _rels(zf: zipfile.ZipFile, rels_name: str) -> dict[str, tuple[str, str]]:
     return out
 
 
-def _read_excel(reader: Reader, zf: zipfile.ZipFile, names: list[str], location: str) -> None:
+def _read_excel(reader: Reader, zf: zipfile.ZipFile, names: list[str], location: str, depth: int) -> None:
     shared: list[str] = []
     if "xl/sharedStrings.xml" in names:
         for si in parse(zf.read("xl/sharedStrings.xml")):
@@ -166,6 +271,7 @@ def _read_excel(reader: Reader, zf: zipfile.ZipFile, names: list[str], location:
         # Print headers and footers: where a classified sheet carries its marking.
         reader.segment("\n".join(bands["header"]), join(location, f"sheet {title}", "header"), location, "header_band")
         reader.segment("\n".join(bands["footer"]), join(location, f"sheet {title}", "footer"), location, "footer_band")
+        reader.segment("\n".join(bands.get("messages", [])), join(location, f"sheet {title}", "input messages"), location, "comment")
     comments = [n for n in names if re.fullmatch(r"xl/(comments\d*|comments/[^/]+|threadedComments/[^/]+)\.xml", n)]
     reader.segment(_join_parts(reader, zf, comments, location), join(location, "comments"), location, "comment")
 
@@ -185,13 +291,20 @@ def _header_footer_text(code: str) -> str:
 def _sheet_rows(zf: zipfile.ZipFile, target: str, shared: list[str],
                 bands: dict[str, list[str]] | None = None) -> list[str]:
     """The rows of one worksheet, tab-separated, streamed (a sheet can be 100 MB of XML);
-    the print header and footer texts go into `bands` ("header" / "footer")."""
+    the print header and footer texts go into `bands` ("header" / "footer"), the input
+    and error messages of data validations into `bands["messages"]`."""
     rows: list[str] = []
     names: tuple[str, str, str, str] | None = None
     with zf.open(target) as stream:
-        for _, row in etree.iterparse(stream, events=("end",), tag=("{*}row", "{*}headerFooter"),
+        for _, row in etree.iterparse(stream, events=("end",), tag=("{*}row", "{*}headerFooter", "{*}dataValidation"),
                                       resolve_entities=False, no_network=True, load_dtd=False,
                                       huge_tree=False):
+            if local(row.tag) == "dataValidation":
+                # the input message Excel pops up on the cell, and the error it shows
+                for attribute in ("promptTitle", "prompt", "errorTitle", "error"):
+                    if bands is not None and row.get(attribute):
+                        bands.setdefault("messages", []).append(row.get(attribute, ""))
+                continue
             if local(row.tag) == "headerFooter":
                 for child in row:
                     text = _header_footer_text(child.text or "")
@@ -223,7 +336,7 @@ def _sheet_rows(zf: zipfile.ZipFile, target: str, shared: list[str],
     return rows
 
 
-def _read_powerpoint(reader: Reader, zf: zipfile.ZipFile, names: list[str], location: str) -> None:
+def _read_powerpoint(reader: Reader, zf: zipfile.ZipFile, names: list[str], location: str, depth: int) -> None:
     rels = _rels(zf, "ppt/_rels/presentation.xml.rels")
     order: list[str] = []
     try:
@@ -252,7 +365,7 @@ def _read_powerpoint(reader: Reader, zf: zipfile.ZipFile, names: list[str], loca
     reader.segment(_join_parts(reader, zf, modern, location), join(location, "comments"), location, "comment")
 
 
-def _read_properties(reader: Reader, zf: zipfile.ZipFile, names: list[str], location: str) -> None:
+def _read_properties(reader: Reader, zf: zipfile.ZipFile, names: list[str], location: str, depth: int) -> None:
     where = join(location, "properties")
     lines: list[str] = []
     for part in ("docProps/core.xml", "docProps/app.xml"):

@@ -182,6 +182,9 @@ class Reader:
                 # act on (`file_type:`, e.g. executables), and is not a hold on its own.
                 self.fact("file.unread_type", true_type, location, location)
                 self.note(location, f"{true_type}: no text reader for this type; kept by its type for the policy")
+                from dlp_gateway.content.archives import read_appended_zip
+
+                read_appended_zip(self, data, location, depth)  # a self-extractor, or a ZIP glued on
             return
         before = len(self.inspection.problems)
         try:
@@ -300,7 +303,7 @@ _READERS: list[tuple[Callable[[str], bool], str, str]] = [
 ARCHIVE_TYPES = {
     "application/zip", "application/java-archive", "application/x-tar", "application/gzip",
     "application/x-bzip2", "application/x-xz", "application/x-7z-compressed", "application/vnd.rar",
-    "application/x-lzma",
+    "application/x-lzma", "application/x-iso9660-image", "application/vnd.ms-cab-compressed",
 }
 
 
