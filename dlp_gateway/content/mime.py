@@ -374,7 +374,6 @@ def _walk(reader: Reader, part: Message, prefix: str, depth: int, counter: list[
     here = prefix or "(message)"
     if reader.timed_out(here):
         return
-    _note_defects(reader, part, here)
     content_type = part.get_content_type()
     if content_type in ("message/partial", "message/external-body"):
         counter[0] += 1
@@ -386,6 +385,7 @@ def _walk(reader: Reader, part: Message, prefix: str, depth: int, counter: list[
         reader.problem(ProblemKind.UNSUPPORTED, join(prefix, f"part {counter[0]}"), reason)
         return
     if part.get_content_maintype() == "multipart":
+        _note_defects(reader, part, here)  # a multipart has no location of its own
         if level >= MAX_MULTIPART_NESTING:
             reader.limit(here, "max_depth", f"multiparts nested more than {MAX_MULTIPART_NESTING} deep; the rest not read")
             return
@@ -404,10 +404,10 @@ def _walk(reader: Reader, part: Message, prefix: str, depth: int, counter: list[
             _read_framing_text(reader, str(payload), join(prefix, "multipart body"), depth, delimiters)
         _read_framing_text(reader, part.epilogue, join(prefix, "epilogue"), depth, delimiters)
         return
+    defects = part
     if any(isinstance(d, errors.MissingHeaderBodySeparatorDefect) for d in part.defects):
         repaired = _repaired_headers(part)
         if repaired is not None:
-            reader.note(here, "header line without its leading blank (a broken fold) read as a continuation")
             part = repaired
             content_type = part.get_content_type()
     counter[0] += 1
@@ -425,6 +425,7 @@ def _walk(reader: Reader, part: Message, prefix: str, depth: int, counter: list[
         return
     if content_type == "message/rfc822" or (part.get_content_maintype() == "message" and isinstance(part.get_payload(), list)):
         location = reader.unique_location(join(prefix, filename or f"message {counter[0]}"))
+        _note_defects(reader, defects, location)
         data = _attached_message_bytes(reader, part, location)
         reader.seen.add(_key(data))
         reader.read_file(data, location, filename=filename, declared_type="message/rfc822", depth=depth + 1)
@@ -439,6 +440,9 @@ def _walk(reader: Reader, part: Message, prefix: str, depth: int, counter: list[
     else:
         location = join(prefix, f"part {counter[0]}")
     location = reader.unique_location(location)
+    _note_defects(reader, defects, location)
+    if defects is not part:
+        reader.note(location, "header line without its leading blank (a broken fold) read as a continuation")
     raw, data, guesses = _decoded_payload(reader, part, location)
     reading = _reading(part)
     reader.seen.add(_key(raw, reading))
