@@ -198,6 +198,29 @@ def csv_in(encoding: str) -> bytes:
     return attachment(f"名稱,等級\n{ROC}\n文件,一般\n".encode(encoding), "text/csv", "l.csv")
 
 
+def subject_split_inside_a_character() -> bytes:
+    raw = f"【{ROC}】會議".encode()
+    words = [b"=?UTF-8?B?" + base64.b64encode(half) + b"?=" for half in (raw[:4], raw[4:])]
+    return (b"From: a@x.example\r\nTo: b@y.example\r\nSubject: " + words[0] + b"\r\n " + words[1]
+            + b"\r\nMIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\nhi\r\n")
+
+
+def docx_banner_over_runs() -> bytes:
+    xml = ('<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>'
+           '<w:p><w:r><w:t>ordinary</w:t></w:r></w:p><w:p><w:r><w:rPr><w:b/></w:rPr><w:t>SEC</w:t></w:r>'
+           '<w:r><w:t>RET//</w:t></w:r><w:r><w:rPr><w:i/></w:rPr><w:t>NOFORN</w:t></w:r></w:p></w:body></w:document>')
+    return attachment(docgen._zip_rewrite(docgen.make_docx(["x"]), {"word/document.xml": xml.encode()}), DOCX, "r.docx")
+
+
+def permissions_only_pdf() -> bytes:
+    doc = pymupdf.open()
+    page = doc.new_page()
+    page.insert_text((50, 100), "x")
+    page.insert_text((50, 130), US)
+    return doc.tobytes(encryption=pymupdf.PDF_ENCRYPT_AES_256, owner_pw="owner", user_pw="",
+                       permissions=pymupdf.PDF_PERM_PRINT)
+
+
 HIDING_PLACES: dict[str, tuple[Callable[[], bytes], str]] = {
     # MIME structure and transfer encodings
     "base64 message/rfc822 > zip > docx": (attached_message_in_base64_with_zip_of_docx, "secret"),
@@ -314,6 +337,27 @@ HIDING_PLACES: dict[str, tuple[Callable[[], bytes], str]] = {
     ".eml inside a zip": (
         lambda: attachment(docgen.make_zip({"fwd.eml": b"From: x@y.example\r\nSubject: i\r\nContent-Type: text/plain\r\n\r\nx\r\n"
                                             + US.encode() + b"\r\n"}), "application/zip", "m.zip"), "secret"),
+    # found since the pass that wrote this file (more disguises and packagings)
+    "ideographic spaces in a CJK banner": (lambda: letter("極\u3000機\u3000密"), "secret"),
+    "format=flowed with DelSp inside the banner": (
+        lambda: HEAD + b"Content-Type: text/plain; charset=utf-8; format=flowed; delsp=yes\r\n\r\n"
+        b"Dear colleague,\r\nSECRET//NO \r\nFORN\r\nthanks\r\n", "secret"),
+    "HTML <wbr> inside the banner": (lambda: html("<p>SEC<wbr>RET//NOFORN</p>"), "secret"),
+    "encoded-word subject split inside a character": (subject_split_inside_a_character, "confidential"),
+    "DOCX banner over runs of different formatting": (docx_banner_over_runs, "secret"),
+    "TNEF compressed RTF body": (
+        lambda: attachment(docgen.make_tnef_with_body_properties(rtf=f"{{\\rtf1\\ansi hello\\par {US}\\par}}".encode()),
+                           "application/ms-tnef", "winmail.dat"), "secret"),
+    "TNEF HTML body": (
+        lambda: attachment(docgen.make_tnef_with_body_properties(html=f"<html><body><p>hi</p><p>{US}</p></body></html>"),
+                           "application/ms-tnef", "winmail.dat"), "secret"),
+    "ZIP without a central directory": (
+        lambda: attachment(docgen.make_zip_without_central_directory({"s.txt": f"{US}\n".encode()}), "application/zip", "a.zip"),
+        "secret"),
+    "ZIP member missing from the central directory": (
+        lambda: attachment(docgen.make_zip_with_unlisted_member({"a.txt": b"ok"}, {"s.txt": f"{US}\n".encode()}),
+                           "application/zip", "a.zip"), "secret"),
+    "PDF encrypted with only an owner password": (lambda: attachment(permissions_only_pdf(), "application/pdf", "s.pdf"), "secret"),
 }
 
 
@@ -332,3 +376,11 @@ def test_message_partial_is_held_because_it_cannot_be_read_whole() -> None:
     assert [p.kind for p in report.problems] == ["unsupported"]
     assert "message/partial" in report.problems[0].detail
     assert decision(report) == ("quarantine", "uninspectable")
+
+
+@pytest.mark.slow
+def test_banner_in_an_html_data_uri_png_is_found_by_ocr() -> None:
+    png = docgen.make_png([US], fontsize=28)
+    report = inspect(html(f'<img src="data:image/png;base64,{base64.b64encode(png).decode()}">'))
+    assert report.problems == []
+    assert "secret" in {f.level.label for f in report.findings if f.level is not None}

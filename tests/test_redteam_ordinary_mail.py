@@ -268,3 +268,79 @@ def test_attachment_named_with_a_gbk_encoded_word_is_delivered() -> None:
         b"--B\r\nContent-Type: application/" + DOCX.encode() + b"; name=\"" + name + b"\"\r\n"
         b"Content-Disposition: attachment; filename=\"" + name + b"\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
         + b64(docgen.make_docx(["hello"])) + b"--B--\r\n")
+
+
+# (declared charset, text, codec that writes it): labels clients send that Python may not know.
+EVERYDAY_CHARSETS = {
+    "iso-2022-jp": ("こんにちは、会議の件です。\n", "iso-2022-jp"),
+    "euc-kr": ("안녕하세요 회의\n", "euc-kr"),
+    "ks_c_5601-1987": ("안녕하세요 회의\n", "cp949"),
+    "x-sjis": ("こんにちは\n", "shift_jis"),
+    "windows-1251": ("Привет, встреча\n", "windows-1251"),
+    "koi8-r": ("Привет, встреча\n", "koi8-r"),
+    "iso-8859-8-i": ("שלום\n", "iso-8859-8"),
+    "utf8": ("héllo\n", "utf-8"),
+    "iso-8859-1": ("“smart” quotes – dash\n", "cp1252"),
+    "x-mac-chinesetrad": ("會議紀錄\n", "big5"),
+    "gb_2312-80": ("会议\n", "gb2312"),
+    "windows-874": ("สวัสดี\n", "cp874"),
+    "unicode-1-1-utf-7": ("hello\n", "utf-7"),
+}
+
+
+@pytest.mark.parametrize("charset", list(EVERYDAY_CHARSETS))
+def test_body_in_a_charset_label_clients_send_is_delivered(charset: str) -> None:
+    text, codec = EVERYDAY_CHARSETS[charset]
+    delivered_cleanly(HEADERS + f"Content-Type: text/plain; charset={charset}\r\n\r\n".encode() + text.encode(codec))
+
+
+def _permissions_only_pdf(text: str) -> bytes:
+    import pymupdf
+
+    doc = pymupdf.open()
+    doc.new_page().insert_text((50, 100), text)
+    return doc.tobytes(encryption=pymupdf.PDF_ENCRYPT_AES_256, owner_pw="owner", user_pw="",
+                       permissions=pymupdf.PDF_PERM_PRINT)
+
+
+def test_pdf_encrypted_with_only_an_owner_password_is_delivered() -> None:
+    delivered_cleanly(with_attachment(_permissions_only_pdf("Statement of account"), "application", "pdf", "statement.pdf"))
+
+
+def test_docx_with_edit_protection_is_delivered() -> None:
+    settings = (b'<?xml version="1.0"?><w:settings xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+                b'<w:documentProtection w:edit="readOnly" w:enforcement="1" w:cryptProviderType="rsaAES" '
+                b'w:cryptAlgorithmSid="14" w:cryptSpinCount="100000" w:hash="abc=" w:salt="def="/></w:settings>')
+    data = docgen._zip_rewrite(docgen.make_docx(["hello"]), {"word/settings.xml": settings})
+    delivered_cleanly(with_attachment(data, "application", DOCX, "p.docx"))
+
+
+def test_xlsx_with_sheet_and_workbook_protection_is_delivered() -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active["A1"] = "hello"
+    book.active.protection.sheet = True
+    book.active.protection.password = "x"
+    book.security.lockStructure = True
+    buffer = io.BytesIO()
+    book.save(buffer)
+    delivered_cleanly(with_attachment(buffer.getvalue(), "application", XLSX, "p.xlsx"))
+
+
+def test_pdf_with_an_empty_signature_field_is_delivered() -> None:
+    import pymupdf
+
+    doc = pymupdf.open()
+    page = doc.new_page()
+    page.insert_text((50, 100), "hello")
+    widget = pymupdf.Widget()
+    widget.field_type = pymupdf.PDF_WIDGET_TYPE_SIGNATURE
+    widget.field_name = "Sig1"
+    widget.rect = pymupdf.Rect(50, 200, 200, 250)
+    page.add_widget(widget)
+    delivered_cleanly(with_attachment(doc.tobytes(), "application", "pdf", "signed.pdf"))
+
+
+def test_legacy_word_document_is_delivered() -> None:
+    delivered_cleanly(with_attachment(docgen.make_doc(["hello"]), "application", "msword", "a.doc"))
