@@ -221,6 +221,15 @@ def permissions_only_pdf() -> bytes:
                        permissions=pymupdf.PDF_PERM_PRINT)
 
 
+def zip_behind_boundary(parameters: bytes, boundary: bytes) -> bytes:
+    """A multipart whose Content-Type spells its boundary `parameters` and whose body uses `boundary`."""
+    part = (b"Content-Type: application/zip; name=r.zip\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+            + b64(docgen.make_zip({"r.txt": f"{US}\n".encode()})))
+    body = (b"--" + boundary + b"\r\nContent-Type: text/plain\r\n\r\nhi\r\n--" + boundary + b"\r\n" + part
+            + b"\r\n--" + boundary + b"--\r\n")
+    return HEAD + b"Content-Type: multipart/mixed; " + parameters + b"\r\n\r\n" + body
+
+
 HIDING_PLACES: dict[str, tuple[Callable[[], bytes], str]] = {
     # MIME structure and transfer encodings
     "base64 message/rfc822 > zip > docx": (attached_message_in_base64_with_zip_of_docx, "secret"),
@@ -358,6 +367,25 @@ HIDING_PLACES: dict[str, tuple[Callable[[], bytes], str]] = {
         lambda: attachment(docgen.make_zip_with_unlisted_member({"a.txt": b"ok"}, {"s.txt": f"{US}\n".encode()}),
                            "application/zip", "a.zip"), "secret"),
     "PDF encrypted with only an owner password": (lambda: attachment(permissions_only_pdf(), "application/pdf", "s.pdf"), "secret"),
+    "boundary given as RFC 2231 continuations": (
+        lambda: zip_behind_boundary(b"boundary*0=\"B\"; boundary*1=\"X\"", b"BX"), "secret"),
+    "two boundary parameters, body uses the second": (lambda: zip_behind_boundary(b"boundary=A; boundary=B", b"B"), "secret"),
+    "two boundary parameters, body uses the first": (lambda: zip_behind_boundary(b"boundary=A; boundary=B", b"A"), "secret"),
+    "CR-only line ends": (lambda: message("text/plain; charset=utf-8", f"Dear colleague,\r{US}\rthanks\r".encode()), "secret"),
+    "HTML table cell": (lambda: html(f"<table><tr><td>Ref 12</td><td>{US}</td><td>2026-01-05</td></tr></table>"), "secret"),
+    "HTML lines separated by <br>": (
+        lambda: message("text/html; charset=utf-8", f"<html><body>Dear colleague,<br>{US}<br>thanks</body></html>".encode()), "secret"),
+    "SVG desc": (lambda: attachment(f'<svg xmlns="http://www.w3.org/2000/svg"><desc>{US}</desc></svg>'.encode(), "image/svg+xml", "i.svg"),
+                 "secret"),
+    "SVG foreignObject HTML": (
+        lambda: attachment(f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:x="http://www.w3.org/1999/xhtml"><foreignObject '
+                           f'width="99" height="99"><x:p>{US}</x:p></foreignObject></svg>'.encode(), "image/svg+xml", "i.svg"), "secret"),
+    "XLSX banner row": (
+        lambda: attachment(docgen.make_xlsx({"S": [[US], ["Ref 12", "x", "2026-01-05"]]}),
+                           "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "r.xlsx"), "secret"),
+    "PDF free-text annotation": (
+        lambda: attachment(pdf_with(lambda p: p.add_freetext_annot(pymupdf.Rect(100, 300, 400, 400), US)), "application/pdf", "a.pdf"),
+        "secret"),
 }
 
 
