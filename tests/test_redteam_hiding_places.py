@@ -386,6 +386,17 @@ HIDING_PLACES: dict[str, tuple[Callable[[], bytes], str]] = {
     "PDF free-text annotation": (
         lambda: attachment(pdf_with(lambda p: p.add_freetext_annot(pymupdf.Rect(100, 300, 400, 400), US)), "application/pdf", "a.pdf"),
         "secret"),
+    "PDF with a ZIP appended": (
+        lambda: attachment(pdf_with(lambda p: None) + docgen.make_zip({"s.txt": f"{US}\n".encode()}), "application/pdf", "a.pdf"),
+        "secret"),
+    "ZIP with a second ZIP appended": (
+        lambda: attachment(docgen.make_zip({"a.txt": b"hello"}) + docgen.make_zip({"s.txt": f"{US}\n".encode()}),
+                           "application/zip", "a.zip"), "secret"),
+    "ZIP followed by a second ZIP": (
+        lambda: attachment(docgen.make_zip({"s.txt": f"{US}\n".encode()}) + docgen.make_zip({"a.txt": b"hello"}),
+                           "application/zip", "a.zip"), "secret"),
+    "X-Classification header": (
+        lambda: HEAD + f"X-Classification: {US}\r\nContent-Type: text/plain\r\n\r\nhi\r\n".encode(), "secret"),
 }
 
 
