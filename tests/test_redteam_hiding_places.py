@@ -397,6 +397,9 @@ HIDING_PLACES: dict[str, tuple[Callable[[], bytes], str]] = {
                            "application/zip", "a.zip"), "secret"),
     "X-Classification header": (
         lambda: HEAD + f"X-Classification: {US}\r\nContent-Type: text/plain\r\n\r\nhi\r\n".encode(), "secret"),
+    "Outlook .msg with only an HTML body": (
+        lambda: attachment(docgen.make_ole(docgen.outlook_msg_streams("s", html=f"<html><body><p>hi</p><p>{US}</p></body></html>")),
+                           "application/vnd.ms-outlook", "a.msg"), "secret"),
 }
 
 
@@ -421,5 +424,21 @@ def test_message_partial_is_held_because_it_cannot_be_read_whole() -> None:
 def test_banner_in_an_html_data_uri_png_is_found_by_ocr() -> None:
     png = docgen.make_png([US], fontsize=28)
     report = inspect(html(f'<img src="data:image/png;base64,{base64.b64encode(png).decode()}">'))
+    assert report.problems == []
+    assert "secret" in {f.level.label for f in report.findings if f.level is not None}
+
+
+def red_stamp_png() -> bytes:
+    """A red 極機密 rubber stamp in a frame, rendered at 200 dpi, as agencies stamp scans."""
+    doc = pymupdf.open()
+    page = doc.new_page(width=300, height=120)
+    page.insert_text((20, 85), TOP_ROC, fontname="china-t", fontsize=72, color=(0.85, 0, 0))
+    page.draw_rect(pymupdf.Rect(5, 5, 295, 115), color=(0.85, 0, 0), width=4)
+    return page.get_pixmap(dpi=200).tobytes("png")
+
+
+@pytest.mark.slow
+def test_red_stamp_image_attachment_is_found_by_ocr() -> None:
+    report = inspect(attachment(red_stamp_png(), "image/png", "stamp.png"))
     assert report.problems == []
     assert "secret" in {f.level.label for f in report.findings if f.level is not None}
