@@ -230,6 +230,16 @@ def zip_behind_boundary(parameters: bytes, boundary: bytes) -> bytes:
     return HEAD + b"Content-Type: multipart/mixed; " + parameters + b"\r\n\r\n" + body
 
 
+def saved_message(first_headers: bytes) -> bytes:
+    """A saved message (headers, then a multipart with a base64 DOCX carrying the banner)
+    attached as application/octet-stream, its file starting with `first_headers`."""
+    saved = (first_headers + b"From: a@mission.example\r\nSubject: report\r\nMIME-Version: 1.0\r\n"
+             b"Content-Type: multipart/mixed; boundary=I\r\n\r\n--I\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n"
+             b"--I\r\nContent-Type: " + DOCX.encode() + b"; name=r.docx\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+             + b64(docgen.make_docx(["ordinary", US])) + b"\r\n--I--\r\n")
+    return attachment(saved, "application/octet-stream", "saved.eml")
+
+
 HIDING_PLACES: dict[str, tuple[Callable[[], bytes], str]] = {
     # MIME structure and transfer encodings
     "base64 message/rfc822 > zip > docx": (attached_message_in_base64_with_zip_of_docx, "secret"),
@@ -400,6 +410,17 @@ HIDING_PLACES: dict[str, tuple[Callable[[], bytes], str]] = {
     "Outlook .msg with only an HTML body": (
         lambda: attachment(docgen.make_ole(docgen.outlook_msg_streams("s", html=f"<html><body><p>hi</p><p>{US}</p></body></html>")),
                            "application/vnd.ms-outlook", "a.msg"), "secret"),
+    "saved .eml starting with Received:, sent as octet-stream": (lambda: saved_message(
+        b"Received: from mail.mission.example (mail.mission.example [192.0.2.1])\r\n\tby mx.mofa.example with ESMTPS id abc\r\n"
+        b"\tfor <desk@mofa.example>; Mon, 5 Jan 2026 08:00:00 +0000\r\n"), "secret"),
+    "saved .eml starting with Return-Path:, sent as octet-stream": (
+        lambda: saved_message(b"Return-Path: <a@mission.example>\r\nDelivered-To: desk@mofa.example\r\n"), "secret"),
+    "saved .eml starting with X-Mozilla-Status:, sent as octet-stream": (
+        lambda: saved_message(b"X-Mozilla-Status: 0001\r\nX-Mozilla-Status2: 00000000\r\n"), "secret"),
+    "saved .eml starting with DKIM-Signature:, sent as octet-stream": (
+        lambda: saved_message(b"DKIM-Signature: v=1; a=rsa-sha256; d=mission.example; s=s1; b=abc=\r\n"), "secret"),
+    "saved .eml starting with Thread-Topic:, sent as octet-stream": (
+        lambda: saved_message(b"Thread-Topic: report\r\nThread-Index: AdqAbCdEf==\r\n"), "secret"),
 }
 
 
