@@ -240,6 +240,14 @@ def saved_message(first_headers: bytes) -> bytes:
     return attachment(saved, "application/octet-stream", "saved.eml")
 
 
+def base64_body_with_junk() -> bytes:
+    """A base64 body with a '*' after every eight characters (decoders skip them)."""
+    encoded = base64.b64encode(f"Dear\n{US}\nthanks\n".encode()).decode()
+    junk = "*".join(encoded[i:i + 8] for i in range(0, len(encoded), 8))
+    return (HEAD + b"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+            + junk.encode() + b"\r\n")
+
+
 HIDING_PLACES: dict[str, tuple[Callable[[], bytes], str]] = {
     # MIME structure and transfer encodings
     "base64 message/rfc822 > zip > docx": (attached_message_in_base64_with_zip_of_docx, "secret"),
@@ -421,6 +429,13 @@ HIDING_PLACES: dict[str, tuple[Callable[[], bytes], str]] = {
         lambda: saved_message(b"DKIM-Signature: v=1; a=rsa-sha256; d=mission.example; s=s1; b=abc=\r\n"), "secret"),
     "saved .eml starting with Thread-Topic:, sent as octet-stream": (
         lambda: saved_message(b"Thread-Topic: report\r\nThread-Index: AdqAbCdEf==\r\n"), "secret"),
+    "base64 body with junk characters between groups": (lambda: base64_body_with_junk(), "secret"),
+    "QP with lower-case hex digits": (
+        lambda: HEAD + b"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nDear\r\n"
+        + "".join(f"={x:02x}" for x in ROC.encode()).encode() + b"\r\nthanks\r\n", "confidential"),
+    "QP soft breaks inside an HTML banner": (
+        lambda: HEAD + b"Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+        b"<html><body><p>hi</p><p>SEC=\r\nRET//NO=\r\nFORN</p></body></html>\r\n", "secret"),
 }
 
 
