@@ -248,6 +248,25 @@ def base64_body_with_junk() -> bytes:
             + junk.encode() + b"\r\n")
 
 
+def appledouble_with_marked_pdf() -> bytes:
+    """Apple Mail's multipart/appledouble: an AppleDouble header part (name and Finder info
+    entries) and the data fork, here a PDF whose second line is the banner."""
+    import struct
+
+    entries = [(3, b"r.pdf"), (9, b"PDF CARO" + bytes(24))]
+    offset = 26 + 12 * len(entries)
+    header = struct.pack(">II16sH", 0x00051607, 0x00020000, bytes(16), len(entries))
+    directory, data = b"", b""
+    for entry, value in entries:
+        directory += struct.pack(">III", entry, offset + len(data), len(value))
+        data += value
+    appledouble = (b"Content-Type: multipart/appledouble; boundary=A\r\n\r\n--A\r\n"
+                   b"Content-Type: application/applefile; name=\"r.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+                   + b64(header + directory + data) + b"\r\n--A\r\nContent-Type: application/pdf; name=\"r.pdf\"\r\n"
+                   b"Content-Transfer-Encoding: base64\r\n\r\n" + b64(docgen.make_pdf(["x", US])) + b"\r\n--A--\r\n")
+    return multipart("multipart/mixed", [text_part("see attached"), appledouble])
+
+
 HIDING_PLACES: dict[str, tuple[Callable[[], bytes], str]] = {
     # MIME structure and transfer encodings
     "base64 message/rfc822 > zip > docx": (attached_message_in_base64_with_zip_of_docx, "secret"),
@@ -436,6 +455,11 @@ HIDING_PLACES: dict[str, tuple[Callable[[], bytes], str]] = {
     "QP soft breaks inside an HTML banner": (
         lambda: HEAD + b"Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
         b"<html><body><p>hi</p><p>SEC=\r\nRET//NO=\r\nFORN</p></body></html>\r\n", "secret"),
+    "data fork of an Apple Mail multipart/appledouble": (appledouble_with_marked_pdf, "secret"),
+    "application/x-uuencode attachment": (
+        lambda: multipart("multipart/mixed", [text_part("see attached"), b"Content-Type: application/x-uuencode; name=a.uu\r\n"
+                                              b"Content-Transfer-Encoding: 7bit\r\n\r\n" + uuencode("a.txt", f"x\n{US}\n".encode())]),
+        "secret"),
 }
 
 

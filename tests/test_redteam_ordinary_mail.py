@@ -344,3 +344,21 @@ def test_pdf_with_an_empty_signature_field_is_delivered() -> None:
 
 def test_legacy_word_document_is_delivered() -> None:
     delivered_cleanly(with_attachment(docgen.make_doc(["hello"]), "application", "msword", "a.doc"))
+
+
+def test_apple_mail_appledouble_attachment_is_delivered() -> None:
+    import struct
+
+    entries = [(3, b"r.pdf"), (9, b"PDF CARO" + bytes(24))]
+    offset = 26 + 12 * len(entries)
+    header = struct.pack(">II16sH", 0x00051607, 0x00020000, bytes(16), len(entries))
+    directory, data = b"", b""
+    for entry, value in entries:
+        directory += struct.pack(">III", entry, offset + len(data), len(value))
+        data += value
+    delivered_cleanly(
+        HEADERS + b"Content-Type: multipart/mixed; boundary=B\r\n\r\n--B\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n"
+        b"--B\r\nContent-Type: multipart/appledouble; boundary=A\r\n\r\n--A\r\n"
+        b"Content-Type: application/applefile; name=\"r.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        + b64(header + directory + data) + b"\r\n--A\r\nContent-Type: application/pdf; name=\"r.pdf\"\r\n"
+        b"Content-Transfer-Encoding: base64\r\n\r\n" + b64(docgen.make_pdf(["hello"])) + b"\r\n--A--\r\n--B--\r\n")
