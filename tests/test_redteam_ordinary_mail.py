@@ -362,3 +362,22 @@ def test_apple_mail_appledouble_attachment_is_delivered() -> None:
         b"Content-Type: application/applefile; name=\"r.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
         + b64(header + directory + data) + b"\r\n--A\r\nContent-Type: application/pdf; name=\"r.pdf\"\r\n"
         b"Content-Transfer-Encoding: base64\r\n\r\n" + b64(docgen.make_pdf(["hello"])) + b"\r\n--A--\r\n--B--\r\n")
+
+
+def emf() -> bytes:
+    """A minimal Enhanced Metafile: EMR_HEADER (100×100 device units, 1024×768 reference)
+    and EMR_EOF, as Office stores logos and OLE previews."""
+    body = (struct.pack("<iiii", 0, 0, 100, 100) + struct.pack("<iiii", 0, 0, 2540, 2540)
+            + struct.pack("<II", 0x464D4520, 0x10000) + struct.pack("<IIHH", 0, 2, 1, 0)
+            + struct.pack("<III", 0, 0, 0) + struct.pack("<ii", 1024, 768) + struct.pack("<ii", 320, 240))
+    data = struct.pack("<II", 1, 8 + len(body)) + body + struct.pack("<IIIII", 14, 20, 0, 16, 20)
+    return data[:48] + struct.pack("<I", len(data)) + data[52:]
+
+
+def test_emf_picture_attachment_is_delivered() -> None:
+    delivered_cleanly(with_attachment(emf(), "image", "emf", "logo.emf"))
+
+
+def test_docx_holding_an_emf_picture_is_delivered() -> None:
+    data = docgen._zip_rewrite(docgen.make_docx(["Agenda"]), {"word/media/image1.emf": emf()})
+    delivered_cleanly(with_attachment(data, "application", DOCX, "a.docx"))
