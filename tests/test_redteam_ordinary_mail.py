@@ -102,6 +102,20 @@ def picture(fmt: str) -> bytes:
     return buffer.getvalue()
 
 
+def animated_gif(frames: int) -> bytes:
+    images = [Image.new("RGB", (200, 200), ((i * 37) % 255, 80, 160)) for i in range(frames)]
+    buffer = io.BytesIO()
+    images[0].save(buffer, "GIF", save_all=True, append_images=images[1:], duration=50, loop=0)
+    return buffer.getvalue()
+
+
+def fax_tiff(pages: int) -> bytes:
+    images = [Image.new("1", (1728, 1100), 1) for _ in range(pages)]
+    buffer = io.BytesIO()
+    images[0].save(buffer, "TIFF", save_all=True, append_images=images[1:], compression="group4")
+    return buffer.getvalue()
+
+
 def system_font() -> bytes:
     fonts = sorted(Path("/usr/share/fonts").rglob("*.ttf")) if Path("/usr/share/fonts").is_dir() else []
     if fonts:
@@ -127,6 +141,10 @@ EVERYDAY_ATTACHMENTS = {
     "svg": lambda: (b'<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"><rect width="9" height="9"/></svg>',
                     "image", "svg+xml", "i.svg"),
     "gif": lambda: (picture("GIF"), "image", "gif", "i.gif"),
+    "bmp": lambda: (picture("BMP"), "image", "bmp", "i.bmp"),
+    "jpeg 2000": lambda: (picture("JPEG2000"), "image", "jp2", "i.jp2"),
+    "animated gif of 50 frames": lambda: (animated_gif(50), "image", "gif", "party.gif"),
+    "three-page G4 fax tiff": lambda: (fax_tiff(3), "image", "tiff", "fax.tif"),
     "docx": lambda: (docgen.make_docx(["Agenda"]), "application", DOCX, "a.docx"),
     "xlsx": lambda: (docgen.make_xlsx({"S": [["a", 1]]}), "application", XLSX, "a.xlsx"),
     "pptx": lambda: (docgen.make_pptx(["Agenda"]), "application", PPTX, "a.pptx"),
