@@ -267,6 +267,15 @@ def appledouble_with_marked_pdf() -> bytes:
     return multipart("multipart/mixed", [text_part("see attached"), appledouble])
 
 
+def edoc_with_ndata(secrecy: str | None) -> str:
+    """An e-document letter whose DOCTYPE declares its attachments as NDATA entities, as
+    exchange systems write them (the external DTD and the files are never fetched)."""
+    return docgen.make_edoc_xml(secrecy, "會議紀錄").decode().replace(
+        '<!DOCTYPE 函 SYSTEM "104_2_utf8.dtd">',
+        '<!DOCTYPE 函 SYSTEM "104_2_utf8.dtd" [\n<!NOTATION DI SYSTEM "">\n'
+        '<!ENTITY ATTCH1 SYSTEM "A01_attch1.pdf" NDATA DI>\n]>')
+
+
 HIDING_PLACES: dict[str, tuple[Callable[[], bytes], str]] = {
     # MIME structure and transfer encodings
     "base64 message/rfc822 > zip > docx": (attached_message_in_base64_with_zip_of_docx, "secret"),
@@ -460,6 +469,11 @@ HIDING_PLACES: dict[str, tuple[Callable[[], bytes], str]] = {
         lambda: multipart("multipart/mixed", [text_part("see attached"), b"Content-Type: application/x-uuencode; name=a.uu\r\n"
                                               b"Content-Transfer-Encoding: 7bit\r\n\r\n" + uuencode("a.txt", f"x\n{US}\n".encode())]),
         "secret"),
+    "e-document .di with NDATA attachment entities": (
+        lambda: attachment(edoc_with_ndata("機密").encode(), "application/octet-stream", "letter.di"), "confidential"),
+    "e-document .di in Big5 without an encoding declaration": (
+        lambda: attachment(docgen.make_edoc_xml("機密", "會議紀錄").decode().replace(' encoding="utf-8"', "").encode("big5"),
+                           "application/octet-stream", "letter.di"), "confidential"),
 }
 
 
@@ -502,3 +516,10 @@ def test_red_stamp_image_attachment_is_found_by_ocr() -> None:
     report = inspect(attachment(red_stamp_png(), "image/png", "stamp.png"))
     assert report.problems == []
     assert "secret" in {f.level.label for f in report.findings if f.level is not None}
+
+
+def test_unclassified_e_document_with_ndata_attachments_is_delivered() -> None:
+    report = inspect(attachment(edoc_with_ndata(None).encode(), "application/octet-stream", "letter.di"))
+    assert report.problems == []
+    assert [f for f in report.findings if f.level is not None] == []
+    assert decision(report) == ("deliver", "default")
