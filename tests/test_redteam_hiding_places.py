@@ -474,6 +474,15 @@ HIDING_PLACES: dict[str, tuple[Callable[[], bytes], str]] = {
     "e-document .di in Big5 without an encoding declaration": (
         lambda: attachment(docgen.make_edoc_xml("機密", "會議紀錄").decode().replace(' encoding="utf-8"', "").encode("big5"),
                            "application/octet-stream", "letter.di"), "confidential"),
+    "HTML placeholder attribute": (lambda: html(f'<input placeholder="{US}">'), "secret"),
+    "HTML aria-label attribute": (lambda: html(f'<div aria-label="{US}"></div>'), "secret"),
+    "HTML image title attribute": (lambda: html(f'<img title="{US}" src="x.png">'), "secret"),
+    "HTML image-map area alt": (lambda: html(f'<map><area alt="{US}" href="#"></map>'), "secret"),
+    "HTML button value": (lambda: html(f'<button value="{US}"></button>'), "secret"),
+    "HTML collapsed details": (lambda: html(f"<details><summary>x</summary><p>{US}</p></details>"), "secret"),
+    "HTML MathML string": (lambda: html(f"<math><ms>{US}</ms></math>"), "secret"),
+    "HTML marquee": (lambda: html(f"<marquee>{US}</marquee>"), "secret"),
+    "HTML xmp": (lambda: html(f"<xmp>{US}</xmp>"), "secret"),
 }
 
 
