@@ -399,3 +399,24 @@ def test_emf_picture_attachment_is_delivered() -> None:
 def test_docx_holding_an_emf_picture_is_delivered() -> None:
     data = docgen._zip_rewrite(docgen.make_docx(["Agenda"]), {"word/media/image1.emf": emf()})
     delivered_cleanly(with_attachment(data, "application", DOCX, "a.docx"))
+
+
+def _noisy_picture(fmt: str) -> bytes:
+    buffer = io.BytesIO()
+    Image.effect_noise((300, 200), 40).convert("RGB").save(buffer, fmt)
+    return buffer.getvalue()
+
+
+@pytest.mark.slow  # the decoded part is OCR'd
+def test_jpeg_cut_short_is_delivered() -> None:
+    data = _noisy_picture("JPEG")
+    delivered_cleanly(with_attachment(data[: len(data) * 4 // 5], "image", "jpeg", "a.jpg"))
+
+
+@pytest.mark.slow  # OCR'd
+def test_jpeg_with_trailing_zero_bytes_is_delivered() -> None:
+    delivered_cleanly(with_attachment(_noisy_picture("JPEG") + bytes(100), "image", "jpeg", "a.jpg"))
+
+
+def test_pdf_whose_cross_reference_table_must_be_rebuilt_is_delivered() -> None:
+    delivered_cleanly(with_attachment(docgen.make_pdf_with_broken_xref(["hello"]), "application", "pdf", "a.pdf"))
