@@ -276,6 +276,18 @@ def edoc_with_ndata(secrecy: str | None) -> str:
         '<!ENTITY ATTCH1 SYSTEM "A01_attch1.pdf" NDATA DI>\n]>')
 
 
+def chart_xml() -> str:
+    return ('<c:chartSpace xmlns:c="http://schemas.openxmlformats.org/drawingml/2006/chart" '
+            'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"><c:chart><c:title><c:tx><c:rich>'
+            f'<a:p><a:r><a:t>{US}</a:t></a:r></a:p></c:rich></c:tx></c:title></c:chart></c:chartSpace>')
+
+
+def smartart_xml() -> str:
+    return ('<dgm:dataModel xmlns:dgm="http://schemas.openxmlformats.org/drawingml/2006/diagram" '
+            'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"><dgm:ptLst><dgm:pt modelId="1"><dgm:t>'
+            f'<a:p><a:r><a:t>{US}</a:t></a:r></a:p></dgm:t></dgm:pt></dgm:ptLst></dgm:dataModel>')
+
+
 HIDING_PLACES: dict[str, tuple[Callable[[], bytes], str]] = {
     # MIME structure and transfer encodings
     "base64 message/rfc822 > zip > docx": (attached_message_in_base64_with_zip_of_docx, "secret"),
@@ -483,6 +495,18 @@ HIDING_PLACES: dict[str, tuple[Callable[[], bytes], str]] = {
     "HTML MathML string": (lambda: html(f"<math><ms>{US}</ms></math>"), "secret"),
     "HTML marquee": (lambda: html(f"<marquee>{US}</marquee>"), "secret"),
     "HTML xmp": (lambda: html(f"<xmp>{US}</xmp>"), "secret"),
+    "PPTX chart title": (lambda: attachment(docgen.ooxml_with_parts(docgen.make_pptx(["x"]), {"ppt/charts/chart1.xml": chart_xml()}),
+                                            "application/vnd.openxmlformats-officedocument.presentationml.presentation", "c.pptx"),
+                         "secret"),
+    "DOCX chart title": (lambda: attachment(docgen.ooxml_with_parts(docgen.make_docx(["x"]), {"word/charts/chart1.xml": chart_xml()}),
+                                            DOCX, "c.docx"), "secret"),
+    "PPTX SmartArt data": (
+        lambda: attachment(docgen.ooxml_with_parts(docgen.make_pptx(["x"]), {"ppt/diagrams/data1.xml": smartart_xml()}),
+                           "application/vnd.openxmlformats-officedocument.presentationml.presentation", "s.pptx"), "secret"),
+    "ODS second sheet": (lambda: attachment(docgen.make_ods({"a": [["x"]], "b": [[US]]}), "application/vnd.oasis.opendocument.spreadsheet",
+                                            "a.ods"), "secret"),
+    "ODP speaker notes": (lambda: attachment(docgen.make_odp(["x"], notes=[US]), "application/vnd.oasis.opendocument.presentation",
+                                             "a.odp"), "secret"),
 }
 
 
