@@ -556,3 +556,16 @@ def test_unclassified_e_document_with_ndata_attachments_is_delivered() -> None:
     assert report.problems == []
     assert [f for f in report.findings if f.level is not None] == []
     assert decision(report) == ("deliver", "default")
+
+
+# First words of ordinary prose that are also file signatures libmagic looks for.
+PROSE_OPENINGS = ["MZ,", "MZ Airlines flight", "ID3 tags are missing", "RIFF header problem", "FWS 2026 summit",
+                  "CWS agenda", "BM team notes", "FORM 1040 update", "#!important", "OggS", "PK dear colleagues",
+                  "#EXTINF", "WEBVTT"]
+
+
+@pytest.mark.parametrize("opening", PROSE_OPENINGS)
+def test_text_body_opening_with_a_file_signature_is_still_read_as_text(opening: str) -> None:
+    report = inspect(message("text/plain; charset=utf-8", f"{opening}\n{US}\nregards\n".encode()))
+    assert report.problems == []
+    assert "secret" in {f.level.label for f in report.findings if f.level is not None}
