@@ -50,6 +50,20 @@ def attached(data: bytes, content_type: str, name: str) -> bytes:
 
 
 CABLE, MEMO = corpus.CABLE, corpus.MEMO
+
+
+def vertical_pdf(text: str) -> bytes:
+    """The text set vertically (直書): 45-character columns from right to left, one
+    character per text object, as vertical official documents are laid out."""
+    import pymupdf
+
+    flat = text.replace("\n", "")
+    doc = pymupdf.open()
+    page = doc.new_page(width=595, height=842)
+    for column, start in enumerate(range(0, min(len(flat), 45 * 12), 45)):
+        for row, char in enumerate(flat[start:start + 45]):
+            page.insert_text((540 - 18 * column, 140 + 14 * row), char, fontname="china-t", fontsize=12)
+    return doc.tobytes()
 DISGUISES = {
     "cable with a zero-width space between every character": (lambda: text("\u200b".join(CABLE)), "cable"),
     "cable with a soft hyphen between every character": (lambda: text("\u00ad".join(CABLE)), "cable"),
@@ -69,6 +83,8 @@ DISGUISES = {
     "cable in a docx in a zip": (
         lambda: attached(docgen.make_zip({"c.docx": docgen.make_docx(CABLE.split("\n"))}), "application/zip", "c.zip"),
         "cable"),
+    "cable typeset vertically in a PDF, one character per line": (lambda: attached(vertical_pdf(CABLE), "application/pdf", "v.pdf"),
+                                                                   "cable"),
     "memo with zero-width spaces after every space": (lambda: text(MEMO.replace(" ", " \u200b")), "memo"),
     "memo in upper case": (lambda: text(MEMO.upper()), "memo"),
     "memo with no-break spaces in HTML": (
