@@ -569,3 +569,41 @@ def test_text_body_opening_with_a_file_signature_is_still_read_as_text(opening: 
     report = inspect(message("text/plain; charset=utf-8", f"{opening}\n{US}\nregards\n".encode()))
     assert report.problems == []
     assert "secret" in {f.level.label for f in report.findings if f.level is not None}
+
+
+SUBJECTS = {
+    "(S//NF) Trip report": "secret",
+    "[SECRET] trip report": "secret",
+    "SECRET//NOFORN - trip report": "secret",
+    "RE: SECRET//NOFORN - trip report": "secret",
+    "FW: SECRET//NOFORN - trip report": "secret",
+    "AW: SECRET//NOFORN - trip report": "secret",
+    "RE: (S//NF) Trip report": "secret",
+    "Re: Re: [SECRET] trip report": "secret",
+    "FW: 【極機密】會議紀錄": "secret",
+    "(機密) 會議紀錄": "confidential",
+    "機密：會議紀錄": "confidential",
+    "回覆: 機密：會議紀錄": "confidential",
+    "绝密★启用前": "top_secret",
+    "机密★10年 会议纪要": "secret",
+}
+
+
+def with_subject(subject: str) -> bytes:
+    from email.header import Header
+
+    return (b"From: a@x.example\r\nTo: b@y.example\r\nSubject: " + Header(subject, "utf-8").encode().encode()
+            + b"\r\nMIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\nsee below\r\n")
+
+
+@pytest.mark.parametrize("subject", list(SUBJECTS))
+def test_marked_subject_of_a_reply_or_forward_is_found(subject: str) -> None:
+    report = inspect(with_subject(subject))
+    assert SUBJECTS[subject] in {f.level.label for f in report.findings if f.level is not None}
+
+
+@pytest.mark.parametrize("subject", ["商業機密保護研討會", "The top secret to great dumplings"])
+def test_subject_that_only_mentions_secrecy_is_delivered(subject: str) -> None:
+    report = inspect(with_subject(subject))
+    assert [f for f in report.findings if f.level is not None] == []
+    assert decision(report) == ("deliver", "default")
