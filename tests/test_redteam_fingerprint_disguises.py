@@ -52,6 +52,23 @@ def attached(data: bytes, content_type: str, name: str) -> bytes:
 CABLE, MEMO = corpus.CABLE, corpus.MEMO
 
 
+def shuffled_lines_pdf(text: str) -> bytes:
+    """The text as 35-character lines, each drawn at its place on the page but in a shuffled
+    order (the page looks the same; the content stream order is not the reading order)."""
+    import random
+
+    import pymupdf
+
+    flat = text.replace("\n", "")
+    lines = list(enumerate(flat[i:i + 35] for i in range(0, min(len(flat), 35 * 40), 35)))
+    random.Random(3).shuffle(lines)
+    doc = pymupdf.open()
+    page = doc.new_page(width=595, height=842)
+    for number, line in lines:
+        page.insert_text((40, 60 + 18 * number), line, fontname="china-t", fontsize=12)
+    return doc.tobytes()
+
+
 def vertical_pdf(text: str) -> bytes:
     """The text set vertically (直書): 45-character columns from right to left, one
     character per text object, as vertical official documents are laid out."""
@@ -85,6 +102,8 @@ DISGUISES = {
         "cable"),
     "cable typeset vertically in a PDF, one character per line": (lambda: attached(vertical_pdf(CABLE), "application/pdf", "v.pdf"),
                                                                    "cable"),
+    "cable in a PDF whose lines are drawn in shuffled order": (
+        lambda: attached(shuffled_lines_pdf(CABLE), "application/pdf", "c.pdf"), "cable"),
     "memo with zero-width spaces after every space": (lambda: text(MEMO.replace(" ", " \u200b")), "memo"),
     "memo in upper case": (lambda: text(MEMO.upper()), "memo"),
     "memo with no-break spaces in HTML": (
