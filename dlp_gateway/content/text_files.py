@@ -13,23 +13,24 @@ if TYPE_CHECKING:
 
 
 def _decode(reader: Reader, data: bytes, location: str, charset: str | None) -> str:
+    """Text in its declared charset, or the one detection finds. A wrong or unknown label is
+    a note when the text still decodes (ASCII, UTF-8, or a detected Big5/GBK), as every mail
+    client shows it; it is a problem only when so many bytes had to be replaced that the text
+    may not be what the recipient sees."""
     text, note = decode_text(data, charset)
     if note:
-        reader.problem(ProblemKind.UNSUPPORTED, location, f"{note}; the text may be imperfect")
+        replaced = text.count("\ufffd")
+        if replaced and replaced > max(2, len(text) // 50):
+            reader.problem(ProblemKind.UNSUPPORTED, location, f"{note}; the text may be imperfect")
+        else:
+            reader.note(location, note)
     return text
 
 
 def read_text(reader: Reader, data: bytes, location: str, depth: int, *,
               charset: str | None = None, text_kind: str = "body") -> None:
-    """A text body or export in any charset. A wrong or unknown charset label is a note
-    when the text still decodes cleanly (ASCII, UTF-8, or a detected Big5/GBK without a
-    bad byte), as every mail client shows it; only a decoding that had to replace bytes
-    is a problem, since the text may then be imperfect."""
-    text, note = decode_text(data, charset)
-    if note and "\ufffd" not in text:
-        reader.note(location, note)
-    elif note:
-        reader.problem(ProblemKind.UNSUPPORTED, location, f"{note}; the text may be imperfect")
+    """A text body or export in any charset (see `_decode` for a wrong or unknown label)."""
+    text = _decode(reader, data, location, charset)
     reader.segment(text, location, location, text_kind)
 
 
