@@ -203,6 +203,26 @@ def test_slow_clients_on_every_connection_do_not_lock_out_a_normal_client(tmp_pa
         assert "shedding" in gw.log()
 
 
+def test_a_new_client_waits_for_a_slot_instead_of_being_refused(tmp_path: Path) -> None:
+    # The one session is busy sending a message at a good rate: it cannot be shed.
+    config = {"smtp": {"max_connections": 1, "shed_after": 600}}
+    with start_gateway(tmp_path, config=config, metrics=False) as gw:
+        first = Client(gw.port)
+        try:
+            assert first.reply().startswith(b"220")
+            second = socket.create_connection(("127.0.0.1", gw.port), timeout=1)
+            try:
+                with pytest.raises(TimeoutError):
+                    second.recv(100)  # not greeted while the slot is taken
+                first.command(b"QUIT\r\n")
+                second.settimeout(10)
+                assert second.recv(100).startswith(b"220")
+            finally:
+                second.close()
+        finally:
+            first.close()
+
+
 def test_unfinished_data_of_eight_clients_does_not_grow_memory(tmp_path: Path) -> None:
     clients, size, piece = 8, 40 * 1024 * 1024, b"x" * 1023 + b"\n"
     with start_gateway(tmp_path, metrics=False) as gw:
