@@ -48,6 +48,7 @@ from relay_bench import (  # noqa: E402 - a script next to this one
     MemoryPeak,
     Stats,
     _count_quarantined,
+    _cpu_seconds,
     _reply,
     common_mix,
     dot_stuff,
@@ -223,7 +224,9 @@ async def phase(bench: Bench, gateway: Any, wires: list[bytes], args: argparse.N
             attacker = bench.mp.Process(target=attacker_process, args=(gateway.port, args, stop, results), daemon=True)
             attacker.start()
             await asyncio.sleep(args.warmup)  # let the attackers take hold
+        cpu_before = _cpu_seconds(gateway.process.pid)
         stats = await open_loop(gateway.port, wires, args.rate, args.seconds, 1000, label, timeout=300)
+        stats.cpu_main = _cpu_seconds(gateway.process.pid) - cpu_before
         poison_ok, codes = 0, {}
         if attacker is not None:
             stop.set()
@@ -237,7 +240,10 @@ async def phase(bench: Bench, gateway: Any, wires: list[bytes], args: argparse.N
 async def main_async(args: argparse.Namespace) -> int:
     bench_args = argparse.Namespace(cprofile=None)
     with Bench(bench_args) as bench:
-        gateway = bench.gateway("hostile", args.workers)
+        import yaml
+
+        extra = {k: yaml.safe_load(v) for k, _, v in (item.partition("=") for item in args.set or [])}
+        gateway = bench.gateway("hostile", args.workers, extra)
         wires = [dot_stuff(m) for m in common_mix(200, seed=5)]
         await open_loop(gateway.port, wires, args.rate, 3, 100, "warm-up")
         bench.out("## dlp-gateway under attack (bench/hostile_bench.py)")
@@ -261,12 +267,13 @@ async def main_async(args: argparse.Namespace) -> int:
         bench.out(f"Clean mail open loop at {args.rate:g} msg/s for {args.seconds:g} s per phase; attack: "
                   + ", ".join(described[a] for a in args.attacks) + ".")
         bench.out()
-        bench.out("| phase | clean sent | clean 250 | p50 ms | p99 ms | peak RSS MB (tree) | peak PSS MB (tree) | clean replies |")
-        bench.out("|---|---:|---:|---:|---:|---:|---:|---|")
+        bench.out("| phase | clean sent | clean 250 | p50 ms | p99 ms | gateway process CPU % | peak RSS MB (tree) "
+                  "| peak PSS MB (tree) | clean replies |")
+        bench.out("|---|---:|---:|---:|---:|---:|---:|---:|---|")
         for s in (base, hit):
             codes = ", ".join(f"{k}: {v}" for k, v in sorted(s.codes.items()))
             bench.out(f"| {s.label} | {s.sent} | {s.ok} | {s.pct(0.5) * 1000:.0f} | {s.pct(0.99) * 1000:.0f} "
-                      f"| {s.rss / 2**20:.0f} | {s.pss / 2**20:.0f} | {codes} |")
+                      f"| {s.cpu_main / args.seconds * 100:.0f} | {s.rss / 2**20:.0f} | {s.pss / 2**20:.0f} | {codes} |")
         bench.out()
         ratio = hit.pct(0.99) / base.pct(0.99) if base.latencies and hit.latencies else float("nan")
         growth_rss = (hit.rss - base.rss) / 2**20
@@ -300,6 +307,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="which attacks, comma-separated (default poison,slowloris,unfinished)")
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds the attack runs before clean mail starts")
     parser.add_argument("--workers", type=int, help="inspection workers (default: the gateway's own default)")
+    parser.add_argument("--set", action="append", metavar="KEY=VALUE",
+                        help="a gateway setting, e.g. smtp.shed_after=1 (repeatable)")
     parser.add_argument("--markdown", metavar="FILE", help="also write the table to this markdown file")
     return asyncio.run(main_async(parser.parse_args(argv)))
 

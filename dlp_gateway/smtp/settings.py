@@ -65,7 +65,7 @@ class ServerSettings(BaseModel):
         description="Longest a connection may last; after it the client gets 421 when it is next waited for.",
     )
     shed_after: float = Field(
-        5.0, ge=0,
+        1.0, ge=0,
         description="When every connection is taken, a session that has waited this many seconds for its "
         "current command (or in DATA is silent this long, or behind data_min_rate) may be shed (421) to "
         "admit a new client. Shorter: new clients wait less, attackers that reconnect churn more.",
