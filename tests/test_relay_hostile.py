@@ -389,6 +389,21 @@ def test_helo_with_a_control_character_is_refused(gateway: GatewayProcess) -> No
         client.close()
 
 
+def test_an_unknown_command_with_control_characters_reaches_no_log_or_reply_raw(gateway: GatewayProcess) -> None:
+    client = Client(gateway.port)
+    try:
+        assert client.reply().startswith(b"220")
+        reply = client.command(b"\x1b]0;owned\x07\x1b[2J\r\n")  # set the title, clear the screen
+        assert reply.startswith(b"500"), reply
+        assert b"\x1b" not in reply and b"\x07" not in reply
+        assert client.command(b"QUIT\r\n").startswith(b"221")
+    finally:
+        client.close()
+    assert wait_until(lambda: "not recognized" in gateway.log())
+    log = gateway.log_path.read_bytes()
+    assert b"\x1b" not in log and b"\x07" not in log
+
+
 # ------------------------------------------------------------------ replies
 
 

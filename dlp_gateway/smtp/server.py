@@ -52,6 +52,30 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+def escape_controls(text: str) -> str:
+    """`text` with every control character shown as \\xNN: what a client sent must not
+    reach a terminal (a log viewer, a reply on the client's screen) as raw ESC or BEL."""
+    if not CONTROL.search(text):
+        return text
+    return CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+class _EscapeControlsFilter(logging.Filter):
+    """Escapes control characters in the records of a logger (aiosmtpd's logs the command
+    word a client sent, raw, when it does not know it)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        escaped = escape_controls(message)
+        if escaped != message:
+            record.msg, record.args = escaped, ()
+        return True
+
+
+for _name in ("mail.log", __name__):  # aiosmtpd's logger and this module's
+    logging.getLogger(_name).addFilter(_EscapeControlsFilter())
+
+
 def server_tls_context(cert: str, key: str) -> ssl.SSLContext:
     """The STARTTLS context for inbound connections; errors say which file is wrong."""
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -231,6 +255,8 @@ class RelaySMTP(SMTP):
     # ------------------------------------------------------------------ replies
     async def push(self, status: Any) -> None:
         text = status.decode("utf-8", "replace") if isinstance(status, bytes) else str(status)
+        if CONTROL.search(text):  # aiosmtpd echoes an unknown command word as the client sent it
+            status = text = escape_controls(text)
         if text[:1] in ("4", "5") and self.session is not None:
             log.info("%s << %s", self.session.peer, text)
             # Refusals aiosmtpd itself makes (ours count where they are made).
@@ -436,6 +462,12 @@ class RelaySMTP(SMTP):
                     break
                 if len(chunk) > DATA_PIECE // 2:
                     await asyncio.sleep(0)  # let other sessions run between large pieces
+        except BaseException:
+            # Cut off or gone: free the bytes now. The cancelled task's traceback keeps
+            # this frame (and `chunks`) alive in a reference cycle until the garbage
+            # collector runs, which under attack could be many messages later.
+            chunks.clear()
+            raise
         finally:
             reader._limit = saved_limit  # noqa: SLF001
             inbound.unfinished_bytes -= held
@@ -474,6 +506,7 @@ class RelaySMTP(SMTP):
             )
         self.inbound.session_closed(self)
         super().connection_lost(error)
+        self._reader._buffer.clear()  # noqa: SLF001 - unread input of a closed connection (the same cycle)
 
 
 _BARE_LF = re.compile(rb"(?<!\r)\n")
