@@ -297,6 +297,21 @@ def test_a_bare_cr_end_of_data_smuggles_nothing_through_the_next_hop(gateway: Ga
     assert b"smuggled" in next_hop.messages[0].data  # the bytes went on as the message's content
 
 
+def test_bare_line_endings_can_be_refused_instead(tmp_path: Path, next_hop: Sink) -> None:
+    config = {"smtp": {"bare_line_endings": "reject"}}
+    with start_gateway(tmp_path, upstream=next_hop.address, config=config, metrics=False) as gw:
+        client = Client(gw.port)
+        try:
+            start_transaction(client)
+            client.sock.sendall(b"Subject: s\r\n\r\nfirst\r.\rMAIL FROM:<evil@attacker.test>\r\n.\r\n")
+            assert client.reply().startswith(b"550 5.6.11")
+            # The session goes on, and a clean message passes.
+            assert client.command(b"MAIL FROM:<alice@example.test>\r\n").startswith(b"250")
+        finally:
+            client.close()
+    assert next_hop.messages == []
+
+
 BAD_ADDRESSES = {
     "CR": b"<a\rb@example.test>",
     "LF": b"<a\nb@example.test>",

@@ -399,7 +399,7 @@ class RelaySMTP(SMTP):
 
     def _data_deadline(self) -> float:
         smtp = self.inbound.settings.smtp
-        base = smtp.stress_data_timeout if self.inbound.under_stress() else smtp.data_timeout
+        base = min(smtp.stress_data_timeout, smtp.data_timeout) if self.inbound.under_stress() else smtp.data_timeout
         deadline = self.data_started + base + self.data_bytes / smtp.data_min_rate
         return min(deadline, self.started + smtp.session_timeout)
 
@@ -682,7 +682,7 @@ class InboundServer:
 
     def idle_timeout(self) -> float:
         smtp = self.settings.smtp
-        return smtp.stress_idle_timeout if self.under_stress() else smtp.idle_timeout
+        return min(smtp.stress_idle_timeout, smtp.idle_timeout) if self.under_stress() else smtp.idle_timeout
 
     def admit_session(self, protocol: RelaySMTP) -> str:
         """A slot for a new connection: "now", "queued" (greeted when a slot frees, see
