@@ -181,6 +181,8 @@ class RelaySMTP(SMTP):
         """A slot became free for this queued connection: greet it now."""
         transport, self.queued = self.queued, None
         if transport is None or transport.is_closing():
+            self.refused = True  # gone while it waited: connection_lost has nothing to undo
+            self.inbound.session_closed(self)
             return
         now = time.monotonic()
         self.started = self.waiting_since = now
@@ -688,7 +690,7 @@ class InboundServer:
         """A slot for a new connection: "now", "queued" (greeted when a slot frees, see
         `_pump`) or "refused" (421). When every slot is taken, the session that has waited
         longest on its current command (or sends DATA slowest) is shed to make room."""
-        if self._free_slot():
+        if not self.waiting and self._free_slot():  # first come, first served: none jumps the queue
             self._add(protocol)
             return "now"
         if len(self.waiting) >= self.settings.smtp.max_connections:
@@ -722,9 +724,16 @@ class InboundServer:
         victim.hang_up("shed", "421 4.7.0 too many connections; closing the slowest, try again later")
         return True
 
-    def _schedule_pump(self, delay: float = 0.1) -> None:
-        if self._pump_handle is None and self.waiting:
-            self._pump_handle = asyncio.get_running_loop().call_later(delay, self._pump)
+    def _schedule_pump(self, delay: float | None = None) -> None:
+        """Run `_pump` when the next session may be shed (at most 0.1 s from now)."""
+        if self._pump_handle is not None or not self.waiting:
+            return
+        if delay is None:
+            smtp = self.settings.smtp
+            now = time.monotonic()
+            due = [s.last_byte if s.phase == "data" else s.waiting_since for s in self.sessions if not s.busy]
+            delay = min([0.1, *((t + smtp.shed_after - now) for t in due)])
+        self._pump_handle = asyncio.get_running_loop().call_later(max(delay, 0.001), self._pump)
 
     def _pump(self) -> None:
         """Greet queued connections, oldest first, as slots free; 421 to those that waited too long."""
