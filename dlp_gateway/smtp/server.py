@@ -16,7 +16,8 @@ What aiosmtpd does not do the way a relay on a hostile network needs is adjusted
   smtpd_timeout), and when every slot is taken the session that has waited longest (or
   sends DATA slowest) is shed to admit the new client;
 - DATA is read in bounded pieces, and the bytes of unfinished messages of all sessions
-  count against `max_unfinished_data_bytes`; lines have no length limit of their own;
+  count against `max_unfinished_data_bytes` (beyond it: 421 and close); lines have no
+  length limit of their own;
   a bare CR or LF is normalised to CRLF (or refused), never passed on;
 - MAIL/RCPT addresses are parsed with a strict RFC 5321 grammar (smtp/address.py) and
   control characters in commands are refused;
@@ -377,6 +378,9 @@ class RelaySMTP(SMTP):
         self.data_bytes = 0
         try:
             content, refusal = await self._read_data()
+        except _OverBudget:
+            self.hang_up("overload_bytes", "421 4.3.1 too much mail being received now; try again later")
+            return
         except TimeoutError:
             peer = self.session.peer if self.session else "?"
             log.info("%s: DATA not finished in %.1fs (%d bytes, silent for %.1fs): disconnecting", peer,
@@ -448,10 +452,12 @@ class RelaySMTP(SMTP):
                     if size_limit and self.data_bytes > size_limit + 3:
                         refusal = "552 Error: Too much mail data"
                     elif inbound.unfinished_bytes + len(chunk) > budget:
-                        metrics.SMTP_REFUSED.labels(reason="overload_bytes").inc()
+                        # Close now rather than read the rest only to refuse it: reading
+                        # costs as much CPU as the client has bandwidth. A client takes a
+                        # 421 in DATA as "try later", like a 451 after the dot.
                         log.warning("%s: unfinished DATA of all sessions over smtp.max_unfinished_data_bytes (%d); "
-                                    "discarding this message", self.session.peer if self.session else "?", budget)
-                        refusal = "451 4.3.1 too much mail being received now; try again later"
+                                    "closing", self.session.peer if self.session else "?", budget)
+                        raise _OverBudget
                     if refusal is not None:
                         chunks.clear()
                         inbound.unfinished_bytes -= held
@@ -509,6 +515,10 @@ class RelaySMTP(SMTP):
         self.inbound.session_closed(self)
         super().connection_lost(error)
         self._reader._buffer.clear()  # noqa: SLF001 - unread input of a closed connection (the same cycle)
+
+
+class _OverBudget(Exception):
+    """DATA would pass smtp.max_unfinished_data_bytes: the session is closed with 421."""
 
 
 _BARE_LF = re.compile(rb"(?<!\r)\n")

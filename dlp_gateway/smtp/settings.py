@@ -72,9 +72,9 @@ class ServerSettings(BaseModel):
     )
     max_unfinished_data_bytes: int = Field(
         64 * 1024 * 1024, ge=1024 * 1024,
-        description="Bytes of DATA still being received (no final dot yet), all sessions together. A message "
-        "whose bytes would pass it is read on and discarded, then answered 451 4.3.1 (try later), so clients "
-        "that never finish cannot fill memory.",
+        description="Bytes of DATA still being received (no final dot yet), all sessions together. A session "
+        "whose message would pass it gets 421 4.3.1 (try later) and is closed, so clients that never finish "
+        "cannot fill memory.",
     )
     bare_line_endings: Literal["normalize", "reject"] = Field(
         "normalize",
