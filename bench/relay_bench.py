@@ -176,13 +176,10 @@ def sink_process(port: int, counter: Any) -> None:
     reads DATA with the gateway's chunked reader instead of aiosmtpd's line-by-line one,
     to take as little CPU as possible from what is measured (the same for both targets).
     """
-    from aiosmtpd.smtp import SMTP as BaseSMTP
+    from dlp_gateway.smtp.server import BareInbound, RelaySMTP
+    from dlp_gateway.smtp.settings import ServerSettings
 
-    from dlp_gateway.smtp.server import RelaySMTP
-
-    class SMTP(BaseSMTP):
-        smtp_DATA = RelaySMTP.smtp_DATA
-        _read_data = RelaySMTP._read_data
+    inbound = BareInbound(ServerSettings(max_unfinished_data_bytes=2**40), hostname="sink.bench")
 
     class Count:
         async def handle_EHLO(self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]) -> list[str]:
@@ -195,7 +192,7 @@ def sink_process(port: int, counter: Any) -> None:
             return "250 2.0.0 Ok: queued"
 
     handler = Count()
-    _serve_forever(lambda: SMTP(handler, hostname="sink.bench", enable_SMTPUTF8=True), port)
+    _serve_forever(lambda: RelaySMTP(handler, inbound, hostname="sink.bench", enable_SMTPUTF8=True), port)
 
 
 def relay_process(port: int, upstream: int) -> None:

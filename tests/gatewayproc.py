@@ -69,6 +69,7 @@ class Sink:
     hangup_after_data: bool = False  # close the connection right after answering DATA
     messages: list[ReceivedMessage] = field(default_factory=list)
     wire: bytearray = field(default_factory=bytearray)  # all bytes received from clients, unparsed
+    line_length_limit: int | None = None  # longest line it takes (None: aiosmtpd's 1001, RFC 5321's)
     connections: int = 0
     port: int = 0
 
@@ -124,6 +125,8 @@ class Sink:
         wire = self.wire
 
         class RecordingSMTP(SMTP):
+            line_length_limit = self.line_length_limit or SMTP.line_length_limit
+
             def data_received(self, data: bytes) -> None:
                 wire.extend(data)
                 super().data_received(data)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import types
 from typing import Any
 
 import pytest
@@ -52,19 +51,9 @@ class ReferenceSMTP(SMTP):
 
 
 def fake_inbound() -> Any:
-    """What RelaySMTP asks of its InboundServer, with the default settings and no pressure."""
-    from dlp_gateway.smtp.settings import ServerSettings
+    from dlp_gateway.smtp.server import BareInbound
 
-    return types.SimpleNamespace(
-        settings=types.SimpleNamespace(smtp=ServerSettings()),
-        session_closed=lambda protocol: None,
-        hostname="test",
-        unfinished_bytes=0,
-        handler=types.SimpleNamespace(peer_allowed=lambda peer: True),
-        admit_session=lambda protocol: True,
-        under_stress=lambda: False,
-        idle_timeout=lambda: 300.0,
-    )
+    return BareInbound(hostname="test")
 
 
 async def start(kind: str, handler: Recorder) -> tuple[asyncio.Server, int]:

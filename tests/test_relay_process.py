@@ -239,8 +239,10 @@ def test_overload_is_answered_451_at_once(tmp_path: Path, sink: Sink) -> None:
 def test_connections_beyond_the_limit_get_421(tmp_path: Path) -> None:
     import socket
 
-    # shed_after: the held sessions are not shed for the new one (test_relay_hostile.py is).
-    with start_gateway(tmp_path, config={"smtp": {"max_connections": 2, "shed_after": 600}}, metrics=False) as gw:
+    # shed_after: the held sessions are not shed for the new one (test_relay_hostile.py is);
+    # the new one waits max_slot_wait for a slot, then gets 421.
+    config = {"smtp": {"max_connections": 2, "shed_after": 600, "max_slot_wait": 1}}
+    with start_gateway(tmp_path, config=config, metrics=False) as gw:
         held = [socket.create_connection(("127.0.0.1", gw.port), timeout=10) for _ in range(2)]
         try:
             for sock in held:

@@ -16,7 +16,8 @@ What aiosmtpd does not do the way a relay on a hostile network needs is adjusted
   smtpd_timeout), and when every slot is taken the session that has waited longest (or
   sends DATA slowest) is shed to admit the new client;
 - DATA is read in bounded pieces, and the bytes of unfinished messages of all sessions
-  count against `max_unfinished_data_bytes`; lines have no length limit of their own;
+  count against `max_unfinished_data_bytes` (beyond it: 421 and close); lines have no
+  length limit of their own;
   a bare CR or LF is normalised to CRLF (or refused), never passed on;
 - MAIL/RCPT addresses are parsed with a strict RFC 5321 grammar (smtp/address.py) and
   control characters in commands are refused;
@@ -33,7 +34,8 @@ import logging
 import re
 import ssl
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, cast
 
 from aiosmtpd.smtp import MISSING, SMTP, Session, syntax
@@ -43,11 +45,36 @@ from dlp_gateway import metrics
 from dlp_gateway.config import ConfigError, Settings, parse_hostport
 from dlp_gateway.model import Envelope
 from dlp_gateway.smtp.address import CONTROL, AddressError, parse_path
+from dlp_gateway.smtp.settings import ServerSettings
 
 if TYPE_CHECKING:
     from dlp_gateway.gateway import Gateway
 
 log = logging.getLogger(__name__)
+
+
+def escape_controls(text: str) -> str:
+    """`text` with every control character shown as \\xNN: what a client sent must not
+    reach a terminal (a log viewer, a reply on the client's screen) as raw ESC or BEL."""
+    if not CONTROL.search(text):
+        return text
+    return CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+class _EscapeControlsFilter(logging.Filter):
+    """Escapes control characters in the records of a logger (aiosmtpd's logs the command
+    word a client sent, raw, when it does not know it)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        escaped = escape_controls(message)
+        if escaped != message:
+            record.msg, record.args = escaped, ()
+        return True
+
+
+for _name in ("mail.log", __name__):  # aiosmtpd's logger and this module's
+    logging.getLogger(_name).addFilter(_EscapeControlsFilter())
 
 
 def server_tls_context(cert: str, key: str) -> ssl.SSLContext:
@@ -104,7 +131,7 @@ class _Refuse(asyncio.Protocol):
 class RelaySMTP(SMTP):
     """aiosmtpd's SMTP with the adjustments described in the module docstring."""
 
-    def __init__(self, handler: RelayHandler, inbound: InboundServer, **kwargs: Any) -> None:
+    def __init__(self, handler: Any, inbound: InboundServer | BareInbound, **kwargs: Any) -> None:
         smtp = inbound.settings.smtp
         # The reader's limit while reading commands: the longest command line.
         self.line_length_limit = smtp.max_line_length
@@ -114,12 +141,14 @@ class RelaySMTP(SMTP):
         self.inbound = inbound
         self.busy = False  # the gateway is working on a message of this session
         self.refused = False  # answered at connect (network, no slot) and closed
+        self.queued: asyncio.Transport | None = None  # waiting for a slot, not greeted yet
         self.phase = "command"  # command | data
         now = time.monotonic()
         self.started = now
         self.waiting_since = now  # start of the current wait for a command line
         self.data_started = now
         self.data_bytes = 0  # bytes of the DATA being received
+        self.last_byte = now  # when the client last sent anything
         self._held_replies: list[bytes] = []  # replies to pipelined commands not sent yet
         self._parsed_path: tuple[str, str] | None = None
 
@@ -129,23 +158,48 @@ class RelaySMTP(SMTP):
             super().connection_made(transport)  # the same session after STARTTLS
             return
         peer = transport.get_extra_info("peername")
-        reply = None
         if not self.inbound.handler.peer_allowed(peer):
             metrics.SMTP_REFUSED.labels(reason="network").inc()
             log.warning("refusing %s at connect: not in smtp.allowed_networks", peer)
-            reply = f"554 5.7.1 {self.inbound.hostname} no SMTP service for your network\r\n"
-        elif not self.inbound.admit_session(self):
-            reply = f"421 4.7.0 {self.inbound.hostname} too many connections; try again later\r\n"
-        if reply is not None:
-            self.refused = True
-            with contextlib.suppress(Exception):
-                cast(asyncio.WriteTransport, transport).write(reply.encode())
-            transport.close()
+            self.refuse(transport, f"554 5.7.1 {self.inbound.hostname} no SMTP service for your network")
             return
+        admission = self.inbound.admit_session(self)
+        if admission == "refused":
+            self.refuse(transport, f"421 4.7.0 {self.inbound.hostname} too many connections; try again later")
+        elif admission == "queued":
+            # No greeting until a slot is free (as a connection waits in Postfix's listen
+            # queue); nothing is read meanwhile, so a client cannot fill a buffer.
+            self.queued = transport
+            transport.pause_reading()  # type: ignore[attr-defined]
+        else:
+            super().connection_made(transport)
+
+    def data_received(self, data: bytes) -> None:
+        self.last_byte = time.monotonic()  # for the stall deadline of DATA; extends no deadline
+        super().data_received(data)
+
+    def start_queued(self) -> None:
+        """A slot became free for this queued connection: greet it now."""
+        transport, self.queued = self.queued, None
+        if transport is None or transport.is_closing():
+            self.refused = True  # gone while it waited: connection_lost has nothing to undo
+            self.inbound.session_closed(self)
+            return
+        now = time.monotonic()
+        self.started = self.waiting_since = now
+        transport.resume_reading()  # type: ignore[attr-defined]
         super().connection_made(transport)
 
+    def refuse(self, transport: asyncio.BaseTransport, reply: str) -> None:
+        """Answer one line and close, before the session starts (or while it is queued)."""
+        self.refused = True
+        self.queued = None
+        with contextlib.suppress(Exception):
+            cast(asyncio.WriteTransport, transport).write(reply.encode() + b"\r\n")
+        transport.close()
+
     def eof_received(self) -> bool | None:
-        if self.refused:
+        if self.refused or self.queued is not None:
             return False
         return super().eof_received()
 
@@ -191,6 +245,9 @@ class RelaySMTP(SMTP):
         if self.busy or self.transport is None:
             return None
         if self.phase == "data":
+            stalled = now - self.last_byte
+            if stalled >= shed_after:
+                return stalled
             elapsed = now - self.data_started
             if elapsed >= shed_after and self.data_bytes < elapsed * min_rate:
                 return elapsed
@@ -201,6 +258,8 @@ class RelaySMTP(SMTP):
     # ------------------------------------------------------------------ replies
     async def push(self, status: Any) -> None:
         text = status.decode("utf-8", "replace") if isinstance(status, bytes) else str(status)
+        if CONTROL.search(text):  # aiosmtpd echoes an unknown command word as the client sent it
+            status = text = escape_controls(text)
         if text[:1] in ("4", "5") and self.session is not None:
             log.info("%s << %s", self.session.peer, text)
             # Refusals aiosmtpd itself makes (ours count where they are made).
@@ -319,10 +378,13 @@ class RelaySMTP(SMTP):
         self.data_bytes = 0
         try:
             content, refusal = await self._read_data()
+        except _OverBudget:
+            self.hang_up("overload_bytes", "421 4.3.1 too much mail being received now; try again later")
+            return
         except TimeoutError:
             peer = self.session.peer if self.session else "?"
-            log.info("%s: DATA not finished in %.1fs (%d bytes): disconnecting", peer,
-                     time.monotonic() - self.data_started, self.data_bytes)
+            log.info("%s: DATA not finished in %.1fs (%d bytes, silent for %.1fs): disconnecting", peer,
+                     time.monotonic() - self.data_started, self.data_bytes, time.monotonic() - self.last_byte)
             self.hang_up("data_timeout", "421 4.4.2 message data too slow, closing connection")
             return
         except asyncio.CancelledError:
@@ -343,7 +405,7 @@ class RelaySMTP(SMTP):
 
     def _data_deadline(self) -> float:
         smtp = self.inbound.settings.smtp
-        base = smtp.stress_data_timeout if self.inbound.under_stress() else smtp.data_timeout
+        base = min(smtp.stress_data_timeout, smtp.data_timeout) if self.inbound.under_stress() else smtp.data_timeout
         deadline = self.data_started + base + self.data_bytes / smtp.data_min_rate
         return min(deadline, self.started + smtp.session_timeout)
 
@@ -362,13 +424,18 @@ class RelaySMTP(SMTP):
         reader._limit = DATA_PIECE  # noqa: SLF001
         try:
             while True:
-                timeout = self._data_deadline() - time.monotonic()
+                # Two deadlines (Postfix's per-record deadline, roughly): the DATA phase's
+                # (its rate), and no silence longer than the command deadline.
+                now = time.monotonic()
+                timeout = min(self._data_deadline(), self.last_byte + inbound.idle_timeout()) - now
                 if timeout <= 0:
                     raise TimeoutError
                 try:
                     chunk = await asyncio.wait_for(reader.readuntil(b".\r\n"), timeout)
                     # The lone dot (end of DATA): ".\r\n" right after a CRLF.
                     last = (chunk if len(chunk) >= 5 else tail + chunk)[-5:-3] == b"\r\n"
+                except TimeoutError:
+                    continue  # bytes may have come meanwhile: the deadlines are checked above
                 except asyncio.LimitOverrunError as exc:
                     # No ".\r\n" within a piece: take what cannot be part of one.
                     chunk = await reader.readexactly(exc.consumed)
@@ -385,10 +452,12 @@ class RelaySMTP(SMTP):
                     if size_limit and self.data_bytes > size_limit + 3:
                         refusal = "552 Error: Too much mail data"
                     elif inbound.unfinished_bytes + len(chunk) > budget:
-                        metrics.SMTP_REFUSED.labels(reason="overload_bytes").inc()
+                        # Close now rather than read the rest only to refuse it: reading
+                        # costs as much CPU as the client has bandwidth. A client takes a
+                        # 421 in DATA as "try later", like a 451 after the dot.
                         log.warning("%s: unfinished DATA of all sessions over smtp.max_unfinished_data_bytes (%d); "
-                                    "discarding this message", self.session.peer if self.session else "?", budget)
-                        refusal = "451 4.3.1 too much mail being received now; try again later"
+                                    "closing", self.session.peer if self.session else "?", budget)
+                        raise _OverBudget
                     if refusal is not None:
                         chunks.clear()
                         inbound.unfinished_bytes -= held
@@ -401,6 +470,12 @@ class RelaySMTP(SMTP):
                     break
                 if len(chunk) > DATA_PIECE // 2:
                     await asyncio.sleep(0)  # let other sessions run between large pieces
+        except BaseException:
+            # Cut off or gone: free the bytes now. The cancelled task's traceback keeps
+            # this frame (and `chunks`) alive in a reference cycle until the garbage
+            # collector runs, which under attack could be many messages later.
+            chunks.clear()
+            raise
         finally:
             reader._limit = saved_limit  # noqa: SLF001
             inbound.unfinished_bytes -= held
@@ -424,6 +499,10 @@ class RelaySMTP(SMTP):
         return data, None
 
     def connection_lost(self, error: Exception | None) -> None:
+        if self.queued is not None:
+            self.queued = None
+            self.inbound.unqueue(self)
+            return
         if self.refused:
             return
         envelope = self.envelope
@@ -435,6 +514,11 @@ class RelaySMTP(SMTP):
             )
         self.inbound.session_closed(self)
         super().connection_lost(error)
+        self._reader._buffer.clear()  # noqa: SLF001 - unread input of a closed connection (the same cycle)
+
+
+class _OverBudget(Exception):
+    """DATA would pass smtp.max_unfinished_data_bytes: the session is closed with 421."""
 
 
 _BARE_LF = re.compile(rb"(?<!\r)\n")
@@ -535,6 +619,33 @@ class RelayHandler:
         return str(reply)
 
 
+class BareInbound:
+    """What `RelaySMTP` asks of its `InboundServer`, for a plain receiving server without a
+    gateway (the benchmarks' sinks, tests): every peer allowed, a slot for every client,
+    never under stress. `RelaySMTP(handler, BareInbound(), hostname=...)`."""
+
+    def __init__(self, settings: ServerSettings | None = None, hostname: str = "localhost") -> None:
+        self.settings = SimpleNamespace(smtp=settings or ServerSettings())
+        self.hostname = hostname
+        self.unfinished_bytes = 0
+        self.handler = SimpleNamespace(peer_allowed=lambda peer: True)
+
+    def admit_session(self, protocol: RelaySMTP) -> str:
+        return "now"
+
+    def unqueue(self, protocol: RelaySMTP) -> None:
+        pass
+
+    def session_closed(self, protocol: RelaySMTP) -> None:
+        pass
+
+    def under_stress(self) -> bool:
+        return False
+
+    def idle_timeout(self) -> float:
+        return float(self.settings.smtp.idle_timeout)
+
+
 class InboundServer:
     """The listening socket and its sessions."""
 
@@ -554,6 +665,8 @@ class InboundServer:
         self.server: asyncio.Server | None = None
         self.draining = False
         self.unfinished_bytes = 0  # bytes of DATA read but not finished, all sessions
+        self.waiting: deque[tuple[RelaySMTP, float]] = deque()  # connections waiting for a slot, and until when
+        self._pump_handle: asyncio.TimerHandle | None = None
 
     def _make_protocol(self) -> asyncio.Protocol:
         """A session for a new connection; its network and a slot are checked in
@@ -581,34 +694,86 @@ class InboundServer:
 
     def idle_timeout(self) -> float:
         smtp = self.settings.smtp
-        return smtp.stress_idle_timeout if self.under_stress() else smtp.idle_timeout
+        return min(smtp.stress_idle_timeout, smtp.idle_timeout) if self.under_stress() else smtp.idle_timeout
 
-    def admit_session(self, protocol: RelaySMTP) -> bool:
-        """Give `protocol` a slot; when none is free, shed the session that has waited
-        longest on its current command (or sends DATA slowest) first. False: no slot."""
-        smtp = self.settings.smtp
-        if len(self.sessions) >= smtp.max_connections:
-            now = time.monotonic()
-            scored = [(score, s) for s in self.sessions
-                      if (score := s.shed_score(now, smtp.shed_after, smtp.data_min_rate)) is not None]
-            if not scored:
-                metrics.SMTP_REFUSED.labels(reason="connections").inc()
-                log.warning("refusing a connection: %d connections open (smtp.max_connections), none to shed",
-                            len(self.sessions))
-                return False
-            score, victim = max(scored, key=lambda pair: pair[0])
-            peer = victim.session.peer if victim.session else "?"
-            log.warning("all %d connections taken: shedding %s (waiting %.1fs in %s) for a new client",
-                        len(self.sessions), peer, score, victim.phase)
-            self.session_closed(victim)
-            victim.hang_up("shed", "421 4.7.0 too many connections; closing the slowest, try again later")
+    def admit_session(self, protocol: RelaySMTP) -> str:
+        """A slot for a new connection: "now", "queued" (greeted when a slot frees, see
+        `_pump`) or "refused" (421). When every slot is taken, the session that has waited
+        longest on its current command (or sends DATA slowest) is shed to make room."""
+        if not self.waiting and self._free_slot():  # first come, first served: none jumps the queue
+            self._add(protocol)
+            return "now"
+        if len(self.waiting) >= self.settings.smtp.max_connections:
+            metrics.SMTP_REFUSED.labels(reason="connections").inc()
+            log.warning("refusing a connection: %d connections open and %d waiting for a slot (smtp.max_connections)",
+                        len(self.sessions), len(self.waiting))
+            return "refused"
+        self.waiting.append((protocol, time.monotonic() + self.settings.smtp.max_slot_wait))
+        self._schedule_pump()
+        return "queued"
+
+    def _add(self, protocol: RelaySMTP) -> None:
         self.sessions.add(protocol)
         metrics.SMTP_CONNECTIONS.set(len(self.sessions))
+
+    def _free_slot(self) -> bool:
+        """True when a slot is free, after shedding the most idle or slowest session if needed."""
+        smtp = self.settings.smtp
+        if len(self.sessions) < smtp.max_connections:
+            return True
+        now = time.monotonic()
+        scored = [(score, s) for s in self.sessions
+                  if (score := s.shed_score(now, smtp.shed_after, smtp.data_min_rate)) is not None]
+        if not scored:
+            return False
+        score, victim = max(scored, key=lambda pair: pair[0])
+        peer = victim.session.peer if victim.session else "?"
+        log.info("all %d connections taken: shedding %s (waiting %.1fs in %s) for a new client",
+                    len(self.sessions), peer, score, victim.phase)
+        self.session_closed(victim)
+        victim.hang_up("shed", "421 4.7.0 too many connections; closing the slowest, try again later")
         return True
+
+    def _schedule_pump(self, delay: float | None = None) -> None:
+        """Run `_pump` when the next session may be shed (at most 0.1 s from now)."""
+        if self._pump_handle is not None or not self.waiting:
+            return
+        if delay is None:
+            smtp = self.settings.smtp
+            now = time.monotonic()
+            due = [s.last_byte if s.phase == "data" else s.waiting_since for s in self.sessions if not s.busy]
+            delay = min([0.1, *((t + smtp.shed_after - now) for t in due)])
+        self._pump_handle = asyncio.get_running_loop().call_later(max(delay, 0.001), self._pump)
+
+    def _pump(self) -> None:
+        """Greet queued connections, oldest first, as slots free; 421 to those that waited too long."""
+        self._pump_handle = None
+        now = time.monotonic()
+        while self.waiting:
+            protocol, deadline = self.waiting[0]
+            if protocol.queued is None:  # gone meanwhile
+                self.waiting.popleft()
+                continue
+            if now >= deadline:
+                self.waiting.popleft()
+                metrics.SMTP_REFUSED.labels(reason="connections").inc()
+                protocol.refuse(protocol.queued, f"421 4.7.0 {self.hostname} too many connections; try again later")
+                continue
+            if self.draining or not self._free_slot():
+                break
+            self.waiting.popleft()
+            self._add(protocol)
+            protocol.start_queued()
+        self._schedule_pump()
+
+    def unqueue(self, protocol: RelaySMTP) -> None:
+        self.waiting = deque(item for item in self.waiting if item[0] is not protocol)
 
     def session_closed(self, protocol: RelaySMTP) -> None:
         self.sessions.discard(protocol)
         metrics.SMTP_CONNECTIONS.set(len(self.sessions))
+        if self.waiting and self._pump_handle is None:
+            self._schedule_pump(0)
 
     def track(self, coro: Any) -> asyncio.Task[Any]:
         task = asyncio.get_running_loop().create_task(coro)
@@ -628,6 +793,10 @@ class InboundServer:
         self.draining = True
         if self.server is not None:
             self.server.close()
+        while self.waiting:  # connections still waiting for a slot are never greeted
+            protocol, _ = self.waiting.popleft()
+            if protocol.queued is not None:
+                protocol.refuse(protocol.queued, f"421 4.3.2 {self.hostname} is shutting down; try again later")
 
     async def drain(self, grace: float) -> bool:
         """Wait up to `grace` seconds until no message is being worked on and its reply is sent."""

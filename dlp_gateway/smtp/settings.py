@@ -18,9 +18,15 @@ class ServerSettings(BaseModel):
     max_recipients: int = Field(1000, ge=1, description="RCPT TO beyond this get 452.")
     max_connections: int = Field(
         200, ge=1,
-        description="Concurrent client connections. When all are taken, the session that has waited longest "
+        description="Concurrent client sessions. When all are taken, the session that has waited longest "
         "on an unfinished command (or sends DATA slowest) is told 421 and closed to make room (see shed_after); "
-        "only when none can be shed does the new client get 421.",
+        "when none can be shed, the new client waits ungreeted for a slot (max_slot_wait), at most this many "
+        "of them, then 421.",
+    )
+    max_slot_wait: float = Field(
+        30.0, gt=0,
+        description="Seconds a new connection may wait, not yet greeted, for a free session slot before it "
+        "gets 421 (as connections wait in Postfix's listen queue).",
     )
     max_line_length: int = Field(
         2048, ge=512,
@@ -45,8 +51,9 @@ class ServerSettings(BaseModel):
     data_timeout: float = Field(
         30.0, gt=0,
         description="DATA phase deadline: this many seconds from the 354, plus one second per data_min_rate "
-        "bytes received; a client behind it gets 421 and is closed (a body dribbled at a byte a second is "
-        "cut off after about this long).",
+        "bytes received; a client behind it, or silent for longer than idle_timeout (stress_idle_timeout "
+        "under pressure), gets 421 and is closed (a body dribbled at a byte a second is cut off after about "
+        "data_timeout).",
     )
     stress_data_timeout: float = Field(10.0, gt=0, description="data_timeout under connection pressure.")
     data_min_rate: int = Field(
@@ -60,13 +67,14 @@ class ServerSettings(BaseModel):
     shed_after: float = Field(
         1.0, ge=0,
         description="When every connection is taken, a session that has waited this many seconds for its "
-        "current command (or is in DATA behind data_min_rate) may be shed (421) to admit a new client.",
+        "current command (or in DATA is silent this long, or behind data_min_rate) may be shed (421) to "
+        "admit a new client. Shorter: new clients wait less, attackers that reconnect churn more.",
     )
     max_unfinished_data_bytes: int = Field(
         64 * 1024 * 1024, ge=1024 * 1024,
-        description="Bytes of DATA still being received (no final dot yet), all sessions together. A message "
-        "whose bytes would pass it is read on and discarded, then answered 451 4.3.1 (try later), so clients "
-        "that never finish cannot fill memory.",
+        description="Bytes of DATA still being received (no final dot yet), all sessions together. A session "
+        "whose message would pass it gets 421 4.3.1 (try later) and is closed, so clients that never finish "
+        "cannot fill memory.",
     )
     bare_line_endings: Literal["normalize", "reject"] = Field(
         "normalize",
