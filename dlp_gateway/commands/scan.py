@@ -172,7 +172,8 @@ def _print_human(result: dict[str, Any]) -> None:
 def _message_files(paths: list[str]) -> tuple[list[str], list[str]]:
     """Every file under the given directories (recursively, in name order) and the files
     given themselves; and the paths that do not exist. Symbolic links to directories are
-    not followed, so a link loop cannot make the walk endless."""
+    not followed, so a link loop cannot make the walk endless; a dangling link is listed
+    (and then counted as unreadable), so nothing is left out of a survey unseen."""
     files: list[str] = []
     missing: list[str] = []
     for path in paths:
@@ -180,12 +181,12 @@ def _message_files(paths: list[str]) -> tuple[list[str], list[str]]:
             for root, dirs, names in os.walk(path):
                 dirs.sort()
                 files.extend(os.path.join(root, name) for name in sorted(names)
-                             if os.path.isfile(os.path.join(root, name)))
-        elif os.path.exists(path):
+                             if os.path.isfile(os.path.join(root, name)) or os.path.islink(os.path.join(root, name)))
+        elif os.path.exists(path) or os.path.islink(path):
             files.append(path)
         else:
             missing.append(path)
-    return files, missing
+    return list(dict.fromkeys(os.path.normpath(f) for f in files)), missing  # a file named twice counts once
 
 
 @dataclass(slots=True)
