@@ -197,3 +197,34 @@ def test_a_hold_is_counted_by_its_reason_in_the_metrics(tmp_path: Path, sink: Si
     assert counter._value.get() == before + 1
     [record] = [json.loads(line) for line in (tmp_path / "decisions.jsonl").read_text().splitlines()]
     assert (record["action"], record["reason"]) == ("quarantine", "password-protected file")
+
+
+def hold(tmp_path: Path, raw: bytes) -> str:
+    """Quarantine `raw` as the gateway would: real inspection, the shipped policy, the real store."""
+    from dlp_gateway.store.quarantine import QuarantineStore
+
+    decision, report = decide(tmp_path, raw)
+    store = QuarantineStore(tmp_path / "data")
+    try:
+        envelope = Envelope("a@mission.example", ("b@mofa.example",))
+        return store.put(envelope, raw, [decision.recipient], decision.rule, decision.reason, report).id
+    finally:
+        store.close()
+
+
+def test_quarantine_list_shows_the_reason_of_each_hold(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    locked = hold(tmp_path, with_attachment("a.zip", docgen.make_encrypted_zip({"a.txt": b"x"}), "application/zip"))
+    marked = hold(tmp_path, docgen.make_message("s", LETTER + "\n極機密（本件於公布時解密）"))
+    assert main(["quarantine", "list", "--data-dir", str(tmp_path / "data")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "REASON" in lines[0]
+    assert any(locked in line and "password-protected file" in line for line in lines)
+    assert any(marked in line and "classified marking (secret)" in line for line in lines)
+
+
+def test_quarantine_list_filters_by_reason(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    locked = hold(tmp_path, with_attachment("a.zip", docgen.make_encrypted_zip({"a.txt": b"x"}), "application/zip"))
+    hold(tmp_path, docgen.make_message("s", LETTER + "\n極機密（本件於公布時解密）"))
+    assert main(["quarantine", "list", "--json", "--reason", "Password", "--data-dir", str(tmp_path / "data")]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(r["id"], r["category"]) for r in rows] == [(locked, "password-protected file")]

@@ -22,6 +22,7 @@ from typing import Any
 
 from dlp_gateway.cli import EXIT_FOUND, EXIT_OK, EXIT_USAGE, settings_from_args
 from dlp_gateway.config import Settings
+from dlp_gateway.policy.reasons import categorise
 from dlp_gateway.smtp.delivery import OutboundMessage, header_line
 from dlp_gateway.store.quarantine import QuarantineError, QuarantineRecord, QuarantineStore
 
@@ -35,6 +36,8 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     p = sub.add_parser("list", parents=[common], help="list held messages")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.add_argument("--all", action="store_true", help="include released messages")
+    p.add_argument("--reason", metavar="TEXT",
+                   help="only messages whose reason category contains TEXT, e.g. 'encrypted', 'marking', 'max_depth'")
     p.set_defaults(func=cmd_list)
 
     p = sub.add_parser("show", parents=[common], help="show one message's envelope, reason and findings")
@@ -66,19 +69,32 @@ def _when(ts: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(ts)) + "Z" if ts else "-"
 
 
+def record_reason(record: QuarantineRecord) -> str:
+    """The hold's category (policy/reasons.py), from what the index row keeps: rule,
+    explanation, findings and problems. Derived, not stored, so rows written before
+    categories existed get one too."""
+    return categorise(record.rule, record.reason, record.findings, record.problems)
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     _, store = _store(args)
-    records = store.list(status=None if args.all else "held")
+    records = [(r, record_reason(r)) for r in store.list(status=None if args.all else "held")]
+    if args.reason:
+        wanted = args.reason.casefold()
+        records = [(r, reason) for r, reason in records if wanted in reason.casefold()]
     if args.json:
-        for record in records:
-            print(json.dumps(record.to_json(), ensure_ascii=False))
+        for record, reason in records:
+            print(json.dumps({**record.to_json(), "category": reason}, ensure_ascii=False))
         return EXIT_OK
     if not records:
-        print("no messages held" if not args.all else "the quarantine is empty")
+        if args.reason:
+            print(f"no messages held for a reason matching {args.reason!r}")
+        else:
+            print("no messages held" if not args.all else "the quarantine is empty")
         return EXIT_OK
-    print(f"{'ID':<28} {'HELD SINCE':<21} {'LEVEL':<13} {'RULE':<20} {'STATUS':<9} FROM -> TO")
-    for r in records:
-        print(f"{r.id:<28} {_when(r.created):<21} {r.level or '-':<13} {r.rule[:20]:<20} {r.status:<9} "
+    print(f"{'ID':<28} {'HELD SINCE':<21} {'LEVEL':<13} {'RULE':<20} {'REASON':<30} {'STATUS':<9} FROM -> TO")
+    for r, reason in records:
+        print(f"{r.id:<28} {_when(r.created):<21} {r.level or '-':<13} {r.rule[:20]:<20} {reason[:30]:<30} {r.status:<9} "
               f"{r.mail_from or '<>'} -> {', '.join(r.recipients)}")
     return EXIT_OK
 
