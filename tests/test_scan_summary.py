@@ -95,3 +95,13 @@ def test_human_summary_lists_actions_and_reasons(capsys, tmp_path):
     assert "quarantine       3" in out
     assert "     2  password-protected file" in out
     assert f"e.g. {root / 'sub' / 'marked.eml'}" in out
+
+
+def test_summary_names_messages_over_the_smtp_line_length(capsys, tmp_path):
+    root = tmp_path / "m"
+    root.mkdir()
+    (root / "long.eml").write_bytes(docgen.make_message("s", "x" * 2000, transfer_encoding="8bit"))
+    (root / "short.eml").write_bytes(docgen.make_message("s", "short line"))
+    code, out = summary(capsys, tmp_path, str(root))
+    assert code == 0
+    assert out["over_smtp_limits"] == {"max_line_length": {"count": 1, "examples": [str(root / "long.eml")]}}

@@ -198,9 +198,13 @@ class Summary:
     actions: Counter[str] = field(default_factory=Counter)
     problems: Counter[str] = field(default_factory=Counter)
     reasons: dict[str, list[str]] = field(default_factory=dict)  # category -> files
+    over_smtp_limits: dict[str, list[str]] = field(default_factory=dict)  # smtp setting -> files
     slowest: tuple[float, str] = (0.0, "")
 
-    def add(self, file: str, action: str, reason: str | None, problem_kinds: list[str], seconds: float) -> None:
+    def add(self, file: str, action: str, reason: str | None, problem_kinds: list[str], seconds: float,
+            over: list[str] | None = None) -> None:
+        for setting in over or ():
+            self.over_smtp_limits.setdefault(setting, []).append(file)
         self.total += 1
         self.actions[action] += 1
         self.problems.update(set(problem_kinds))
@@ -218,6 +222,8 @@ class Summary:
             "held_share": round(held / self.total, 4) if self.total else 0.0,
             "reasons": {reason: {"count": len(files), "examples": files[: self.examples]} for reason, files in ordered},
             "messages_with_problem": dict(sorted(self.problems.items())),
+            "over_smtp_limits": {setting: {"count": len(files), "examples": files[: self.examples]}
+                                 for setting, files in sorted(self.over_smtp_limits.items())},
             "slowest": {"file": self.slowest[1], "seconds": round(self.slowest[0], 3)} if self.total else None,
         }
 
@@ -236,28 +242,48 @@ def _print_summary(summary: dict[str, Any]) -> None:
     if summary["messages_with_problem"]:
         kinds = ", ".join(f"{kind} {count}" for kind, count in summary["messages_with_problem"].items())
         print(f"messages with an extraction problem, by kind: {kinds}")
+    for setting, entry in summary["over_smtp_limits"].items():
+        print(f"over smtp.{setting} (the relay's DATA limit, not the inspection): {entry['count']}")
+        for example in entry["examples"]:
+            print(f"            e.g. {example}")
     if summary["slowest"]:
         print(f"slowest: {summary['slowest']['file']} ({summary['slowest']['seconds']:g} s)")
 
 
-def _summarise_one(file: str, args: argparse.Namespace, ctx: Any, policy: Any, settings: Any) -> tuple[str, str | None, list[str]]:
-    """(action, reason, problem kinds) of one file; never raises: a file that breaks the
-    reader or the policy is counted, not fatal, so one bad file cannot end a survey."""
+def smtp_limits_exceeded(raw: bytes, settings: Any) -> list[str]:
+    """The `smtp.` settings this message exceeds as DATA (longest line with its line end,
+    size): `scan` inspects what the relay would, but a message over these never gets
+    that far, so a survey names them."""
+    over = []
+    longest = max((len(line) + 1 for line in raw.split(b"\n")), default=0)
+    if longest > settings.smtp.max_line_length:
+        over.append("max_line_length")
+    if len(raw) > settings.smtp.max_message_size:
+        over.append("max_message_size")
+    return over
+
+
+def _summarise_one(file: str, args: argparse.Namespace, ctx: Any, policy: Any,
+                   settings: Any) -> tuple[str, str | None, list[str], list[str]]:
+    """(action, reason, problem kinds, smtp limits exceeded) of one file; never raises: a
+    file that breaks the reader or the policy is counted, not fatal, so one bad file
+    cannot end a survey."""
     from dlp_gateway.pipeline import inspect_message
 
     try:
         raw = Path(file).read_bytes()
     except OSError as exc:
         print(f"dlp-gateway scan: cannot read {file}: {exc.strerror or exc}", file=sys.stderr)
-        return "error", UNREADABLE_FILE, []
+        return "error", UNREADABLE_FILE, [], []
+    over = smtp_limits_exceeded(raw, settings)
     try:
         report = inspect_message(raw, ctx)
         envelope = envelope_for(raw, args.sender, args.rcpt, args.tls)
         result = summarise(file, report, policy.decide(report, envelope), settings.certs_dir)
     except Exception as exc:  # the relay answers 451 here; a survey counts it and goes on
         print(f"dlp-gateway scan: {file}: inspection failed: {type(exc).__name__}: {exc}"[:500], file=sys.stderr)
-        return "error", f"inspection failed ({type(exc).__name__})", []
-    return result["action"], result["reason"], [p["kind"] for p in result["problems"]]
+        return "error", f"inspection failed ({type(exc).__name__})", [], over
+    return result["action"], result["reason"], [p["kind"] for p in result["problems"]], over
 
 
 def run_summary(args: argparse.Namespace, ctx: Any, policy: Any, settings: Any) -> int:
@@ -269,8 +295,8 @@ def run_summary(args: argparse.Namespace, ctx: Any, policy: Any, settings: Any) 
     summary = Summary(examples=args.examples)
     for file in files:
         started = time.perf_counter()
-        action, reason, kinds = _summarise_one(file, args, ctx, policy, settings)
-        summary.add(file, action, reason, kinds, time.perf_counter() - started)
+        action, reason, kinds, over = _summarise_one(file, args, ctx, policy, settings)
+        summary.add(file, action, reason, kinds, time.perf_counter() - started, over)
     out = summary.as_json()
     if args.json:
         print(json.dumps(out, ensure_ascii=False))
