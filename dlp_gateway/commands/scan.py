@@ -190,6 +190,19 @@ def _message_files(paths: list[str]) -> tuple[list[str], list[str]]:
 
 
 @dataclass(slots=True)
+class FileResult:
+    """What a survey keeps of one message."""
+
+    file: str
+    action: str
+    reason: str | None = None
+    problem_kinds: frozenset[str] = frozenset()
+    noted: bool = False  # defects were read through (model.Note)
+    over_smtp_limits: tuple[str, ...] = ()
+    seconds: float = 0.0
+
+
+@dataclass(slots=True)
 class Summary:
     """Counts over many messages: per action, and per reason for those not delivered."""
 
@@ -197,20 +210,21 @@ class Summary:
     total: int = 0
     actions: Counter[str] = field(default_factory=Counter)
     problems: Counter[str] = field(default_factory=Counter)
+    noted: int = 0
     reasons: dict[str, list[str]] = field(default_factory=dict)  # category -> files
     over_smtp_limits: dict[str, list[str]] = field(default_factory=dict)  # smtp setting -> files
     slowest: tuple[float, str] = (0.0, "")
 
-    def add(self, file: str, action: str, reason: str | None, problem_kinds: list[str], seconds: float,
-            over: list[str] | None = None) -> None:
-        for setting in over or ():
-            self.over_smtp_limits.setdefault(setting, []).append(file)
+    def add(self, result: FileResult) -> None:
         self.total += 1
-        self.actions[action] += 1
-        self.problems.update(set(problem_kinds))
-        if action not in ("deliver", "encrypt"):
-            self.reasons.setdefault(reason or "unknown", []).append(file)
-        self.slowest = max(self.slowest, (seconds, file))
+        self.actions[result.action] += 1
+        self.problems.update(result.problem_kinds)
+        self.noted += result.noted
+        if result.action not in ("deliver", "encrypt"):
+            self.reasons.setdefault(result.reason or "unknown", []).append(result.file)
+        for setting in result.over_smtp_limits:
+            self.over_smtp_limits.setdefault(setting, []).append(result.file)
+        self.slowest = max(self.slowest, (result.seconds, result.file))
 
     def as_json(self) -> dict[str, Any]:
         held = sum(len(files) for files in self.reasons.values())
@@ -222,6 +236,7 @@ class Summary:
             "held_share": round(held / self.total, 4) if self.total else 0.0,
             "reasons": {reason: {"count": len(files), "examples": files[: self.examples]} for reason, files in ordered},
             "messages_with_problem": dict(sorted(self.problems.items())),
+            "messages_with_notes": self.noted,
             "over_smtp_limits": {setting: {"count": len(files), "examples": files[: self.examples]}
                                  for setting, files in sorted(self.over_smtp_limits.items())},
             "slowest": {"file": self.slowest[1], "seconds": round(self.slowest[0], 3)} if self.total else None,
@@ -242,6 +257,8 @@ def _print_summary(summary: dict[str, Any]) -> None:
     if summary["messages_with_problem"]:
         kinds = ", ".join(f"{kind} {count}" for kind, count in summary["messages_with_problem"].items())
         print(f"messages with an extraction problem, by kind: {kinds}")
+    if summary["messages_with_notes"]:
+        print(f"messages read through a defect (notes): {summary['messages_with_notes']}")
     for setting, entry in summary["over_smtp_limits"].items():
         print(f"over smtp.{setting} (the relay's DATA limit, not the inspection): {entry['count']}")
         for example in entry["examples"]:
@@ -250,7 +267,7 @@ def _print_summary(summary: dict[str, Any]) -> None:
         print(f"slowest: {summary['slowest']['file']} ({summary['slowest']['seconds']:g} s)")
 
 
-def smtp_limits_exceeded(raw: bytes, settings: Any) -> list[str]:
+def smtp_limits_exceeded(raw: bytes, settings: Any) -> tuple[str, ...]:
     """The `smtp.` settings this message exceeds as DATA (longest line with its line end,
     size): `scan` inspects what the relay would, but a message over these never gets
     that far, so a survey names them."""
@@ -260,30 +277,30 @@ def smtp_limits_exceeded(raw: bytes, settings: Any) -> list[str]:
         over.append("max_line_length")
     if len(raw) > settings.smtp.max_message_size:
         over.append("max_message_size")
-    return over
+    return tuple(over)
 
 
-def _summarise_one(file: str, args: argparse.Namespace, ctx: Any, policy: Any,
-                   settings: Any) -> tuple[str, str | None, list[str], list[str]]:
-    """(action, reason, problem kinds, smtp limits exceeded) of one file; never raises: a
-    file that breaks the reader or the policy is counted, not fatal, so one bad file
-    cannot end a survey."""
+def _survey_one(file: str, args: argparse.Namespace, ctx: Any, policy: Any, settings: Any) -> FileResult:
+    """One file of a survey. Never raises: a file that cannot be read or breaks the reader
+    or the policy is counted as an `error` with its reason, so one bad file cannot end a
+    survey (the relay would answer 451 and keep the message)."""
     from dlp_gateway.pipeline import inspect_message
 
     try:
         raw = Path(file).read_bytes()
     except OSError as exc:
         print(f"dlp-gateway scan: cannot read {file}: {exc.strerror or exc}", file=sys.stderr)
-        return "error", UNREADABLE_FILE, [], []
+        return FileResult(file, "error", UNREADABLE_FILE)
     over = smtp_limits_exceeded(raw, settings)
     try:
         report = inspect_message(raw, ctx)
         envelope = envelope_for(raw, args.sender, args.rcpt, args.tls)
         result = summarise(file, report, policy.decide(report, envelope), settings.certs_dir)
-    except Exception as exc:  # the relay answers 451 here; a survey counts it and goes on
+    except Exception as exc:
         print(f"dlp-gateway scan: {file}: inspection failed: {type(exc).__name__}: {exc}"[:500], file=sys.stderr)
-        return "error", f"inspection failed ({type(exc).__name__})", [], over
-    return result["action"], result["reason"], [p["kind"] for p in result["problems"]], over
+        return FileResult(file, "error", f"inspection failed ({type(exc).__name__})", over_smtp_limits=over)
+    return FileResult(file, result["action"], result["reason"], frozenset(p["kind"] for p in result["problems"]),
+                      bool(result["notes"]), over)
 
 
 def run_summary(args: argparse.Namespace, ctx: Any, policy: Any, settings: Any) -> int:
@@ -295,8 +312,9 @@ def run_summary(args: argparse.Namespace, ctx: Any, policy: Any, settings: Any) 
     summary = Summary(examples=args.examples)
     for file in files:
         started = time.perf_counter()
-        action, reason, kinds, over = _summarise_one(file, args, ctx, policy, settings)
-        summary.add(file, action, reason, kinds, time.perf_counter() - started, over)
+        result = _survey_one(file, args, ctx, policy, settings)
+        result.seconds = time.perf_counter() - started
+        summary.add(result)
     out = summary.as_json()
     if args.json:
         print(json.dumps(out, ensure_ascii=False))
