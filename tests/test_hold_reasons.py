@@ -98,6 +98,17 @@ def test_the_category_follows_the_problem_the_rule_matched(tmp_path: Path) -> No
     assert reason_for(decision, report) == "password-protected file"
 
 
+def test_a_program_held_by_a_file_type_rule_is_categorised_as_executable(tmp_path: Path) -> None:
+    policies = tmp_path / "policies"
+    policies.mkdir()
+    (policies / "p.yaml").write_text("default: {action: deliver}\nrules:\n"
+                                     "  - {name: programs, when: {file_type: [application/x-dosexec]}, action: quarantine}\n")
+    pe = b"MZ" + b"\x90" * 58 + (64).to_bytes(4, "little") + b"PE\x00\x00" + b"\x4c\x01\x01\x00" + bytes(300)
+    decision, report = decide(tmp_path, with_attachment("invoice.pdf", pe, "application/pdf"),
+                              **{"policy.dir": str(policies)})
+    assert (decision.rule, reason_for(decision, report)) == ("programs", "executable")
+
+
 # --- the mapping over report data ------------------------------------------------------
 
 
@@ -129,6 +140,7 @@ def test_a_problem_rule_is_categorised_by_the_problem_it_names() -> None:
 
 def test_an_executable_type_rule_is_categorised_as_executable() -> None:
     assert categorise("no-programs", "setup.exe is application/x-dosexec", [], []) == "executable"
+    assert categorise("no-programs", "run.py is text/x-script.python", [], []) == "executable"
     assert categorise("no-7z", "a.7z is application/x-7z-compressed", [], []) == "blocked file type"
 
 

@@ -47,14 +47,21 @@ CONTENT_RULE = "content rule match"
 UNREADABLE_FILE = "unreadable file"
 NO_DECISION = "no decision (internal error)"
 
-# True types (libmagic, after filetype.normalise) of programs a recipient could run.
+# True types (libmagic, after filetype.normalise) of programs and scripts a recipient could run.
 EXECUTABLE_TYPES = frozenset({
     "application/x-dosexec", "application/x-executable", "application/x-pie-executable",
     "application/x-sharedlib", "application/x-mach-binary", "application/x-msi",
     "application/x-ms-installer", "application/x-elf", "application/x-msdownload",
     "application/vnd.microsoft.portable-executable", "application/x-ms-shortcut",
     "application/java-archive", "application/x-java-applet", "application/vnd.android.package-archive",
+    "text/x-shellscript", "application/x-shellscript", "text/x-msdos-batch",
 })
+
+
+def is_executable(true_type: str) -> bool:
+    """A program or script by its true type (`text/x-script.python` and friends included)."""
+    true_type = true_type.lower()
+    return true_type in EXECUTABLE_TYPES or true_type.startswith("text/x-script.")
 
 # What the conditions of policy/conditions.py say when they hold (their `Check.why`).
 _MONITOR = re.compile(r"^monitor: would have [\w-]+: ")
@@ -162,7 +169,7 @@ def _clause_category(clause: str, findings: Sequence[Mapping[str, Any]],
     if ": named/declared " in clause and " but is " in clause:
         return DISGUISED_FILE
     if m := _FILE_TYPE.search(clause):
-        return EXECUTABLE if m.group(1).lower() in EXECUTABLE_TYPES else BLOCKED_FILE_TYPE
+        return EXECUTABLE if is_executable(m.group(1)) else BLOCKED_FILE_TYPE
     if m := _FINDING.match(clause):
         detector = m.group(1)
         if detector == "fingerprint":
