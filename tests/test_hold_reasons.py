@@ -240,3 +240,11 @@ def test_quarantine_list_filters_by_reason(capsys: pytest.CaptureFixture[str], t
     assert main(["quarantine", "list", "--json", "--reason", "Password", "--data-dir", str(tmp_path / "data")]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [(r["id"], r["category"]) for r in rows] == [(locked, "password-protected file")]
+
+
+def test_a_problem_named_in_a_joined_explanation_is_found_by_its_location() -> None:
+    # the quarantine joins explanations with "; ", which also occurs inside details
+    problems = [{"kind": "unsupported", "location": "a.doc", "detail": "OLE file of unknown kind; content not inspected"},
+                {"kind": "unsupported", "location": "b.txt", "detail": "unknown charset 'x'; the text may be imperfect"}]
+    why = "unsupported content at b.txt: unknown charset 'x'; the text may be imperfect"
+    assert categorise("uninspectable", why, [], problems) == "unknown character set"

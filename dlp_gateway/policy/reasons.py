@@ -63,6 +63,7 @@ def is_executable(true_type: str) -> bool:
     true_type = true_type.lower()
     return true_type in EXECUTABLE_TYPES or true_type.startswith("text/x-script.")
 
+
 # What the conditions of policy/conditions.py say when they hold (their `Check.why`).
 _MONITOR = re.compile(r"^monitor: would have [\w-]+: ")
 _LEVEL = re.compile(r"\blevel (top_secret|secret|confidential|restricted) \(at ")
@@ -111,7 +112,7 @@ def problem_category(kind: str, detail: str = "", limit: str | None = None) -> s
 _PROBLEM_RANK = (PARTIAL_MESSAGE, ENCRYPTED, PASSWORD_PROTECTED, TIMED_OUT)
 
 
-def _worst_problem(problems: Sequence[Mapping[str, Any]], kind: str, location: str, detail: str) -> str:
+def _telling_problem(problems: Sequence[Mapping[str, Any]], kind: str, location: str, detail: str) -> str:
     """The category for the problem the explanation names, or a telling one of its kind."""
     same_kind = [p for p in problems if str(p.get("kind")) == kind]
     categories = [problem_category(kind, str(p.get("detail") or ""), p.get("limit")) for p in same_kind]
@@ -119,7 +120,8 @@ def _worst_problem(problems: Sequence[Mapping[str, Any]], kind: str, location: s
         if ranked in categories:
             return ranked
     for p, category in zip(same_kind, categories, strict=True):
-        if p.get("location") == location and str(p.get("detail") or "") == detail:
+        # The explanation may have been cut at a "; " inside the detail: match its start.
+        if p.get("location") == location and str(p.get("detail") or "").startswith(detail):
             return category
     if categories:
         return categories[0]
@@ -165,7 +167,7 @@ def _clause_category(clause: str, findings: Sequence[Mapping[str, Any]],
     if _MARKING.match(clause):
         return marking_category(_highest_level(findings))
     if m := _PROBLEM.search(clause):
-        return _worst_problem(problems, m.group(1), m.group(2), m.group(3))
+        return _telling_problem(problems, m.group(1), m.group(2), m.group(3))
     if ": named/declared " in clause and " but is " in clause:
         return DISGUISED_FILE
     if m := _FILE_TYPE.search(clause):
