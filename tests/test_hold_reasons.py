@@ -151,8 +151,9 @@ def test_a_registered_document_rule_is_categorised_as_registered_document() -> N
 
 def test_a_monitor_decision_is_categorised_by_what_it_would_have_held() -> None:
     findings = [{"detector": "markings", "rule": "roc_banner", "level": "top_secret"}]
-    why = "monitor: would have quarantine: level top_secret (at a.pdf › page 1) is at least confidential"
-    assert categorise("trial", why, findings, []) == "classified marking (top secret)"
+    why = "level top_secret (at a.pdf › page 1) is at least confidential"
+    for prefix in ("monitor: would have quarantine: ", "monitor: would quarantine: "):  # policy's, gateway's
+        assert categorise("trial", prefix + why, findings, []) == "classified marking (top secret)"
 
 
 def test_a_rule_on_the_envelope_is_categorised_by_its_name() -> None:

@@ -65,7 +65,7 @@ def is_executable(true_type: str) -> bool:
 
 
 # What the conditions of policy/conditions.py say when they hold (their `Check.why`).
-_MONITOR = re.compile(r"^monitor: would have [\w-]+: ")
+_MONITOR = re.compile(r"^monitor: would (?:have )?[\w-]+: ")
 _LEVEL = re.compile(r"\blevel (top_secret|secret|confidential|restricted) \(at ")
 _MARKING = re.compile(r"^(\S+) marking '")
 _PROBLEM = re.compile(r"\b(encrypted|corrupt|unsupported|limit_exceeded|timeout) content at (.*?): (.*)$", re.S)
