@@ -105,3 +105,10 @@ def test_summary_names_messages_over_the_smtp_line_length(capsys, tmp_path):
     code, out = summary(capsys, tmp_path, str(root))
     assert code == 0
     assert out["over_smtp_limits"] == {"max_line_length": {"count": 1, "examples": [str(root / "long.eml")]}}
+
+
+def test_a_negative_number_of_examples_is_a_usage_error(capsys, tmp_path):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["scan", "--summary", "--examples", "-1", str(tmp_path)])
+    assert exit_info.value.code == 2
+    assert "expected a whole number of 0 or more" in capsys.readouterr().err

@@ -68,6 +68,17 @@ actions reported (the policy's action mapped to the contract):
 """
 
 
+def _count(text: str) -> int:
+    """A whole number >= 0, for argparse."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number of 0 or more, not {text!r}")
+    return value
+
+
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     parser = subparsers.add_parser(
         "scan", parents=[common], help="inspect messages and show the decision, without sending",
@@ -81,7 +92,7 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     parser.add_argument("--summary", action="store_true",
                         help="survey: read every file under the given directories as a message and print the "
                              "count per action and, for messages not delivered, per reason with examples; exit 0")
-    parser.add_argument("--examples", type=int, default=3, metavar="N",
+    parser.add_argument("--examples", type=_count, default=3, metavar="N",
                         help="with --summary: example file names per reason (default 3)")
     parser.add_argument("--policy", metavar="DIR", help="policy directory (default: policy.dir of the configuration)")
     parser.add_argument("--from", dest="sender", metavar="ADDR", help="envelope sender (default: the From header)")
