@@ -112,3 +112,24 @@ def test_a_negative_number_of_examples_is_a_usage_error(capsys, tmp_path):
         main(["scan", "--summary", "--examples", "-1", str(tmp_path)])
     assert exit_info.value.code == 2
     assert "expected a whole number of 0 or more" in capsys.readouterr().err
+
+
+def test_isolated_summary_counts_as_the_in_process_one(capsys, tmp_path):
+    root = corpus(tmp_path)
+    _, in_process = summary(capsys, tmp_path, str(root))
+    code, isolated = summary(capsys, tmp_path, "--isolated", str(root))
+    assert code == 0
+    assert (isolated["actions"], isolated["reasons"]) == (in_process["actions"], in_process["reasons"])
+
+
+def test_isolated_summary_counts_an_inspection_past_its_time_as_tempfail(capsys, tmp_path):
+    # the worker is killed at limits.max_seconds + workers.timeout_margin_seconds, as in the relay
+    config = tmp_path / "config.yaml"
+    config.write_text("limits: {max_seconds: 0.001}\nworkers: {processes: 1, timeout_margin_seconds: 0}\n")
+    root = tmp_path / "m"
+    root.mkdir()
+    (root / "big.eml").write_bytes(docgen.make_message("s", "ordinary words of a long report\n" * 40000))
+    code, out = summary(capsys, tmp_path, "--isolated", "--config", str(config), str(root))
+    assert code == 0
+    assert out["actions"] == {"tempfail": 1}
+    assert out["reasons"] == {"inspection timed out": {"count": 1, "examples": [str(root / "big.eml")]}}

@@ -25,12 +25,15 @@ the hold in an officer's words (policy/reasons.py), e.g. "encrypted content".
 directories is one message): the count per action and, for those not delivered, per
 reason with example files; exit 0 whatever it finds. It runs each file through the same
 path, in this process, bounded by the same extraction limits; a file that cannot be read
-or breaks the inspection is counted as an `error` with its reason, never fatal.
+or breaks the inspection is counted as an `error` with its reason, never fatal. With
+`--isolated` the files go to the relay's worker processes instead, which bounds each one
+by a hard deadline (a worker that overruns is killed, as in the relay: `tempfail`).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import email
 import email.policy
 import email.utils
@@ -45,7 +48,7 @@ from typing import Any
 
 from dlp_gateway.cli import EXIT_FOUND, EXIT_OK, EXIT_USAGE, settings_from_args
 from dlp_gateway.model import Decision, Envelope, InspectionReport
-from dlp_gateway.policy.reasons import UNREADABLE_FILE, problem_dicts, reason_for
+from dlp_gateway.policy.reasons import TIMED_OUT, UNREADABLE_FILE, problem_dicts, reason_for
 
 PLACEHOLDER_RECIPIENT = "unknown@recipient.invalid"
 _SEVERITY = {"deliver": 0, "encrypt": 1, "tempfail": 2, "quarantine": 3, "reject": 4}
@@ -94,6 +97,9 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
                              "count per action and, for messages not delivered, per reason with examples; exit 0")
     parser.add_argument("--examples", type=_count, default=3, metavar="N",
                         help="with --summary: example file names per reason (default 3)")
+    parser.add_argument("--isolated", action="store_true",
+                        help="with --summary: inspect in the relay's worker processes (workers.processes at a time); "
+                             "a file that hangs or crashes a reader costs only its own worker and counts as tempfail")
     parser.add_argument("--policy", metavar="DIR", help="policy directory (default: policy.dir of the configuration)")
     parser.add_argument("--from", dest="sender", metavar="ADDR", help="envelope sender (default: the From header)")
     parser.add_argument("--rcpt", action="append", metavar="ADDR",
@@ -305,13 +311,56 @@ def _survey_one(file: str, args: argparse.Namespace, ctx: Any, policy: Any, sett
     over = smtp_limits_exceeded(raw, settings)
     try:
         report = inspect_message(raw, ctx)
-        envelope = envelope_for(raw, args.sender, args.rcpt, args.tls)
-        result = summarise(file, report, policy.decide(report, envelope), settings.certs_dir)
     except Exception as exc:
         print(f"dlp-gateway scan: {file}: inspection failed: {type(exc).__name__}: {exc}"[:500], file=sys.stderr)
         return FileResult(file, "error", f"inspection failed ({type(exc).__name__})", over_smtp_limits=over)
+    return _decide_one(file, raw, report, args, policy, settings, over)
+
+
+def _decide_one(file: str, raw: bytes, report: InspectionReport, args: argparse.Namespace, policy: Any,
+                settings: Any, over: tuple[str, ...]) -> FileResult:
+    """The policy's decision on an inspected file, as a survey keeps it; never raises."""
+    try:
+        envelope = envelope_for(raw, args.sender, args.rcpt, args.tls)
+        result = summarise(file, report, policy.decide(report, envelope), settings.certs_dir)
+    except Exception as exc:
+        print(f"dlp-gateway scan: {file}: the policy failed: {type(exc).__name__}: {exc}"[:500], file=sys.stderr)
+        return FileResult(file, "error", f"policy failed ({type(exc).__name__})", over_smtp_limits=over)
     return FileResult(file, result["action"], result["reason"], frozenset(p["kind"] for p in result["problems"]),
                       bool(result["notes"]), over)
+
+
+async def _survey_isolated(files: list[str], args: argparse.Namespace, policy: Any, settings: Any) -> list[FileResult]:
+    """Inspect in worker processes, as the relay does: each message within
+    limits.max_seconds + workers.timeout_margin_seconds or its worker is killed, and a
+    worker that dies costs only its message. Those count as `tempfail`, the relay's 451."""
+    from dlp_gateway.inspector import InspectionError, InspectionTimeout, Inspector
+
+    lanes = asyncio.Semaphore(settings.workers.processes)
+
+    async def one(file: str) -> FileResult:
+        async with lanes:
+            started = time.perf_counter()
+            try:
+                raw = await asyncio.to_thread(Path(file).read_bytes)
+            except OSError as exc:
+                print(f"dlp-gateway scan: cannot read {file}: {exc.strerror or exc}", file=sys.stderr)
+                return FileResult(file, "error", UNREADABLE_FILE)
+            over = smtp_limits_exceeded(raw, settings)
+            try:
+                report = await inspector.inspect(raw)
+            except InspectionError as exc:
+                print(f"dlp-gateway scan: {file}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
+                      file=sys.stderr)
+                reason = TIMED_OUT if isinstance(exc, InspectionTimeout) else "inspection failed (worker)"
+                return FileResult(file, "tempfail", reason, over_smtp_limits=over,
+                                  seconds=time.perf_counter() - started)
+            result = _decide_one(file, raw, report, args, policy, settings, over)
+            result.seconds = time.perf_counter() - started
+            return result
+
+    async with Inspector(settings) as inspector:
+        return list(await asyncio.gather(*(one(file) for file in files)))
 
 
 def run_summary(args: argparse.Namespace, ctx: Any, policy: Any, settings: Any) -> int:
@@ -321,10 +370,16 @@ def run_summary(args: argparse.Namespace, ctx: Any, policy: Any, settings: Any) 
     if missing:
         return EXIT_USAGE
     summary = Summary(examples=args.examples)
-    for file in files:
-        started = time.perf_counter()
-        result = _survey_one(file, args, ctx, policy, settings)
-        result.seconds = time.perf_counter() - started
+    if args.isolated:
+        results = asyncio.run(_survey_isolated(files, args, policy, settings))
+    else:
+        results = []
+        for file in files:
+            started = time.perf_counter()
+            result = _survey_one(file, args, ctx, policy, settings)
+            result.seconds = time.perf_counter() - started
+            results.append(result)
+    for result in results:
         summary.add(result)
     out = summary.as_json()
     if args.json:
