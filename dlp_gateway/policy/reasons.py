@@ -39,6 +39,7 @@ UNKNOWN_ENCODING = "unknown transfer encoding"
 UNKNOWN_CHARSET = "unknown character set"
 SIGNED_NOT_UNPACKED = "signed content not unpacked"
 PARTIAL_MESSAGE = "message/partial (incomplete message)"
+EXTERNAL_BODY = "message/external-body (content not in the message)"
 TIMED_OUT = "inspection timed out"
 EXECUTABLE = "executable"
 BLOCKED_FILE_TYPE = "blocked file type"
@@ -84,6 +85,10 @@ def problem_category(kind: str, detail: str = "", limit: str | None = None) -> s
     low = detail.lower()
     if "message/partial" in low:
         return PARTIAL_MESSAGE
+    if "message/external-body" in low:
+        return EXTERNAL_BODY
+    if "mime structure" in low:  # malformed, or parts outside the parsed structure
+        return MALFORMED_MESSAGE
     if kind == "encrypted":
         # S/MIME and OpenPGP encrypt for a recipient; anything else is a file someone locked.
         if "s/mime" in low or "openpgp" in low or "pgp" in low:
@@ -96,7 +101,7 @@ def problem_category(kind: str, detail: str = "", limit: str | None = None) -> s
             return TIMED_OUT
         return f"limit exceeded: {limit}" if limit else "limit exceeded"
     if kind == "corrupt":
-        return MALFORMED_MESSAGE if "mime structure" in low else DAMAGED_FILE
+        return DAMAGED_FILE
     if kind == "unsupported":
         if "opaque-signed" in low:
             return SIGNED_NOT_UNPACKED
@@ -109,7 +114,7 @@ def problem_category(kind: str, detail: str = "", limit: str | None = None) -> s
 
 
 # The order in which one problem tells more than another of the same kind.
-_PROBLEM_RANK = (PARTIAL_MESSAGE, ENCRYPTED, PASSWORD_PROTECTED, TIMED_OUT)
+_PROBLEM_RANK = (PARTIAL_MESSAGE, EXTERNAL_BODY, ENCRYPTED, PASSWORD_PROTECTED, TIMED_OUT)
 
 
 def _telling_problem(problems: Sequence[Mapping[str, Any]], kind: str, location: str, detail: str) -> str:
