@@ -8,11 +8,12 @@ is never logged; evidence in findings is already short by contract.
 
 from __future__ import annotations
 
-import json
 import sys
 import threading
 import time
 from typing import IO, Any
+
+from dlp_gateway.termsafe import json_text
 
 
 class DecisionLog:
@@ -39,7 +40,8 @@ class DecisionLog:
 
     def write(self, record: dict[str, Any]) -> None:
         record.setdefault("time", time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + f".{int(time.time() % 1 * 1000):03d}Z")
-        line = json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=str)
+        # json_text: a Subject's C1 or bidi controls reach the log file escaped, not raw.
+        line = json_text(record, separators=(",", ":"), default=str)
         with self._lock:
             assert self._stream is not None
             self._stream.write(line + "\n")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from dlp_gateway import __version__
@@ -25,6 +26,23 @@ COMMAND_MODULES = [
 ]
 
 EXIT_OK, EXIT_FOUND, EXIT_USAGE = 0, 1, 2
+
+# Bits every file the gateway creates must have cleared: nothing for "other" users, no
+# write for the group. The store, quarantine, Maildir and logs hold classified mail.
+REQUIRED_UMASK = 0o027
+
+
+def restrict_umask() -> int:
+    """Tighten the process umask to at least `REQUIRED_UMASK`; returns the one in force.
+
+    systemd's unit sets `UMask=0027`, but the gateway is also started by hand, from cron
+    or from a container whose umask is 000: without this, quarantined messages, the store
+    and the Maildir would be world-readable. A stricter umask (077) is kept as it is.
+    The worker processes inherit it.
+    """
+    old = os.umask(REQUIRED_UMASK)
+    os.umask(old | REQUIRED_UMASK)
+    return old | REQUIRED_UMASK
 
 
 def common_parser() -> argparse.ArgumentParser:
@@ -58,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    restrict_umask()  # before any subcommand can create a file
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

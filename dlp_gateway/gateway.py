@@ -25,6 +25,7 @@ import contextlib
 import email.utils
 import inspect
 import logging
+import re
 import socket
 import time
 from collections.abc import Awaitable, Callable
@@ -87,6 +88,23 @@ def build_delivery(settings: Settings, hostname: str) -> DeliveryPool | Maildir:
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
+
+
+# What a reply must not show a client: control characters (a reply is one line of
+# printable text), exception detail ("...: [Errno 28] No space left...",
+# "...: PermissionError ...") and file paths; the log keeps the full text.
+_REPLY_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_REPLY_EXCEPTION = re.compile(r":?\s*(?:\[Errno \d+\]|Traceback\b|[A-Z]\w*(?:Error|Exception)\b[:(]).*$")
+_REPLY_PATH = re.compile(r"(?<![\w.@:/-])(?:[A-Za-z]:)?(?:[/\\][\w.~+-]+){2,}[/\\]?")
+
+
+def public_reply_text(text: str) -> str:
+    """`text` fit for an SMTP reply: one line, no control characters, no exception
+    detail, no internal paths (see the patterns above)."""
+    text = _one_line(_REPLY_CONTROL.sub(" ", text))
+    text = _REPLY_EXCEPTION.sub("", text)
+    text = _REPLY_PATH.sub("[path]", text)
+    return text.strip(" :") or "no detail"
 
 
 class Gateway:
@@ -464,7 +482,10 @@ def _enforced(decision: Decision) -> Decision:
 
 
 def _with_status(text: str, default: str) -> str:
-    text = _one_line(text) or "no detail"
+    cleaned = public_reply_text(text)
+    if cleaned != _one_line(text):
+        log.info("reply text shortened for the client; full text: %s", _one_line(_REPLY_CONTROL.sub(" ", text)))
+    text = cleaned
     head = text.split(" ", 1)[0]
     parts = head.split(".")
     if len(parts) == 3 and all(p.isdigit() for p in parts):

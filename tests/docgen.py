@@ -940,3 +940,359 @@ def gmail_html(paragraphs: list[str], *, blank_lines: bool = False) -> str:
     """An HTML body as Gmail writes it: one <div> per line, no document around it."""
     spacer = "<div><br></div>" if blank_lines else ""
     return '<div dir="ltr">' + "".join(f"<div>{p}</div>{spacer}" for p in paragraphs) + "</div>\n"
+
+
+# --------------------------------------------------------------------------- TNEF MAPI properties
+
+def tnef_property_block(props: list[tuple[int, int, bytes]]) -> bytes:
+    """A TNEF MAPI property list (MS-OXTNEF 2.1.3.5) of single-valued standard properties,
+    each (type, id, value): variable-length types (0x1E, 0x1F, 0x0102, 0x000D) get a
+    value count and length, every value is padded to 4 bytes."""
+    import struct
+
+    out = [struct.pack("<I", len(props))]
+    for kind, ident, value in props:
+        out.append(struct.pack("<HH", kind, ident))
+        if kind in (0x001E, 0x001F, 0x0102, 0x000D):
+            out.append(struct.pack("<II", 1, len(value)))
+        out.append(value + b"\0" * (-len(value) % 4))
+    return b"".join(out)
+
+
+def make_tnef_with_body_properties(*, plain: str | None = None, html: str | None = None,
+                                   rtf: bytes | None = None, subject: str = "",
+                                   attachments: dict[str, bytes] | None = None,
+                                   long_names: dict[str, str] | None = None,
+                                   codepage: int = 950) -> bytes:
+    """A winmail.dat as Outlook writes a rich-text message: the body only in the MAPI
+    property block (attMsgProps): PR_BODY as Unicode, PR_HTML as binary UTF-8, and
+    PR_RTF_COMPRESSED (`rtf` compressed with compressed-rtf). Attachments as in
+    `make_tnef`, each with an attAttachment block naming its long file name
+    (`long_names[name]`) when given."""
+    import struct
+
+    from compressed_rtf import compress
+
+    def attribute(level: int, kind: int, ident: int, value: bytes) -> bytes:
+        return (struct.pack("<BII", level, (kind << 16) | ident, len(value)) + value
+                + struct.pack("<H", sum(value) & 0xFFFF))
+
+    props: list[tuple[int, int, bytes]] = []
+    if plain is not None:
+        props.append((0x001F, 0x1000, plain.encode("utf-16-le") + b"\0\0"))
+    if html is not None:
+        props.append((0x0102, 0x1013, html.encode("utf-8")))
+    if rtf is not None:
+        props.append((0x0102, 0x1009, compress(rtf, compressed=True)))
+    props.append((0x0003, 0x3FDE, struct.pack("<I", 65001)))  # PR_INTERNET_CPID, fixed-size
+    out = [struct.pack("<IH", 0x223E9F78, 0x0001)]
+    out.append(attribute(1, 0x0006, 0x9007, struct.pack("<II", codepage, 0)))
+    if subject:
+        out.append(attribute(1, 0x0001, 0x8004, subject.encode(f"cp{codepage}") + b"\0"))
+    out.append(attribute(1, 0x0006, 0x9003, tnef_property_block(props)))
+    for name, data in (attachments or {}).items():
+        out.append(attribute(2, 0x0006, 0x9002, b"\1\0\xff\xff\xff\xff" + b"\0" * 8))
+        out.append(attribute(2, 0x0001, 0x8010, name.encode(f"cp{codepage}") + b"\0"))
+        out.append(attribute(2, 0x0006, 0x800F, data))
+        if long_names and name in long_names:
+            block = tnef_property_block([(0x001F, 0x3707, long_names[name].encode("utf-16-le") + b"\0\0")])
+            out.append(attribute(2, 0x0006, 0x9005, block))
+    return b"".join(out)
+
+
+# --------------------------------------------------------------------------- Outlook .msg bodies
+
+def outlook_msg_streams(subject: str = "", *, body: str | None = None, html: str | None = None,
+                        rtf: bytes | None = None, attachments: dict[str, bytes] | None = None,
+                        embedded: dict[str, dict[str, bytes]] | None = None) -> dict[str, bytes]:
+    """The property streams of an Outlook message (MS-OXMSG) for `make_ole`: subject and
+    plain body (Unicode), PR_HTML (binary UTF-8), PR_RTF_COMPRESSED (`rtf` compressed
+    with compressed-rtf), attachments by file (attach method 1), and embedded messages
+    (attach method 5): `embedded` maps a display name to the streams of the inner message
+    (from this function), stored under the attachment's `__substg1.0_3701000D` storage."""
+    import struct
+
+    from compressed_rtf import compress
+
+    streams: dict[str, bytes] = {}
+    if subject:
+        streams["__substg1.0_0037001F"] = subject.encode("utf-16-le")
+    if body is not None:
+        streams["__substg1.0_1000001F"] = body.encode("utf-16-le")
+    if html is not None:
+        streams["__substg1.0_10130102"] = html.encode("utf-8")
+    if rtf is not None:
+        streams["__substg1.0_10090102"] = compress(rtf, compressed=True)
+    index = 0
+    for name, data in (attachments or {}).items():
+        storage = f"__attach_version1.0_#{index:08X}"
+        streams[f"{storage}/__substg1.0_3707001F"] = name.encode("utf-16-le")
+        streams[f"{storage}/__substg1.0_37010102"] = data
+        index += 1
+    for name, inner in (embedded or {}).items():
+        storage = f"__attach_version1.0_#{index:08X}"
+        streams[f"{storage}/__substg1.0_3001001F"] = name.encode("utf-16-le")  # PR_DISPLAY_NAME
+        streams[f"{storage}/__properties_version1.0"] = (
+            b"\0" * 8 + struct.pack("<HHIQ", 0x0003, 0x3705, 0x6, 5))  # PR_ATTACH_METHOD = 5
+        for path, data in inner.items():
+            streams[f"{storage}/__substg1.0_3701000D/{path}"] = data
+        index += 1
+    return streams
+
+
+def make_ole_large(streams: dict[str, bytes]) -> bytes:
+    """`make_ole` without its single-FAT-sector bound on stream sizes (up to about 7 MB;
+    the directory is still built by `make_ole`, so about 14 streams at most):
+    for .msg fixtures that carry real Office attachments. Same layout otherwise: FAT
+    sectors first, then the directory, then every stream padded to at least 4096 bytes."""
+    import struct
+
+    sector = 512
+    per_fat = sector // 4
+    end, free, fatsect = 0xFFFFFFFE, 0xFFFFFFFF, 0xFFFFFFFD
+    small = {p: d for p, d in streams.items()}
+    first = make_ole({p: b"" for p in small})  # reuse make_ole's directory tree
+    directory_entries = []
+    # Parse the directory make_ole wrote (names, kinds, tree links) and re-point streams.
+    (dir_start,) = struct.unpack_from("<I", first, 0x30)
+    fat0 = struct.unpack_from(f"<{per_fat}I", first, 512)
+    dir_sectors, s = [], dir_start
+    while s != end:
+        dir_sectors.append(s)
+        s = fat0[s]
+    raw_dir = b"".join(first[512 * (n + 1): 512 * (n + 2)] for n in dir_sectors)
+    for i in range(len(raw_dir) // 128):
+        directory_entries.append(bytearray(raw_dir[128 * i: 128 * (i + 1)]))
+
+    def path_of(index: int, prefix: str, out: dict[int, str]) -> None:
+        entry = directory_entries[index]
+        name_len = struct.unpack_from("<H", entry, 64)[0]
+        name = entry[: max(0, name_len - 2)].decode("utf-16-le")
+        path = f"{prefix}/{name}" if prefix else name
+        out[index] = path
+        left, right, child = struct.unpack_from("<iii", entry, 68)
+        for sibling in (left, right):
+            if sibling >= 0:
+                path_of(sibling, prefix, out)
+        if child >= 0 and entry[66] == 1:
+            path_of(child, path, out)
+
+    paths: dict[int, str] = {}
+    root_child = struct.unpack_from("<i", directory_entries[0], 76)[0]
+    if root_child >= 0:
+        path_of(root_child, "", paths)
+    padded = {p: d + b"\0" * max(0, 4096 - len(d)) for p, d in small.items()}
+    data_sectors = len(directory_entries) * 128 // sector + sum(
+        (len(d) + sector - 1) // sector for d in padded.values())
+    nfat = 1
+    while nfat * per_fat < nfat + data_sectors:
+        nfat += 1
+    if nfat > 109:
+        raise ValueError("make_ole_large: streams too large")
+    fat: list[int] = [fatsect] * nfat
+    new_dir_start = len(fat)
+    ndir = len(directory_entries) * 128 // sector
+    fat += [new_dir_start + i + 1 for i in range(ndir - 1)] + [end]
+    body = []
+    for index in sorted(paths):
+        path = paths[index]
+        if path not in padded:
+            continue
+        data = padded[path]
+        count = (len(data) + sector - 1) // sector
+        struct.pack_into("<IQ", directory_entries[index], 116, len(fat), len(data))
+        fat += [len(fat) + i + 1 for i in range(count - 1)] + [end]
+        body.append(data.ljust(count * sector, b"\0"))
+    fat += [free] * (nfat * per_fat - len(fat))
+    difat = list(range(nfat)) + [free] * (109 - nfat)
+    header = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 16
+              + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6) + b"\0" * 6
+              + struct.pack("<IIIIIIIII", 0, nfat, new_dir_start, 0, 4096, end, 0, end, 0)
+              + struct.pack("<109I", *difat))
+    return (header + struct.pack(f"<{nfat * per_fat}I", *fat)
+            + b"".join(bytes(e) for e in directory_entries) + b"".join(body))
+
+
+# --------------------------------------------------------------------------- OOXML hiding places
+
+W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+OFFICE_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+
+
+def ooxml_with_parts(data: bytes, parts: dict[str, bytes | str], *,
+                     relationships: dict[str, list[tuple[str, str, str]]] | None = None,
+                     content_types: dict[str, str] | None = None,
+                     document_xml: tuple[str, str] | None = None) -> bytes:
+    """Add parts to an OOXML package the way Office stores them.
+
+    `relationships` maps a .rels part (e.g. "word/_rels/document.xml.rels") to
+    (id, type URI, target) triples appended to it; `content_types` adds Override
+    entries (part name -> content type); `document_xml` = (part, xml) inserts `xml`
+    before the final `<w:sectPr` of that part (or before `</w:body>`)."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    replace: dict[str, bytes] = {k: (v.encode() if isinstance(v, str) else v) for k, v in parts.items()}
+    for rels_name, triples in (relationships or {}).items():
+        rels = src.read(rels_name).decode() if rels_name in src.namelist() else (
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships '
+            'xmlns="http://schemas.openxmlformats.org/package/2006/relationships"></Relationships>')
+        extra = "".join(f'<Relationship Id="{i}" Type="{t}" Target="{g}"/>' for i, t, g in triples)
+        replace[rels_name] = rels.replace("</Relationships>", extra + "</Relationships>").encode()
+    if content_types:
+        types = src.read("[Content_Types].xml").decode()
+        extra = "".join(f'<Override PartName="/{name}" ContentType="{ctype}"/>' for name, ctype in content_types.items())
+        replace["[Content_Types].xml"] = types.replace("</Types>", extra + "</Types>").encode()
+    if document_xml is not None:
+        part, xml = document_xml
+        source = replace.get(part, src.read(part)).decode()
+        anchor = source.rfind("<w:sectPr")
+        if anchor < 0:
+            anchor = source.rfind("</w:body>")
+        replace[part] = (source[:anchor] + xml + source[anchor:]).encode()
+    return _zip_rewrite(data, replace)
+
+
+def word_paragraph(text: str) -> str:
+    """One WordprocessingML paragraph (w: prefix) holding `text`."""
+    from xml.sax.saxutils import escape
+
+    return f'<w:p><w:r><w:t xml:space="preserve">{escape(text)}</w:t></w:r></w:p>'
+
+
+def word_part(root: str, text: str) -> str:
+    """A standalone WordprocessingML part (`hdr`, `ftr`, `footnotes`, `document`, ...)
+    whose only paragraph is `text`."""
+    return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:{root} xmlns:w="{W_NS}" '
+            f'xmlns:r="{OFFICE_REL}">{word_paragraph(text)}</w:{root}>')
+
+
+def drawingml_text_part(root: str, namespace: str, text: str, prefix: str = "xdr") -> str:
+    """A DrawingML part (spreadsheet drawing, chart, slide master...) with one shape
+    whose text body holds `text` (a:p/a:r/a:t)."""
+    from xml.sax.saxutils import escape
+
+    return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<{prefix}:{root} xmlns:{prefix}="{namespace}" '
+            'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main">'
+            f'<{prefix}:sp><{prefix}:txBody><a:bodyPr/><a:p><a:r><a:t>{escape(text)}</a:t></a:r></a:p>'
+            f'</{prefix}:txBody></{prefix}:sp></{prefix}:{root}>')
+
+
+def make_ole10native(filename: str, data: bytes) -> bytes:
+    """An embedded "Package" OLE object (oleObject1.bin) as Office's Packager writes it:
+    an OLE file whose \\x01Ole10Native stream wraps `data` with its label and paths."""
+    import struct
+
+    name = filename.encode("cp1252") + b"\0"
+    path = f"C:\\Users\\tester\\{filename}".encode("cp1252") + b"\0"
+    native = (struct.pack("<H", 2) + name + path + struct.pack("<HH", 0, 3)
+              + struct.pack("<I", len(path)) + path + struct.pack("<I", len(data)) + data)
+    return make_ole({"\x01Ole10Native": struct.pack("<I", len(native)) + native})
+
+
+# --------------------------------------------------------------------------- damaged and disguised archives
+
+class _Unseekable(io.RawIOBase):
+    """A write-only stream zipfile cannot seek back in: it then writes each member's sizes
+    in a data descriptor after the data (flag 0x08), as streaming zip tools do."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.buffer = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.buffer += bytes(data)
+        return len(data)
+
+
+def make_streamed_zip(members: dict[str, bytes]) -> bytes:
+    """A deflated ZIP written to a non-seekable stream: sizes only in data descriptors."""
+    out = _Unseekable()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0)), data,
+                        compress_type=zipfile.ZIP_DEFLATED)
+    return bytes(out.buffer)
+
+
+def make_zip_without_central_directory(members: dict[str, bytes], *, streamed: bool = False) -> bytes:
+    """A ZIP cut off before its central directory (a truncated download): only the local
+    headers and member data remain, as `unzip` and streaming readers still read them."""
+    data = make_streamed_zip(members) if streamed else make_zip(members)
+    return data[: data.rfind(b"PK\x01\x02", 0, data.rfind(b"PK\x05\x06"))
+                if len(members) == 1 else data.find(b"PK\x01\x02")]
+
+
+def make_zip_with_unlisted_member(listed: dict[str, bytes], hidden: dict[str, bytes]) -> bytes:
+    """A ZIP whose central directory lists only `listed`; the `hidden` members' local
+    headers and data sit in front of them, where a streaming unzipper finds them."""
+    front = make_zip(hidden)
+    front = front[: front.find(b"PK\x01\x02")]
+    back = make_zip(listed)
+    return front + back  # zipfile reads `back` through its EOCD, the front is "prepended data"
+
+
+def make_tar_with_damaged_header(members: dict[str, bytes], damaged: str) -> bytes:
+    """A TAR whose member `damaged` has a header with a wrong checksum: `tarfile` stops at
+    it and reports nothing; GNU tar skips it ("skipping to next header") and goes on."""
+    data = bytearray(make_tar(members))
+    position = 0
+    while position < len(data):
+        name = bytes(data[position:position + 100]).split(b"\0", 1)[0].decode()
+        size = int(bytes(data[position + 124:position + 136]).split(b"\0", 1)[0] or b"0", 8)
+        if name == damaged:
+            data[position + 148:position + 156] = b"0000000\0"  # checksum no longer matches
+            return bytes(data)
+        position += 512 + -(-size // 512) * 512
+    raise ValueError(f"{damaged} not in the TAR")
+
+
+def make_polyglot(carrier: bytes, members: dict[str, bytes]) -> bytes:
+    """`carrier` (a JPEG, a PDF) with a ZIP appended: it opens as the carrier in a viewer
+    and as an archive in an unzip tool."""
+    return carrier + make_zip(members)
+
+
+def make_uniform_zip(count: int, member_size: int, fill: bytes = b"A") -> bytes:
+    """A ZIP of `count` identical deflated members of `member_size` bytes of `fill`, written
+    by hand (the member is compressed once), so a 480 MiB archive is built in milliseconds."""
+    import struct
+    import zlib
+
+    content = fill * (member_size // len(fill))
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+    compressed = packer.compress(content) + packer.flush()
+    crc = zlib.crc32(content)
+    local, central = bytearray(), bytearray()
+    for i in range(count):
+        name = f"m{i:04d}.txt".encode()
+        offset = len(local)
+        local += struct.pack("<4sHHHHHIIIHH", b"PK\x03\x04", 20, 0, 8, 0, 0x5C21, crc,
+                             len(compressed), len(content), len(name), 0) + name + compressed
+        central += struct.pack("<4sHHHHHHIIIHHHHHII", b"PK\x01\x02", 20, 20, 0, 8, 0, 0x5C21, crc,
+                               len(compressed), len(content), len(name), 0, 0, 0, 0, 0, offset) + name
+    end = struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, count, count, len(central), len(local), 0)
+    return bytes(local + central + end)
+
+
+# --------------------------------------------------------------------------- PDFs that hide text
+
+def make_pdf_with_margin_banner(body: str, banner: str, *, side: str = "left", rotate: int = 90,
+                                fontname: str = CJK_FONT) -> bytes:
+    """A one-page PDF with body text and `banner` turned `rotate` degrees, running up (or
+    down) the left or right page edge, as classification banners are printed in margins."""
+    doc = pymupdf.open()
+    page = doc.new_page(width=PAGE_WIDTH, height=PAGE_HEIGHT)
+    _insert_lines(page, body.split("\n"), BODY_TOP, 12, fontname)
+    x = 30 if side == "left" else PAGE_WIDTH - 20
+    page.insert_text((x, PAGE_HEIGHT / 2 + 60), banner, fontname=fontname, fontsize=16, rotate=rotate)
+    return doc.tobytes()
+
+
+def make_pdf_with_broken_xref(pages: list[str]) -> bytes:
+    """A PDF whose `startxref` points nowhere (a damaged download or a careless tool): every
+    viewer rebuilds the cross-reference table by scanning the objects."""
+    import re
+
+    return re.sub(rb"startxref\s+\d+", b"startxref\n999999", make_pdf(pages))

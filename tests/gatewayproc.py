@@ -8,6 +8,7 @@ every envelope and the exact bytes it received. Tell it how to answer:
         sink.refuse_rcpt = {"bad@x.test"}     # 550 for those recipients at RCPT
         sink.wait_for(1)                      # block until one message arrived
         sink.messages[0].data                 # bytes as received (dot-unstuffed)
+        sink.wire                             # every byte the clients sent, as on the wire
 
 `start_gateway(tmp_path, upstream=..., config={...})` — runs `python -m dlp_gateway serve`
 as a subprocess with a fresh data dir and config under tmp_path, on free ports (SMTP and
@@ -67,6 +68,7 @@ class Sink:
     pipelining: bool = True  # advertise PIPELINING (aiosmtpd reads pipelined commands in order)
     hangup_after_data: bool = False  # close the connection right after answering DATA
     messages: list[ReceivedMessage] = field(default_factory=list)
+    wire: bytearray = field(default_factory=bytearray)  # all bytes received from clients, unparsed
     connections: int = 0
     port: int = 0
 
@@ -119,7 +121,14 @@ class Sink:
     # lifecycle --------------------------------------------------------------
     def _factory(self) -> SMTP:
         self.connections += 1
-        return SMTP(self, enable_SMTPUTF8=True, hostname="sink.test", tls_context=self.tls_context, loop=self._loop)
+        wire = self.wire
+
+        class RecordingSMTP(SMTP):
+            def data_received(self, data: bytes) -> None:
+                wire.extend(data)
+                super().data_received(data)
+
+        return RecordingSMTP(self, enable_SMTPUTF8=True, hostname="sink.test", tls_context=self.tls_context, loop=self._loop)
 
     def start(self) -> Sink:
         self._thread.start()

@@ -268,9 +268,11 @@ def test_rar_is_listed_or_recorded_unsupported() -> None:
                for p in ins.problems)
 
 
-def test_unknown_binary_is_recorded_unsupported() -> None:
+def test_unknown_binary_is_recorded_by_type_and_noted_not_held() -> None:
     ins = with_attachment("tool.exe", b"MZ\x90\x00" + bytes(range(256)) * 8)
-    assert [(p.kind, p.location) for p in ins.problems] == [(ProblemKind.UNSUPPORTED, "tool.exe")]
+    assert ins.problems == []
+    assert [n.location for n in ins.notes] == ["tool.exe"]
+    assert [(f.name, f.location) for f in ins.facts if f.name == "file.unread_type"] == [("file.unread_type", "tool.exe")]
 
 
 def test_legacy_word_document_is_read_best_effort_and_recorded() -> None:

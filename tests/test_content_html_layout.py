@@ -6,7 +6,7 @@ collapsing them to one space would glue the level to the agency name.
 
 from __future__ import annotations
 
-from dlp_gateway.content.text import html_to_text
+from dlp_gateway.content.html import html_to_text
 
 
 def test_ascii_blank_runs_collapse_to_one_space():

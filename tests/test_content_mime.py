@@ -8,7 +8,7 @@ import pytest
 
 from dlp_gateway.content.extract import extract
 from dlp_gateway.content.limits import ExtractionLimits
-from dlp_gateway.model import Inspection, ProblemKind
+from dlp_gateway.model import Inspection
 
 
 def inspect(raw: bytes) -> Inspection:
@@ -76,8 +76,9 @@ def test_unknown_charset_falls_back_and_is_recorded() -> None:
     raw = docgen.make_message("s", "機密 fallback text").replace(b'charset="utf-8"', b'charset="x-unknown-42"')
     ins = inspect(raw)
     assert where(ins, "機密 fallback text") == {"body": "body"}
-    (problem,) = ins.problems
-    assert problem.location == "body" and "x-unknown-42" in problem.detail
+    # Read as UTF-8 (it is): a note, not a hold (issue #12).
+    assert not ins.problems
+    assert any(n.location == "body" and "x-unknown-42" in n.detail for n in ins.notes)
 
 
 def test_html_entities_are_decoded_and_hidden_text_included() -> None:
@@ -93,7 +94,7 @@ def test_html_entities_are_decoded_and_hidden_text_included() -> None:
     assert not where(ins, "color:red")
 
 
-def test_broken_base64_is_tolerated_and_recorded() -> None:
+def test_broken_base64_is_read_through_and_noted() -> None:
     raw = docgen.make_message("s", "placeholder", transfer_encoding="base64")
     import base64
 
@@ -101,16 +102,18 @@ def test_broken_base64_is_tolerated_and_recorded() -> None:
     raw = raw.replace(base64.b64encode(b"placeholder\n").decode().encode(), (good[:-2] + "!!*").encode())
     ins = inspect(raw)
     assert any("機密" in s.text for s in ins.segments if s.location == "body")
-    assert [(p.kind, p.location) for p in ins.problems] == [(ProblemKind.CORRUPT, "body")]
+    assert ins.problems == []
+    assert [n.location for n in ins.notes] == ["body"] and "base64" in ins.notes[0].detail
 
 
-def test_broken_quoted_printable_is_tolerated_and_recorded() -> None:
+def test_broken_quoted_printable_is_read_through_and_noted() -> None:
     raw = (b"From: a@b.example\r\nTo: c@d.example\r\nSubject: qp\r\nMIME-Version: 1.0\r\n"
            b"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
            b"=E6=A9=9F=E5=AF=86 report =ZZ broken\r\n")
     ins = inspect(raw)
     assert where(ins, "機密 report") == {"body": "body"}
-    assert [(p.kind, p.location) for p in ins.problems] == [(ProblemKind.CORRUPT, "body")]
+    assert ins.problems == []
+    assert [n.location for n in ins.notes] == ["body"] and "quoted-printable" in ins.notes[0].detail
 
 
 def test_rfc2231_attachment_name_is_decoded() -> None:

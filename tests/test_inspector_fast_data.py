@@ -1,9 +1,9 @@
 """The SMTP server's fast paths (smtp/server.py, performance changes) behave exactly as
 aiosmtpd's own code. For CRLF input the DATA reader gives aiosmtpd's replies and message
-bytes for dot-stuffing, lone dots, line-length and size limits, pipelined commands after
-the end of DATA, and any split of the bytes into TCP segments (bare LF line ends are
-deliberately read differently, see test_relay_e2e); the cached MAIL/RCPT address parsing
-gives aiosmtpd's answers. Delivery writes large messages in dot-stuffed pieces equal to
+bytes for dot-stuffing, lone dots, size limits, pipelined commands after the end of DATA,
+and any split of the bytes into TCP segments (bare CR/LF and long lines are deliberately
+read differently: normalised and accepted, see test_relay_hostile.py and
+test_smtp_long_lines.py). Delivery writes large messages in dot-stuffed pieces equal to
 `dot_stuff`.
 """
 
@@ -29,18 +29,13 @@ CASES = {
     "line ending in a dot": b"end.\r\n.\r\n",
     "empty last line": b"x\r\n\r\n.\r\n",
     "dots everywhere": b"dot.\r\n..\r\n...\r\n.\r\n",
-    "bare CR inside a line": b"a\rb\r\nc\r\n.\r\n",
     "8-bit bytes": b"\xff\xfe\r\n.\r\n",
-    "longest allowed line": b"a" * 998 + b"\r\n.\r\n",
-    "line one too long": b"a" * 999 + b"\r\n.\r\n",
-    "line far too long": b"a" * 1500 + b"\r\n.\r\n",
+    "a 998-octet line": b"a" * 998 + b"\r\n.\r\n",
     "just under the size limit": (b"y" * 98 + b"\r\n") * 49 + b".\r\n",
     "over the size limit": (b"y" * 98 + b"\r\n") * 60 + b".\r\n",
-    "long line after many lines": (b"y" * 98 + b"\r\n") * 30 + b"z" * 1500 + b"\r\n.\r\n",
 }
 
-EXPECTED = {"line one too long": b"500", "line far too long": b"500", "over the size limit": b"552",
-            "long line after many lines": b"500"}
+EXPECTED = {"over the size limit": b"552"}
 
 
 class Recorder:
@@ -53,14 +48,27 @@ class Recorder:
 
 
 class ReferenceSMTP(SMTP):
-    line_length_limit = 1000  # what RelaySMTP sets from max_line_length=999
+    line_length_limit = 100_000  # aiosmtpd's line limit out of the way: ours has none in DATA
+
+
+def fake_inbound() -> Any:
+    """What RelaySMTP asks of its InboundServer, with the default settings and no pressure."""
+    from dlp_gateway.smtp.settings import ServerSettings
+
+    return types.SimpleNamespace(
+        settings=types.SimpleNamespace(smtp=ServerSettings()),
+        session_closed=lambda protocol: None,
+        hostname="test",
+        unfinished_bytes=0,
+        handler=types.SimpleNamespace(peer_allowed=lambda peer: True),
+        admit_session=lambda protocol: True,
+        under_stress=lambda: False,
+        idle_timeout=lambda: 300.0,
+    )
 
 
 async def start(kind: str, handler: Recorder) -> tuple[asyncio.Server, int]:
-    inbound = types.SimpleNamespace(
-        settings=types.SimpleNamespace(smtp=types.SimpleNamespace(max_line_length=999)),
-        session_closed=lambda protocol: None,
-    )
+    inbound = fake_inbound()
     common = {"hostname": "test", "data_size_limit": SIZE_LIMIT, "decode_data": False, "enable_SMTPUTF8": True}
 
     def factory() -> SMTP:
@@ -116,25 +124,6 @@ def test_fast_data_reader_matches_aiosmtpd(name: str) -> None:
     asyncio.run(main())
 
 
-ADDRESSES = [
-    "<a@b.example>", "<a@b.example> SIZE=100 BODY=8BITMIME", "<a@b.example>  SIZE=1", "<a@b.example>\tSIZE=1",
-    "<a@b.example>SIZE=1", "a@b.example", "<>", "<> SIZE=5", "", "<bad", '<"q x"@b.example>', "<a@[127.0.0.1]>",
-    " <a@b.example> X=1", "<a@b.example> (comment) X=1", "<@route:a@b.example>", "<a b@c>", "<a@b.example",
-    "<a..b@c>", "<a@>", "<@b>", "<a@b.example>>", "<用户@例子.广告> SMTPUTF8", "<a(x)@b.example>", "< a@b.example >",
-    "<a@b.example> NOTIFY=SUCCESS ORCPT=rfc822;a@b.example", "<" + "x" * 70 + "@b.example>",
-]
-
-
-@pytest.mark.parametrize("local_part_limit", [0, 64])
-def test_cached_address_parsing_matches_aiosmtpd(local_part_limit: int) -> None:
-    ours = RelaySMTP.__new__(RelaySMTP)
-    ours.local_part_limit = local_part_limit
-    reference = types.SimpleNamespace(local_part_limit=local_part_limit)
-    for _ in range(2):  # the second round comes from the cache
-        for arg in ADDRESSES:
-            assert ours._getaddr(arg) == SMTP._getaddr(reference, arg), arg  # type: ignore[arg-type]
-
-
 @pytest.mark.parametrize(
     "data",
     [b"", b".", b".a\r\nb\r\n.c\r\n", b"a\n.b\r\n", b"no final newline", b"x\r\n", b"\r\n.\r\n",
@@ -152,7 +141,7 @@ def test_line_length_check_is_a_linear_scan_equal_to_its_definition() -> None:
     """A line (ended by LF, bare or not) with its ending longer than `limit` is over long."""
     import re
 
-    from dlp_gateway.smtp.server import _longest_line_exceeds
+    from dlp_gateway.smtp.delivery import _longest_line_exceeds
 
     rng = random.Random(7)
     for _ in range(2000):
@@ -166,7 +155,7 @@ def test_line_length_check_finds_lines_that_cross_scan_chunks(monkeypatch) -> No
     """The scan reads a few MB at a time; a long line split across two reads still counts."""
     import re
 
-    from dlp_gateway.smtp import server
+    from dlp_gateway.smtp import delivery as server
 
     monkeypatch.setattr(server, "_LINE_SCAN_CHUNK", 7)
     rng = random.Random(11)
@@ -193,10 +182,7 @@ def test_replies_to_a_pipelined_group_leave_in_one_write() -> None:
             self._writer.transport.write = write  # type: ignore[method-assign]
 
     async def main() -> None:
-        inbound = types.SimpleNamespace(
-            settings=types.SimpleNamespace(smtp=types.SimpleNamespace(max_line_length=999)),
-            session_closed=lambda protocol: None,
-        )
+        inbound = fake_inbound()
         handler = Recorder()
         server = await asyncio.get_running_loop().create_server(
             lambda: CountingSMTP(handler, inbound, hostname="test", decode_data=False),  # type: ignore[arg-type]

@@ -39,11 +39,22 @@ def test_dot_stuffing_escapes_only_smtp_lines() -> None:
     assert dot_stuff(b"no final newline") == b"no final newline\r\n.\r\n"
 
 
-def test_bytes_arrive_unchanged_including_bare_lf_cr_nul_and_leading_dots(sink: Sink) -> None:
-    data = b"Subject: odd\r\n\r\n.leading dot\r\nbare\nLF and bare\rCR\r\nnul\x00byte\r\n..two dots\r\n\xe6\xa9\x9f 8bit\r\n"
+def test_bytes_arrive_unchanged_including_nul_and_leading_dots(sink: Sink) -> None:
+    data = b"Subject: odd\r\n\r\n.leading dot\r\nnul\x00byte\r\n..two dots\r\n\xe6\xa9\x9f 8bit\r\n"
     (result,) = deliver(DeliverySettings(upstream=sink.address, tls="none"), message(data))
     assert result.all_accepted
     assert sink.wait_for(1)[0].data == data
+
+
+def test_bare_cr_and_bare_lf_reach_the_next_hop_as_crlf(sink: Sink) -> None:
+    # A next hop that ends lines at a bare CR or LF would read "<CR>.<CR>" as the end of
+    # DATA and what follows as commands (SMTP smuggling): none is ever sent.
+    data = b"Subject: odd\r\n\r\nbare\nLF and bare\rCR\r\nx\r.\rMAIL FROM:<evil@example.test>\r\n"
+    (result,) = deliver(DeliverySettings(upstream=sink.address, tls="none"), message(data))
+    assert result.all_accepted
+    expected = b"Subject: odd\r\n\r\nbare\r\nLF and bare\r\nCR\r\nx\r\n.\r\nMAIL FROM:<evil@example.test>\r\n"
+    assert sink.wait_for(1)[0].data == expected
+    assert b"\r\n..\r\nMAIL FROM:<evil" in bytes(sink.wire)  # the lone dot went out stuffed
 
 
 def test_envelope_is_kept_mail_parameters_and_every_recipient(sink: Sink) -> None:

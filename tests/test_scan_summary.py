@@ -97,14 +97,16 @@ def test_human_summary_lists_actions_and_reasons(capsys, tmp_path):
     assert f"e.g. {root / 'sub' / 'marked.eml'}" in out
 
 
-def test_summary_names_messages_over_the_smtp_line_length(capsys, tmp_path):
+def test_summary_names_messages_over_the_smtp_message_size(capsys, tmp_path):
+    config = tmp_path / "config.yaml"
+    config.write_text("smtp: {max_message_size: 2048}\n")
     root = tmp_path / "m"
     root.mkdir()
-    (root / "long.eml").write_bytes(docgen.make_message("s", "x" * 2000, transfer_encoding="8bit"))
-    (root / "short.eml").write_bytes(docgen.make_message("s", "short line"))
-    code, out = summary(capsys, tmp_path, str(root))
+    (root / "big.eml").write_bytes(docgen.make_message("s", "ordinary words\n" * 300))
+    (root / "small.eml").write_bytes(docgen.make_message("s", "short"))
+    code, out = summary(capsys, tmp_path, "--config", str(config), str(root))
     assert code == 0
-    assert out["over_smtp_limits"] == {"max_line_length": {"count": 1, "examples": [str(root / "long.eml")]}}
+    assert out["over_smtp_limits"] == {"max_message_size": {"count": 1, "examples": [str(root / "big.eml")]}}
 
 
 def test_a_negative_number_of_examples_is_a_usage_error(capsys, tmp_path):

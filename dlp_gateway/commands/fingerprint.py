@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import mimetypes
 import sys
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from dlp_gateway.detect import textnorm
 from dlp_gateway.detect.fingerprints import NON_CONTENT_KINDS
 from dlp_gateway.model import Inspection, Level, ProblemKind
 from dlp_gateway.store.fingerprints import FingerprintStore, NewDocument
+from dlp_gateway.termsafe import json_text, printable
 
 
 @dataclass(slots=True)
@@ -102,7 +102,8 @@ def cmd_add(args: argparse.Namespace) -> int:
             tokens = textnorm.tokenize(doc.text)
             hashes = textnorm.winnow_tokens(tokens)
             for problem in doc.inspection.problems:
-                print(f"warning: {path}: {problem.location}: {problem.kind}: {problem.detail}", file=sys.stderr)
+                print(printable(f"warning: {path}: {problem.location}: {problem.kind}: {problem.detail}"),
+                      file=sys.stderr)
             if not len(hashes):
                 print(f"warning: {path}: no readable text; only the exact file will be recognised",
                       file=sys.stderr)
@@ -114,9 +115,10 @@ def cmd_add(args: argparse.Namespace) -> int:
                 hashes=textnorm.pack(hashes), hash_count=len(hashes),
             ))
             if args.json:
-                print(json.dumps(registered.summary(), ensure_ascii=False))
+                print(json_text(registered.summary()))
             else:
-                print(f"{registered.id}\t{registered.label}\t{path.name}\t{len(hashes)} fingerprints")
+                print("\t".join(printable(v) for v in (registered.id, registered.label, path.name,
+                                                       f"{len(hashes)} fingerprints")))
     return status
 
 
@@ -128,11 +130,11 @@ def cmd_list(args: argparse.Namespace) -> int:
         store.close()
     for doc in documents:
         if args.json:
-            print(json.dumps(doc.summary(), ensure_ascii=False))
+            print(json_text(doc.summary()))
         else:
             summary = doc.summary()
-            print(f"{doc.id}\t{doc.label}\t{doc.filename}\t{summary['added_at']}\t"
-                  f"{doc.level or '-'}\t{doc.hash_count} fingerprints")
+            print("\t".join(printable(v) for v in (doc.id, doc.label, doc.filename, summary["added_at"],
+                                                   doc.level or "-", f"{doc.hash_count} fingerprints")))
     return EXIT_OK
 
 

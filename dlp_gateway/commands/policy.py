@@ -15,6 +15,7 @@ from pathlib import Path
 
 from dlp_gateway.cli import EXIT_FOUND, EXIT_OK, EXIT_USAGE, settings_from_args
 from dlp_gateway.model import Envelope, InspectionReport
+from dlp_gateway.termsafe import printable
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -129,5 +130,6 @@ def run_test(args: argparse.Namespace) -> int:
                 out.append(f"     certificate: {lookup.reason} -> fallback {d.param('fallback', 'quarantine')}")
         if d.mode == "monitor":
             out.append("     (monitor mode: the message would be delivered unchanged and the decision counted)")
-    print("\n".join(out))
+    # Subject-derived ids, evidence, addresses and reasons come from the message.
+    print("\n".join(printable(line) for line in out))
     return EXIT_OK

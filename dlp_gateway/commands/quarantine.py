@@ -13,7 +13,6 @@ import argparse
 import asyncio
 import email.utils
 import getpass
-import json
 import os
 import socket
 import sys
@@ -25,6 +24,7 @@ from dlp_gateway.config import Settings
 from dlp_gateway.policy.reasons import categorise
 from dlp_gateway.smtp.delivery import OutboundMessage, header_line
 from dlp_gateway.store.quarantine import QuarantineError, QuarantineRecord, QuarantineStore
+from dlp_gateway.termsafe import json_text, printable
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -43,12 +43,17 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     p = sub.add_parser("show", parents=[common], help="show one message's envelope, reason and findings")
     p.add_argument("id")
     p.add_argument("--json", action="store_true", help="as one JSON object")
-    p.add_argument("--content", action="store_true", help="also print the message itself")
+    p.add_argument("--content", action="store_true",
+                   help="also print the message itself (control characters shown as escapes)")
+    p.add_argument("--raw", action="store_true",
+                   help="with --content: write the exact bytes, to a file or pipe only (never a terminal)")
     p.set_defaults(func=cmd_show)
 
     p = sub.add_parser("release", parents=[common], help="deliver a held message to its recipients")
     p.add_argument("id")
     p.add_argument("--operator", help="who releases it (default: the login name)")
+    p.add_argument("--retry-interrupted", action="store_true",
+                   help="take over a release that was interrupted (its process died) and deliver again")
     p.set_defaults(func=cmd_release)
 
     p = sub.add_parser("delete", parents=[common], help="delete a held message for good")
@@ -78,52 +83,59 @@ def record_reason(record: QuarantineRecord) -> str:
 
 def cmd_list(args: argparse.Namespace) -> int:
     _, store = _store(args)
-    records = [(r, record_reason(r)) for r in store.list(status=None if args.all else "held")]
+    records = store.list(status=None)
+    if not args.all:  # held, and those an officer is releasing right now
+        records = [r for r in records if r.status != "released"]
+    with_reasons = [(r, record_reason(r)) for r in records]
     if args.reason:
         wanted = args.reason.casefold()
-        records = [(r, reason) for r, reason in records if wanted in reason.casefold()]
+        with_reasons = [(r, reason) for r, reason in with_reasons if wanted in reason.casefold()]
     if args.json:
-        for record, reason in records:
-            print(json.dumps({**record.to_json(), "category": reason}, ensure_ascii=False))
+        for record, reason in with_reasons:
+            print(json_text({**record.to_json(), "category": reason}))
         return EXIT_OK
-    if not records:
+    if not with_reasons:
         if args.reason:
             print(f"no messages held for a reason matching {args.reason!r}")
         else:
             print("no messages held" if not args.all else "the quarantine is empty")
         return EXIT_OK
     print(f"{'ID':<28} {'HELD SINCE':<21} {'LEVEL':<13} {'RULE':<20} {'REASON':<30} {'STATUS':<9} FROM -> TO")
-    for r, reason in records:
-        print(f"{r.id:<28} {_when(r.created):<21} {r.level or '-':<13} {r.rule[:20]:<20} {reason[:30]:<30} {r.status:<9} "
-              f"{r.mail_from or '<>'} -> {', '.join(r.recipients)}")
+    for r, reason in with_reasons:
+        print(printable(f"{r.id:<28} {_when(r.created):<21} {r.level or '-':<13} {r.rule[:20]:<20} {reason[:30]:<30} "
+                        f"{r.status:<9} {r.mail_from or '<>'} -> {', '.join(r.recipients)}"))
     return EXIT_OK
 
 
 def _describe(record: QuarantineRecord) -> str:
+    """The record for a person: every value from the message goes through `printable`."""
+    p = printable
     lines = [
-        f"id:          {record.id}",
-        f"status:      {record.status}",
+        f"id:          {p(record.id)}",
+        f"status:      {p(record.status)}",
         f"held since:  {_when(record.created)}",
-        f"gateway id:  {record.gateway_id}",
-        f"message-id:  {record.message_id or '-'}",
-        f"subject:     {record.subject or '-'}",
-        f"from:        <{record.mail_from}>",
-        f"to:          {', '.join(f'<{r}>' for r in record.recipients)}",
-        f"client:      {record.peer or '-'}",
+        f"gateway id:  {p(record.gateway_id)}",
+        f"message-id:  {p(record.message_id or '-')}",
+        f"subject:     {p(record.subject or '-')}",
+        f"from:        <{p(record.mail_from)}>",
+        f"to:          {', '.join(f'<{p(r)}>' for r in record.recipients)}",
+        f"client:      {p(record.peer or '-')}",
         f"size:        {record.size} bytes",
-        f"rule:        {record.rule}",
-        f"reason:      {record.reason}",
-        f"level:       {record.level or '-'}",
+        f"rule:        {p(record.rule)}",
+        f"reason:      {p(record.reason)}",
+        f"level:       {p(record.level or '-')}",
     ]
-    if record.status == "released":
-        lines.append(f"released:    {_when(record.released_at)} by {record.released_by} ({record.release_result})")
+    if record.status in ("released", "releasing"):
+        lines.append(f"{record.status + ':':<13}{_when(record.released_at)} by {p(record.released_by)}"
+                     + (f" ({p(record.release_result)})" if record.release_result else ""))
     lines.append(f"findings:    {len(record.findings)}")
     for f in record.findings:
-        lines.append(f"  - {f.get('detector')}/{f.get('rule')} level={f.get('level')} at {f.get('location')}: {f.get('evidence')}")
+        lines.append(p(f"  - {f.get('detector')}/{f.get('rule')} level={f.get('level')} at {f.get('location')}: "
+                       f"{f.get('evidence')}"))
     if record.problems:
         lines.append(f"problems:    {len(record.problems)}")
-        for p in record.problems:
-            lines.append(f"  - {p.get('kind')} at {p.get('location')}: {p.get('detail')}")
+        for pr in record.problems:
+            lines.append(p(f"  - {pr.get('kind')} at {pr.get('location')}: {pr.get('detail')}"))
     return "\n".join(lines)
 
 
@@ -139,14 +151,21 @@ def cmd_show(args: argparse.Namespace) -> int:
         out: dict[str, Any] = record.to_json()
         if content is not None:
             out["content"] = content.decode("utf-8", "replace")
-        print(json.dumps(out, ensure_ascii=False, indent=2))
+        print(json_text(out, indent=2))
         return EXIT_OK
+    if args.raw and content is not None and sys.stdout.isatty():
+        print("dlp-gateway: --raw writes the message's exact bytes, which may hold terminal control "
+              "sequences; redirect it to a file (> message.eml) or drop --raw", file=sys.stderr)
+        return EXIT_USAGE
     print(_describe(record))
     if content is not None:
         print("\n--- message ---")
         sys.stdout.flush()
-        sys.stdout.buffer.write(content)
-        sys.stdout.buffer.flush()
+        if args.raw:
+            sys.stdout.buffer.write(content)
+            sys.stdout.buffer.flush()
+        else:
+            print(printable(content.decode("utf-8", "replace"), multiline=True))
     return EXIT_OK
 
 
@@ -172,29 +191,64 @@ async def _deliver(settings: Settings, message: OutboundMessage) -> Any:
         await delivery.close()
 
 
+def _not_claimed(store: QuarantineStore, qid: str) -> str:
+    """Why a release could not claim the message (someone else released or is releasing it)."""
+    record = store.get(qid)
+    if record is None:
+        return f"{qid} is no longer in the quarantine (deleted or expired)"
+    who = printable(record.released_by or "?")
+    if record.status == "released":
+        return f"{qid} was already released {_when(record.released_at)} by {who}"
+    if record.status == "releasing":
+        return (f"{qid} is being released by {who} since {_when(record.released_at)}; if that release was "
+                "interrupted (its process is gone), run `dlp-gateway quarantine release --retry-interrupted "
+                f"{qid}`")
+    return f"{qid} cannot be released from status {printable(record.status)}"
+
+
 def cmd_release(args: argparse.Namespace) -> int:
+    """Deliver a held message once, even if two officers release it at the same moment.
+
+    The release first claims the message in the SQLite index (status held -> releasing in
+    one write transaction); only the process whose claim changed the row delivers. A
+    delivery that is refused or fails hands the message back (releasing -> held).
+    """
     settings, store = _store(args)
     try:
         record = store.require(args.id)
-        raw = store.content(args.id)
     except QuarantineError as exc:
         print(f"dlp-gateway: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    if record.status == "released":
-        print(f"dlp-gateway: {record.id} was already released {_when(record.released_at)} by {record.released_by}",
-              file=sys.stderr)
-        return EXIT_USAGE
     operator = _operator(args)
-    date = email.utils.formatdate(localtime=False)
-    data = header_line("X-DLP-Released", f"{record.id} by {operator}; {date}") + raw
-    message = OutboundMessage(
-        mail_from=record.mail_from,
-        recipients=tuple(record.recipients),
-        data=data,
-        mail_options=tuple(record.mail_options),
-        rcpt_options=tuple(tuple(o) for o in record.rcpt_options),
-    )
-    result = asyncio.run(_deliver(settings, message))
+    if not store.claim_release(record.id, operator, retry_interrupted=args.retry_interrupted):
+        print(f"dlp-gateway: {_not_claimed(store, record.id)}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        raw = store.content(record.id)
+        date = email.utils.formatdate(localtime=False)
+        data = header_line("X-DLP-Released", f"{record.id} by {operator}; {date}") + raw
+        message = OutboundMessage(
+            mail_from=record.mail_from,
+            recipients=tuple(record.recipients),
+            data=data,
+            mail_options=tuple(record.mail_options),
+            rcpt_options=tuple(tuple(o) for o in record.rcpt_options),
+        )
+        result = asyncio.run(_deliver(settings, message))
+    except QuarantineError as exc:
+        store.unclaim_release(record.id, str(exc))
+        print(f"dlp-gateway: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except BaseException as exc:
+        store.unclaim_release(record.id, f"release failed: {type(exc).__name__}")
+        raise
+    summary = "; ".join(f"<{r.recipient}> {r.code} {' '.join(r.message.split())}" for r in result.results)
+    # Record the outcome before anything else can fail, so a delivered message is never
+    # left claimable again (which would mean a second delivery on --retry-interrupted).
+    if result.all_accepted:
+        store.mark_released(record.id, operator, summary)
+    else:
+        store.unclaim_release(record.id, summary)
     accepted = [r.recipient for r in result.results if 200 <= r.code < 300]
     if accepted:  # the trace index records releases like deliveries
         from dlp_gateway.model import Envelope
@@ -202,12 +256,10 @@ def cmd_release(args: argparse.Namespace) -> int:
 
         record_raw_delivery(settings, raw, Envelope(record.mail_from, tuple(record.recipients),
                                                     gateway_id=record.gateway_id), accepted)
-    summary = "; ".join(f"<{r.recipient}> {r.code} {' '.join(r.message.split())}" for r in result.results)
     if result.all_accepted:
-        store.mark_released(record.id, operator, summary)
-        print(f"released {record.id} by {operator}: {summary}")
+        print(printable(f"released {record.id} by {operator}: {summary}"))
         return EXIT_OK
-    print(f"dlp-gateway: {record.id} not released, it stays held: {summary}", file=sys.stderr)
+    print(printable(f"dlp-gateway: {record.id} not released, it stays held: {summary}"), file=sys.stderr)
     return EXIT_FOUND
 
 

@@ -34,10 +34,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import builtins
 import email
 import email.policy
 import email.utils
-import json
 import os
 import sys
 import time
@@ -49,6 +49,7 @@ from typing import Any
 from dlp_gateway.cli import EXIT_FOUND, EXIT_OK, EXIT_USAGE, settings_from_args
 from dlp_gateway.model import Decision, Envelope, InspectionReport
 from dlp_gateway.policy.reasons import TIMED_OUT, UNREADABLE_FILE, problem_dicts, reason_for
+from dlp_gateway.termsafe import json_text, printable
 
 PLACEHOLDER_RECIPIENT = "unknown@recipient.invalid"
 _SEVERITY = {"deliver": 0, "encrypt": 1, "tempfail": 2, "quarantine": 3, "reject": 4}
@@ -172,6 +173,9 @@ def summarise(file: str, report: InspectionReport, decisions: list[Decision], ce
 
 
 def _print_human(result: dict[str, Any]) -> None:
+    def print(line: str) -> None:  # file names, addresses, evidence and details come from mail
+        builtins.print(printable(line))
+
     level = result["level"] or "none"
     print(f"{result['file']}: {result['action']} (rule {result['rule']}, level {level})")
     if result["reason"]:
@@ -261,6 +265,9 @@ class Summary:
 
 
 def _print_summary(summary: dict[str, Any]) -> None:
+    def print(line: str) -> None:  # file names come from whoever named the files
+        builtins.print(printable(line))
+
     total = summary["total"]
     print(f"messages: {total}")
     for action, count in summary["actions"].items():
@@ -277,7 +284,7 @@ def _print_summary(summary: dict[str, Any]) -> None:
     if summary["messages_with_notes"]:
         print(f"messages read through a defect (notes): {summary['messages_with_notes']}")
     for setting, entry in summary["over_smtp_limits"].items():
-        print(f"over smtp.{setting} (the relay's DATA limit, not the inspection): {entry['count']}")
+        print(f"over smtp.{setting} (the relay refuses these before inspection): {entry['count']}")
         for example in entry["examples"]:
             print(f"            e.g. {example}")
     if summary["slowest"]:
@@ -285,16 +292,10 @@ def _print_summary(summary: dict[str, Any]) -> None:
 
 
 def smtp_limits_exceeded(raw: bytes, settings: Any) -> tuple[str, ...]:
-    """The `smtp.` settings this message exceeds as DATA (longest line with its line end,
-    size): `scan` inspects what the relay would, but a message over these never gets
-    that far, so a survey names them."""
-    over = []
-    longest = max((len(line) + 1 for line in raw.split(b"\n")), default=0)
-    if longest > settings.smtp.max_line_length:
-        over.append("max_line_length")
-    if len(raw) > settings.smtp.max_message_size:
-        over.append("max_message_size")
-    return tuple(over)
+    """The `smtp.` settings this message exceeds as DATA: `scan` inspects what the relay
+    would, but a message over these is refused before inspection (552), so a survey names
+    them. (Lines of DATA have no limit of their own: smtp.max_line_length is for commands.)"""
+    return ("max_message_size",) if len(raw) > settings.smtp.max_message_size else ()
 
 
 def _survey_one(file: str, args: argparse.Namespace, ctx: Any, policy: Any, settings: Any) -> FileResult:
@@ -306,13 +307,13 @@ def _survey_one(file: str, args: argparse.Namespace, ctx: Any, policy: Any, sett
     try:
         raw = Path(file).read_bytes()
     except OSError as exc:
-        print(f"dlp-gateway scan: cannot read {file}: {exc.strerror or exc}", file=sys.stderr)
+        print(printable(f"dlp-gateway scan: cannot read {file}: {exc.strerror or exc}"), file=sys.stderr)
         return FileResult(file, "error", UNREADABLE_FILE)
     over = smtp_limits_exceeded(raw, settings)
     try:
         report = inspect_message(raw, ctx)
     except Exception as exc:
-        print(f"dlp-gateway scan: {file}: inspection failed: {type(exc).__name__}: {exc}"[:500], file=sys.stderr)
+        print(printable(f"dlp-gateway scan: {file}: inspection failed: {type(exc).__name__}: {exc}"[:500]), file=sys.stderr)
         return FileResult(file, "error", f"inspection failed ({type(exc).__name__})", over_smtp_limits=over)
     return _decide_one(file, raw, report, args, policy, settings, over)
 
@@ -324,7 +325,7 @@ def _decide_one(file: str, raw: bytes, report: InspectionReport, args: argparse.
         envelope = envelope_for(raw, args.sender, args.rcpt, args.tls)
         result = summarise(file, report, policy.decide(report, envelope), settings.certs_dir)
     except Exception as exc:
-        print(f"dlp-gateway scan: {file}: the policy failed: {type(exc).__name__}: {exc}"[:500], file=sys.stderr)
+        print(printable(f"dlp-gateway scan: {file}: the policy failed: {type(exc).__name__}: {exc}"[:500]), file=sys.stderr)
         return FileResult(file, "error", f"policy failed ({type(exc).__name__})", over_smtp_limits=over)
     return FileResult(file, result["action"], result["reason"], frozenset(p["kind"] for p in result["problems"]),
                       bool(result["notes"]), over)
@@ -344,14 +345,14 @@ async def _survey_isolated(files: list[str], args: argparse.Namespace, policy: A
             try:
                 raw = await asyncio.to_thread(Path(file).read_bytes)
             except OSError as exc:
-                print(f"dlp-gateway scan: cannot read {file}: {exc.strerror or exc}", file=sys.stderr)
+                print(printable(f"dlp-gateway scan: cannot read {file}: {exc.strerror or exc}"), file=sys.stderr)
                 return FileResult(file, "error", UNREADABLE_FILE)
             over = smtp_limits_exceeded(raw, settings)
             try:
                 report = await inspector.inspect(raw)
             except InspectionError as exc:
-                print(f"dlp-gateway scan: {file}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
-                      file=sys.stderr)
+                why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                print(printable(f"dlp-gateway scan: {file}: {why}"), file=sys.stderr)
                 reason = TIMED_OUT if isinstance(exc, InspectionTimeout) else "inspection failed (worker)"
                 return FileResult(file, "tempfail", reason, over_smtp_limits=over,
                                   seconds=time.perf_counter() - started)
@@ -366,7 +367,7 @@ async def _survey_isolated(files: list[str], args: argparse.Namespace, policy: A
 def run_summary(args: argparse.Namespace, ctx: Any, policy: Any, settings: Any) -> int:
     files, missing = _message_files(args.files)
     for path in missing:
-        print(f"dlp-gateway scan: {path}: no such file or directory", file=sys.stderr)
+        print(printable(f"dlp-gateway scan: {path}: no such file or directory"), file=sys.stderr)
     if missing:
         return EXIT_USAGE
     summary = Summary(examples=args.examples)
@@ -383,7 +384,7 @@ def run_summary(args: argparse.Namespace, ctx: Any, policy: Any, settings: Any) 
         summary.add(result)
     out = summary.as_json()
     if args.json:
-        print(json.dumps(out, ensure_ascii=False))
+        print(json_text(out))
     else:
         _print_summary(out)
     return EXIT_OK
@@ -417,7 +418,7 @@ def run(args: argparse.Namespace) -> int:
         envelope = envelope_for(raw, args.sender, args.rcpt, args.tls)
         result = summarise(file, report, policy.decide(report, envelope), settings.certs_dir)
         if args.json:
-            print(json.dumps(result, ensure_ascii=False), flush=True)
+            print(json_text(result), flush=True)
         else:
             _print_human(result)
         if result["action"] in HELD and status == EXIT_OK:

@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 from dlp_gateway.cli import EXIT_OK, EXIT_USAGE, settings_from_args
 from dlp_gateway.config import ConfigError, Settings, parse_hostport
+from dlp_gateway.termsafe import printable
 
 log = logging.getLogger("dlp_gateway.serve")
 
@@ -36,12 +37,25 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     parser.set_defaults(func=run)
 
 
+class PrintableFormatter(logging.Formatter):
+    """Log lines with control characters escaped (dlp_gateway.termsafe).
+
+    Addresses, Subjects and next-hop replies end up in log messages; the message itself is
+    kept to one line (a CR/LF in it would forge a log line), a traceback keeps its lines.
+    """
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 (logging's name)
+        record.message = printable(record.message)
+        return super().formatMessage(record)
+
+    def format(self, record: logging.LogRecord) -> str:
+        return printable(super().format(record), multiline=True)
+
+
 def setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=getattr(logging, level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(PrintableFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO), handlers=[handler])
     # aiosmtpd logs every command at INFO; our own lines say what matters.
     logging.getLogger("mail.log").setLevel(logging.WARNING)
 

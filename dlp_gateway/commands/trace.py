@@ -9,12 +9,13 @@ for every file, 1 when some file matched nothing, 2 bad usage.
 from __future__ import annotations
 
 import argparse
-import json
+import builtins
 import sys
 from pathlib import Path
 
 from dlp_gateway.cli import EXIT_FOUND, EXIT_OK, EXIT_USAGE, settings_from_args
 from dlp_gateway.store.trace import TraceStore
+from dlp_gateway.termsafe import json_text, printable
 from dlp_gateway.trace import TraceResult, read_found_document, trace_document
 
 
@@ -28,6 +29,9 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
 
 
 def _print_text(name: str, results: list[TraceResult]) -> None:
+    def print(line: str) -> None:  # senders, recipients and locations come from mail
+        builtins.print(printable(line))
+
     if not results:
         print(f"{name}: no delivered message carried this document")
         return
@@ -65,8 +69,7 @@ def cmd_trace(args: argparse.Namespace) -> int:
             if not results:
                 status = EXIT_FOUND
             if args.json:
-                print(json.dumps({"file": name, "messages": [r.summary() for r in results]},
-                                 ensure_ascii=False))
+                print(json_text({"file": name, "messages": [r.summary() for r in results]}))
             else:
                 _print_text(name, results)
     finally:

@@ -4,10 +4,19 @@ read where it can be.
 Every member goes back through `Reader.read_file`, so an archive in an archive in a PDF is
 read like any other file, and depth, member and byte limits apply everywhere. Bombs are
 stopped before they cost memory: a member's declared size is checked against the byte
-budget and its declared compression ratio against `max_compression_ratio` before it is
-opened, and the actual bytes are counted again while decompressing (headers can lie).
-ZIPs whose members overlap one another (the overlapping-entry bomb) are refused whole.
-Encrypted members are recorded as `encrypted`, never skipped silently.
+budgets and its declared compression ratio against `max_compression_ratio` before it is
+opened; then members are streamed in 64 KiB chunks against the message's
+`max_decompressed_bytes`, and the running ratio of the member and of its whole archive is
+judged from `compression_ratio_min_bytes` on (headers can lie, and a bomb of many small
+members has no single big one). ZIPs whose members overlap one another (the
+overlapping-entry bomb) are refused whole. Encrypted members are recorded as `encrypted`,
+never skipped silently.
+
+Damaged archives are read as tolerant tools read them, and the repair is a note: a ZIP
+whose central directory is missing or broken is read from its local headers (as `unzip`
+and streaming readers do), members the directory does not list are read too, a TAR is
+read past a damaged member header (as GNU tar does), and a ZIP appended to a JPEG or a
+PDF (a polyglot) is found and read (`read_appended_zip`).
 """
 
 from __future__ import annotations
@@ -17,8 +26,10 @@ import gzip
 import io
 import lzma
 import posixpath
+import struct
 import tarfile
 import zipfile
+import zlib
 from typing import IO, TYPE_CHECKING
 
 from dlp_gateway.content.walk import ARCHIVE_TYPES, join
@@ -27,8 +38,8 @@ from dlp_gateway.model import ProblemKind
 if TYPE_CHECKING:
     from dlp_gateway.content.walk import Reader
 
-__all__ = ["ARCHIVE_TYPES", "read_archive", "read_bounded", "open_container"]
-_CHUNK = 1024 * 1024
+__all__ = ["ARCHIVE_TYPES", "read_archive", "read_bounded", "open_container", "read_appended_zip"]
+_CHUNK = 64 * 1024  # small, so a bomb is stopped soon after the ratio threshold
 
 
 def read_archive(reader: Reader, data: bytes, location: str, depth: int, **_: object) -> None:
@@ -58,9 +69,12 @@ def _is_tar(data: bytes) -> bool:
 
 
 def _bomb(reader: Reader, location: str, size: int, compressed: int) -> bool:
-    """True (and recorded) when `size` bytes from `compressed` bytes exceed the ratio limit."""
+    """True (and recorded) when `size` bytes from `compressed` bytes exceed the ratio limit.
+
+    Judged from `compression_ratio_min_bytes` on (inclusive: a member of exactly that size
+    is judged too), so a bomb made of many members just at the threshold is caught."""
     limits = reader.limits
-    if size <= limits.compression_ratio_min_bytes:
+    if size < max(1, limits.compression_ratio_min_bytes):
         return False
     ratio = size / max(1, compressed)
     if ratio > limits.max_compression_ratio:
@@ -75,28 +89,78 @@ def _too_big(reader: Reader, location: str, size: int) -> bool:
         name = reader.budget.byte_limit_name()
         reader.limit(location, name, f"{size} bytes would exceed {name}; not read")
         return True
+    if size > reader.budget.decompressed_left():
+        _decompressed_spent(reader, location)
+        return True
     return False
 
 
-def read_bounded(reader: Reader, stream: IO[bytes], location: str, compressed: int) -> bytes | None:
-    """Read a decompressing stream to its end, stopping (and recording) as soon as it
-    exceeds the byte budget or the compression ratio. None when stopped."""
+def _decompressed_spent(reader: Reader, location: str) -> None:
+    limit = reader.limits.max_decompressed_bytes
+    reader.limit(location, "max_decompressed_bytes",
+                 f"archives in this message decompress to more than {limit} bytes; the rest not read")
+
+
+class Tally:
+    """What one archive has produced so far: its members' bytes are judged together
+    against the archive's own size, so a bomb of many small members (each under
+    `compression_ratio_min_bytes`) stops as early as one of a single big member.
+    `stopped` tells the member loop to read no further."""
+
+    __slots__ = ("compressed", "produced", "stopped")
+
+    def __init__(self, compressed: int) -> None:
+        self.compressed = compressed
+        self.produced = 0
+        self.stopped = False
+
+
+def read_bounded(reader: Reader, stream: IO[bytes], location: str, compressed: int,
+                 tally: Tally | None = None) -> bytes | None:
+    """Read a decompressing stream to its end in small chunks, stopping (and recording) as
+    soon as it exceeds the byte budget, the message's `max_decompressed_bytes`, or the
+    compression ratio (of the member, or of its whole archive). None when stopped; then
+    `tally.stopped` says whether the rest of the archive should be left unread too.
+
+    The ratio is judged while reading, against the member's compressed size, so a bomb is
+    abandoned after `compression_ratio_min_bytes` instead of after its full expansion."""
     allowed = reader.budget.bytes_allowed()
     chunks: list[bytes] = []
     total = 0
     while True:
         if reader.timed_out(location):
+            if tally is not None:
+                tally.stopped = True
             return None
-        chunk = stream.read(min(_CHUNK, allowed + 1 - total))
+        left = reader.budget.decompressed_left()
+        chunk = stream.read(min(_CHUNK, allowed + 1 - total, left + 1))
         if not chunk:
             break
-        chunks.append(chunk)
         total += len(chunk)
+        reader.budget.charge_decompressed(len(chunk))
+        if tally is not None:
+            tally.produced += len(chunk)
+        if len(chunk) > left:
+            _decompressed_spent(reader, location)
+            if tally is not None:
+                tally.stopped = True
+            return None
+        chunks.append(chunk)
         if total > allowed:
             name = reader.budget.byte_limit_name()
             reader.limit(location, name, f"more than {allowed} bytes when decompressed; not read")
             return None
         if _bomb(reader, location, total, compressed):
+            if tally is not None:
+                tally.stopped = True  # one bomb member is enough to hold the message: stop here
+            return None
+        if tally is not None and tally.produced >= reader.limits.compression_ratio_min_bytes \
+                and tally.produced / max(1, tally.compressed) > reader.limits.max_compression_ratio:
+            ratio = tally.produced / max(1, tally.compressed)
+            reader.limit(location, "max_compression_ratio",
+                         f"the archive's members expand {ratio:.0f}:1 together "
+                         f"(limit {reader.limits.max_compression_ratio:g}:1); the rest not read as a likely bomb")
+            tally.stopped = True
             return None
     return b"".join(chunks)
 
@@ -148,17 +212,22 @@ def open_container(reader: Reader, data: bytes, location: str, what: str) -> zip
         reader.limit(location, "max_compression_ratio", "ZIP members overlap one another (overlapping-entry bomb); not read")
     else:
         total = sum(i.file_size for i in infos)
-        if not _too_big(reader, location, total) and not _bomb(reader, location, total, len(data)):
+        if total > reader.budget.bytes_allowed():
+            name = reader.budget.byte_limit_name()
+            reader.limit(location, name, f"{total} bytes would exceed {name}; not read")
+        elif not _bomb(reader, location, total, len(data)):
             return zf
     zf.close()
     return None
 
 
 def _read_zip(reader: Reader, data: bytes, location: str, depth: int) -> None:
+    tally = Tally(len(data))
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except Exception as exc:  # BadZipFile, NotImplementedError (version), OSError...
-        reader.problem(ProblemKind.CORRUPT, location, f"unreadable ZIP: {exc}")
+        if not _read_local_headers(reader, data, location, depth, tally, 0, f"central directory unreadable ({exc})"):
+            reader.problem(ProblemKind.CORRUPT, location, f"unreadable ZIP: {exc}")
         return
     with zf:
         infos = zf.infolist()
@@ -167,7 +236,7 @@ def _read_zip(reader: Reader, data: bytes, location: str, depth: int) -> None:
                          "ZIP members overlap one another (overlapping-entry bomb); not read")
             return
         for info in infos:
-            if reader.timed_out(location) or reader.members_exhausted(location):
+            if tally.stopped or reader.timed_out(location) or reader.members_exhausted(location):
                 return
             if info.is_dir():
                 continue
@@ -179,10 +248,11 @@ def _read_zip(reader: Reader, data: bytes, location: str, depth: int) -> None:
                 continue
             if _too_big(reader, where, info.file_size) or _bomb(reader, where, info.file_size, info.compress_size):
                 reader.segment(name, where, where, "filename")
+                tally.stopped = reader.budget.decompressed_left() <= 0 or _bomb(reader, where, info.file_size, info.compress_size)
                 continue
             try:
                 with zf.open(info) as stream:
-                    member = read_bounded(reader, stream, where, info.compress_size)
+                    member = read_bounded(reader, stream, where, info.compress_size, tally)
             except NotImplementedError as exc:
                 reader.segment(name, where, where, "filename")
                 reader.problem(ProblemKind.UNSUPPORTED, where, f"ZIP member not readable: {exc}")
@@ -195,6 +265,166 @@ def _read_zip(reader: Reader, data: bytes, location: str, depth: int) -> None:
                 reader.segment(name, where, where, "filename")
                 continue
             reader.read_file(member, where, filename=name, declared_type=None, depth=depth + 1)
+        if not tally.stopped:
+            _read_unlisted(reader, data, location, depth, tally, infos)
+
+
+def _read_unlisted(reader: Reader, data: bytes, location: str, depth: int, tally: Tally,
+                   infos: list[zipfile.ZipInfo]) -> None:
+    """Members with a local header that the central directory does not list: a streaming
+    unzipper (and some mail clients' previews) shows them, so they are read too."""
+    covered: list[tuple[int, int]] = []
+    for info in infos:
+        begin = info.header_offset
+        if begin + 30 > len(data):
+            continue
+        header = _LOCAL.unpack_from(data, begin)
+        covered.append((begin, begin + 30 + header[9] + header[10] + info.compress_size))
+    position = data.find(_LOCAL_SIG)
+    while position >= 0:
+        if not any(begin <= position < stop for begin, stop in covered):
+            _read_local_headers(reader, data, location, depth, tally, position,
+                                "member not listed in the central directory", covered)
+            return
+        position = data.find(_LOCAL_SIG, position + 4)
+
+
+# --------------------------------------------------------------------------- ZIP from local headers
+
+_LOCAL_SIG = b"PK\x03\x04"
+_LOCAL = struct.Struct("<4sHHHHHIIIHH")  # the 30-byte local file header
+_NEXT_SIGS = (b"PK\x03\x04", b"PK\x01\x02", b"PK\x05\x06", b"PK\x07\x08")
+
+
+class _LocalStream(io.RawIOBase):
+    """A member's data read straight from the bytes after its local header, decompressed
+    in bounded steps; `end` is where its compressed data ended once read."""
+
+    def __init__(self, data: bytes, start: int, size: int | None, method: int) -> None:
+        super().__init__()
+        self._view = memoryview(data)
+        self._pos = start
+        self._stop = len(data) if size is None else min(len(data), start + size)
+        self._inflate = zlib.decompressobj(-15) if method == 8 else None
+        self._done = False
+        self.end = self._stop
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        size = _CHUNK if size is None or size < 0 else size
+        if self._done:
+            return b""
+        if self._inflate is None:  # stored
+            piece = bytes(self._view[self._pos:min(self._stop, self._pos + size)])
+            self._pos += len(piece)
+            if self._pos >= self._stop:
+                self._done = True
+            return piece
+        out = b""
+        while not out and not self._done:
+            if self._inflate.unconsumed_tail:
+                out = self._inflate.decompress(self._inflate.unconsumed_tail, size)
+            elif self._pos < self._stop:
+                feed = self._view[self._pos:min(self._stop, self._pos + _CHUNK)]
+                self._pos += len(feed)
+                out = self._inflate.decompress(feed, size)
+            else:
+                self._done = True
+            if self._inflate.eof:
+                self._done = True
+                self.end = self._pos - len(self._inflate.unused_data)
+        return out
+
+
+def _plausible(header: tuple[int, ...], data: bytes, position: int) -> bool:
+    _, version, _, method, _, _, _, _, _, name_len, _ = header
+    return version < 100 and method in (0, 8, 9, 12, 14, 99) and 0 < name_len <= 1024 \
+        and position + 30 + name_len <= len(data)
+
+
+def _read_local_headers(reader: Reader, data: bytes, location: str, depth: int, tally: Tally, start: int,
+                        why: str, skip: list[tuple[int, int]] | None = None) -> bool:
+    """Read a ZIP member by member from its local headers, as a streaming unzipper does:
+    the repair for a ZIP whose central directory is damaged or missing (a truncated
+    download, a ZIP glued onto another file). True when at least one member was found."""
+    found = False
+    position = data.find(_LOCAL_SIG, start)
+    while position >= 0 and not tally.stopped:
+        if skip and any(begin <= position < stop for begin, stop in skip):
+            position = data.find(_LOCAL_SIG, position + 4)
+            continue
+        if reader.timed_out(location) or reader.members_exhausted(location):
+            return True
+        header = _LOCAL.unpack_from(data, position) if position + 30 <= len(data) else None
+        if header is None or not _plausible(header, data, position):
+            position = data.find(_LOCAL_SIG, position + 4)
+            continue
+        _, _, flags, method, _, _, _, compressed, size, name_len, extra_len = header
+        raw_name = data[position + 30:position + 30 + name_len]
+        name = _decode_name(raw_name, bool(flags & 0x800))
+        begin = position + 30 + name_len + extra_len
+        sized = not (flags & 0x08) or compressed != 0
+        if not found:
+            reader.note(location, f"ZIP {why}; members read from their local headers")
+            found = True
+        if name.endswith("/"):
+            position = data.find(_LOCAL_SIG, begin)
+            continue
+        where = reader.unique_location(join(location, name))
+        reader.segment(name, where, where, "filename")
+        if flags & 0x1:
+            reader.problem(ProblemKind.ENCRYPTED, where, "encrypted ZIP member; content not readable")
+        elif method not in (0, 8):
+            reader.problem(ProblemKind.UNSUPPORTED, where, f"ZIP member compressed with method {method}; not read")
+        elif method == 0 and not sized:
+            # Stored, size only in a trailing descriptor: the data runs to the next header.
+            stops = [i for i in (data.find(sig, begin) for sig in _NEXT_SIGS) if i >= 0]
+            member = data[begin:min(stops) if stops else len(data)]
+            if not _too_big(reader, where, len(member)):
+                reader.budget.charge_decompressed(len(member))
+                reader.read_file(member, where, filename=name, declared_type=None, depth=depth + 1)
+            position = data.find(_LOCAL_SIG, begin + len(member))
+            continue
+        else:
+            stream = _LocalStream(data, begin, compressed if sized else None, method)
+            try:
+                member = read_bounded(reader, stream, where, compressed if sized else len(data) - begin, tally)
+            except zlib.error as exc:
+                member = None
+                reader.problem(ProblemKind.CORRUPT, where, f"damaged ZIP member: {exc}"[:300])
+            if member is not None:
+                reader.read_file(member, where, filename=name, declared_type=None, depth=depth + 1)
+            position = data.find(_LOCAL_SIG, max(begin, stream.end if not sized else begin + compressed))
+            continue
+        position = data.find(_LOCAL_SIG, begin + (compressed if sized else 0))
+    return found
+
+
+def _decode_name(raw: bytes, utf8: bool) -> str:
+    """A member name from a local header, decoded as `member_name` does for listed ones."""
+    for encoding in (("utf-8",) if utf8 else ("utf-8", "cp950", "gb18030")):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("cp437")
+
+
+def read_appended_zip(reader: Reader, data: bytes, location: str, depth: int) -> None:
+    """A ZIP glued onto another file (a JPEG or a PDF with a ZIP appended: a polyglot). The
+    file's own reader shows the picture or the pages; an unzip tool opens the same bytes
+    as an archive. Read that archive too, and note it."""
+    first = data.find(_LOCAL_SIG, 1)
+    if first < 0:
+        return
+    header = _LOCAL.unpack_from(data, first) if first + 30 <= len(data) else None
+    if header is None or not _plausible(header, data, first):
+        return
+    reader.note(location, f"a ZIP archive is appended to this file at byte {first} (a polyglot); read as well")
+    where = join(location, "appended.zip")
+    reader.read_file(data[first:], where, filename=None, declared_type="application/zip", depth=depth + 1)
 
 
 # --------------------------------------------------------------------------- single-stream compressors
@@ -237,16 +467,25 @@ def _read_stream(reader: Reader, data: bytes, location: str, depth: int, fmt: st
 # --------------------------------------------------------------------------- TAR
 
 def _read_tar(reader: Reader, data: bytes, location: str, depth: int) -> None:
+    """TAR, read past damaged member headers: `tarfile` alone stops silently at the first
+    bad header (everything after it would go uninspected); with `ignore_zeros` it resyncs
+    on the next valid header, and the bytes it skipped are noted and read as one damaged
+    member, so text in them is still inspected."""
     try:
-        tf = tarfile.open(fileobj=io.BytesIO(data), mode="r:")  # noqa: SIM115 (closed below)
+        tf = tarfile.open(fileobj=io.BytesIO(data), mode="r:", ignore_zeros=True)  # noqa: SIM115 (closed below)
     except (tarfile.TarError, OSError) as exc:
         reader.problem(ProblemKind.CORRUPT, location, f"unreadable TAR: {exc}")
         return
+    expected = 0  # where the next header should start
     with tf:
         try:
             for member in tf:
                 if reader.timed_out(location) or reader.members_exhausted(location):
                     return
+                if member.offset > expected:
+                    _read_tar_gap(reader, data, expected, member.offset, location, depth)
+                expected = member.offset_data + -(-member.size // tarfile.BLOCKSIZE) * tarfile.BLOCKSIZE \
+                    if member.isfile() or member.size else member.offset_data
                 if not member.isfile():
                     continue
                 where = reader.unique_location(join(location, member.name))
@@ -260,6 +499,24 @@ def _read_tar(reader: Reader, data: bytes, location: str, depth: int) -> None:
                                  declared_type=None, depth=depth + 1)
         except (tarfile.TarError, OSError, EOFError) as exc:
             reader.problem(ProblemKind.CORRUPT, location, f"damaged TAR: {exc}")
+            return
+    if expected < len(data):
+        _read_tar_gap(reader, data, expected, len(data), location, depth)
+
+
+def _read_tar_gap(reader: Reader, data: bytes, start: int, stop: int, location: str, depth: int) -> None:
+    """Bytes between two readable TAR members (or after the last): zeros are padding;
+    anything else is a member whose header is damaged. Note it and read its bytes."""
+    gap = data[start:stop]
+    if not gap.strip(b"\0"):
+        return
+    name = gap[:100].split(b"\0", 1)[0].decode("utf-8", "replace").strip()
+    label = f"damaged member at byte {start}" + (f" ({name})" if name.isprintable() and name else "")
+    reader.note(location, f"TAR header at byte {start} is damaged; skipped to the next readable header")
+    content = gap[tarfile.BLOCKSIZE:].rstrip(b"\0") if len(gap) > tarfile.BLOCKSIZE else gap.rstrip(b"\0")
+    if content:
+        where = reader.unique_location(join(location, label))
+        reader.read_file(content, where, filename=None, declared_type=None, depth=depth + 1)
 
 
 # --------------------------------------------------------------------------- 7z

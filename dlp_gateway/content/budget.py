@@ -23,6 +23,7 @@ class Budget:
     ocr_pages: int = 0
     ocr_seconds: float = 0.0
     text_chars: int = 0
+    decompressed_bytes: int = 0
 
     @property
     def deadline(self) -> float:
@@ -61,6 +62,13 @@ class Budget:
             return "max_total_bytes"
         self.total_bytes += count
         return None
+
+    def decompressed_left(self) -> int:
+        """Bytes archives may still decompress for this message (`max_decompressed_bytes`)."""
+        return max(0, self.limits.max_decompressed_bytes - self.decompressed_bytes)
+
+    def charge_decompressed(self, count: int) -> None:
+        self.decompressed_bytes += count
 
     def ocr_refusal(self) -> str | None:
         """The limit that forbids OCR of one more page, or None."""

@@ -354,6 +354,11 @@ def true_type(data: bytes) -> str:
         first = data[:2048]
         if _HEADER_LINE.match(first) and len(_MESSAGE_HEADERS.findall(first)) >= 2:
             return "message/rfc822"
+    if mime == "application/octet-stream":
+        from dlp_gateway.content.text import wide_unicode
+
+        if wide_unicode(data):  # UTF-16/32 without a byte-order mark: libmagic calls it data
+            return "text/plain"
     return mime
 
 

@@ -43,6 +43,14 @@ def image_size(data: bytes) -> tuple[int, int]:
 
 
 def read_image(reader: Reader, data: bytes, location: str, depth: int, **_: object) -> None:
+    """OCR the image, then read any ZIP appended to it (a JPEG/ZIP polyglot)."""
+    from dlp_gateway.content.archives import read_appended_zip
+
+    _read_pixels(reader, data, location)
+    read_appended_zip(reader, data, location, depth)
+
+
+def _read_pixels(reader: Reader, data: bytes, location: str) -> None:
     limits = reader.limits
     try:
         width, height = image_size(data)

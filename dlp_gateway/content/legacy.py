@@ -7,7 +7,8 @@ the document properties and the UTF-16 and 8-bit text runs of the main streams, 
 finds most prose, with an `unsupported` problem saying the text may be incomplete, so the
 policy can decide. A password-protected
 OOXML file is an OLE container with an `EncryptedPackage` stream: recorded `encrypted`.
-Outlook .msg files give their subject, body and attachments properly.
+Outlook .msg files give their subject, every body (plain, HTML, compressed RTF),
+attachments and attached messages (recursively).
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ def read_ole(reader: Reader, data: bytes, location: str, depth: int, **_: object
         if any(s.startswith("__substg1.0_") for s in streams):
             _read_msg(reader, ole, streams, location, depth)
             return
+        if _read_ole_object(reader, ole, location, depth):
+            return
         if ole.exists("WordDocument") and _read_word97(reader, ole, location):
             return
         found = [name for name in _MAIN_STREAMS if ole.exists(name)]
@@ -65,6 +68,76 @@ def read_ole(reader: Reader, data: bytes, location: str, depth: int, **_: object
             reader.segment(_runs(ole.openstream(name).read()), join(location, "body"), location, "body")
             reader.problem(ProblemKind.UNSUPPORTED, location,
                            f"legacy binary {_MAIN_STREAMS[name]} format: text read best effort, may be incomplete")
+
+
+def ole10native(raw: bytes) -> tuple[str | None, bytes]:
+    """Unwrap an `\\x01Ole10Native` stream: (file name, file bytes).
+
+    The Packager layout (MS-OLEDS 2.3.6 plus the Packager's own fields): total size, a
+    flag word, the label and the source path as NUL-terminated ANSI strings, two words,
+    the temp path (length-prefixed), then the file (length-prefixed), optionally followed
+    by Unicode copies of the names. Other native data (no Packager header) is returned
+    whole, without a name.
+    """
+    import struct
+
+    (size,) = struct.unpack_from("<I", raw, 0)
+    body = raw[4: 4 + size]
+    try:
+        label_end = body.index(b"\0", 2)
+        label = body[2:label_end]
+        path_end = body.index(b"\0", label_end + 1)
+        pos = path_end + 1 + 4
+        (temp_len,) = struct.unpack_from("<I", body, pos)
+        pos += 4 + temp_len
+        (data_len,) = struct.unpack_from("<I", body, pos)
+        pos += 4
+        if pos + data_len > len(body):
+            raise ValueError("not a Packager object")
+        data = body[pos: pos + data_len]
+        pos += data_len
+        name = None
+        try:  # Unicode temp path, then Unicode label
+            (n,) = struct.unpack_from("<I", body, pos)
+            pos += 4 + 2 * n
+            (n,) = struct.unpack_from("<I", body, pos)
+            name = body[pos + 4: pos + 4 + 2 * n].decode("utf-16-le") or None
+        except (struct.error, UnicodeDecodeError):
+            pass
+        if not name:
+            for encoding in ("utf-8", "cp950", "cp1252"):
+                try:
+                    name = label.decode(encoding)
+                    break
+                except UnicodeDecodeError:
+                    continue
+        return name or None, data
+    except (ValueError, struct.error):
+        return None, body
+
+
+def _read_ole_object(reader: Reader, ole: olefile.OleFileIO, location: str, depth: int) -> bool:
+    """An embedded OLE object (Office's `oleObject1.bin`): the file it wraps is read.
+
+    A Packager object (`\\x01Ole10Native`) wraps any file (a .txt, .pdf, .zip dragged into
+    a document); an embedded Office 2007+ document is its ZIP in a `Package` stream; an
+    embedded PDF or similar server's data is in `CONTENTS`. False when none of these."""
+    if ole.exists("\x01Ole10Native"):
+        name, payload = ole10native(ole.openstream("\x01Ole10Native").read())
+        where = reader.unique_location(join(location, name or "native data"))
+        reader.read_file(payload, where, filename=name, declared_type=None, depth=depth + 1)
+        return True
+    if any(ole.exists(main) for main in _MAIN_STREAMS):
+        return False  # an embedded .doc/.xls/.ppt is read as what it is
+    for stream in ("Package", "CONTENTS"):
+        if ole.exists(stream):
+            if ole.get_size(stream) > reader.budget.bytes_allowed():
+                reader.limit(location, reader.budget.byte_limit_name(), f"{stream} stream too large; not read")
+                return True
+            where = reader.unique_location(join(location, stream.lower()))
+            reader.read_file(ole.openstream(stream).read(), where, filename=None, declared_type=None, depth=depth + 1)
+            return True
+    return False
 
 
 def _read_metadata(reader: Reader, ole: olefile.OleFileIO, location: str) -> None:
@@ -90,24 +163,85 @@ def _property(ole: olefile.OleFileIO, prefix: str, tag: str) -> str | None:
     return None
 
 
-def _read_msg(reader: Reader, ole: olefile.OleFileIO, streams: list[str], location: str, depth: int) -> None:
-    subject = _property(ole, "", "0037")
+def _binary(ole: olefile.OleFileIO, prefix: str, tag: str) -> bytes | None:
+    name = f"{prefix}__substg1.0_{tag}0102"
+    return ole.openstream(name).read() if ole.exists(name) else None
+
+
+def _read_msg(reader: Reader, ole: olefile.OleFileIO, streams: list[str], location: str, depth: int,
+              prefix: str = "") -> None:
+    """One Outlook message (MS-OXMSG) whose property streams are under `prefix`.
+
+    Every body a client may show is read: plain (PR_BODY), HTML (PR_HTML, often the only
+    body), compressed RTF (PR_RTF_COMPRESSED, the only body of many rich-text messages).
+    Attachments by value go back through `Reader.read_file`; an attached message (attach
+    method 5) is a storage, read here recursively; an attached OLE object (method 6) is
+    a storage too, read best effort and recorded `unsupported`.
+    """
+    subject = _property(ole, prefix, "0037")
     if subject:
         reader.segment(subject, join(location, "subject"), location, "subject")
-    body = _property(ole, "", "1000")
+    body = _property(ole, prefix, "1000")
     if body:
         reader.segment(body, join(location, "body"), location, "body")
-    storages = sorted({s.split("/")[0] for s in streams if s.startswith("__attach_version1.0_")})
+    html = _binary(ole, prefix, "1013")
+    if html is None:
+        text = _property(ole, prefix, "1013")
+        html = text.encode("utf-8") if text else None
+    if html and html.strip(b"\0"):
+        reader.read_file(html.rstrip(b"\0"), reader.unique_location(join(location, "body (html)")),
+                         filename=None, declared_type="text/html", depth=depth + 1)
+    rtf = _binary(ole, prefix, "1009")
+    if rtf and len(rtf) >= 16:
+        from dlp_gateway.content.tnef import decompress_rtf
+
+        size = int.from_bytes(rtf[:4], "little") + 4  # the stream may be padded beyond it
+        text_rtf = decompress_rtf(reader, rtf[:size], location)
+        if text_rtf:
+            reader.read_file(text_rtf, reader.unique_location(join(location, "body (rtf)")),
+                             filename=None, declared_type="text/rtf", depth=depth + 1)
+    storages = sorted({s[len(prefix):].split("/")[0] for s in streams
+                       if s.startswith(prefix + "__attach_version1.0_")})
     for storage in storages:
-        name = _property(ole, storage + "/", "3707") or _property(ole, storage + "/", "3704") or storage
-        stream = f"{storage}/__substg1.0_37010102"
+        if reader.timed_out(location):
+            return
+        here = f"{prefix}{storage}/"
+        name = (_property(ole, here, "3707") or _property(ole, here, "3704")
+                or _property(ole, here, "3001") or storage)
+        where = reader.unique_location(join(location, name))
+        embedded = f"{here}__substg1.0_3701000D/"
+        if any(s.startswith(embedded) for s in streams):
+            _read_embedded(reader, ole, streams, where, depth + 1, embedded)
+            continue
+        stream = f"{here}__substg1.0_37010102"
         if not ole.exists(stream):
             continue
-        where = reader.unique_location(join(location, name))
         if ole.get_size(stream) > reader.budget.bytes_allowed():
             reader.limit(where, reader.budget.byte_limit_name(), "attachment too large; not read")
             continue
         reader.read_file(ole.openstream(stream).read(), where, filename=name, declared_type=None, depth=depth + 1)
+
+
+def _read_embedded(reader: Reader, ole: olefile.OleFileIO, streams: list[str], location: str,
+                   depth: int, prefix: str) -> None:
+    """An attachment stored as a storage: an attached message, or else an OLE object."""
+    if depth > reader.limits.max_depth:
+        reader.limit(location, "max_depth", f"nested deeper than {reader.limits.max_depth} levels; not read")
+        return
+    if reader.budget.take_member():
+        reader.limit(location, "max_members", f"more than {reader.limits.max_members} parts and members; the rest not read")
+        return
+    inner = [s for s in streams if s.startswith(prefix)]
+    if any(s[len(prefix):].startswith("__substg1.0_") for s in inner):
+        _read_msg(reader, ole, streams, location, depth, prefix)
+        return
+    texts = []
+    for stream in inner:
+        if ole.get_size(stream) <= reader.budget.bytes_allowed():
+            texts.append(_runs(ole.openstream(stream).read()))
+    reader.segment("\n".join(texts), location, location, "body")
+    reader.problem(ProblemKind.UNSUPPORTED, location,
+                   "OLE object attached to an Outlook message: text read best effort, may be incomplete")
 
 
 # Word 97 stories in CP order, with the FibRgLw97 offset of each one's length (ccp*).

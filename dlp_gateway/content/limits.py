@@ -20,11 +20,31 @@ class ExtractionLimits(BaseModel):
     max_depth: int = Field(10, ge=1, description="Nesting depth of parts, archives and embedded files.")
     max_members: int = Field(1000, ge=1, description="Parts and archive members read per message.")
     max_member_bytes: int = Field(100 * 1024 * 1024, ge=1024, description="Bytes extracted from one member.")
-    max_total_bytes: int = Field(500 * 1024 * 1024, ge=1024, description="Bytes extracted per message, all members together.")
-    max_compression_ratio: float = Field(100.0, ge=1, description="Uncompressed/compressed ratio beyond which a member is a bomb.")
+    max_total_bytes: int = Field(
+        256 * 1024 * 1024, ge=1024,
+        description=(
+            "Bytes extracted per message, all parts and members together (they are held in memory "
+            "until the message is done; a message is at most smtp.max_message_size)."
+        ),
+    )
+    max_decompressed_bytes: int = Field(
+        128 * 1024 * 1024, ge=1024,
+        description=(
+            "Bytes decompressed from archive members and compressed streams per message, all archives together. "
+            "Members are streamed against it and reading stops when it is spent: a small archive cannot make a "
+            "worker hold hundreds of MiB (every decompressed member is kept in memory for YARA until the message is done)."
+        ),
+    )
+    max_compression_ratio: float = Field(
+        100.0, ge=1,
+        description="Uncompressed/compressed ratio beyond which a member (or a whole archive) is a bomb; judged while decompressing.",
+    )
     compression_ratio_min_bytes: int = Field(
-        1024 * 1024, ge=0,
-        description="The compression ratio is only judged for members larger than this (small files may compress very well).",
+        256 * 1024, ge=0,
+        description=(
+            "The compression ratio is judged once this many bytes have come out of a member or an archive "
+            "(small files may compress very well)."
+        ),
     )
     max_image_pixels: int = Field(50_000_000, ge=1, description="Pixels per image (width × height).")
     max_pages: int = Field(500, ge=1, description="Pages read per document.")
@@ -37,4 +57,9 @@ class ExtractionLimits(BaseModel):
     )
     max_seconds: float = Field(120.0, gt=0, description="Total inspection seconds per message.")
     max_text_chars: int = Field(20_000_000, ge=1000, description="Characters of text kept per message.")
+    max_xml_entity_expansion: int = Field(
+        1024 * 1024, ge=0,
+        description=("Bytes an XML or SVG document's internal entities may expand to, all references "
+                     "together; beyond it (a billion-laughs file) they are not expanded and the limit is recorded."),
+    )
     ocr_languages: str = Field("chi_tra+chi_sim+eng", description="Tesseract languages for OCR.")

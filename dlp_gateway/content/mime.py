@@ -3,8 +3,22 @@
 Header values are decoded (RFC 2047 words, RFC 2231 file names); the Subject is a
 segment of its own; headers that carry labels (`msip_labels`, `X-Classification`,
 `X-Protective-Marking`, `Sensitivity`...) become facts `mail.header.<lower-name>`.
-Transfer-encoding damage (broken base64 or quoted-printable) is tolerated: what can be
-decoded is read, and the damage is recorded as `corrupt`.
+
+Mail is read the way a recipient's client reads it, not the way a strict parser does:
+
+- Packaging defects (missing first or closing boundary, an empty multipart, a header
+  block without its blank line, duplicate headers, a misspelt or unknown transfer
+  encoding, base64 without padding) are read through and recorded as notes
+  (`Reader.note`); only content that cannot be read at all is a problem.
+- Nothing a reader could be shown is left out: preamble and epilogue are read as text;
+  a part with two Content-Type or Content-Transfer-Encoding headers is read under each
+  reading; an attached message that is itself base64 or quoted-printable is decoded;
+  and after the walk of the parsed tree, the raw message is split at every delimiter
+  line of every declared boundary, so a part hidden by a reused boundary or placed
+  after a premature end (where the parser sees only epilogue) is read too.
+- The work is bounded before parsing: a message with more delimiter lines than the
+  member limit allows is cut there (recorded as `max_members`), so 20,000 tiny parts
+  cost what 2,000 do.
 """
 
 from __future__ import annotations
@@ -13,12 +27,15 @@ import email
 import email.header
 import email.headerregistry
 import email.policy
+import hashlib
 import re
 from email import errors
 from email.message import Message
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from dlp_gateway.content import encoded_blocks
+from dlp_gateway.content.encoded_blocks import Decoded
 from dlp_gateway.model import ProblemKind
 
 if TYPE_CHECKING:
@@ -28,9 +45,21 @@ if TYPE_CHECKING:
 _LABEL_HEADER = re.compile(r"classif|sensitiv|msip|label|protective-marking|security|caveat|secrecy", re.I)
 # Headers with free text a sender writes: scanned as text.
 _TEXT_HEADERS = {"keywords", "comments", "thread-topic", "content-description", "organization", "summary"}
-_BASE64_DEFECTS = (errors.InvalidBase64PaddingDefect, errors.InvalidBase64CharactersDefect,
-                   errors.InvalidBase64LengthDefect)
-_BROKEN_QP = re.compile(rb"=(?![0-9A-Fa-f]{2}|\r?\n|\s*$)")
+# Defects the transfer decoders below report themselves (the parser's own are not used).
+_DECODING_DEFECTS = (errors.InvalidBase64PaddingDefect, errors.InvalidBase64CharactersDefect,
+                     errors.InvalidBase64LengthDefect)
+# Parser defects, in words a security officer understands.
+_DEFECT_WORDS = {
+    "StartBoundaryNotFoundDefect": "multipart without its first boundary line",
+    "CloseBoundaryNotFoundDefect": "multipart without its closing boundary line",
+    "MultipartInvariantViolationDefect": "multipart that holds no parts",
+    "NoBoundaryInMultipartDefect": "multipart without a boundary parameter",
+    "MissingHeaderBodySeparatorDefect": "header block not ended by a blank line",
+    "FirstHeaderLineIsContinuationDefect": "first header line is a continuation line",
+    "MisplacedEnvelopeHeaderDefect": "envelope 'From ' line among the headers",
+    "InvalidMultipartContentTransferEncodingDefect": "multipart with a transfer encoding other than 7bit/8bit/binary",
+    "MultipartConversionError": "multipart that could not be converted",
+}
 
 
 # Parsing a header with email.policy.default is the costliest step of reading a small
@@ -90,6 +119,8 @@ def read_message(reader: Reader, raw: bytes, prefix: str, depth: int) -> None:
     """Read one RFC 5322 message whose parts live under location `prefix` ("" at the top)."""
     from dlp_gateway.content.walk import join
 
+    boundaries = _declared_boundaries(raw)
+    raw = _bounded(reader, raw, boundaries, prefix)
     msg = email.message_from_bytes(raw, policy=_POLICY)
     headers: dict[str, list[str]] = {}
     # Text of the top-level headers belongs to "headers"; that of an attached message to
@@ -105,18 +136,71 @@ def read_message(reader: Reader, raw: bytes, prefix: str, depth: int) -> None:
             reader.segment(value, join(prefix, f"header {lower}"), owner, "header")
         elif lower in _TEXT_HEADERS:
             reader.segment(value, join(prefix, f"header {lower}"), owner, "header")
-    subject = headers.get("subject", [""])[0]
+    subjects = headers.get("subject", [""])
+    subject = subjects[0]
     if depth == 0:
         reader.inspection.headers = headers
         reader.inspection.subject = subject
         reader.inspection.message_id = headers.get("message-id", [""])[0]
     subject_location = join(prefix, "subject")
     reader.segment(subject, subject_location, prefix or subject_location, "subject")
-    for defect in msg.defects:
-        if isinstance(defect, (errors.StartBoundaryNotFoundDefect, errors.CloseBoundaryNotFoundDefect,
-                               errors.MultipartInvariantViolationDefect)):
-            reader.problem(ProblemKind.CORRUPT, prefix or "(message)", f"malformed MIME structure: {defect.__class__.__name__}")
+    if len(subjects) > 1:
+        # A client shows one of them (which one varies): read every one.
+        reader.note(subject_location, f"{len(subjects)} Subject headers; every one read")
+        for n, extra in enumerate(subjects[1:], start=2):
+            reader.segment(extra, f"{subject_location} ({n})", prefix or subject_location, "subject")
     _walk(reader, msg, prefix, depth, counter=[0, 0])
+    if boundaries and not reader.timed_out(prefix or "(message)"):
+        _read_outside_tree(reader, raw, boundaries, prefix, depth)
+
+
+# -- bounds before parsing ---------------------------------------------------------
+
+_BOUNDARY_PARAM = re.compile(rb"""\bboundary\*?[ \t]*=[ \t]*(?:"([^"\r\n]{1,200})"|([^\s;"]{1,200}))""", re.I)
+MAX_BOUNDARIES = 256  # distinct boundaries looked for in one message
+
+
+def _declared_boundaries(raw: bytes) -> list[bytes]:
+    """Every boundary parameter written anywhere in the message, longest first.
+
+    Taken from the raw bytes, not the parse: a boundary the parser did not use (a
+    duplicate Content-Type, a multipart it did not reach) can still delimit parts a
+    client shows."""
+    if b"oundary" not in raw and b"OUNDARY" not in raw:
+        return []
+    found: dict[bytes, None] = {}
+    for match in _BOUNDARY_PARAM.finditer(raw):
+        value = (match.group(1) or match.group(2)).rstrip()
+        if value:
+            found[value] = None
+            if len(found) >= MAX_BOUNDARIES:
+                break
+    return sorted(found, key=len, reverse=True)
+
+
+@lru_cache(maxsize=64)
+def _delimiter_pattern(boundaries: tuple[bytes, ...]) -> re.Pattern[bytes]:
+    # As the email parser matches them: "--" + boundary, an optional "--", blanks, EOL.
+    names = b"|".join(re.escape(b) for b in boundaries)
+    return re.compile(rb"^--(?:" + names + rb")(--)?[ \t]*\r?$", re.M)
+
+
+def _bounded(reader: Reader, raw: bytes, boundaries: list[bytes], prefix: str) -> bytes:
+    """The message cut before the delimiter line that makes it exceed `max_members` parts.
+
+    Counting delimiter lines is one regular-expression pass; the email parser builds an
+    object per part, so it is only given what the member limit would let us read."""
+    if not boundaries:
+        return raw
+    # Each part opens with one delimiter line and each multipart closes with one, so
+    # twice the member limit (plus the nesting of containers) is more than can be read.
+    allowed = 2 * reader.limits.max_members + MAX_MULTIPART_NESTING
+    for n, match in enumerate(_delimiter_pattern(tuple(boundaries)).finditer(raw), start=1):
+        if n > allowed:
+            reader.limit(prefix or "(message)", "max_members",
+                         f"more than {reader.limits.max_members} MIME parts; the rest of the message was not read")
+            return raw[: match.start()]
+    return raw
 
 
 def _charset_hints(msg: Message) -> list[str]:
@@ -195,39 +279,89 @@ def _filename(part: Message) -> str | None:
 
 
 MAX_MULTIPART_NESTING = 64  # multipart inside multipart; real mail nests 3 or 4 deep
+MAX_READINGS = 4  # readings of one part with duplicate Content-Type / -Transfer-Encoding
+
+
+def _key(data: bytes) -> bytes:
+    """What identifies a payload or text already read, whatever its line ends."""
+    return hashlib.sha1(data.replace(b"\r\n", b"\n").strip(), usedforsecurity=False).digest()
+
+
+def _as_bytes(text: str | bytes) -> bytes:
+    if isinstance(text, bytes):
+        return text
+    try:
+        return text.encode("ascii", "surrogateescape")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape")
+
+
+def _raw_payload(part: Message) -> bytes:
+    """The part's body bytes as they are in the message.
+
+    `get_payload(decode=False)` is no use here: for a text part with 8-bit bytes it
+    decodes them with the declared charset, replacing what does not fit. The parser
+    keeps those bytes as surrogate escapes in `_payload`."""
+    payload = getattr(part, "_payload", None)
+    if isinstance(payload, (str, bytes)):
+        return _as_bytes(payload)
+    return b""
+
+
+def _note_defects(reader: Reader, part: Message, location: str) -> None:
+    for defect in part.defects:
+        if isinstance(defect, _DECODING_DEFECTS):
+            continue
+        name = defect.__class__.__name__
+        reader.note(location, f"MIME defect read through: {_DEFECT_WORDS.get(name, name)}")
 
 
 def _walk(reader: Reader, part: Message, prefix: str, depth: int, counter: list[int], level: int = 0) -> None:
     from dlp_gateway.content.walk import join
 
-    if reader.timed_out(prefix or "(message)"):
+    here = prefix or "(message)"
+    if reader.timed_out(here):
         return
+    _note_defects(reader, part, here)
     content_type = part.get_content_type()
     if content_type in ("message/partial", "message/external-body"):
-        reader.problem(ProblemKind.UNSUPPORTED, join(prefix, f"part {counter[0] + 1}"),
-                       f"{content_type}: the content is not in this message and cannot be inspected")
         counter[0] += 1
+        reason = ("message/partial: one fragment of a message that was split for sending; the whole message "
+                  "is not here, so its content cannot be inspected. Ask the sender to send it unsplit"
+                  if content_type == "message/partial" else
+                  "message/external-body: the content is not in this message (only a reference to it) "
+                  "and cannot be inspected")
+        reader.problem(ProblemKind.UNSUPPORTED, join(prefix, f"part {counter[0]}"), reason)
         return
-    if part.is_multipart() and content_type != "message/rfc822":
+    if part.get_content_maintype() == "multipart":
         if level >= MAX_MULTIPART_NESTING:
-            reader.limit(prefix or "(message)", "max_depth", f"multiparts nested more than {MAX_MULTIPART_NESTING} deep; the rest not read")
+            reader.limit(here, "max_depth", f"multiparts nested more than {MAX_MULTIPART_NESTING} deep; the rest not read")
             return
         payload = part.get_payload()
+        if not isinstance(payload, list):
+            payload = _reparsed_multipart(reader, part, here)
+        _read_framing_text(reader, part.preamble, join(prefix, "preamble"), depth)
         if isinstance(payload, list):
             for sub in payload:
+                if reader.members_exhausted(here):
+                    break
                 if isinstance(sub, Message):
                     _walk(reader, sub, prefix, depth, counter, level + 1)
+        elif payload:
+            # A multipart whose parts no reader could find: clients show its body as text.
+            _read_framing_text(reader, str(payload), join(prefix, "multipart body"), depth)
+        _read_framing_text(reader, part.epilogue, join(prefix, "epilogue"), depth)
         return
     counter[0] += 1
     filename = _filename(part)
     if filename:
         filename = " ".join(str(filename).replace("/", "_").replace("\\", "_").split())
-    if content_type == "message/rfc822":
-        data = _attached_message_bytes(part)
+    if content_type == "message/rfc822" or (part.get_content_maintype() == "message" and isinstance(part.get_payload(), list)):
         location = reader.unique_location(join(prefix, filename or f"message {counter[0]}"))
+        data = _attached_message_bytes(reader, part, location)
+        reader.seen.add(_key(data))
         reader.read_file(data, location, filename=filename, declared_type="message/rfc822", depth=depth + 1)
         return
-    data = _decoded_payload(reader, part, join(prefix, filename or "body"))
     is_text = content_type.partition("/")[0] == "text"  # get_content_maintype(), without a second parse
     is_body = not filename and is_text and part.get_content_disposition() != "attachment"
     if filename:
@@ -238,44 +372,258 @@ def _walk(reader: Reader, part: Message, prefix: str, depth: int, counter: list[
     else:
         location = join(prefix, f"part {counter[0]}")
     location = reader.unique_location(location)
-    reader.read_file(data, location, filename=filename, declared_type=content_type, depth=depth + 1,
-                     charset=part.get_content_charset() if is_text else None)
+    data, guesses = _decoded_payload(reader, part, location)
+    reader.seen.add(_key(data))
+    charset = part.get_content_charset() if is_text else None
+    reader.read_file(data, location, filename=filename, declared_type=content_type, depth=depth + 1, charset=charset)
+    for cte_name, guess in guesses:
+        reader.seen.add(_key(guess))
+        reader.read_file(guess, reader.unique_location(f"{location} (as {cte_name})"), filename=filename,
+                         declared_type=content_type, depth=depth + 1, charset=charset)
+    _other_readings(reader, part, location, filename, depth)
 
 
-def _attached_message_bytes(part: Message) -> bytes:
+def _reparsed_multipart(reader: Reader, part: Message, location: str) -> list[Message] | str:
+    """The parts of a multipart the strict parse could not split, as older readers split it.
+
+    policy.default cuts an unquoted boundary at an "=" (`boundary=abc=def`); compat32
+    and mail clients take the whole value."""
+    payload = part.get_payload()
+    if not payload:
+        return ""
+    try:
+        body = email.message_from_bytes(part.as_bytes(policy=email.policy.compat32), policy=email.policy.compat32)
+    except Exception:
+        return str(payload)
+    if isinstance(body.get_payload(), list) and body.get_payload():
+        reader.note(location, "multipart boundary parsed the way mail clients read it (unquoted special characters)")
+        return list(body.get_payload())
+    return str(payload)
+
+
+def _read_framing_text(reader: Reader, text: str | None, location: str, depth: int) -> None:
+    """Preamble, epilogue or unsplit multipart body: text no MIME part holds, that a
+    client may still show (and where a marking or an encoded file can hide)."""
+    if not text or not text.strip():
+        return
+    data = _as_bytes(text)
+    key = _key(data)
+    if key in reader.seen:
+        return
+    reader.seen.add(key)
+    read_loose_text(reader, data, location, depth)
+
+
+def read_loose_text(reader: Reader, data: bytes, location: str, depth: int) -> None:
+    """Text outside any part: kept as text; encoded files in it (uuencode, yEnc, BinHex,
+    base64 runs) are decoded and read like attachments."""
+    from dlp_gateway.content.text import decode_text
+
+    try:
+        text, _ = decode_text(data, None)
+    except Exception:
+        text = data.decode("utf-8", "replace")
+    reader.segment(text, location, location, "body")
+    for n, (kind, name, blob) in enumerate(_embedded_files(reader, data), start=1):
+        key = _key(blob)
+        if key in reader.seen:
+            continue
+        reader.seen.add(key)
+        where = reader.unique_location(f"{location} › {name or f'{kind} {n}'}")
+        reader.note(where, f"{kind}-encoded file in text outside the MIME parts; decoded and read")
+        reader.read_file(blob, where, filename=name, declared_type=None, depth=depth + 1)
+
+
+_BASE64_RUN = re.compile(rb"(?:^[A-Za-z0-9+/]{40,}={0,2}[ \t]*\r?\n){3,}(?:^[A-Za-z0-9+/]*={0,2}[ \t]*(?:\r?\n|\Z))?", re.M)
+
+
+def _embedded_files(reader: Reader, data: bytes) -> list[tuple[str, str | None, bytes]]:
+    allowed = reader.budget.bytes_allowed()
+    found = [(b.kind, b.name, b.data) for b in encoded_blocks.find_blocks(data, allowed)]
+    for run in list(_BASE64_RUN.finditer(data))[:20]:
+        decoded = encoded_blocks.decode_base64(run.group(0), allowed)
+        if decoded.data and not decoded.unreadable:
+            found.append(("base64", None, decoded.data))
+    return found
+
+
+def _other_readings(reader: Reader, part: Message, location: str, filename: str | None, depth: int) -> None:
+    """A part with two different Content-Type or Content-Transfer-Encoding headers is
+    ambiguous: one client takes the first, another the last. Read it under each reading
+    (the first was read by the walk); the worst result holds."""
+    types = list(dict.fromkeys(str(v).split(";")[0].strip().lower() for v in part.get_all("content-type", []) or []))
+    ctes = list(dict.fromkeys(str(v).strip().lower() for v in part.get_all("content-transfer-encoding", []) or []))
+    if len(types) <= 1 and len(ctes) <= 1:
+        return
+    reader.note(location, f"duplicate headers (Content-Type {types}, Content-Transfer-Encoding {ctes}); read under each")
+    raw = _raw_payload(part)
+    readings = [(t, c) for t in (types or ["text/plain"]) for c in (ctes or [""])][1:MAX_READINGS + 1]
+    for content_type, cte in readings:
+        decoded = _decode_cte(reader, raw, cte, location)
+        key = _key(decoded)
+        if key in reader.seen and content_type == types[0]:
+            continue
+        reader.seen.add(key)
+        where = reader.unique_location(f"{location} (as {content_type}, {cte or '7bit'})")
+        reader.read_file(decoded, where, filename=filename, declared_type=content_type or None, depth=depth + 1)
+
+
+def _attached_message_bytes(reader: Reader, part: Message, location: str) -> bytes:
     payload = part.get_payload()
     inner = payload[0] if isinstance(payload, list) and payload else payload
     if isinstance(inner, Message):
         try:
-            return inner.as_bytes(policy=email.policy.compat32)
+            data = inner.as_bytes(policy=email.policy.compat32)
         except Exception:
-            return inner.as_string(policy=email.policy.compat32).encode("utf-8", "surrogateescape")
-    if isinstance(inner, bytes):
-        return inner
-    return str(inner or "").encode("utf-8", "surrogateescape")
-
-
-def _decoded_payload(reader: Reader, part: Message, location: str) -> bytes:
-    cte = str(part.get("Content-Transfer-Encoding", "") or "").strip().lower()
-    try:
-        data = part.get_payload(decode=True)
-    except Exception as exc:
-        reader.problem(ProblemKind.CORRUPT, location, f"payload could not be decoded: {exc}")
-        raw = part.get_payload()
-        data = raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else b""
-    if data is None:
-        data = b""
-    if any(isinstance(d, _BASE64_DEFECTS) for d in part.defects):
-        reader.problem(ProblemKind.CORRUPT, location, "broken base64; read what could be decoded")
-    elif cte == "quoted-printable":
-        raw = part.get_payload(decode=False)
-        if isinstance(raw, str) and _BROKEN_QP.search(raw.encode("utf-8", "surrogateescape")):
-            reader.problem(ProblemKind.CORRUPT, location, "broken quoted-printable; read what could be decoded")
-    elif cte and cte not in ("7bit", "8bit", "binary", "base64", "quoted-printable"):
-        reader.problem(ProblemKind.UNSUPPORTED, location, f"unknown transfer encoding {cte!r}; read as is")
+            data = inner.as_string(policy=email.policy.compat32).encode("utf-8", "surrogateescape")
+    elif isinstance(inner, bytes):
+        data = inner
+    else:
+        data = str(inner or "").encode("utf-8", "surrogateescape")
+    # The parser reads a message/rfc822 body as a message whatever its transfer
+    # encoding; one that is base64 or quoted-printable must be decoded first.
+    cte = encoded_blocks.normalise_cte(str(part.get("Content-Transfer-Encoding", "") or ""))
+    if cte in ("base64", "quoted-printable", "uuencode"):
+        reader.note(location, f"attached message in {cte} (RFC 2046 allows only 7bit/8bit/binary); decoded and read")
+        return _decode_cte(reader, data, cte, location)
     return data
+
+
+def _decode_cte(reader: Reader, raw: bytes, cte_value: str, location: str) -> bytes:
+    """Decode `raw` by a transfer-encoding header value (loose spellings accepted)."""
+    cte = encoded_blocks.normalise_cte(cte_value)
+    allowed = reader.budget.bytes_allowed()
+    decoded: Decoded | None = None
+    if cte == "base64":
+        decoded = encoded_blocks.decode_base64(raw, allowed)
+    elif cte == "quoted-printable":
+        decoded = encoded_blocks.decode_qp(raw, allowed)
+    elif cte == "uuencode":
+        decoded = encoded_blocks.decode_uu(raw, allowed)
+    if decoded is None:
+        return raw
+    if decoded.damage:
+        reader.note(location, f"{decoded.damage}; read what it decodes to")
+    if decoded.truncated:
+        reader.limit(location, reader.budget.byte_limit_name(), "decoded content larger than the byte limits; the rest not read")
+    return decoded.data
+
+
+def _decoded_payload(reader: Reader, part: Message, location: str) -> tuple[bytes, list[tuple[str, bytes]]]:
+    """The part's content, and other decodings to read too when its encoding is unknown."""
+    cte_value = str(part.get("Content-Transfer-Encoding", "") or "")
+    raw = _raw_payload(part)
+    cte = encoded_blocks.normalise_cte(cte_value)
+    if cte is None:
+        guesses = encoded_blocks.guesses(raw, reader.budget.bytes_allowed())
+        names = ", ".join(name for name, _ in guesses)
+        reader.note(location, f"unknown transfer encoding {cte_value.strip()!r}; read as is"
+                    + (f" and decoded as {names}" if names else ""))
+        return raw, guesses
+    spelled = cte_value.strip().lower()
+    if spelled and spelled != cte and not (cte == "uuencode" and spelled in ("x-uuencode", "uuencode")):
+        reader.note(location, f"transfer encoding {cte_value.strip()!r} read as {cte}")
+    if cte == "base64":
+        decoded = encoded_blocks.decode_base64(raw, reader.budget.bytes_allowed())
+        if decoded.unreadable:
+            reader.problem(ProblemKind.CORRUPT, location,
+                           "broken base64 (mostly characters outside its alphabet); read what could be decoded")
+            if decoded.truncated:
+                reader.limit(location, reader.budget.byte_limit_name(), "decoded content larger than the byte limits")
+            return decoded.data, []
+    return _decode_cte(reader, raw, cte_value, location), []
 
 
 def read_attached_message(reader: Reader, data: bytes, location: str, depth: int, **_: object) -> None:
     """Reader for message/rfc822 files: attached messages and .eml files in archives."""
     read_message(reader, data, location, depth)
+
+
+# -- what the parsed tree did not yield -------------------------------------------------
+
+_HEADER_START = re.compile(rb"[!-9;-~]+[ \t]*:")
+
+
+def _read_outside_tree(reader: Reader, raw: bytes, boundaries: list[bytes], prefix: str, depth: int) -> None:
+    """Split the raw message at every delimiter line of every declared boundary and read
+    each block the walk of the parsed tree did not read.
+
+    The parser tracks one boundary per multipart; a client (or an attacker) may see the
+    structure differently: an inner multipart reusing the outer boundary, parts after a
+    premature closing delimiter (the parser files them under the epilogue), a duplicate
+    Content-Type with another boundary. Blocks already read (same decoded content) are
+    skipped, so well-formed mail costs one regex pass and one small parse per part."""
+    from dlp_gateway.content.walk import join
+
+    here = prefix or "(message)"
+    matches = list(_delimiter_pattern(tuple(boundaries)).finditer(raw))
+    hidden = 0
+    for n, match in enumerate(matches):
+        if reader.timed_out(here) or reader.budget.members >= reader.limits.max_members:
+            return
+        start = match.end() + (2 if raw[match.end(): match.end() + 2] == b"\r\n" else 1)
+        end = matches[n + 1].start() if n + 1 < len(matches) else len(raw)
+        block = raw[start:end]
+        if end < len(raw):  # the line end before a delimiter belongs to the delimiter
+            block = block[:-2] if block.endswith(b"\r\n") else block[:-1] if block.endswith(b"\n") else block
+        if not block.strip():
+            continue
+        if match.group(1) or not (_HEADER_START.match(block) or block.startswith((b"\r\n", b"\n"))):
+            # After a closing delimiter, or no headers: text (an epilogue, a stray block).
+            key = _key(block)
+            if key not in reader.seen:
+                hidden += 1
+                reader.seen.add(key)
+                where = reader.unique_location(join(prefix, f"outside part {hidden}"))
+                reader.note(where, "text between MIME boundaries that no part holds (e.g. after a premature end); read")
+                read_loose_text(reader, block, where, depth)
+            continue
+        hidden += _read_block(reader, block, prefix, depth, hidden)
+
+
+def _read_block(reader: Reader, block: bytes, prefix: str, depth: int, hidden: int) -> int:
+    """Read one part-like block if the tree did not; 1 if it was read, else 0."""
+    from dlp_gateway.content.walk import join
+
+    try:
+        part = email.message_from_bytes(block, policy=_POLICY)
+        maintype = part.get_content_maintype()
+    except Exception:
+        return 0
+    where_base = join(prefix, f"outside part {hidden + 1}")
+    if maintype == "multipart":
+        # Its parts are blocks of their own; what lies before the first is its preamble.
+        body = part.get_payload()
+        text = _as_bytes(body) if isinstance(body, str) else _as_bytes(part.preamble or "")
+        if not text.strip() or _key(text) in reader.seen:
+            return 0
+        reader.seen.add(_key(text))
+        where = reader.unique_location(where_base)
+        reader.note(where, "text of a multipart that the parsed structure did not reach; read")
+        read_loose_text(reader, text, where, depth)
+        return 1
+    if part.get_content_type() in ("message/partial", "message/external-body"):
+        return 0
+    filename = _filename(part)
+    if maintype == "message":
+        payload = part.get_payload()
+        inner = payload[0] if isinstance(payload, list) and payload else None
+        if isinstance(inner, Message) and inner.get_content_maintype() == "multipart":
+            return 0  # its parts are blocks; its headers are not a hiding place of their own
+        data = _attached_message_bytes(reader, part, where_base)
+        declared = "message/rfc822"
+    else:
+        raw = _raw_payload(part)
+        cte = str(part.get("Content-Transfer-Encoding", "") or "")
+        data = raw if encoded_blocks.normalise_cte(cte) is None else _decode_cte(reader, raw, cte, where_base)
+        declared = part.get_content_type()
+    key = _key(data)
+    if key in reader.seen or not data.strip():
+        return 0
+    reader.seen.add(key)
+    where = reader.unique_location(join(prefix, filename) if filename else where_base)
+    reader.note(where, "MIME part that the parsed structure did not yield (reused boundary, premature end or "
+                       "duplicate Content-Type); found by its boundary and read")
+    charset = part.get_content_charset() if maintype == "text" else None
+    reader.read_file(data, where, filename=filename, declared_type=declared, depth=depth + 1, charset=charset)
+    return 1

@@ -1,15 +1,21 @@
 """OOXML: DOCX, XLSX, PPTX, read from their XML parts with the safe parser.
 
 Reading the parts directly (rather than through python-docx & co.) reaches everything a
-leak can hide in: headers and footers of every section, comments, footnotes and endnotes,
-tracked deletions, text boxes, every sheet's cells, slides and their notes, document
+leak can hide in: headers and footers of every kind and section, comments, footnotes and
+endnotes, tracked deletions, text boxes (VML and DrawingML, both branches of
+`mc:AlternateContent`), `altChunk` imports (an HTML, RTF or DOCX file Word shows inline),
+the glossary, every sheet's cells, print headers and footers, spreadsheet drawings, chart
+titles and labels, SmartArt, slides and their notes, slide masters and layouts, document
 properties, and `docProps/custom.xml`, where Microsoft Purview writes sensitivity labels
 (`MSIP_Label_<GUID>_Name`, `_Enabled`, ...). Those become
 `Fact("office.sensitivity_label", <name>)` plus `office.sensitivity_label.<property>` facts.
-Images and embedded objects go back through `Reader.read_file` (images are OCR'd).
+Images, embedded objects and altChunk imports go back through `Reader.read_file` (images
+are OCR'd; an OLE `oleObject1.bin` is unpacked by the legacy reader).
 
-Locations: `b.docx › body|header|footer|comments|notes|properties`,
-`b.xlsx › sheet <name>|comments|properties`, `b.pptx › slide N`, `… › slide N › notes`.
+Locations: `b.docx › body|header|footer|comments|notes|glossary|properties`,
+`b.docx › afchunk.htm` (an altChunk), `b.xlsx › sheet <name>|comments|properties`,
+`b.pptx › slide N`, `… › slide N › notes`, `b.pptx › slide master N|slide layout N`,
+`… › drawing N|chart N|diagram N`.
 """
 
 from __future__ import annotations
@@ -41,11 +47,13 @@ def _numeric(name: str) -> tuple[int, str]:
     return (int(match.group(1)) if match else 0, name)
 
 
-def xml_text(data: bytes) -> str:
+def xml_text(data: bytes, cached_values: bool = False) -> str:
     """The text of a WordprocessingML/DrawingML part, one line per paragraph.
 
     `t` (text), `delText` (tracked deletion) are text; `tab`/`br`/`cr` are white space;
-    the end of a `p` (paragraph) or `si` (shared string) ends a line.
+    the end of a `p` (paragraph) or `si` (shared string) ends a line. With
+    `cached_values` (charts) the cached `v` values (series names, category labels the
+    chart draws) are text too, one per line.
     """
     root = parse(data)
     out: list[str] = []
@@ -54,6 +62,8 @@ def xml_text(data: bytes) -> str:
         if event == "start":
             if name in ("t", "delText") and element.text:
                 out.append(element.text)
+            elif name == "v" and cached_values and element.text:
+                out.append(f"\n{element.text}\n")
             elif name == "tab":
                 out.append("\t")
             elif name in ("br", "cr"):
@@ -97,28 +107,18 @@ def read_ooxml(reader: Reader, data: bytes, location: str, depth: int, **_: obje
             steps.append(_read_excel)
         elif "ppt/presentation.xml" in names:
             steps.append(_read_powerpoint)
-        steps.append(_read_properties)
+        steps += [_read_shared_parts, _read_properties]
         for step in steps:
             try:
-                step(reader, zf, names, location)
+                step(reader, zf, names, location, depth)
             except Exception as exc:  # a damaged part costs that part, not the document
                 reader.problem(ProblemKind.CORRUPT, location, f"damaged Office part: {type(exc).__name__}: {exc}"[:300])
         for name in names:
             if _MEDIA.match(name) and not reader.timed_out(location):
-                info = zf.getinfo(name)
-                where = reader.unique_location(join(location, posixpath.basename(name)))
-                if info.file_size > reader.budget.bytes_allowed():
-                    reader.limit(where, reader.budget.byte_limit_name(), "embedded object too large; not read")
-                    continue
-                try:
-                    data = zf.read(name)
-                except Exception as exc:
-                    reader.problem(ProblemKind.CORRUPT, where, f"damaged embedded object: {type(exc).__name__}: {exc}"[:300])
-                    continue
-                reader.read_file(data, where, filename=posixpath.basename(name), declared_type=None, depth=depth + 1)
+                _read_embedded(reader, zf, name, location, depth)
 
 
-def _read_word(reader: Reader, zf: zipfile.ZipFile, names: list[str], location: str) -> None:
+def _read_word(reader: Reader, zf: zipfile.ZipFile, names: list[str], location: str, depth: int) -> None:
     def matching(pattern: str) -> list[str]:
         return [n for n in names if re.fullmatch(pattern, n)]
 
@@ -127,6 +127,68 @@ def _read_word(reader: Reader, zf: zipfile.ZipFile, names: list[str], location: 
     reader.segment(_join_parts(reader, zf, matching(r"word/footer\d*\.xml"), location), join(location, "footer"), location, "footer_band")
     reader.segment(_join_parts(reader, zf, matching(r"word/comments\w*\.xml"), location), join(location, "comments"), location, "comment")
     reader.segment(_join_parts(reader, zf, matching(r"word/(footnotes|endnotes)\.xml"), location), join(location, "notes"), location, "note")
+    reader.segment(_join_parts(reader, zf, matching(r"word/glossary/(document|header\d*|footer\d*|footnotes|endnotes)\.xml"), location),
+                   join(location, "glossary"), location, "body")
+    # altChunk: a whole file (HTML, MHT, RTF, text, another DOCX) Word imports and shows inline.
+    for rels_name in matching(r"word/_rels/[^/]+\.xml\.rels"):
+        for kind, target in _rels(zf, rels_name).values():
+            if kind != "aFChunk" or target not in names or reader.timed_out(location):
+                continue
+            _read_embedded(reader, zf, target, location, depth)
+
+
+def _read_embedded(reader: Reader, zf: zipfile.ZipFile, name: str, location: str, depth: int) -> None:
+    """Send one package part (embedded object, media, altChunk) through `Reader.read_file`."""
+    info = zf.getinfo(name)
+    where = reader.unique_location(join(location, posixpath.basename(name)))
+    if info.file_size > reader.budget.bytes_allowed():
+        reader.limit(where, reader.budget.byte_limit_name(), "embedded object too large; not read")
+        return
+    try:
+        data = zf.read(name)
+    except Exception as exc:
+        reader.problem(ProblemKind.CORRUPT, where, f"damaged embedded object: {type(exc).__name__}: {exc}"[:300])
+        return
+    reader.read_file(data, where, filename=posixpath.basename(name), declared_type=None, depth=depth + 1)
+
+
+# Parts shared by the three formats that carry text a reader shows: (pattern, location
+# with {n} for the part's number, segment kind). Masters and layouts draw on every slide.
+_SHARED_PARTS = (
+    (r"(?:word|xl|ppt)/drawings/drawing(\d+)\.xml", "drawing {n}", "body"),
+    (r"(?:word|xl|ppt)/drawings/vmlDrawing(\d+)\.vml", "drawing {n} (vml)", "body"),
+    (r"(?:word|xl|ppt)/charts/chart(\d+)\.xml", "chart {n}", "body"),
+    (r"(?:word|xl|ppt)/diagrams/data(\d+)\.xml", "diagram {n}", "body"),
+    (r"ppt/slideMasters/slideMaster(\d+)\.xml", "slide master {n}", "page"),
+    (r"ppt/slideLayouts/slideLayout(\d+)\.xml", "slide layout {n}", "page"),
+    (r"ppt/notesMasters/notesMaster(\d+)\.xml", "notes master {n}", "note"),
+    (r"ppt/handoutMasters/handoutMaster(\d+)\.xml", "handout master {n}", "page"),
+)
+
+
+def _read_shared_parts(reader: Reader, zf: zipfile.ZipFile, names: list[str], location: str, depth: int) -> None:
+    for pattern, label, kind in _SHARED_PARTS:
+        for name in sorted((n for n in names if re.fullmatch(pattern, n)), key=_numeric):
+            if reader.timed_out(location):
+                return
+            number = re.fullmatch(pattern, name).group(1)  # type: ignore[union-attr]
+            where = join(location, label.format(n=number))
+            try:
+                data = zf.read(name)
+                text = _vml_text(data) if name.endswith(".vml") else xml_text(data, cached_values="/charts/" in name)
+            except Exception as exc:
+                reader.problem(ProblemKind.CORRUPT, join(location, name), f"unreadable XML part: {exc}"[:300])
+                continue
+            reader.segment(text, where, location, kind)
+
+
+def _vml_text(data: bytes) -> str:
+    """The text of VML text boxes (form controls and shapes in legacy drawings); VML
+    written by Excel is often not well-formed XML, so it is parsed in recovery mode."""
+    root = parse(data, recover=True)
+    boxes = [e for e in root.iter() if local(e.tag) == "textbox"]
+    lines = ("\n".join(t.strip() for t in box.itertext() if t.strip()) for box in boxes)
+    return "\n".join(line for line in lines if line)
 
 
 def _rels(zf: zipfile.ZipFile, rels_name: str) -> dict[str, tuple[str, str]]:
@@ -142,7 +204,7 @@ def _rels(zf: zipfile.ZipFile, rels_name: str) -> dict[str, tuple[str, str]]:
     return out
 
 
-def _read_excel(reader: Reader, zf: zipfile.ZipFile, names: list[str], location: str) -> None:
+def _read_excel(reader: Reader, zf: zipfile.ZipFile, names: list[str], location: str, depth: int) -> None:
     shared: list[str] = []
     if "xl/sharedStrings.xml" in names:
         for si in parse(zf.read("xl/sharedStrings.xml")):
@@ -223,7 +285,7 @@ def _sheet_rows(zf: zipfile.ZipFile, target: str, shared: list[str],
     return rows
 
 
-def _read_powerpoint(reader: Reader, zf: zipfile.ZipFile, names: list[str], location: str) -> None:
+def _read_powerpoint(reader: Reader, zf: zipfile.ZipFile, names: list[str], location: str, depth: int) -> None:
     rels = _rels(zf, "ppt/_rels/presentation.xml.rels")
     order: list[str] = []
     try:
@@ -252,7 +314,7 @@ def _read_powerpoint(reader: Reader, zf: zipfile.ZipFile, names: list[str], loca
     reader.segment(_join_parts(reader, zf, modern, location), join(location, "comments"), location, "comment")
 
 
-def _read_properties(reader: Reader, zf: zipfile.ZipFile, names: list[str], location: str) -> None:
+def _read_properties(reader: Reader, zf: zipfile.ZipFile, names: list[str], location: str, depth: int) -> None:
     where = join(location, "properties")
     lines: list[str] = []
     for part in ("docProps/core.xml", "docProps/app.xml"):

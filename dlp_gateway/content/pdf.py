@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from dlp_gateway.content.walk import Reader
 
 BAND = 0.10  # share of the page height that makes the header band and the footer band
+MARGIN = 0.12  # share of the page width, left and right, where a rotated line is a margin banner
 # Text placed outside the visible page is still text that leaves: do not clip to the mediabox.
 _TEXT_FLAGS = pymupdf.TEXTFLAGS_TEXT & ~pymupdf.TEXT_MEDIABOX_CLIP
 _METADATA_KEYS = ("title", "subject", "author", "keywords", "creator", "producer")
@@ -39,14 +40,15 @@ def tidy_ocr(text: str) -> str:
     return _OCR_GAPS.sub("", text)
 
 
-def split_bands(blocks: list[Any], height: float) -> tuple[str, str, str]:
-    """Text blocks of one page split into (header band, body, footer band) by position."""
+def split_bands(blocks: list[Any], height: float, skip: frozenset[int] = frozenset()) -> tuple[str, str, str]:
+    """Text blocks of one page split into (header band, body, footer band) by position;
+    blocks numbered in `skip` (read elsewhere, e.g. margin banners) are left out."""
     top, bottom = height * BAND, height * (1 - BAND)
     header: list[str] = []
     body: list[str] = []
     footer: list[str] = []
     for block in blocks:
-        if block[6] != 0:  # image block
+        if block[6] != 0 or block[5] in skip:  # image block, or read as a margin banner
             continue
         centre = (block[1] + block[3]) / 2
         target = header if centre < top else footer if centre > bottom else body
@@ -70,12 +72,17 @@ def read_pdf(reader: Reader, data: bytes, location: str, depth: int, **_: object
         return
     with doc:
         _read_document(reader, doc, location, depth)
+    from dlp_gateway.content.archives import read_appended_zip
+
+    read_appended_zip(reader, data, location, depth)  # a PDF/ZIP polyglot
 
 
 def _read_document(reader: Reader, doc: pymupdf.Document, location: str, depth: int) -> None:
     limits = reader.limits
     if doc.is_repaired:
-        reader.problem(ProblemKind.CORRUPT, location, "damaged PDF (cross-reference rebuilt); some content may be missing")
+        # Every PDF viewer rebuilds a broken cross-reference table silently; the pages are
+        # read from the repaired document. A page that still cannot be read is a problem below.
+        reader.note(location, "damaged PDF: cross-reference table broken and rebuilt; read as repaired")
     if doc.needs_pass and not doc.authenticate(""):
         reader.problem(ProblemKind.ENCRYPTED, location, "password-protected PDF; content not readable")
         return
@@ -145,11 +152,35 @@ def _merge(first: str, second: str) -> str:
     return first if second.strip() in first else f"{first}{second}" if first.strip() else second
 
 
+def _margin_banners(textpage: pymupdf.TextPage, rect: pymupdf.Rect) -> tuple[str, frozenset[int]]:
+    """Text turned sideways along the left or right edge (a vertical `SECRET` or 機密
+    banner printed up the margin). In reading order it would be a stray line inside the
+    body, where a marking counts for less than in a banner; it is returned on its own,
+    with the numbers of its blocks so the body leaves them out."""
+    edge = rect.width * MARGIN
+    texts: list[str] = []
+    numbers: set[int] = set()
+    for block in textpage.extractDICT().get("blocks", []):
+        lines = block.get("lines") or []
+        if block.get("type") != 0 or not lines:
+            continue
+        if any(abs(line["dir"][0]) > 0.5 for line in lines):  # a horizontal line: not a sideways banner
+            continue
+        x0, _, x1, _ = block["bbox"]
+        centre = (x0 + x1) / 2
+        if rect.x0 + edge < centre < rect.x1 - edge:
+            continue
+        texts.append("\n".join("".join(span["text"] for span in line["spans"]) for line in lines))
+        numbers.add(block["number"])
+    return "\n".join(texts), frozenset(numbers)
+
+
 def _read_page(reader: Reader, page: pymupdf.Page, page_location: str, part: str, depth: int) -> None:
     limits = reader.limits
     textpage = page.get_textpage(flags=_TEXT_FLAGS, clip=pymupdf.INFINITE_RECT())
     blocks = textpage.extractBLOCKS()
-    header, body, footer = split_bands(blocks, page.rect.height)
+    margin, margin_blocks = _margin_banners(textpage, page.rect)
+    header, body, footer = split_bands(blocks, page.rect.height, margin_blocks)
     body_kind = "page"
     if _needs_ocr(page, header + body + footer, limits.min_text_layer_chars):
         ocr = _ocr_page(reader, page, page_location)
@@ -160,6 +191,8 @@ def _read_page(reader: Reader, page: pymupdf.Page, page_location: str, part: str
     reader.segment(header, join(page_location, "header"), part, "header_band")
     reader.segment(body, page_location, part, body_kind)
     reader.segment(footer, join(page_location, "footer"), part, "footer_band")
+    # A banner turned 90° along the page edge is a banner like the top and bottom lines.
+    reader.segment(margin, join(page_location, "margin"), part, "header_band")
     _read_annotations(reader, page, page_location, part, depth)
 
 

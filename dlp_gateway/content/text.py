@@ -1,4 +1,4 @@
-"""Plain text and HTML: decoding in any declared charset, and HTML to text.
+"""Plain text: decoding in any declared charset (HTML to text is in html.py).
 
 Mail from a mission arrives in whatever charset the client chose: UTF-8, Big5 (and its
 cp950/HKSCS extensions), GB2312/GBK/GB18030, ISO-8859-x, Windows code pages. A declared
@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
-import re
 from functools import lru_cache
-from html.parser import HTMLParser
 
 # A declared charset is decoded with the widest superset that agrees with it.
 _SUPERSETS: dict[str, tuple[str, ...]] = {
@@ -84,34 +82,86 @@ def _detect(data: bytes) -> str:
     """Guess the charset of undeclared bytes. Chinese text is judged by which decoding
     gives common characters (generic detectors confuse short Big5 and GBK texts);
     anything else goes to charset-normalizer."""
-    sample = data[: 64 * 1024]
-    scored = []
-    for candidate, script in (("cp950", "traditional"), ("gb18030", "simplified")):
-        try:
-            scored.append((_hanzi_score(sample.decode(candidate), script), candidate))
-        except UnicodeDecodeError:
-            continue
-    if scored:
-        # Ties go to cp950: the first in the list (a Taiwanese ministry's mail).
-        score, best = max(scored, key=lambda item: item[0])
-        if score >= 0.8:
-            return best
+    chinese = _detect_chinese(data)  # ties go to cp950: a Taiwanese ministry's mail
+    if chinese:
+        return chinese
     from charset_normalizer import from_bytes
 
     found = from_bytes(data[: 256 * 1024]).best()
     return found.encoding if found is not None else "utf-8"
 
 
+# Byte-order marks, longest first: the UTF-32-LE mark begins with the UTF-16-LE one.
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"), (codecs.BOM_UTF8, "utf-8"),
+         (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+# Declared charsets that any byte string "fits" (or that mail tools write by default):
+# when the bytes are really Big5 or GBK, the declaration is wrong, not the text.
+_WEAK_LABELS = {"us-ascii", "ascii", "iso-8859-1", "latin-1", "latin1", "cp1252", "windows-1252"}
+
+
+def _plausible_text(text: str) -> float:
+    """Share of characters a text export is made of: printable ASCII and white space,
+    Latin letters, CJK (ideographs, punctuation, full-width forms), Hangul, kana."""
+    if not text:
+        return 0.0
+    good = sum(
+        1 for c in text
+        if (" " <= c <= "~") or c in "\t\r\n" or ("\u00a0" <= c <= "\u024f") or ("\u2000" <= c <= "\u206f")
+        or ("\u2e80" <= c <= "\u9fff") or ("\uac00" <= c <= "\ud7af") or ("\uf900" <= c <= "\ufaff")
+        or ("\uff00" <= c <= "\uffef")
+    )
+    return good / len(text)
+
+
+def wide_unicode(data: bytes) -> str | None:
+    """The codec of UTF-16 or UTF-32 text without a byte-order mark (Excel's "Unicode
+    text" export, many Windows tools), or None. Judged by decoding a sample each way and
+    keeping the one that reads as text; random bytes do not."""
+    sample = data[: 64 * 1024]
+    if len(sample) < 8 or b"\0" not in sample:
+        return None  # UTF-16/32 of any script puts NULs in commas, digits and line ends
+    best, best_score = None, 0.0
+    for codec, unit in (("utf-32-le", 4), ("utf-32-be", 4), ("utf-16-le", 2), ("utf-16-be", 2)):
+        cut = len(sample) - len(sample) % unit
+        try:
+            text = sample[:cut].decode(codec)
+        except UnicodeDecodeError:
+            # A sample may end inside a surrogate pair: retry one unit shorter.
+            try:
+                text = sample[:max(0, cut - unit)].decode(codec)
+            except UnicodeDecodeError:
+                continue
+        if "\0" in text:
+            continue
+        score = _plausible_text(text)
+        if score > best_score:
+            best, best_score = codec, score
+    return best if best_score >= 0.95 else None
+
+
 def decode_text(data: bytes, charset: str | None = None) -> tuple[str, str | None]:
     """Decode bytes to text. Returns (text, note): `note` says when a declared charset was
-    unknown or wrong and detection was used instead; None when all went as declared."""
-    if data.startswith(codecs.BOM_UTF8):
-        return data[3:].decode("utf-8", "replace"), None
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16", "replace"), None
+    unknown or wrong and something else was used instead; None when all went as declared.
+
+    A byte-order mark wins over any declaration; UTF-16/32 without one is recognised by
+    its shape; a declared single-byte charset over bytes that are really Big5/GBK (a CSV
+    exported on a Chinese Windows and labelled us-ascii by the mail tool) is read as what
+    the bytes are, since that is how Excel on the recipient's desk opens it."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            return data[len(bom):].decode(codec, "replace"), None
     note: str | None = None
     if charset:
         candidates = _candidates(charset)
+        wide = wide_unicode(data) if not candidates or candidates[0].startswith(("utf-16", "utf-32")) else None
+        if wide:
+            return data.decode(wide, "replace"), None if candidates else f"unknown charset {charset!r}; read as {wide}"
+        if candidates and charset.strip().strip('"').lower() in _WEAK_LABELS and not data.isascii():
+            guessed = _detect_chinese(data)
+            # At least a few characters' worth of double-byte pairs: one "Äp" in a German
+            # letter must not turn it into Chinese.
+            if guessed and sum(b >= 0x80 for b in data[:64 * 1024]) >= 8:
+                return data.decode(guessed, "replace"), f"declared charset {charset!r} but the bytes are {guessed}"
         for name in candidates:
             try:
                 return data.decode(name), None
@@ -121,8 +171,15 @@ def decode_text(data: bytes, charset: str | None = None) -> tuple[str, str | Non
             # Declared and known, but the bytes do not fit it: keep it, mark the bad bytes.
             return data.decode(candidates[0], "replace"), None
         note = f"unknown charset {charset!r}"
+    else:
+        wide = wide_unicode(data)
+        if wide:
+            return data.decode(wide, "replace"), None
     try:
-        return data.decode("utf-8"), note
+        text = data.decode("utf-8")
+        if note:
+            note += "; read as " + ("ASCII" if data.isascii() else "UTF-8")
+        return text, note
     except UnicodeDecodeError:
         pass
     guessed = _detect(data)
@@ -132,56 +189,18 @@ def decode_text(data: bytes, charset: str | None = None) -> tuple[str, str | Non
     return text, note
 
 
-class _HTMLText(HTMLParser):
-    """Collects every piece of text, hidden or not (display:none, white on white, tiny
-    fonts all hide text from the reader but not from the recipient's copy), plus the
-    alt/title attributes. Only <style> is left out: it holds no prose."""
+def _detect_chinese(data: bytes) -> str | None:
+    """cp950 or gb18030 when the bytes read as common characters of that script, else None."""
+    sample = data[: 64 * 1024]
+    scored = []
+    for candidate, script in (("cp950", "traditional"), ("gb18030", "simplified")):
+        try:
+            scored.append((_hanzi_score(sample.decode(candidate), script), candidate))
+        except UnicodeDecodeError:
+            continue
+    if scored:
+        score, best = max(scored, key=lambda item: item[0])
+        if score >= 0.8:
+            return best
+    return None
 
-    _BLOCK = {"p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table",
-              "title", "td", "th", "pre", "blockquote", "section", "article", "header", "footer"}
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.chunks: list[str] = []
-        self._skip = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "style":
-            self._skip += 1
-        if tag in self._BLOCK:
-            self.chunks.append("\n")
-        for name, value in attrs:
-            if name in ("alt", "title") and value:
-                self.chunks.append(f" {value} ")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "style" and self._skip:
-            self._skip -= 1
-        if tag in self._BLOCK:
-            self.chunks.append("\n")
-        elif tag == "td":
-            self.chunks.append("\t")
-
-    def handle_data(self, data: str) -> None:
-        if not self._skip:
-            self.chunks.append(data)
-
-    def handle_comment(self, data: str) -> None:
-        self.chunks.append(f"\n{data}\n")
-
-
-_HTML_BLANKS = re.compile(r"[ \t\r\f\v]+")
-
-
-def html_to_text(html: str) -> str:
-    """All text of an HTML document with entities decoded, hidden text included."""
-    parser = _HTMLText()
-    try:
-        parser.feed(html)
-        parser.close()
-    except Exception:  # html.parser is tolerant; this is belt and braces
-        pass
-    # Collapse white space as a browser does: ASCII blanks only. &nbsp; and the ideographic
-    # space are kept, since they lay out a letter's top line (「外交部&nbsp;&nbsp;&nbsp;機密」).
-    lines = (_HTML_BLANKS.sub(" ", line).strip(" \t\r\f\v") for line in "".join(parser.chunks).splitlines())
-    return "\n".join(line for line in lines if line.strip())

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
-from dlp_gateway.content.text import decode_text, html_to_text
+from dlp_gateway.content import html
+from dlp_gateway.content.text import decode_text
 from dlp_gateway.model import ProblemKind
 
 if TYPE_CHECKING:
@@ -21,16 +21,19 @@ def _decode(reader: Reader, data: bytes, location: str, charset: str | None) -> 
 
 def read_text(reader: Reader, data: bytes, location: str, depth: int, *,
               charset: str | None = None, text_kind: str = "body") -> None:
-    reader.segment(_decode(reader, data, location, charset), location, location, text_kind)
-
-
-_META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?([A-Za-z0-9_.:-]+)", re.I)
+    """A text body or export in any charset. A wrong or unknown charset label is a note
+    when the text still decodes cleanly (ASCII, UTF-8, or a detected Big5/GBK without a
+    bad byte), as every mail client shows it; only a decoding that had to replace bytes
+    is a problem, since the text may then be imperfect."""
+    text, note = decode_text(data, charset)
+    if note and "\ufffd" not in text:
+        reader.note(location, note)
+    elif note:
+        reader.problem(ProblemKind.UNSUPPORTED, location, f"{note}; the text may be imperfect")
+    reader.segment(text, location, location, text_kind)
 
 
 def read_html(reader: Reader, data: bytes, location: str, depth: int, *,
               charset: str | None = None, text_kind: str = "body") -> None:
-    if not charset:
-        meta = _META_CHARSET.search(data[:4096])
-        charset = meta.group(1).decode("ascii") if meta else None
-    html = _decode(reader, data, location, charset)
-    reader.segment(html_to_text(html), location, location, text_kind)
+    """HTML lives in html.py (linear-time parser, hiding places); decoding stays here."""
+    html.read_html(reader, data, location, depth, charset=charset, text_kind=text_kind, decode=_decode)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 
-from dlp_gateway.content import filetype
+from dlp_gateway.content import encoded_blocks, filetype
 from dlp_gateway.content.budget import Budget
 from dlp_gateway.content.limits import ExtractionLimits
 from dlp_gateway.model import Fact, Inspection, Note, Part, Problem, ProblemKind, Segment
@@ -34,6 +34,9 @@ class Reader:
         self.inspection = Inspection()
         self._recorded: set[tuple[str, str, str]] = set()
         self._locations: set[str] = set()
+        # Keys of MIME payloads and texts already read (mime.py): its scan of the raw
+        # message for parts the parsed tree did not yield skips these.
+        self.seen: set[bytes] = set()
         self._timed_out = False
 
     # -- recording -------------------------------------------------------------------
@@ -146,7 +149,10 @@ class Reader:
                 self.problem(ProblemKind.ENCRYPTED, location, "encrypted content (S/MIME or OpenPGP); not readable")
             return
         if types & SIGNATURE_TYPES:
-            return  # a detached signature holds no content of its own
+            if is_signature(data):
+                return  # a detached signature holds no content of its own
+            # A part may claim to be a signature to be skipped: read it by its content.
+            self.note(location, f"declared as a signature ({declared_type}) but is {true_type}; read by its content")
         handler = dispatch(true_type)
         if true_type == "text/plain" and (
             filetype.normalise(declared_type) == "text/html"
@@ -154,8 +160,17 @@ class Reader:
         ):
             handler = dispatch("text/html")  # short HTML often looks like plain text to libmagic
         if handler is None:
-            if true_type not in ("application/x-empty", "inode/x-empty"):
-                self.problem(ProblemKind.UNSUPPORTED, location, f"no reader for {true_type}; content not inspected")
+            if true_type not in ("application/x-empty", "inode/x-empty") and data.startswith(_KNOWN_SIGNATURES):
+                # It starts like a format we read, yet libmagic could not tell what it
+                # is: a damaged file (a truncated PNG, a ZIP cut after its first header).
+                self.problem(ProblemKind.CORRUPT, location,
+                             f"starts like a {_signature_name(data)} file but is too damaged to be read")
+            elif true_type not in ("application/x-empty", "inode/x-empty"):
+                # A binary no reader knows (audio, video, an executable, random bytes) holds
+                # no text to inspect: it is recorded by its true type, which the policy can
+                # act on (`file_type:`, e.g. executables), and is not a hold on its own.
+                self.fact("file.unread_type", true_type, location, location)
+                self.note(location, f"{true_type}: no text reader for this type; kept by its type for the policy")
             return
         try:
             handler(self, data, location, depth, charset=charset, text_kind=text_kind)
@@ -163,6 +178,19 @@ class Reader:
             self.problem(ProblemKind.LIMIT_EXCEEDED, location, "ran out of memory reading this part", "memory")
         except Exception as exc:  # a broken file ends its own branch, never the message
             self.problem(ProblemKind.CORRUPT, location, f"could not read {true_type}: {type(exc).__name__}: {exc}"[:500])
+        if true_type.startswith("text/") and encoded_blocks.might_hold_blocks(data):
+            self._read_encoded_blocks(data, location, depth)
+
+    def _read_encoded_blocks(self, data: bytes, location: str, depth: int) -> None:
+        """uuencode, yEnc and BinHex files pasted into a text: clients show them as
+        attachments, so they are decoded and read as files."""
+        for n, block in enumerate(encoded_blocks.find_blocks(data, self.budget.bytes_allowed()), start=1):
+            where = self.unique_location(join(location, block.name or f"{block.kind} {n}"))
+            self.note(where, f"{block.kind} file inside the text; decoded and read"
+                      + (f" ({block.damage})" if block.damage else ""))
+            if block.truncated:
+                self.limit(where, self.budget.byte_limit_name(), "decoded file larger than the byte limits; the rest not read")
+            self.read_file(block.data, where, filename=block.name, declared_type=None, depth=depth + 1)
 
 
 Handler = Callable[..., None]
@@ -171,6 +199,28 @@ Handler = Callable[..., None]
 _PKCS7_SIGNED_DATA = bytes.fromhex("06092a864886f70d010702")  # OID 1.2.840.113549.1.7.2
 ENCRYPTED_TYPES = {"application/pkcs7-mime", "application/x-pkcs7-mime", "application/pgp-encrypted"}
 SIGNATURE_TYPES = {"application/pkcs7-signature", "application/x-pkcs7-signature", "application/pgp-signature"}
+_ARMOURED_SIGNATURE = (b"-----BEGIN PGP SIGNATURE-----", b"-----BEGIN PKCS7-----", b"-----BEGIN CMS-----")
+
+
+# Leading bytes of formats that have a reader, with their names for the problem text.
+_SIGNATURES = {
+    b"\x89PNG": "PNG", b"\xff\xd8\xff": "JPEG", b"GIF8": "GIF", b"%PDF": "PDF", b"PK\x03\x04": "ZIP",
+    b"Rar!": "RAR", b"7z\xbc\xaf": "7z", b"\x1f\x8b": "gzip", b"BZh": "bzip2", b"\xfd7zXZ": "xz",
+    b"\xd0\xcf\x11\xe0": "OLE (Office 97)", b"{\\rtf": "RTF", b"II*\x00": "TIFF", b"MM\x00*": "TIFF",
+}
+_KNOWN_SIGNATURES = tuple(_SIGNATURES)
+
+
+def _signature_name(data: bytes) -> str:
+    return next((name for sig, name in _SIGNATURES.items() if data.startswith(sig)), "known")
+
+
+def is_signature(data: bytes) -> bool:
+    """True when `data` really is a detached signature: DER CMS signedData (a SEQUENCE
+    whose content type is signedData) or an armoured PGP/PKCS #7 signature."""
+    if data[:1] == b"\x30" and _PKCS7_SIGNED_DATA in data[:32]:
+        return True
+    return data.lstrip()[:40].startswith(_ARMOURED_SIGNATURE)
 
 # true type -> (module, function); modules are imported on first use, so a worker that
 # only ever sees plain-text mail never pays for PyMuPDF or lxml.

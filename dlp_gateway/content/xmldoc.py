@@ -1,10 +1,15 @@
 """XML documents, e-documents (.di/.sw/.si) above all, parsed safely.
 
 The parser never loads a DTD, never expands an entity and never touches the network
-(billion-laughs and XXE). E-documents legitimately carry an internal DOCTYPE subset that
-declares their attachments as NDATA entities, so declarations alone are not refused; but a
-declared entity with replacement text or an external parsed entity is hostile or at least
-unreadable as intended, and is recorded. Encoding: UTF-8 or Big5 (older letters), BOM
+(billion-laughs and XXE). Internal entities are common in real files (Illustrator writes
+`<!ENTITY ns_svg "http://www.w3.org/2000/svg">` into every SVG) and a reader shows their
+text, so they are expanded here, before parsing, by plain substitution whose total size is
+computed first and bounded by `limits.max_xml_entity_expansion`: a billion-laughs file
+stops at that bound (`limit_exceeded`, read without expansion). External entities
+(SYSTEM/PUBLIC) and parameter entities are never fetched nor expanded; they are recorded
+(`xml_entities`) and their references read as empty. E-documents legitimately carry an
+internal DOCTYPE subset that declares their attachments as NDATA entities; those are
+unparsed entities and are left alone. Encoding: UTF-8 or Big5 (older letters), BOM
 tolerated; libxml2 reads the declaration, and Python's codecs step in when it cannot.
 
 E-document facts: the 密等 element's 代碼 becomes `Fact("edoc.secrecy", 代碼)` and the
@@ -25,7 +30,9 @@ from dlp_gateway.model import ProblemKind
 if TYPE_CHECKING:
     from dlp_gateway.content.walk import Reader
 
-_ENTITY_DECL = re.compile(rb"<!ENTITY\s+(%\s+)?([^\s>]+)\s+([^>]*)>", re.S)
+_ENTITY_DECL = re.compile(rb"""<!ENTITY\s+(%\s+)?([^\s>]+)\s+(?:"([^"]*)"|'([^']*)'|([^>]*))\s*>""", re.S)
+_ENTITY_REF = re.compile(rb"&([A-Za-z_:][-A-Za-z0-9._:]*);")
+_PREDEFINED = {b"amp", b"lt", b"gt", b"quot", b"apos"}
 _DOCTYPE_SUBSET = re.compile(rb"<!DOCTYPE[^\[>]*\[.*?\]\s*>", re.S)
 _ENCODING_DECL = re.compile(r"^(\s*<\?xml[^>]*?)\s+encoding\s*=\s*['\"][^'\"]*['\"]", re.S)
 _EDOC_ROOTS = {"函", "簽", "書函", "令", "公告", "開會通知單", "呈", "咨", "交換表單", "線上簽核", "便簽", "報告"}
@@ -53,29 +60,97 @@ def local(tag: object) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def _hostile_entities(data: bytes) -> list[str]:
-    head = data[: 1024 * 1024]
-    found = []
-    for match in _ENTITY_DECL.finditer(head):
-        body = match.group(3)
-        if b"NDATA" in body:
-            continue  # an unparsed entity: an e-document attachment declaration
-        found.append(match.group(2).decode("utf-8", "replace"))
-    return found
+class _Entities:
+    """The entity declarations of a document's internal DTD subset."""
+
+    def __init__(self, head: bytes) -> None:
+        self.internal: dict[bytes, bytes] = {}
+        self.forbidden: list[str] = []  # external or parameter entities, by name
+        for match in _ENTITY_DECL.finditer(head):
+            parameter, name, double, single, other = match.groups()
+            value = double if double is not None else single
+            if parameter:
+                self.forbidden.append("%" + name.decode("utf-8", "replace"))
+            elif value is not None:
+                self.internal.setdefault(name, value)
+            elif other is not None and b"NDATA" not in other:
+                self.forbidden.append(name.decode("utf-8", "replace"))
+            # NDATA: an unparsed entity (an e-document attachment declaration), harmless
+
+    def expanded_length(self, name: bytes, memo: dict[bytes, int], stack: tuple[bytes, ...] = ()) -> int:
+        """Length of `name` fully expanded, computed without expanding it."""
+        if name in memo:
+            return memo[name]
+        if name in stack:
+            raise ValueError(f"entity {name.decode('utf-8', 'replace')} refers to itself")
+        value = self.internal[name]
+        total = len(value)
+        for ref in _ENTITY_REF.finditer(value):
+            inner = ref.group(1)
+            if inner in self.internal:
+                total += self.expanded_length(inner, memo, (*stack, name)) - len(ref.group(0))
+        memo[name] = total
+        return total
+
+    def expand(self, text: bytes, cache: dict[bytes, bytes]) -> bytes:
+        """`text` with every internal entity reference replaced (others left, external ones emptied)."""
+        forbidden = {f.encode() for f in self.forbidden}
+
+        def one(match: re.Match[bytes]) -> bytes:
+            name = match.group(1)
+            if name in self.internal:
+                if name not in cache:
+                    cache[name] = self.expand(self.internal[name], cache)
+                return cache[name]
+            return b"" if name in forbidden else match.group(0)
+
+        return _ENTITY_REF.sub(one, text)
+
+
+def _expand_entities(reader: Reader, data: bytes, location: str) -> bytes:
+    """The document with internal entities expanded (bounded) and the DOCTYPE subset removed,
+    or `data` unchanged when it declares no parsed entity."""
+    head_size = 1024 * 1024  # the DOCTYPE is at the start; bound the regex's work
+    head = data[:head_size]
+    subset = _DOCTYPE_SUBSET.search(head)
+    if subset is None:
+        return data
+    entities = _Entities(subset.group(0))
+    if not entities.internal and not entities.forbidden:
+        return data
+    if entities.forbidden:
+        names = entities.forbidden
+        reader.problem(
+            ProblemKind.LIMIT_EXCEEDED, location,
+            f"XML declares {len(names)} external or parameter entit{'y' if len(names) == 1 else 'ies'} "
+            f"({', '.join(names[:5])}); they are never fetched (possible XXE), text read without them",
+            "xml_entities",
+        )
+    document = data[subset.end():]
+    limit = reader.limits.max_xml_entity_expansion
+    memo: dict[bytes, int] = {}
+    total = 0
+    try:
+        for ref in _ENTITY_REF.finditer(document):
+            name = ref.group(1)
+            if name in entities.internal:
+                total += entities.expanded_length(name, memo)
+                if total > limit:
+                    break
+    except ValueError as exc:  # a recursive entity: never well-formed, never expandable
+        total = limit + 1
+        reader.problem(ProblemKind.CORRUPT, location, f"XML entity not expandable: {exc}"[:300])
+    if total > limit:
+        reader.limit(location, "max_xml_entity_expansion",
+                     f"XML entities would expand beyond {limit} bytes (possible billion-laughs); "
+                     "text read without expanding them")
+        empty = {name: b"" for name in entities.internal}
+        return data[:subset.start()] + entities.expand(document, empty)
+    return data[:subset.start()] + entities.expand(document, {})
 
 
 def _parse_document(reader: Reader, data: bytes, location: str) -> etree._Element | None:
-    hostile = _hostile_entities(data)
-    if hostile:
-        reader.problem(
-            ProblemKind.LIMIT_EXCEEDED, location,
-            f"XML declares {len(hostile)} parsed entit{'y' if len(hostile) == 1 else 'ies'} "
-            f"({', '.join(hostile[:5])}); entity expansion and external entities are refused "
-            "(possible billion-laughs or XXE), text read without them",
-            "xml_entities",
-        )
-        head = 1024 * 1024  # the DOCTYPE is at the start; bound the regex's work
-        data = _DOCTYPE_SUBSET.sub(b"", data[:head], count=1) + data[head:]
+    data = _expand_entities(reader, data, location)
     try:
         return parse(data)
     except Exception as first:

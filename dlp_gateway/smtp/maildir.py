@@ -9,6 +9,7 @@ then is the delivery reported as 250.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import socket
 import time
@@ -16,6 +17,8 @@ import uuid
 from pathlib import Path
 
 from dlp_gateway.smtp.delivery import DeliveryResult, OutboundMessage, RecipientResult
+
+log = logging.getLogger(__name__)
 
 
 def fsync_dir(path: Path) -> None:
@@ -86,7 +89,8 @@ class Maildir:
         try:
             path = await asyncio.to_thread(self.store, message.data)
         except OSError as exc:
-            text = f"4.3.0 cannot write to the Maildir {self.root}: {exc.strerror or exc}"
+            log.error("cannot write to the Maildir %s: %s", self.root, exc)  # the path: log only, never the reply
+            text = "4.3.0 cannot store the message now; try again later"
             return DeliveryResult([RecipientResult(r, 451, text) for r in message.recipients], next_hop="maildir")
         text = f"2.0.0 delivered to maildir as {path.name}"
         return DeliveryResult([RecipientResult(r, 250, text) for r in message.recipients], next_hop="maildir")

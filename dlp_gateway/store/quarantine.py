@@ -10,6 +10,11 @@ can be missing. The file keeps the message exactly as received (no trace headers
 The index row keeps what an officer needs without opening the content: envelope,
 rule, reason, level and the findings summary. Released messages stay listed (status
 `released`, with time and operator) until expiry; `delete` removes file and row.
+
+A release is a claim first: `claim_release` moves the row from `held` to `releasing` in
+one write transaction (`BEGIN IMMEDIATE`, then `UPDATE ... WHERE status = 'held'`), and
+only the caller whose UPDATE changed the row may deliver. Two officers releasing the same
+message at once therefore cause exactly one delivery; the other is told who has it.
 """
 
 from __future__ import annotations
@@ -45,7 +50,7 @@ CREATE TABLE IF NOT EXISTS quarantine (
     findings TEXT NOT NULL,        -- JSON list of Finding.summary()
     problems TEXT NOT NULL,        -- JSON list
     file TEXT NOT NULL,
-    status TEXT NOT NULL DEFAULT 'held',   -- held | released
+    status TEXT NOT NULL DEFAULT 'held',   -- held | releasing | released
     released_at REAL,
     released_by TEXT,
     release_result TEXT
@@ -55,6 +60,8 @@ CREATE INDEX IF NOT EXISTS quarantine_status ON quarantine(status);
 """
 
 QUARANTINE_DIR = "quarantine"
+# Still in the quarantine (counted as held): not yet delivered by a release.
+IN_QUARANTINE = "status IN ('held', 'releasing')"
 
 
 class QuarantineError(Exception):
@@ -195,9 +202,39 @@ class QuarantineStore:
             raise QuarantineError(f"quarantined message {qid}: cannot read {self.dir / record.file}: {exc.strerror}") from exc
 
     def held_count(self) -> int:
-        return int(self.conn.execute("SELECT COUNT(*) FROM quarantine WHERE status = 'held'").fetchone()[0])
+        return int(self.conn.execute(f"SELECT COUNT(*) FROM quarantine WHERE {IN_QUARANTINE}").fetchone()[0])
 
     # ------------------------------------------------------------ changing
+
+    def claim_release(self, qid: str, operator: str, *, retry_interrupted: bool = False) -> bool:
+        """Take the message for release (held -> releasing); False when another has it.
+
+        `retry_interrupted` also takes a message left in `releasing` by a release whose
+        process died before it could record the outcome (the officer decides that).
+        """
+        states = ("held", "releasing") if retry_interrupted else ("held",)
+        marks = ", ".join("?" * len(states))
+        self.conn.execute("BEGIN IMMEDIATE")  # the write lock first: no stale snapshot
+        try:
+            cursor = self.conn.execute(
+                "UPDATE quarantine SET status = 'releasing', released_at = ?, released_by = ?, release_result = NULL "
+                f"WHERE id = ? AND status IN ({marks})",
+                (time.time(), operator, qid, *states),
+            )
+            self.conn.commit()
+        except BaseException:
+            self.conn.rollback()
+            raise
+        return cursor.rowcount == 1
+
+    def unclaim_release(self, qid: str, result: str) -> None:
+        """The release did not deliver: the message is held again, with what happened."""
+        with self.conn:
+            self.conn.execute(
+                "UPDATE quarantine SET status = 'held', released_at = NULL, released_by = NULL, release_result = ? "
+                "WHERE id = ? AND status = 'releasing'",
+                (result, qid),
+            )
 
     def mark_released(self, qid: str, operator: str, result: str) -> None:
         with self.conn:
@@ -208,6 +245,8 @@ class QuarantineStore:
 
     def delete(self, qid: str) -> None:
         record = self.require(qid)
+        if record.status == "releasing":
+            raise QuarantineError(f"{qid} is being released by {record.released_by}; delete it once that is done")
         with self.conn:
             self.conn.execute("DELETE FROM quarantine WHERE id = ?", (qid,))
         (self.dir / record.file).unlink(missing_ok=True)
@@ -238,7 +277,7 @@ def count_held(data_dir: str | Path) -> int:
         return 0
     conn = open_db(path, readonly=True)
     try:
-        return int(conn.execute("SELECT COUNT(*) FROM quarantine WHERE status = 'held'").fetchone()[0])
+        return int(conn.execute(f"SELECT COUNT(*) FROM quarantine WHERE {IN_QUARANTINE}").fetchone()[0])
     except sqlite3.OperationalError:
         return 0
     finally:

@@ -1,0 +1,313 @@
+"""HTML to text in linear time, leaving no hiding place (issues #12 and #13).
+
+Why lxml (libxml2's HTML parser) and not Python's `html.parser`: the standard parser is
+quadratic on hostile input (CVE-2025-6069: 30 KB of `<a ` takes over a minute), and a
+single C call cannot be interrupted by the per-message deadline. libxml2 reads the same
+input in under a millisecond. selectolax (lexbor) was measured too and rejected: it is
+quadratic on deep nesting (100,000 `<div>`: 17 s) and on many attributes (50,000: 4.4 s).
+Numbers: bench/html_parser_bench.py.
+
+libxml2 has three shapes it cannot read whole, and each is sent to `_strip_tags`, a
+linear regex reader that keeps every character of text, comments and attribute values:
+nesting deeper than its limit (it stops reading: the text after would be lost), a
+document that is nothing but a comment (no root element), and a tag with thousands of
+attributes (its duplicate check is quadratic in their number).
+
+What is read, because a recipient or a reader of the source can see it:
+- all text, whatever its style (display:none, font-size 0, white on white are for the eye
+  only), including <noscript>, <template>, <script>, inline SVG <text>/<title>/<desc>,
+  and comments (Outlook's conditional comments hold real content);
+- the text-bearing attributes (`alt`, `title`, `value`, `placeholder`, `aria-label`, ...);
+- CSS generated content (`content: "機密"` in a <style> rule or a style attribute), with
+  CSS escapes (`\\6a5f`) decoded;
+- `data:` URIs in attributes and in CSS `url(...)`: decoded (within the byte limits) and
+  read as files through `Reader.read_file`, so an image is OCR'd like an attachment.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import html as html_lib
+import re
+import urllib.parse
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from lxml import etree
+
+from dlp_gateway.content.walk import join
+from dlp_gateway.model import ProblemKind
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from dlp_gateway.content.walk import Reader
+
+BLOCK_TAGS = frozenset({
+    "p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "title", "td", "th",
+    "pre", "blockquote", "section", "article", "header", "footer", "noscript", "template", "text",
+    "desc", "option", "textarea",
+})
+# Attributes whose value a reader may see as text (tooltips, alternative text, form values).
+TEXT_ATTRIBUTES = frozenset({
+    "alt", "title", "value", "placeholder", "aria-label", "aria-description", "aria-roledescription",
+    "aria-valuetext", "label", "summary", "abbr", "data-tooltip", "data-title",
+})
+# A tag with more whitespace-separated tokens than this goes to the linear reader:
+# libxml2 checks each attribute against all earlier ones (5,000 attributes: 40 ms; 50,000: 3 s).
+MAX_ATTRIBUTE_TOKENS = 2000
+_CHECK_EVERY = 2000  # tree events between two looks at the deadline
+
+_BLANKS = re.compile(r"[ \t\r\f\v]+")
+_TAG_RUN = re.compile(r"<[^<>]*")
+# CSS: `content:` followed by one or more strings (other values such as counters are not text).
+_CSS_CONTENT = re.compile(r"""content\s*:\s*((?:(?:"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')\s*)+)""", re.I | re.S)
+_CSS_STRING = re.compile(r""""((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'""", re.S)
+_CSS_ESCAPE = re.compile(r"\\([0-9a-fA-F]{1,6})[ \t\r\n\f]?|\\(.)", re.S)
+_CSS_COMMENT = re.compile(r"/\*.*?(?:\*/|\Z)", re.S)
+_CSS_DATA_URL = re.compile(r"""url\(\s*["']?\s*(data:[^"')]*)""", re.I)
+_DATA_URI = re.compile(r"\s*data:([^,]*),(.*)", re.I | re.S)
+# The linear fallback reader: comments, tags, and the attribute values inside a tag.
+_FALLBACK_TOKEN = re.compile(r"<!--(.*?)(?:-->|\Z)|<([^<>]*)>?", re.S)
+_FALLBACK_VALUE = re.compile(r"""=\s*(?:"([^"]*)"?|'([^']*)'?|([^\s"'=<>`]+))""")
+_FALLBACK_NAME = re.compile(r"/?\s*([A-Za-z][A-Za-z0-9:-]*)")
+
+
+@dataclass(slots=True)
+class DataUri:
+    """One `data:` URI found in the document: where it was and what it declares."""
+
+    where: str  # e.g. "img src", "style url()"
+    media_type: str | None
+    payload: str  # still encoded
+    base64: bool
+
+
+@dataclass(slots=True)
+class HtmlContent:
+    """What an HTML document holds for inspection."""
+
+    text: str
+    data_uris: list[DataUri] = field(default_factory=list)
+    fallback: str | None = None  # why the linear reader was used instead of libxml2, or None
+    stopped: bool = False  # the deadline stopped the walk: `text` is what was read before
+
+
+def _css_unescape(value: str) -> str:
+    def one(match: re.Match[str]) -> str:
+        if match.group(1):
+            code = int(match.group(1), 16)
+            return chr(code) if 0 < code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else "\ufffd"
+        return match.group(2) if match.group(2) not in ("\n", "\r", "\f") else ""
+
+    return _CSS_ESCAPE.sub(one, value)
+
+
+def css_text(css: str) -> list[str]:
+    """The strings of every `content:` declaration (CSS generated content a browser shows)."""
+    css = _CSS_COMMENT.sub(" ", css)
+    found = []
+    for declaration in _CSS_CONTENT.finditer(css):
+        pieces = [_css_unescape(m.group(1) if m.group(1) is not None else m.group(2))
+                  for m in _CSS_STRING.finditer(declaration.group(1))]
+        text = "".join(pieces).strip()
+        if text:
+            found.append(text)
+    return found
+
+
+def _data_uri(value: str, where: str) -> DataUri | None:
+    match = _DATA_URI.match(value)
+    if match is None:
+        return None
+    params = [p.strip() for p in match.group(1).split(";")]
+    is_base64 = any(p.lower() == "base64" for p in params[1:])
+    media_type = params[0].lower() or None if params else None
+    return DataUri(where, media_type, match.group(2), is_base64)
+
+
+def css_data_uris(css: str, where: str) -> list[DataUri]:
+    found = []
+    for match in _CSS_DATA_URL.finditer(css):
+        uri = _data_uri(match.group(1), where)
+        if uri is not None:
+            found.append(uri)
+    return found
+
+
+def decode_data_uri(uri: DataUri, max_bytes: int) -> bytes | None:
+    """The decoded bytes, or None when they would exceed `max_bytes` (checked before decoding)."""
+    if uri.base64:
+        payload = re.sub(r"[^A-Za-z0-9+/=_-]", "", uri.payload)
+        if len(payload) * 3 // 4 > max_bytes:
+            return None
+        payload = payload.rstrip("=")
+        payload += "=" * (-len(payload) % 4)
+        try:
+            return base64.b64decode(payload.replace("-", "+").replace("_", "/"))
+        except (binascii.Error, ValueError):
+            return base64.b64decode(payload[: len(payload) // 4 * 4] or "", validate=False)
+    if len(uri.payload) > max_bytes * 3 + 3:  # %XX: at most three characters per byte
+        return None
+    data = urllib.parse.unquote_to_bytes(uri.payload)
+    return data if len(data) <= max_bytes else None
+
+
+def _attribute_text(chunks: list[str], uris: list[DataUri], tag: str, attrib: dict[str, str]) -> None:
+    for name, value in attrib.items():
+        if not value:
+            continue
+        name = name.lower()
+        if name in TEXT_ATTRIBUTES or (name == "content" and tag == "meta"):
+            chunks.append(f" {value} ")
+        elif name == "style":
+            chunks.extend(f" {text} " for text in css_text(value))
+            uris.extend(css_data_uris(value, f"{tag} style url()"))
+        if value.lstrip()[:5].lower() == "data:":
+            uri = _data_uri(value, f"{tag} {name}")
+            if uri is not None:
+                uris.append(uri)
+        elif name == "srcset" and "data:" in value:
+            for candidate in value.split(","):
+                uri = _data_uri(candidate.strip().split(" ")[0], f"{tag} srcset")
+                if uri is not None:
+                    uris.append(uri)
+
+
+def _too_many_attributes(html: str) -> bool:
+    for match in _TAG_RUN.finditer(html):
+        if match.end() - match.start() > 4 * MAX_ATTRIBUTE_TOKENS and len(match.group().split()) > MAX_ATTRIBUTE_TOKENS:
+            return True
+    return False
+
+
+def _layout(chunks: list[str]) -> str:
+    # Collapse white space as a browser does: ASCII blanks only. &nbsp; and the ideographic
+    # space are kept, since they lay out a letter's top line (「外交部&nbsp;&nbsp;&nbsp;機密」).
+    lines = (_BLANKS.sub(" ", line).strip(" \t\r\f\v") for line in "".join(chunks).splitlines())
+    return "\n".join(line for line in lines if line.strip())
+
+
+def _strip_tags(html: str) -> HtmlContent:
+    """Linear reader for what libxml2 cannot read whole: text, comments, attribute values."""
+    chunks: list[str] = []
+    uris: list[DataUri] = []
+    position = 0
+    for match in _FALLBACK_TOKEN.finditer(html):
+        chunks.append(html_lib.unescape(html[position:match.start()]))
+        position = match.end()
+        if match.group(1) is not None:
+            chunks.append(f"\n{match.group(1)}\n")
+            continue
+        tag = match.group(2)
+        name = _FALLBACK_NAME.match(tag)
+        if name and name.group(1).lower() in BLOCK_TAGS:
+            chunks.append("\n")
+        for value in _FALLBACK_VALUE.finditer(tag):
+            text = html_lib.unescape(next(v for v in value.groups() if v is not None))
+            if text.lstrip()[:5].lower() == "data:":
+                uri = _data_uri(text, "attribute")
+                if uri is not None:
+                    uris.append(uri)
+            elif text:
+                chunks.append(f" {text} ")
+                chunks.extend(f" {t} " for t in css_text(text))
+                uris.extend(css_data_uris(text, "style url()"))
+    chunks.append(html_lib.unescape(html[position:]))
+    return HtmlContent(_layout(chunks), uris)
+
+
+def read_html_text(html: str, out_of_time: Callable[[], bool] | None = None) -> HtmlContent:
+    """Everything an HTML document holds as text, and its `data:` URIs (see the module doc)."""
+    if _too_many_attributes(html):
+        content = _strip_tags(html)
+        content.fallback = f"a tag with more than {MAX_ATTRIBUTE_TOKENS} attributes"
+        return content
+    parser = etree.HTMLParser(recover=True, no_network=True, remove_comments=False, remove_pis=False,
+                              remove_blank_text=False, huge_tree=True, encoding="utf-8")
+    try:
+        root = etree.fromstring(html.encode("utf-8", "surrogatepass"), parser)
+    except (etree.Error, ValueError):
+        root = None
+    if root is None:
+        content = _strip_tags(html)
+        content.fallback = "no element the HTML parser could read (only a comment or a fragment)"
+        return content
+    fatal = [e for e in parser.error_log if e.level == etree.ErrorLevels.FATAL]
+    if fatal:
+        content = _strip_tags(html)
+        content.fallback = f"the HTML parser stopped early ({fatal[0].message.strip()})"[:300]
+        return content
+
+    chunks: list[str] = []
+    uris: list[DataUri] = []
+    stopped = False
+    for count, (event, element) in enumerate(etree.iterwalk(root, events=("start", "end", "comment", "pi"))):
+        if out_of_time is not None and count % _CHECK_EVERY == 0 and count and out_of_time():
+            stopped = True
+            break
+        tag = element.tag
+        if not isinstance(tag, str):  # a comment (or a processing instruction read as one)
+            if element.text:
+                chunks.append(f"\n{element.text}\n")
+            if element.tail:
+                chunks.append(element.tail)
+            continue
+        tag = tag.rsplit("}", 1)[-1].lower()
+        if event == "start":
+            if tag in BLOCK_TAGS:
+                chunks.append("\n")
+            _attribute_text(chunks, uris, tag, dict(element.attrib))
+            if element.text:
+                if tag == "style":  # no prose, but generated content and url(data:)
+                    chunks.extend(f"\n{text}\n" for text in css_text(element.text))
+                    uris.extend(css_data_uris(element.text, "style url()"))
+                else:
+                    chunks.append(element.text)
+        else:
+            if tag in BLOCK_TAGS:
+                chunks.append("\n")
+            elif tag == "td":
+                chunks.append("\t")
+            if element.tail:
+                chunks.append(element.tail)
+    return HtmlContent(_layout(chunks), uris, stopped=stopped)
+
+
+def html_to_text(html: str) -> str:
+    """All text of an HTML document with entities decoded, hidden text included."""
+    return read_html_text(html).text
+
+
+_META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?([A-Za-z0-9_.:-]+)", re.I)
+
+
+def read_html(reader: Reader, data: bytes, location: str, depth: int, *,
+              charset: str | None = None, text_kind: str = "body",
+              decode: Callable[[Reader, bytes, str, str | None], str]) -> None:
+    """Read an HTML part: its text, then each `data:` URI as a file of its own."""
+    if not charset:
+        meta = _META_CHARSET.search(data[:4096])
+        charset = meta.group(1).decode("ascii") if meta else None
+    content = read_html_text(decode(reader, data, location, charset), lambda: reader.timed_out(location))
+    if content.fallback:
+        reader.note(location, f"HTML read with tags removed: {content.fallback}")
+    reader.segment(content.text, location, location, text_kind)
+    if content.stopped:
+        return  # timed_out() has recorded the problem
+    for number, uri in enumerate(content.data_uris, 1):
+        where = join(location, f"data: URI {number} ({uri.where})")
+        if reader.timed_out(where) or reader.members_exhausted(where):
+            return
+        allowed = reader.budget.bytes_allowed()
+        try:
+            payload = decode_data_uri(uri, allowed)
+        except (binascii.Error, ValueError) as exc:
+            reader.problem(ProblemKind.CORRUPT, where, f"data: URI not decodable: {exc}"[:300])
+            continue
+        if payload is None:
+            reader.limit(where, reader.budget.byte_limit_name(),
+                         f"data: URI larger than the {allowed} bytes left; not read")
+            continue
+        reader.read_file(payload, where, filename=None, declared_type=uri.media_type, depth=depth + 1)

@@ -1,0 +1,223 @@
+"""Office (DOCX, XLSX, PPTX): no hiding place for a marking.
+
+Each test builds a real package with a marking placed ONLY in one place a reader (Word,
+Excel, PowerPoint) shows: text boxes and shapes, every kind of header and footer,
+footnotes, altChunk imports, the glossary, spreadsheet drawings and chart titles, slide
+masters and layouts, embedded OLE packages. The marking must be found, with its level,
+through the real pipeline (extract + detectors).
+"""
+
+from __future__ import annotations
+
+import io
+
+import docgen
+import pytest
+from docgen import OFFICE_REL, W_NS, word_paragraph, word_part
+
+from dlp_gateway.config import load_settings
+from dlp_gateway.model import Level
+from dlp_gateway.pipeline import InspectionReport, WorkerContext, inspect_message
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+VML = "urn:schemas-microsoft-com:vml"
+WPS = "http://schemas.microsoft.com/office/word/2010/wordprocessingShape"
+MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
+XDR = "http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing"
+
+
+@pytest.fixture(scope="module")
+def ctx(tmp_path_factory: pytest.TempPathFactory) -> WorkerContext:
+    data = tmp_path_factory.mktemp("data")
+    return WorkerContext.from_settings(load_settings(None, {"data_dir": str(data), "detect.fingerprints": False}))
+
+
+def scan(ctx: WorkerContext, name: str, data: bytes, mimetype: str) -> InspectionReport:
+    return inspect_message(docgen.make_message("資料", "請參閱附件", [(name, data, mimetype)]), ctx)
+
+
+def levels_at(report: InspectionReport) -> dict[str, Level]:
+    """location -> highest level found there."""
+    out: dict[str, Level] = {}
+    for finding in report.findings:
+        if finding.level is not None:
+            out[finding.location] = max(out.get(finding.location, finding.level), finding.level)
+    return out
+
+
+def plain_docx() -> bytes:
+    return docgen.make_docx(["有關雙邊會議籌備事宜，請查照。"])
+
+
+# ------------------------------------------------------------------------------- DOCX
+
+def vml_text_box(text: str) -> str:
+    return (f'<w:p><w:r><w:pict><v:shape xmlns:v="{VML}" style="width:200pt;height:50pt">'
+            f'<v:textbox><w:txbxContent>{word_paragraph(text)}</w:txbxContent></v:textbox>'
+            '</v:shape></w:pict></w:r></w:p>')
+
+
+def drawingml_text_box(choice: str, fallback: str) -> str:
+    """A DrawingML shape (wps:txbx) in mc:AlternateContent with a VML fallback, as Word writes it."""
+    return (f'<w:p><w:r><mc:AlternateContent xmlns:mc="{MC}"><mc:Choice Requires="wps">'
+            f'<w:drawing><wps:wsp xmlns:wps="{WPS}"><wps:txbx><w:txbxContent>{word_paragraph(choice)}'
+            '</w:txbxContent></wps:txbx></wps:wsp></w:drawing></mc:Choice><mc:Fallback>'
+            f'<w:pict><v:shape xmlns:v="{VML}"><v:textbox><w:txbxContent>{word_paragraph(fallback)}'
+            '</w:txbxContent></v:textbox></v:shape></w:pict></mc:Fallback></mc:AlternateContent></w:r></w:p>')
+
+
+def test_docx_vml_text_box_marking_is_found(ctx: WorkerContext) -> None:
+    docx = docgen.ooxml_with_parts(plain_docx(), {}, document_xml=("word/document.xml", vml_text_box("機密")))
+    assert levels_at(scan(ctx, "b.docx", docx, DOCX)) == {"b.docx › body": Level.CONFIDENTIAL}
+
+
+@pytest.mark.parametrize("choice,fallback", [("SECRET//NOFORN", "draft"), ("draft", "SECRET//NOFORN")])
+def test_docx_drawingml_text_box_marking_is_found_in_either_branch(ctx: WorkerContext, choice: str, fallback: str) -> None:
+    docx = docgen.ooxml_with_parts(plain_docx(), {}, document_xml=("word/document.xml", drawingml_text_box(choice, fallback)))
+    assert levels_at(scan(ctx, "b.docx", docx, DOCX)) == {"b.docx › body": Level.SECRET}
+
+
+@pytest.mark.parametrize("kind", ["first", "even", "default"])
+def test_docx_header_of_every_kind_and_section_is_read(ctx: WorkerContext, kind: str) -> None:
+    # a second section's header of the given kind, referenced from that section's sectPr
+    section = (f'<w:p><w:pPr><w:sectPr><w:headerReference w:type="{kind}" r:id="rIdHdr9"/>'
+               '<w:titlePg/></w:sectPr></w:pPr></w:p>')
+    docx = docgen.ooxml_with_parts(
+        plain_docx(), {"word/header9.xml": word_part("hdr", "機密")},
+        relationships={"word/_rels/document.xml.rels": [("rIdHdr9", REL + "header", "header9.xml")]},
+        content_types={"word/header9.xml": "application/vnd.openxmlformats-officedocument.wordprocessingml.header+xml"},
+        document_xml=("word/document.xml", section))
+    assert levels_at(scan(ctx, "b.docx", docx, DOCX)) == {"b.docx › header": Level.CONFIDENTIAL}
+
+
+@pytest.mark.parametrize("part,root", [("word/footnotes.xml", "footnotes"), ("word/endnotes.xml", "endnotes")])
+def test_docx_footnote_and_endnote_markings_are_found(ctx: WorkerContext, part: str, root: str) -> None:
+    xml = (f'<?xml version="1.0" encoding="UTF-8"?>\n<w:{root} xmlns:w="{W_NS}"><w:{root[:-1]} w:id="1">'
+           f'{word_paragraph("SECRET//NOFORN")}</w:{root[:-1]}></w:{root}>')
+    docx = docgen.ooxml_with_parts(plain_docx(), {part: xml})
+    assert levels_at(scan(ctx, "b.docx", docx, DOCX)) == {"b.docx › notes": Level.SECRET}
+
+
+def alt_chunk_docx(name: str, data: bytes) -> bytes:
+    return docgen.ooxml_with_parts(
+        plain_docx(), {f"word/{name}": data},
+        relationships={"word/_rels/document.xml.rels": [("rIdAlt1", REL + "aFChunk", name)]},
+        document_xml=("word/document.xml", f'<w:altChunk xmlns:r="{OFFICE_REL}" r:id="rIdAlt1"/>'))
+
+
+def test_docx_alt_chunk_html_import_is_read(ctx: WorkerContext) -> None:
+    html = b"<html><body><p>SECRET//NOFORN</p><p>imported text</p></body></html>"
+    report = scan(ctx, "b.docx", alt_chunk_docx("afchunk.htm", html), DOCX)
+    assert levels_at(report) == {"b.docx › afchunk.htm": Level.SECRET}
+
+
+def test_docx_alt_chunk_rtf_import_is_read(ctx: WorkerContext) -> None:
+    report = scan(ctx, "b.docx", alt_chunk_docx("afchunk.rtf", docgen.make_rtf("绝密★启动前\n会议")), DOCX)
+    assert levels_at(report) == {"b.docx › afchunk.rtf": Level.TOP_SECRET}
+
+
+def test_docx_alt_chunk_docx_import_is_read(ctx: WorkerContext) -> None:
+    inner = docgen.make_docx(["機密", "內嵌文件"])
+    report = scan(ctx, "b.docx", alt_chunk_docx("afchunk.docx", inner), DOCX)
+    assert levels_at(report) == {"b.docx › afchunk.docx › body": Level.CONFIDENTIAL}
+
+
+def test_docx_glossary_building_block_is_read(ctx: WorkerContext) -> None:
+    glossary = word_part("glossaryDocument", "機密")
+    docx = docgen.ooxml_with_parts(
+        plain_docx(), {"word/glossary/document.xml": glossary},
+        relationships={"word/_rels/document.xml.rels": [("rIdGl1", REL + "glossaryDocument", "glossary/document.xml")]})
+    assert levels_at(scan(ctx, "b.docx", docx, DOCX)) == {"b.docx › glossary": Level.CONFIDENTIAL}
+
+
+def test_docx_embedded_ole_package_is_unpacked_and_read(ctx: WorkerContext) -> None:
+    ole = docgen.make_ole10native("plan.txt", b"SECRET//NOFORN\nthe plan\n")
+    docx = docgen.ooxml_with_parts(plain_docx(), {"word/embeddings/oleObject1.bin": ole})
+    report = scan(ctx, "b.docx", docx, DOCX)
+    assert levels_at(report) == {"b.docx › oleObject1.bin › plan.txt": Level.SECRET}
+    assert not report.inspection.problems
+
+
+# ------------------------------------------------------------------------------- XLSX
+
+def plain_xlsx() -> bytes:
+    return docgen.make_xlsx({"名單": [["姓名", "職稱"], ["王大明", "參事"]]})
+
+
+def test_xlsx_drawing_text_box_is_read(ctx: WorkerContext) -> None:
+    drawing = docgen.drawingml_text_part("wsDr", XDR, "機密")
+    xlsx = docgen.ooxml_with_parts(plain_xlsx(), {"xl/drawings/drawing1.xml": drawing})
+    assert levels_at(scan(ctx, "c.xlsx", xlsx, XLSX)) == {"c.xlsx › drawing 1": Level.CONFIDENTIAL}
+
+
+def test_xlsx_chart_title_is_read(ctx: WorkerContext) -> None:
+    chart = ('<?xml version="1.0" encoding="UTF-8"?>\n<c:chartSpace xmlns:c="http://schemas.openxmlformats.org/'
+             'drawingml/2006/chart" xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"><c:chart>'
+             '<c:title><c:tx><c:rich><a:bodyPr/><a:p><a:r><a:t>SECRET//NOFORN</a:t></a:r></a:p></c:rich></c:tx>'
+             '</c:title></c:chart></c:chartSpace>')
+    xlsx = docgen.ooxml_with_parts(plain_xlsx(), {"xl/charts/chart1.xml": chart})
+    assert levels_at(scan(ctx, "c.xlsx", xlsx, XLSX)) == {"c.xlsx › chart 1": Level.SECRET}
+
+
+@pytest.mark.parametrize("which", ["firstHeader", "evenHeader", "evenFooter", "firstFooter"])
+def test_xlsx_first_and_even_print_headers_and_footers_are_read(ctx: WorkerContext, which: str) -> None:
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(plain_xlsx()))
+    sheet = book.active
+    sheet.HeaderFooter.differentFirst = True
+    sheet.HeaderFooter.differentOddEven = True
+    getattr(sheet, which).center.text = "機密"
+    out = io.BytesIO()
+    book.save(out)
+    band = "header" if "Header" in which else "footer"
+    assert levels_at(scan(ctx, "c.xlsx", out.getvalue(), XLSX)) == {f"c.xlsx › sheet 名單 › {band}": Level.CONFIDENTIAL}
+
+
+def test_xlsx_cell_comment_marking_is_found(ctx: WorkerContext) -> None:
+    xlsx = docgen.make_xlsx({"名單": [["姓名"]]}, comment=("A1", "SECRET//NOFORN"))
+    assert levels_at(scan(ctx, "c.xlsx", xlsx, XLSX)) == {"c.xlsx › comments": Level.SECRET}
+
+
+def test_xlsx_embedded_ole_package_is_unpacked_and_read(ctx: WorkerContext) -> None:
+    ole = docgen.make_ole10native("names.txt", "機密\n名單\n".encode())
+    xlsx = docgen.ooxml_with_parts(plain_xlsx(), {"xl/embeddings/oleObject1.bin": ole})
+    assert levels_at(scan(ctx, "c.xlsx", xlsx, XLSX)) == {"c.xlsx › oleObject1.bin › names.txt": Level.CONFIDENTIAL}
+
+
+# ------------------------------------------------------------------------------- PPTX
+
+def pptx_with_shape_in(part: str, text: str) -> bytes:
+    """A PPTX whose `part` (a slide master or layout) gets one more text shape."""
+    import zipfile
+
+    data = docgen.make_pptx(["議程"])
+    source = zipfile.ZipFile(io.BytesIO(data)).read(part).decode()
+    shape = ('<p:sp><p:nvSpPr><p:cNvPr id="99" name="Marking"/><p:cNvSpPr txBox="1"/><p:nvPr/></p:nvSpPr>'
+             f'<p:spPr/><p:txBody><a:bodyPr/><a:p><a:r><a:t>{text}</a:t></a:r></a:p></p:txBody></p:sp>')
+    source = source.replace("</p:spTree>", shape + "</p:spTree>", 1)
+    return docgen.ooxml_with_parts(data, {part: source})
+
+
+def test_pptx_slide_master_marking_is_found(ctx: WorkerContext) -> None:
+    pptx = pptx_with_shape_in("ppt/slideMasters/slideMaster1.xml", "機密")
+    assert levels_at(scan(ctx, "d.pptx", pptx, PPTX)) == {"d.pptx › slide master 1": Level.CONFIDENTIAL}
+
+
+def test_pptx_slide_layout_marking_is_found(ctx: WorkerContext) -> None:
+    pptx = pptx_with_shape_in("ppt/slideLayouts/slideLayout7.xml", "SECRET//NOFORN")
+    assert levels_at(scan(ctx, "d.pptx", pptx, PPTX)) == {"d.pptx › slide layout 7": Level.SECRET}
+
+
+def test_pptx_notes_page_marking_is_found(ctx: WorkerContext) -> None:
+    pptx = docgen.make_pptx(["議程"], notes=["绝密★启动前"])
+    assert levels_at(scan(ctx, "d.pptx", pptx, PPTX)) == {"d.pptx › slide 1 › notes": Level.TOP_SECRET}
+
+
+def test_pptx_embedded_ole_package_is_unpacked_and_read(ctx: WorkerContext) -> None:
+    ole = docgen.make_ole10native("plan.txt", b"SECRET//NOFORN\nthe plan\n")
+    pptx = docgen.ooxml_with_parts(docgen.make_pptx(["議程"]), {"ppt/embeddings/oleObject1.bin": ole})
+    assert levels_at(scan(ctx, "d.pptx", pptx, PPTX)) == {"d.pptx › oleObject1.bin › plan.txt": Level.SECRET}

@@ -1,0 +1,105 @@
+"""TNEF (winmail.dat) and Outlook .msg: every body a mail client shows is inspected.
+
+Outlook puts the body of a rich-text message in MAPI properties (plain, HTML, compressed
+RTF), not in the TNEF body attribute, and a .msg may carry only an HTML or RTF body or a
+whole message inside another. A marking placed only there must be found, with its level,
+through the real pipeline (extract + detectors).
+"""
+
+from __future__ import annotations
+
+import docgen
+import pytest
+
+from dlp_gateway.config import load_settings
+from dlp_gateway.model import Level
+from dlp_gateway.pipeline import InspectionReport, WorkerContext, inspect_message
+
+
+@pytest.fixture(scope="module")
+def ctx(tmp_path_factory: pytest.TempPathFactory) -> WorkerContext:
+    data = tmp_path_factory.mktemp("data")
+    return WorkerContext.from_settings(load_settings(None, {"data_dir": str(data), "detect.fingerprints": False}))
+
+
+def scan_attachment(ctx: WorkerContext, name: str, data: bytes, mimetype: str) -> InspectionReport:
+    return inspect_message(docgen.make_message("fw: 會議", "請參閱附件", [(name, data, mimetype)]), ctx)
+
+
+def levels_at(report: InspectionReport) -> dict[str, Level]:
+    """location -> highest level found there."""
+    out: dict[str, Level] = {}
+    for finding in report.findings:
+        if finding.level is not None:
+            out[finding.location] = max(out.get(finding.location, finding.level), finding.level)
+    return out
+
+
+TNEF = "application/ms-tnef"
+
+
+def test_tnef_plain_body_property_marking_is_found(ctx: WorkerContext) -> None:
+    tnef = docgen.make_tnef_with_body_properties(plain="機密\n有關雙邊會議籌備事宜，請查照。")
+    report = scan_attachment(ctx, "winmail.dat", tnef, TNEF)
+    assert levels_at(report) == {"winmail.dat › body": Level.CONFIDENTIAL}
+    assert not report.inspection.problems
+
+
+def test_tnef_html_body_property_marking_is_found(ctx: WorkerContext) -> None:
+    html = "<html><body><p>SECRET//NOFORN</p><p>Meeting plan attached.</p></body></html>"
+    report = scan_attachment(ctx, "winmail.dat", docgen.make_tnef_with_body_properties(html=html), TNEF)
+    assert levels_at(report) == {"winmail.dat › body (html)": Level.SECRET}
+
+
+def test_tnef_compressed_rtf_body_marking_is_found(ctx: WorkerContext) -> None:
+    rtf = docgen.make_rtf("绝密★启动前\n会议纪要")
+    report = scan_attachment(ctx, "winmail.dat", docgen.make_tnef_with_body_properties(rtf=rtf), TNEF)
+    assert levels_at(report) == {"winmail.dat › body (rtf)": Level.TOP_SECRET}
+    assert not report.inspection.problems
+
+
+def test_tnef_damaged_compressed_rtf_is_recorded_corrupt(ctx: WorkerContext) -> None:
+    tnef = docgen.make_tnef_with_body_properties(rtf=b"{\\rtf1 x}")
+    broken = tnef.replace(b"LZFu", b"LZFx")  # an unknown compression type
+    report = scan_attachment(ctx, "winmail.dat", broken, TNEF)
+    assert [(p.kind.value, p.location) for p in report.inspection.problems] == [("corrupt", "winmail.dat › body (rtf)")]
+
+
+def test_tnef_attachment_long_file_name_is_used(ctx: WorkerContext) -> None:
+    docx = docgen.make_docx(["機密", "附件內文"])
+    tnef = docgen.make_tnef_with_body_properties(plain="see attached", attachments={"MEMO~1.DOC": docx},
+                                                 long_names={"MEMO~1.DOC": "會議紀要.docx"})
+    report = scan_attachment(ctx, "winmail.dat", tnef, TNEF)
+    assert levels_at(report) == {"winmail.dat › 會議紀要.docx › body": Level.CONFIDENTIAL}
+
+
+MSG = "application/vnd.ms-outlook"
+
+
+def test_msg_plain_body_marking_is_found(ctx: WorkerContext) -> None:
+    msg = docgen.make_ole(docgen.outlook_msg_streams("會議", body="機密\n有關雙邊會議籌備事宜"))
+    assert levels_at(scan_attachment(ctx, "fwd.msg", msg, MSG)) == {"fwd.msg › body": Level.CONFIDENTIAL}
+
+
+def test_msg_html_only_body_marking_is_found(ctx: WorkerContext) -> None:
+    html = "<html><body><div>SECRET//NOFORN</div><div>Meeting plan.</div></body></html>"
+    msg = docgen.make_ole(docgen.outlook_msg_streams("meeting", html=html))
+    report = scan_attachment(ctx, "fwd.msg", msg, MSG)
+    assert levels_at(report) == {"fwd.msg › body (html)": Level.SECRET}
+
+
+def test_msg_rtf_only_body_marking_is_found(ctx: WorkerContext) -> None:
+    msg = docgen.make_ole(docgen.outlook_msg_streams("会议", rtf=docgen.make_rtf("绝密★启动前\n会议纪要")))
+    report = scan_attachment(ctx, "fwd.msg", msg, MSG)
+    assert levels_at(report) == {"fwd.msg › body (rtf)": Level.TOP_SECRET}
+    assert not report.inspection.problems
+
+
+def test_msg_inside_msg_body_and_attachment_are_found(ctx: WorkerContext) -> None:
+    inner = docgen.outlook_msg_streams("原始郵件", body="SECRET//NOFORN\nforwarded text",
+                                       attachments={"memo.docx": docgen.make_docx(["機密", "附件"])})
+    outer = docgen.make_ole_large(docgen.outlook_msg_streams("fw", body="see below", embedded={"原始郵件": inner}))
+    report = scan_attachment(ctx, "fwd.msg", outer, MSG)
+    assert levels_at(report) == {"fwd.msg › 原始郵件 › body": Level.SECRET,
+                                 "fwd.msg › 原始郵件 › memo.docx › body": Level.CONFIDENTIAL}
+    assert not report.inspection.problems
