@@ -253,3 +253,12 @@ def test_a_problem_named_in_a_joined_explanation_is_found_by_its_location() -> N
                 {"kind": "unsupported", "location": "b.txt", "detail": "unknown charset 'x'; the text may be imperfect"}]
     why = "unsupported content at b.txt: unknown charset 'x'; the text may be imperfect"
     assert categorise("uninspectable", why, [], problems) == "unknown character set"
+
+
+def test_quarantine_show_names_the_reason_and_the_rules_explanation(capsys: pytest.CaptureFixture[str],
+                                                                     tmp_path: Path) -> None:
+    locked = hold(tmp_path, with_attachment("a.zip", docgen.make_encrypted_zip({"a.txt": b"x"}), "application/zip"))
+    assert main(["quarantine", "show", locked, "--data-dir", str(tmp_path / "data")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "reason:      password-protected file" in lines
+    assert any(line.startswith("why:         encrypted content at a.zip") for line in lines)

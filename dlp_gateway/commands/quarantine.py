@@ -122,7 +122,8 @@ def _describe(record: QuarantineRecord) -> str:
         f"client:      {p(record.peer or '-')}",
         f"size:        {record.size} bytes",
         f"rule:        {p(record.rule)}",
-        f"reason:      {p(record.reason)}",
+        f"reason:      {p(record_reason(record))}",
+        f"why:         {p(record.reason)}",
         f"level:       {p(record.level or '-')}",
     ]
     if record.status in ("released", "releasing"):
@@ -148,7 +149,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         print(f"dlp-gateway: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if args.json:
-        out: dict[str, Any] = record.to_json()
+        out: dict[str, Any] = {**record.to_json(), "category": record_reason(record)}
         if content is not None:
             out["content"] = content.decode("utf-8", "replace")
         print(json_text(out, indent=2))
