@@ -20,7 +20,13 @@ single event loop, raising p99), so it is off by default.
 
 Wire format (both directions): the framing of `multiprocessing.connection` (a 4-byte
 big-endian length, or -1 and an 8-byte length). The loop sends the raw message bytes; a
-worker answers with one tag byte (`R` report, `E` error, `K` ready) and a pickle or text.
+worker answers with one tag byte (`R` report, `E` error, `X` out of memory and exiting,
+`K` ready) and a pickle or text.
+
+Memory: each worker caps its address space at `workers.max_memory_mb` (RLIMIT_AS). A
+reader that hits it records a `limit_exceeded` problem (limit `memory`) on its part and
+the worker goes on; a MemoryError anywhere else is answered `X` and the worker exits, so
+the message gets 451 and a fresh worker takes its place.
 """
 
 from __future__ import annotations
@@ -52,6 +58,7 @@ log = logging.getLogger(__name__)
 TAG_READY = b"K"
 TAG_REPORT = b"R"
 TAG_ERROR = b"E"
+TAG_EXHAUSTED = b"X"  # out of memory outside a reader: the worker exits after this answer
 _WRITE_CHUNK = 1024 * 1024
 
 
@@ -93,6 +100,7 @@ def _worker_main(conn: multiprocessing.connection.Connection, settings: Settings
         # collector (no full collection first: walking every object would copy the pages
         # this worker shares with the fork server).
         gc.freeze()
+        _cap_memory(settings.workers.max_memory_mb)
     except BaseException:
         with contextlib.suppress(OSError):
             conn.send_bytes(TAG_ERROR + traceback.format_exc().encode("utf-8", "replace"))
@@ -103,9 +111,21 @@ def _worker_main(conn: multiprocessing.connection.Connection, settings: Settings
             raw = conn.recv_bytes()
         except (EOFError, OSError):
             return  # the gateway closed our socket (shutdown, reload, or it died)
+        except MemoryError:  # the message alone does not fit under workers.max_memory_mb
+            with contextlib.suppress(OSError):
+                conn.send_bytes(TAG_EXHAUSTED + b"the message does not fit in the inspection worker's memory "
+                                b"(workers.max_memory_mb)")
+            return
+        out_of_memory = False
         try:
             report = for_the_relay(inspect_message(raw, ctx))
             answer = TAG_REPORT + pickle.dumps(report, protocol=pickle.HIGHEST_PROTOCOL)
+        except MemoryError:
+            # Outside a reader (a reader's MemoryError is a `memory` problem on its part):
+            # answer, then exit, so a fresh worker takes the next message.
+            out_of_memory = True
+            answer = TAG_EXHAUSTED + (f"the inspection worker ran out of memory (workers.max_memory_mb = "
+                                      f"{settings.workers.max_memory_mb})").encode()
         except Exception:
             answer = TAG_ERROR + traceback.format_exc().encode("utf-8", "replace")
         del raw
@@ -113,6 +133,25 @@ def _worker_main(conn: multiprocessing.connection.Connection, settings: Settings
             conn.send_bytes(answer)
         except OSError:
             return
+        if out_of_memory:
+            return
+
+
+def _cap_memory(max_memory_mb: int) -> None:
+    """Cap this worker's address space (RLIMIT_AS), so a hostile file makes an allocation
+    fail (MemoryError, a `memory` problem) instead of growing until the host's OOM killer
+    picks a process, perhaps the relay. Address space, not RSS: it is what the kernel can
+    enforce per process without a cgroup, and it is larger than RSS (shared libraries,
+    Tesseract's models), hence a generous default; see `workers.max_memory_mb`."""
+    if max_memory_mb <= 0:
+        return
+    import resource
+
+    limit = max_memory_mb * 1024 * 1024
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
 # ---------------------------------------------------------------- loop side
@@ -137,6 +176,8 @@ def _decode_answer(frame: bytes) -> Any:
         return pickle.loads(body)
     if tag == TAG_ERROR:
         raise InspectionError(f"inspection failed in the worker:\n{bytes(body).decode('utf-8', 'replace')}")
+    if tag == TAG_EXHAUSTED:  # the worker is exiting: WorkerLost, so it is replaced, not reused
+        raise WorkerLost(bytes(body).decode("utf-8", "replace"))
     raise InspectionError(f"unexpected answer from an inspection worker (tag {tag!r})")
 
 

@@ -186,7 +186,9 @@ class Finding:
             "rule": self.rule,
             "location": self.location,
             "evidence": self.evidence,
-            "level": self.level.label if self.level else None,
+            # A declassified marking has no current Level (it must not meet `level_at_least`)
+            # but says what it is; a message's own `level` stays one of the four or null.
+            "level": self.level.label if self.level else ("declassified" if "declassified" in self.tags else None),
             "system": self.system,
             "confidence": round(self.confidence, 3),
         }

@@ -1296,3 +1296,182 @@ def make_pdf_with_broken_xref(pages: list[str]) -> bytes:
     import re
 
     return re.sub(rb"startxref\s+\d+", b"startxref\n999999", make_pdf(pages))
+
+# --------------------------------------------------------------------------- ODF hiding places
+
+ODF_NAMESPACES = (
+    'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+    'xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" '
+    'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+    'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+    'xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0" '
+    'xmlns:presentation="urn:oasis:names:tc:opendocument:xmlns:presentation:1.0" '
+    'xmlns:svg="urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0" '
+    'xmlns:chart="urn:oasis:names:tc:opendocument:xmlns:chart:1.0" '
+    'xmlns:dc="http://purl.org/dc/elements/1.1/" '
+    'xmlns:xlink="http://www.w3.org/1999/xlink" office:version="1.3"'
+)
+
+
+def make_odf_package(kind: str, body: str, *, master_styles: str = "",
+                     extra: dict[str, bytes | str] | None = None) -> bytes:
+    """An ODF package written part by part, as LibreOffice stores it: `kind` is `text`,
+    `spreadsheet` or `presentation`; `body` the XML inside `office:<kind>` of
+    content.xml; `master_styles` the XML inside `office:master-styles` of styles.xml;
+    `extra` more members (e.g. "Object 1/content.xml" for an embedded object)."""
+    mimetypes = {"text": "application/vnd.oasis.opendocument.text",
+                 "spreadsheet": "application/vnd.oasis.opendocument.spreadsheet",
+                 "presentation": "application/vnd.oasis.opendocument.presentation"}
+    content = (f'<?xml version="1.0" encoding="UTF-8"?>\n<office:document-content {ODF_NAMESPACES}>'
+               f"<office:body><office:{kind}>{body}</office:{kind}></office:body></office:document-content>")
+    styles = (f'<?xml version="1.0" encoding="UTF-8"?>\n<office:document-styles {ODF_NAMESPACES}>'
+              f"<office:master-styles>{master_styles}</office:master-styles></office:document-styles>")
+    entries = "".join(f'<manifest:file-entry manifest:full-path="{name}" manifest:media-type="text/xml"/>'
+                      for name in ("content.xml", "styles.xml", *(extra or {})))
+    manifest = ('<?xml version="1.0" encoding="UTF-8"?>\n<manifest:manifest xmlns:manifest='
+                '"urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.3">'
+                f'<manifest:file-entry manifest:full-path="/" manifest:media-type="{mimetypes[kind]}"/>'
+                f"{entries}</manifest:manifest>")
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        zf.writestr("mimetype", mimetypes[kind], compress_type=zipfile.ZIP_STORED)
+        zf.writestr("content.xml", content, compress_type=zipfile.ZIP_DEFLATED)
+        zf.writestr("styles.xml", styles, compress_type=zipfile.ZIP_DEFLATED)
+        for name, data in (extra or {}).items():
+            zf.writestr(name, data, compress_type=zipfile.ZIP_DEFLATED)
+        zf.writestr("META-INF/manifest.xml", manifest, compress_type=zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
+def odf_content(kind: str, body: str) -> str:
+    """A content.xml (for an embedded `Object N/content.xml`) with `body` inside `office:<kind>`."""
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<office:document-content {ODF_NAMESPACES}>'
+            f"<office:body><office:{kind}>{body}</office:{kind}></office:body></office:document-content>")
+
+
+# --------------------------------------------------------------------------- RTF hiding places
+
+def rtf_document(content: str) -> bytes:
+    """An RTF document around raw RTF `content` (groups, control words, ASCII text)."""
+    return ("{\\rtf1\\ansi\\ansicpg1252\\deff0{\\fonttbl{\\f0 Arial;}}\\f0\\fs24 "
+            + content + "\\par\n}").encode("ascii")
+
+
+def rtf_escape(text: str) -> str:
+    """`text` as RTF: non-ASCII as `\\uN?` escapes."""
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if ch in "\\{}":
+            out.append("\\" + ch)
+        elif code < 128:
+            out.append(ch)
+        else:
+            out.append(f"\\u{code - 65536 if code > 32767 else code}?")
+    return "".join(out)
+
+
+def rtf_package_object(filename: str, data: bytes) -> str:
+    """An embedded Packager object as Word writes it into RTF (`\\object\\objemb` with an
+    OLE1 `\\objdata` stream in hex) wrapping `data` under `filename`."""
+    import struct
+
+    native = make_ole10native(filename, data)
+    import olefile
+
+    with olefile.OleFileIO(native) as ole:
+        stream = ole.openstream("\x01Ole10Native").read()
+    (size,) = struct.unpack_from("<I", stream, 0)
+    payload = stream[4: 4 + size]
+
+    def name(value: str) -> bytes:
+        raw = value.encode("latin-1") + b"\0"
+        return struct.pack("<I", len(raw)) + raw
+
+    ole1 = (struct.pack("<II", 0x00000501, 2) + name("Package") + name("") + name("")
+            + struct.pack("<I", len(payload)) + payload)
+    hexdata = ole1.hex()
+    lines = "\n".join(hexdata[i: i + 128] for i in range(0, len(hexdata), 128))
+    return "{\\object\\objemb{\\*\\objclass Package}\\objw1000\\objh500{\\*\\objdata \n" + lines + "\n}}"
+
+
+def make_tnef_with_attached_message(inner_tnef: bytes, display_name: str, *, body: str = "see below") -> bytes:
+    """A winmail.dat carrying an attached Outlook message (attach method 5): the inner
+    message is itself a TNEF stream in PR_ATTACH_DATA_OBJ (PT_OBJECT, IID_IMessage first)."""
+    import struct
+
+    def attribute(level: int, kind: int, ident: int, value: bytes) -> bytes:
+        return (struct.pack("<BII", level, (kind << 16) | ident, len(value)) + value
+                + struct.pack("<H", sum(value) & 0xFFFF))
+
+    iid_imessage = bytes.fromhex("07030200000000000c00000000000046")
+    out = [struct.pack("<IH", 0x223E9F78, 0x0001)]
+    out.append(attribute(1, 0x0006, 0x9003, tnef_property_block([(0x001F, 0x1000, body.encode("utf-16-le") + b"\0\0")])))
+    out.append(attribute(2, 0x0006, 0x9002, b"\1\0\xff\xff\xff\xff" + b"\0" * 8))
+    out.append(attribute(2, 0x0001, 0x8010, display_name.encode("utf-8") + b"\0"))
+    block = tnef_property_block([(0x0003, 0x3705, struct.pack("<I", 5)),
+                                 (0x001F, 0x3001, display_name.encode("utf-16-le") + b"\0\0"),
+                                 (0x000D, 0x3701, iid_imessage + inner_tnef)])
+    out.append(attribute(2, 0x0006, 0x9005, block))
+    return b"".join(out)
+
+
+def tnef_outlook_extra_properties() -> tuple[int, bytes]:
+    """(count, encoded entries) of properties Outlook writes before the body in a TNEF
+    property block: a named property by string name (PT_BOOLEAN), a named property by
+    id (PT_LONG), a multi-valued Unicode property (categories) and a PT_SYSTIME."""
+    import struct
+
+    guid = bytes.fromhex("0820060000000000c000000000000046")  # PS_PUBLIC_STRINGS
+    name = "Keywords-Hidden".encode("utf-16-le") + b"\0\0"
+    entries = [
+        struct.pack("<HH", 0x000B, 0x8001) + guid + struct.pack("<II", 1, len(name)) + name
+        + b"\0" * (-len(name) % 4) + struct.pack("<I", 1),
+        struct.pack("<HH", 0x0003, 0x8002) + guid + struct.pack("<II", 0, 0x8510) + struct.pack("<I", 369),
+    ]
+    values = ["第一類".encode("utf-16-le") + b"\0\0", "b".encode("utf-16-le") + b"\0\0"]
+    mv = struct.pack("<HHI", 0x101F, 0x3A4D, len(values))
+    for value in values:
+        mv += struct.pack("<I", len(value)) + value + b"\0" * (-len(value) % 4)
+    entries.append(mv)
+    entries.append(struct.pack("<HH", 0x0040, 0x0039) + struct.pack("<Q", 133_000_000_000_000_000))
+    return len(entries), b"".join(entries)
+
+
+def make_tnef_outlook_body(plain: str) -> bytes:
+    """A winmail.dat whose property block carries Outlook's extra properties
+    (`tnef_outlook_extra_properties`) before PR_BODY."""
+    import struct
+
+    def attribute(level: int, kind: int, ident: int, value: bytes) -> bytes:
+        return (struct.pack("<BII", level, (kind << 16) | ident, len(value)) + value
+                + struct.pack("<H", sum(value) & 0xFFFF))
+
+    count, extra = tnef_outlook_extra_properties()
+    body = tnef_property_block([(0x001F, 0x1000, plain.encode("utf-16-le") + b"\0\0")])
+    block = struct.pack("<I", count + 1) + extra + body[4:]
+    return (struct.pack("<IH", 0x223E9F78, 0x0001)
+            + attribute(1, 0x0006, 0x9007, struct.pack("<II", 1252, 0))
+            + attribute(1, 0x0006, 0x9003, block))
+
+
+def tnef_stream(attributes: list[tuple[int, int, int, bytes]]) -> bytes:
+    """A TNEF stream of (level, kind, attribute id, value) attributes, with checksums."""
+    import struct
+
+    out = [struct.pack("<IH", 0x223E9F78, 0x0001)]
+    for level, kind, ident, value in attributes:
+        out.append(struct.pack("<BII", level, (kind << 16) | ident, len(value)) + value
+                   + struct.pack("<H", sum(value) & 0xFFFF))
+    return b"".join(out)
+
+
+def ole_with_streams(data: bytes, extra: dict[str, bytes]) -> bytes:
+    """An OLE file (from `make_ole`, e.g. `make_doc`) rebuilt with `extra` streams added,
+    e.g. an embedded object in a .doc's `ObjectPool/_1234/` storage."""
+    import olefile
+
+    with olefile.OleFileIO(data) as ole:
+        streams = {"/".join(path): ole.openstream(path).read() for path in ole.listdir(streams=True, storages=False)}
+    streams.update(extra)
+    return make_ole_large(streams)

@@ -137,3 +137,43 @@ def test_json_text_is_valid_json_for_every_escaped_character():
     out = json_text({"v": value})
     assert not RAW_CONTROL.search(out)
     assert json.loads(out) == {"v": value}
+
+
+def test_quarantine_show_raw_writes_the_exact_bytes_to_a_pipe(tmp_path, capsysbinary):
+    qid = hold_hostile_message(tmp_path)
+    assert main(["quarantine", "show", qid, "--content", "--raw", "--data-dir", str(tmp_path)]) == 0
+    assert capsysbinary.readouterr().out.endswith(hostile_message())
+
+
+def test_fingerprint_list_prints_label_and_file_name_controls_as_visible_escapes(tmp_path, capsys):
+    doc = tmp_path / "cable\x1b[2J.txt"
+    doc.write_text("The delegation met the deputy minister to review the agenda of the next round. " * 20)
+    assert main(["fingerprint", "add", "--label", "cable \u202eexe.pdf\x07", str(doc), "--data-dir", str(tmp_path)]) == 0
+    capsys.readouterr()
+    assert main(["fingerprint", "list", "--data-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert not RAW_CONTROL.search(out)
+    assert "cable \\u202eexe.pdf\\x07\tcable\\x1b[2J.txt" in out
+
+
+@pytest.mark.slow
+def test_message_held_by_the_real_server_is_shown_without_raw_controls(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.gatewayproc import REPO, send, start_gateway
+
+    with start_gateway(tmp_path) as gw:
+        code, text = send(gw.port, hostile_message(), sender="evil@attacker.test")
+        assert code == 250 and "held for review" in text
+        qid = text.rsplit(" as ", 1)[1].rstrip(")")
+        for args in (["list"], ["show", qid], ["show", qid, "--content"]):
+            done = subprocess.run([sys.executable, "-m", "dlp_gateway", "quarantine", *args,
+                                   "--config", str(gw.config_path)],
+                                  cwd=REPO, capture_output=True, timeout=60)
+            assert done.returncode == 0, done.stderr
+            out = done.stdout.decode("utf-8")
+            assert not RAW_CONTROL.search(out), args
+        assert "\\x1b[2J\\x07" in out and "\\u202egpj.exe" in out
+        log = gw.log()  # the server's own log lines, written while it held the message
+    assert not RAW_CONTROL.search(log.replace("\r", ""))

@@ -74,6 +74,27 @@ def test_docx_vml_text_box_marking_is_found(ctx: WorkerContext) -> None:
     assert levels_at(scan(ctx, "b.docx", docx, DOCX)) == {"b.docx › body": Level.CONFIDENTIAL}
 
 
+def test_docx_text_box_anchored_in_a_paragraph_with_text_is_its_own_line(ctx: WorkerContext) -> None:
+    # Word anchors a floating text box in a run of an ordinary paragraph; its text must not
+    # be glued to that paragraph's words (which would hide a banner line).
+    anchored = (f'<w:p><w:r><w:t>會議紀要如下</w:t></w:r><w:r><w:pict><v:shape xmlns:v="{VML}"><v:textbox>'
+                f'<w:txbxContent>{word_paragraph("機密")}</w:txbxContent></v:textbox></v:shape></w:pict></w:r>'
+                '<w:r><w:t>請查照</w:t></w:r></w:p>')
+    docx = docgen.ooxml_with_parts(plain_docx(), {}, document_xml=("word/document.xml", anchored))
+    assert levels_at(scan(ctx, "b.docx", docx, DOCX)) == {"b.docx › body": Level.CONFIDENTIAL}
+
+
+def test_docx_picture_alt_text_is_read(ctx: WorkerContext) -> None:
+    docx = docgen.make_docx(["會議紀要如下"], image=docgen.make_png_header(20, 20))
+    import zipfile
+
+    source = zipfile.ZipFile(io.BytesIO(docx)).read("word/document.xml").decode()
+    source = source.replace("<wp:docPr ", '<wp:docPr descr="SECRET//NOFORN" ', 1)
+    docx = docgen.ooxml_with_parts(docx, {"word/document.xml": source})
+    report = scan(ctx, "b.docx", docx, DOCX)
+    assert levels_at(report)["b.docx › body"] == Level.SECRET
+
+
 @pytest.mark.parametrize("choice,fallback", [("SECRET//NOFORN", "draft"), ("draft", "SECRET//NOFORN")])
 def test_docx_drawingml_text_box_marking_is_found_in_either_branch(ctx: WorkerContext, choice: str, fallback: str) -> None:
     docx = docgen.ooxml_with_parts(plain_docx(), {}, document_xml=("word/document.xml", drawingml_text_box(choice, fallback)))
@@ -99,6 +120,11 @@ def test_docx_footnote_and_endnote_markings_are_found(ctx: WorkerContext, part: 
            f'{word_paragraph("SECRET//NOFORN")}</w:{root[:-1]}></w:{root}>')
     docx = docgen.ooxml_with_parts(plain_docx(), {part: xml})
     assert levels_at(scan(ctx, "b.docx", docx, DOCX)) == {"b.docx › notes": Level.SECRET}
+
+
+def test_docx_comment_marking_is_found(ctx: WorkerContext) -> None:
+    docx = docgen.make_docx(["有關雙邊會議籌備事宜，請查照。"], comment="SECRET//NOFORN")
+    assert levels_at(scan(ctx, "b.docx", docx, DOCX)) == {"b.docx › comments": Level.SECRET}
 
 
 def alt_chunk_docx(name: str, data: bytes) -> bytes:
@@ -141,6 +167,15 @@ def test_docx_embedded_ole_package_is_unpacked_and_read(ctx: WorkerContext) -> N
     assert not report.inspection.problems
 
 
+def test_docx_embedded_office_package_object_is_read(ctx: WorkerContext) -> None:
+    # An embedded Word 2007+ document stored as an OLE object: its ZIP in a "Package" stream.
+    inner = docgen.make_docx(["機密", "內嵌文件"])
+    ole = docgen.make_ole_large({"Package": inner, "\x01CompObj": b"\x01\x00\xfe\xff" + b"\0" * 24})
+    docx = docgen.ooxml_with_parts(plain_docx(), {"word/embeddings/oleObject2.bin": ole})
+    report = scan(ctx, "b.docx", docx, DOCX)
+    assert levels_at(report) == {"b.docx › oleObject2.bin › package › body": Level.CONFIDENTIAL}
+
+
 # ------------------------------------------------------------------------------- XLSX
 
 def plain_xlsx() -> bytes:
@@ -151,6 +186,18 @@ def test_xlsx_drawing_text_box_is_read(ctx: WorkerContext) -> None:
     drawing = docgen.drawingml_text_part("wsDr", XDR, "機密")
     xlsx = docgen.ooxml_with_parts(plain_xlsx(), {"xl/drawings/drawing1.xml": drawing})
     assert levels_at(scan(ctx, "c.xlsx", xlsx, XLSX)) == {"c.xlsx › drawing 1": Level.CONFIDENTIAL}
+
+
+def test_xlsx_legacy_vml_text_box_is_read(ctx: WorkerContext) -> None:
+    # Excel's legacy text boxes and form controls live in VML, often not well-formed (<br>).
+    vml = (f'<xml xmlns:v="{VML}" xmlns:o="urn:schemas-microsoft-com:office:office" '
+           'xmlns:x="urn:schemas-microsoft-com:office:excel"><v:shape id="_x0000_s1025" type="#_x0000_t202">'
+           "<v:textbox style='mso-direction-alt:auto'><div style='text-align:left'><font face=\"Calibri\">"
+           "說明<br></font></div><div><font>SECRET//NOFORN</font></div></v:textbox>"
+           '<x:ClientData ObjectType="Text"><x:Anchor>1, 15, 0, 2, 3, 15, 4, 16</x:Anchor></x:ClientData>'
+           "</v:shape></xml>")
+    xlsx = docgen.ooxml_with_parts(plain_xlsx(), {"xl/drawings/vmlDrawing1.vml": vml})
+    assert levels_at(scan(ctx, "c.xlsx", xlsx, XLSX)) == {"c.xlsx › drawing 1 (vml)": Level.SECRET}
 
 
 def test_xlsx_chart_title_is_read(ctx: WorkerContext) -> None:
@@ -175,6 +222,35 @@ def test_xlsx_first_and_even_print_headers_and_footers_are_read(ctx: WorkerConte
     book.save(out)
     band = "header" if "Header" in which else "footer"
     assert levels_at(scan(ctx, "c.xlsx", out.getvalue(), XLSX)) == {f"c.xlsx › sheet 名單 › {band}": Level.CONFIDENTIAL}
+
+
+def test_xlsx_data_validation_input_message_is_read(ctx: WorkerContext) -> None:
+    import openpyxl
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    book = openpyxl.load_workbook(io.BytesIO(plain_xlsx()))
+    check = DataValidation(type="list", formula1='"A,B"', showInputMessage=True,
+                           promptTitle="注意", prompt="SECRET//NOFORN")
+    check.add("B2")
+    book.active.add_data_validation(check)
+    out = io.BytesIO()
+    book.save(out)
+    assert levels_at(scan(ctx, "c.xlsx", out.getvalue(), XLSX)) == {"c.xlsx › sheet 名單 › input messages": Level.SECRET}
+
+
+def test_xlsx_chartsheet_print_header_is_read(ctx: WorkerContext) -> None:
+    import openpyxl
+    from openpyxl.chart import BarChart, Reference
+
+    book = openpyxl.load_workbook(io.BytesIO(docgen.make_xlsx({"數據": [["年", "數"], ["2025", 3], ["2026", 5]]})))
+    chart = BarChart()
+    chart.add_data(Reference(book.active, min_col=2, min_row=1, max_row=3), titles_from_data=True)
+    sheet = book.create_chartsheet("圖")
+    sheet.add_chart(chart)
+    sheet.HeaderFooter.oddHeader.center.text = "機密"
+    out = io.BytesIO()
+    book.save(out)
+    assert levels_at(scan(ctx, "c.xlsx", out.getvalue(), XLSX)) == {"c.xlsx › sheet 圖 › header": Level.CONFIDENTIAL}
 
 
 def test_xlsx_cell_comment_marking_is_found(ctx: WorkerContext) -> None:
@@ -221,3 +297,37 @@ def test_pptx_embedded_ole_package_is_unpacked_and_read(ctx: WorkerContext) -> N
     ole = docgen.make_ole10native("plan.txt", b"SECRET//NOFORN\nthe plan\n")
     pptx = docgen.ooxml_with_parts(docgen.make_pptx(["議程"]), {"ppt/embeddings/oleObject1.bin": ole})
     assert levels_at(scan(ctx, "d.pptx", pptx, PPTX)) == {"d.pptx › oleObject1.bin › plan.txt": Level.SECRET}
+
+
+def test_docx_header_part_under_an_unexpected_name_is_read(ctx: WorkerContext) -> None:
+    # Word finds parts by relationship, not by name: a header may be called anything.
+    section = '<w:p><w:pPr><w:sectPr><w:headerReference w:type="default" r:id="rIdHdrX"/></w:sectPr></w:pPr></w:p>'
+    docx = docgen.ooxml_with_parts(
+        plain_docx(), {"word/hdr_a.xml": word_part("hdr", "機密")},
+        relationships={"word/_rels/document.xml.rels": [("rIdHdrX", REL + "header", "hdr_a.xml")]},
+        content_types={"word/hdr_a.xml": "application/vnd.openxmlformats-officedocument.wordprocessingml.header+xml"},
+        document_xml=("word/document.xml", section))
+    assert levels_at(scan(ctx, "b.docx", docx, DOCX)) == {"b.docx › word/hdr_a.xml": Level.CONFIDENTIAL}
+
+
+@pytest.mark.parametrize("make", [plain_docx, plain_xlsx, lambda: docgen.make_pptx(["議程"], notes=["備註"])])
+def test_ordinary_office_files_have_no_unexpected_parts(make) -> None:
+    import zipfile
+
+    from dlp_gateway.content.office import _KNOWN_PARTS
+
+    names = zipfile.ZipFile(io.BytesIO(make())).namelist()
+    assert [n for n in names if n.endswith(".xml") and not _KNOWN_PARTS.fullmatch(n)] == []
+
+
+# ------------------------------------------------------------------------------- legacy .doc
+
+def test_doc_embedded_package_object_in_the_object_pool_is_read(ctx: WorkerContext) -> None:
+    import olefile
+
+    with olefile.OleFileIO(docgen.make_ole10native("plan.txt", b"SECRET//NOFORN\nthe plan\n")) as ole:
+        native = ole.openstream("\x01Ole10Native").read()
+    doc = docgen.ole_with_streams(docgen.make_doc(["有關雙邊會議籌備事宜，請查照。"]),
+                                  {"ObjectPool/_1234567890/\x01Ole10Native": native})
+    report = scan(ctx, "c.doc", doc, "application/msword")
+    assert levels_at(report) == {"c.doc › plan.txt": Level.SECRET}

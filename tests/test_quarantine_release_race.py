@@ -71,3 +71,25 @@ def test_release_refused_by_the_next_hop_leaves_the_message_held_and_releasable(
         assert store.claim_release(qid, "officer.chen")  # the claim was handed back
     finally:
         store.close()
+
+
+def test_a_release_left_unfinished_is_only_taken_over_with_retry_interrupted(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    qid = hold(data_dir)
+    store = QuarantineStore(data_dir)
+    try:
+        assert store.claim_release(qid, "officer.lin")  # its process died before recording the outcome
+    finally:
+        store.close()
+    with Sink() as sink:
+        config = tmp_path / "config.yaml"
+        config.write_text(yaml.safe_dump(deep_merge(base_config(data_dir), {"delivery": {"upstream": sink.address}})))
+        refused = release_process(config, qid, "officer.chen")
+        assert refused.wait(60) == 2
+        assert "being released by officer.lin" in refused.communicate()[1] and not sink.messages
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "dlp_gateway", "quarantine", "release", qid, "--operator", "officer.chen",
+             "--retry-interrupted", "--config", str(config)],
+            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert proc.wait(60) == 0, proc.communicate()
+        assert len(sink.wait_for(1)) == 1

@@ -66,7 +66,7 @@ def _sender_from_headers(report: InspectionReport) -> str:
 def describe_findings(report: InspectionReport) -> list[str]:
     lines = [f"Findings ({len(report.findings)}):"]
     for f in report.findings:
-        level = f" level={f.level.label}" if f.level else ""
+        level = f" level={f.level.label}" if f.level else (" level=declassified" if "declassified" in f.tags else "")
         system = f" system={f.system}" if f.system else ""
         extra = f" label={f.label} share={max(f.share_of_document or 0, f.share_of_part or 0):.0%}" if f.document_id else ""
         lines.append(f"  - {f.detector} {f.rule}{level}{system}{extra} at {f.location}: {f.evidence!r}")

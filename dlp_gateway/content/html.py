@@ -54,23 +54,32 @@ TEXT_ATTRIBUTES = frozenset({
     "alt", "title", "value", "placeholder", "aria-label", "aria-description", "aria-roledescription",
     "aria-valuetext", "label", "summary", "abbr", "data-tooltip", "data-title",
 })
+_TECHNICAL_META = frozenset({
+    "generator", "viewport", "format-detection", "color-scheme", "supported-color-schemes", "progid",
+    "originator", "x-apple-disable-message-reformatting", "robots", "referrer", "theme-color",
+})
 # A tag with more whitespace-separated tokens than this goes to the linear reader:
 # libxml2 checks each attribute against all earlier ones (5,000 attributes: 40 ms; 50,000: 3 s).
 MAX_ATTRIBUTE_TOKENS = 2000
 _CHECK_EVERY = 2000  # tree events between two looks at the deadline
 
 _BLANKS = re.compile(r"[ \t\r\f\v]+")
-_TAG_RUN = re.compile(r"<[^<>]*")
+# A tag long enough to hold MAX_ATTRIBUTE_TOKENS attributes (found by the regex engine, in C).
+_LONG_TAG = re.compile(rf"<[^<>]{{{4 * MAX_ATTRIBUTE_TOKENS},}}")
 # CSS: `content:` followed by one or more strings (other values such as counters are not text).
 _CSS_CONTENT = re.compile(r"""content\s*:\s*((?:(?:"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')\s*)+)""", re.I | re.S)
 _CSS_STRING = re.compile(r""""((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'""", re.S)
 _CSS_ESCAPE = re.compile(r"\\([0-9a-fA-F]{1,6})[ \t\r\n\f]?|\\(.)", re.S)
 _CSS_COMMENT = re.compile(r"/\*.*?(?:\*/|\Z)", re.S)
+_CSS_COMMENT_TEXT = re.compile(r"/\*(.*?)(?:\*/|\Z)", re.S)
 _CSS_DATA_URL = re.compile(r"""url\(\s*["']?\s*(data:[^"')]*)""", re.I)
 _DATA_URI = re.compile(r"\s*data:([^,]*),(.*)", re.I | re.S)
 # The linear fallback reader: comments, tags, and the attribute values inside a tag.
 _FALLBACK_TOKEN = re.compile(r"<!--(.*?)(?:-->|\Z)|<([^<>]*)>?", re.S)
-_FALLBACK_VALUE = re.compile(r"""=\s*(?:"([^"]*)"?|'([^']*)'?|([^\s"'=<>`]+))""")
+# Starts only where a name can start (after a blank, a quote or /), so a long run of name
+# characters is scanned once: linear.
+_FALLBACK_ATTRIBUTE = re.compile(
+    r"""(?<![^\s"'/])([^\s=<>"'/]+)(?:\s*=\s*(?:"([^"]*)"?|'([^']*)'?|([^\s"'=<>`]+)))?""")
 _FALLBACK_NAME = re.compile(r"/?\s*([A-Za-z][A-Za-z0-9:-]*)")
 
 
@@ -105,7 +114,9 @@ def _css_unescape(value: str) -> str:
 
 
 def css_text(css: str) -> list[str]:
-    """The strings of every `content:` declaration (CSS generated content a browser shows)."""
+    """The strings of every `content:` declaration (CSS generated content a browser shows),
+    then the text of CSS comments (a reader of the source sees them, as HTML comments)."""
+    comments = [m.group(1).strip() for m in _CSS_COMMENT_TEXT.finditer(css) if m.group(1).strip()]
     css = _CSS_COMMENT.sub(" ", css)
     found = []
     for declaration in _CSS_CONTENT.finditer(css):
@@ -114,7 +125,7 @@ def css_text(css: str) -> list[str]:
         text = "".join(pieces).strip()
         if text:
             found.append(text)
-    return found
+    return found + comments
 
 
 def _data_uri(value: str, where: str) -> DataUri | None:
@@ -154,16 +165,27 @@ def decode_data_uri(uri: DataUri, max_bytes: int) -> bytes | None:
     return data if len(data) <= max_bytes else None
 
 
+def _named_meta(attrib: dict[str, str]) -> bool:
+    """A <meta name=...> (description, keywords, any made-up name) holds text; the
+    http-equiv ones and the technical names do not."""
+    name = (attrib.get("name") or attrib.get("property") or "").strip().lower()
+    return bool(name) and name not in _TECHNICAL_META
+
+
 def _attribute_text(chunks: list[str], uris: list[DataUri], tag: str, attrib: dict[str, str]) -> None:
     for name, value in attrib.items():
         if not value:
             continue
         name = name.lower()
-        if name in TEXT_ATTRIBUTES or (name == "content" and tag == "meta"):
+        if name in TEXT_ATTRIBUTES or (name == "content" and tag == "meta" and _named_meta(attrib)):
             chunks.append(f" {value} ")
         elif name == "style":
             chunks.extend(f" {text} " for text in css_text(value))
             uris.extend(css_data_uris(value, f"{tag} style url()"))
+        elif name == "srcdoc":  # an <iframe>'s whole document, shown in place
+            inner = _strip_tags(value)
+            chunks.append(f"\n{inner.text}\n")
+            uris.extend(inner.data_uris)
         if value.lstrip()[:5].lower() == "data:":
             uri = _data_uri(value, f"{tag} {name}")
             if uri is not None:
@@ -176,10 +198,7 @@ def _attribute_text(chunks: list[str], uris: list[DataUri], tag: str, attrib: di
 
 
 def _too_many_attributes(html: str) -> bool:
-    for match in _TAG_RUN.finditer(html):
-        if match.end() - match.start() > 4 * MAX_ATTRIBUTE_TOKENS and len(match.group().split()) > MAX_ATTRIBUTE_TOKENS:
-            return True
-    return False
+    return any(len(match.group().split()) > MAX_ATTRIBUTE_TOKENS for match in _LONG_TAG.finditer(html))
 
 
 def _layout(chunks: list[str]) -> str:
@@ -189,39 +208,46 @@ def _layout(chunks: list[str]) -> str:
     return "\n".join(line for line in lines if line.strip())
 
 
-def _strip_tags(html: str) -> HtmlContent:
-    """Linear reader for what libxml2 cannot read whole: text, comments, attribute values."""
+def _strip_tags(html: str, out_of_time: Callable[[], bool] | None = None) -> HtmlContent:
+    """Linear reader for what libxml2 cannot read whole: text, comments, the same attributes
+    as the parser path. About 1 s per 300,000 tags; it looks at the deadline as it goes."""
     chunks: list[str] = []
     uris: list[DataUri] = []
     position = 0
-    for match in _FALLBACK_TOKEN.finditer(html):
-        chunks.append(html_lib.unescape(html[position:match.start()]))
+    unescape = html_lib.unescape
+    for count, match in enumerate(_FALLBACK_TOKEN.finditer(html)):
+        if out_of_time is not None and count % (5 * _CHECK_EVERY) == 0 and count and out_of_time():
+            return HtmlContent(_layout(chunks), uris, stopped=True)
+        start = match.start()
+        if start > position:
+            text = html[position:start]
+            chunks.append(unescape(text) if "&" in text else text)
         position = match.end()
-        if match.group(1) is not None:
-            chunks.append(f"\n{match.group(1)}\n")
+        comment, tag = match.groups()
+        if comment is not None:
+            chunks.append(f"\n{comment}\n")
             continue
-        tag = match.group(2)
-        name = _FALLBACK_NAME.match(tag)
-        if name and name.group(1).lower() in BLOCK_TAGS:
+        name_match = _FALLBACK_NAME.match(tag)
+        if name_match is None:
+            continue
+        name = name_match.group(1).lower()
+        if name in BLOCK_TAGS:
             chunks.append("\n")
-        for value in _FALLBACK_VALUE.finditer(tag):
-            text = html_lib.unescape(next(v for v in value.groups() if v is not None))
-            if text.lstrip()[:5].lower() == "data:":
-                uri = _data_uri(text, "attribute")
-                if uri is not None:
-                    uris.append(uri)
-            elif text:
-                chunks.append(f" {text} ")
-                chunks.extend(f" {t} " for t in css_text(text))
-                uris.extend(css_data_uris(text, "style url()"))
-    chunks.append(html_lib.unescape(html[position:]))
+        if "=" in tag and not tag.startswith("/"):  # an attribute without a value holds no text
+            attributes: dict[str, str] = {}
+            for attribute in _FALLBACK_ATTRIBUTE.finditer(tag, name_match.end()):
+                value = next((v for v in attribute.groups()[1:] if v is not None), "")
+                attributes.setdefault(attribute.group(1).lower(), unescape(value))
+            _attribute_text(chunks, uris, name, attributes)
+    text = html[position:]
+    chunks.append(unescape(text) if "&" in text else text)
     return HtmlContent(_layout(chunks), uris)
 
 
 def read_html_text(html: str, out_of_time: Callable[[], bool] | None = None) -> HtmlContent:
     """Everything an HTML document holds as text, and its `data:` URIs (see the module doc)."""
     if _too_many_attributes(html):
-        content = _strip_tags(html)
+        content = _strip_tags(html, out_of_time)
         content.fallback = f"a tag with more than {MAX_ATTRIBUTE_TOKENS} attributes"
         return content
     parser = etree.HTMLParser(recover=True, no_network=True, remove_comments=False, remove_pis=False,
@@ -231,12 +257,14 @@ def read_html_text(html: str, out_of_time: Callable[[], bool] | None = None) -> 
     except (etree.Error, ValueError):
         root = None
     if root is None:
-        content = _strip_tags(html)
+        if not html.strip():
+            return HtmlContent("")
+        content = _strip_tags(html, out_of_time)
         content.fallback = "no element the HTML parser could read (only a comment or a fragment)"
         return content
     fatal = [e for e in parser.error_log if e.level == etree.ErrorLevels.FATAL]
     if fatal:
-        content = _strip_tags(html)
+        content = _strip_tags(html, out_of_time)
         content.fallback = f"the HTML parser stopped early ({fatal[0].message.strip()})"[:300]
         return content
 
@@ -249,7 +277,13 @@ def read_html_text(html: str, out_of_time: Callable[[], bool] | None = None) -> 
             break
         tag = element.tag
         if not isinstance(tag, str):  # a comment (or a processing instruction read as one)
-            if element.text:
+            if element.text and "<" in element.text:
+                # Markup in a comment (Outlook's <!--[if mso]>...<![endif]-->) is read as
+                # HTML, by the linear reader: a comment cannot nest the parser into itself.
+                inner = _strip_tags(element.text, out_of_time)
+                chunks.append(f"\n{inner.text}\n")
+                uris.extend(inner.data_uris)
+            elif element.text:
                 chunks.append(f"\n{element.text}\n")
             if element.tail:
                 chunks.append(element.tail)
@@ -296,7 +330,11 @@ def read_html(reader: Reader, data: bytes, location: str, depth: int, *,
     reader.segment(content.text, location, location, text_kind)
     if content.stopped:
         return  # timed_out() has recorded the problem
+    seen: set[tuple[str | None, str]] = set()
     for number, uri in enumerate(content.data_uris, 1):
+        if (uri.media_type, uri.payload) in seen:
+            continue  # the same spacer or icon in every cell is one file, not hundreds of members
+        seen.add((uri.media_type, uri.payload))
         where = join(location, f"data: URI {number} ({uri.where})")
         if reader.timed_out(where) or reader.members_exhausted(where):
             return

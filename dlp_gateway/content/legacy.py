@@ -54,6 +54,7 @@ def read_ole(reader: Reader, data: bytes, location: str, depth: int, **_: object
             return
         if _read_ole_object(reader, ole, location, depth):
             return
+        _read_pooled_objects(reader, ole, streams, location, depth)
         if ole.exists("WordDocument") and _read_word97(reader, ole, location):
             return
         found = [name for name in _MAIN_STREAMS if ole.exists(name)]
@@ -155,11 +156,70 @@ def _read_metadata(reader: Reader, ole: olefile.OleFileIO, location: str) -> Non
     reader.segment("\n".join(lines), join(location, "properties"), location, "metadata")
 
 
-def _property(ole: olefile.OleFileIO, prefix: str, tag: str) -> str | None:
-    for suffix, encoding in (("001F", "utf-16-le"), ("001E", "cp1252")):
+def _read_pooled_objects(reader: Reader, ole: olefile.OleFileIO, streams: list[str], location: str,
+                         depth: int) -> None:
+    """Objects embedded in a .doc (`ObjectPool/_NNN/`) or .xls (`MBD…/`): a Packager
+    object's file, an embedded Office 2007+ package, or a server's `CONTENTS`, each read
+    as a file (`c.doc › plan.txt`)."""
+    wanted = ("\x01Ole10Native", "Package", "CONTENTS")
+    for stream in streams:
+        storage, _, leaf = stream.rpartition("/")
+        if not storage or leaf not in wanted or reader.timed_out(location):
+            continue
+        if leaf != "\x01Ole10Native" and f"{storage}/\x01Ole10Native" in streams:
+            continue  # one object, read once through its native data
+        if ole.get_size(stream) > reader.budget.bytes_allowed():
+            reader.limit(join(location, storage), reader.budget.byte_limit_name(), "embedded object too large; not read")
+            continue
+        data = ole.openstream(stream).read()
+        name: str | None = None
+        if leaf == "\x01Ole10Native":
+            name, data = ole10native(data)
+        where = reader.unique_location(join(location, name or storage.rsplit("/", 1)[-1]))
+        reader.read_file(data, where, filename=name, declared_type=None, depth=depth + 1)
+
+
+def _property(ole: olefile.OleFileIO, prefix: str, tag: str, codepage: str = "cp1252") -> str | None:
+    for suffix, encoding in (("001F", "utf-16-le"), ("001E", codepage)):
         name = f"{prefix}__substg1.0_{tag}{suffix}"
         if ole.exists(name):
             return ole.openstream(name).read().decode(encoding, "replace").rstrip("\x00")
+    return None
+
+
+# PR_INTERNET_CPID and PR_MESSAGE_CODEPAGE, as fixed-size entries of __properties_version1.0
+_CODEPAGE_TAGS = (0x3FDE0003, 0x3FFD0003)
+
+
+def msg_codepage(ole: olefile.OleFileIO, prefix: str) -> str | None:
+    """The code page of a message's 8-bit strings (an "ANSI" .msg from a Chinese Outlook
+    stores its body in cp950 or cp936), from its property stream; None when not stated.
+
+    The stream (MS-OXMSG 2.4) is a header (32 bytes for a top-level message, 24 for an
+    attached one) followed by 16-byte entries: tag, flags, 8-byte value.
+    """
+    import codecs
+    import struct
+
+    name = f"{prefix}__properties_version1.0"
+    if not ole.exists(name):
+        return None
+    data = ole.openstream(name).read()
+    header = 32 if not prefix else 24
+    found: dict[int, int] = {}
+    for pos in range(header, len(data) - 15, 16):
+        tag, _flags, value = struct.unpack_from("<III", data, pos)
+        if tag in _CODEPAGE_TAGS:
+            found[tag] = value
+    for tag in _CODEPAGE_TAGS:
+        cpid = found.get(tag)
+        if cpid:
+            codec = {65001: "utf-8", 54936: "gb18030", 20936: "gb2312", 1200: "utf-16-le"}.get(cpid, f"cp{cpid}")
+            try:
+                codecs.lookup(codec)
+            except LookupError:
+                continue
+            return codec
     return None
 
 
@@ -176,21 +236,24 @@ def _read_msg(reader: Reader, ole: olefile.OleFileIO, streams: list[str], locati
     body), compressed RTF (PR_RTF_COMPRESSED, the only body of many rich-text messages).
     Attachments by value go back through `Reader.read_file`; an attached message (attach
     method 5) is a storage, read here recursively; an attached OLE object (method 6) is
-    a storage too, read best effort and recorded `unsupported`.
+    a storage too: a Packager object or an embedded package is unwrapped and read, any
+    other kind read best effort and recorded `unsupported`.
     """
-    subject = _property(ole, prefix, "0037")
+    codepage = msg_codepage(ole, prefix)
+    subject = _property(ole, prefix, "0037", codepage or "cp1252")
     if subject:
         reader.segment(subject, join(location, "subject"), location, "subject")
-    body = _property(ole, prefix, "1000")
+    body = _property(ole, prefix, "1000", codepage or "cp1252")
     if body:
         reader.segment(body, join(location, "body"), location, "body")
     html = _binary(ole, prefix, "1013")
     if html is None:
-        text = _property(ole, prefix, "1013")
+        text = _property(ole, prefix, "1013", codepage or "cp1252")
         html = text.encode("utf-8") if text else None
+        codepage = "utf-8" if text else codepage
     if html and html.strip(b"\0"):
         reader.read_file(html.rstrip(b"\0"), reader.unique_location(join(location, "body (html)")),
-                         filename=None, declared_type="text/html", depth=depth + 1)
+                         filename=None, declared_type="text/html", depth=depth + 1, charset=codepage)
     rtf = _binary(ole, prefix, "1009")
     if rtf and len(rtf) >= 16:
         from dlp_gateway.content.tnef import decompress_rtf
@@ -206,8 +269,9 @@ def _read_msg(reader: Reader, ole: olefile.OleFileIO, streams: list[str], locati
         if reader.timed_out(location):
             return
         here = f"{prefix}{storage}/"
-        name = (_property(ole, here, "3707") or _property(ole, here, "3704")
-                or _property(ole, here, "3001") or storage)
+        cp = codepage or "cp1252"
+        name = (_property(ole, here, "3707", cp) or _property(ole, here, "3704", cp)
+                or _property(ole, here, "3001", cp) or storage)
         where = reader.unique_location(join(location, name))
         embedded = f"{here}__substg1.0_3701000D/"
         if any(s.startswith(embedded) for s in streams):
@@ -235,6 +299,16 @@ def _read_embedded(reader: Reader, ole: olefile.OleFileIO, streams: list[str], l
     if any(s[len(prefix):].startswith("__substg1.0_") for s in inner):
         _read_msg(reader, ole, streams, location, depth, prefix)
         return
+    if prefix + "\x01Ole10Native" in inner:  # a Packager object: the file dragged into the mail
+        name, payload = ole10native(ole.openstream(prefix + "\x01Ole10Native").read())
+        where = reader.unique_location(join(location, name or "native data"))
+        reader.read_file(payload, where, filename=name, declared_type=None, depth=depth + 1)
+        return
+    for stream in ("Package", "CONTENTS"):
+        if prefix + stream in inner and ole.get_size(prefix + stream) <= reader.budget.bytes_allowed():
+            reader.read_file(ole.openstream(prefix + stream).read(), reader.unique_location(join(location, stream.lower())),
+                             filename=None, declared_type=None, depth=depth + 1)
+            return
     texts = []
     for stream in inner:
         if ole.get_size(stream) <= reader.budget.bytes_allowed():

@@ -1,16 +1,23 @@
 """ODF (OpenDocument) text, spreadsheet and presentation, read from their XML parts.
 
-Government editable documents are ODF (CNS 15251), so headers and footers (in the master
-pages of styles.xml), annotations, every sheet's cells, slides with their notes, and the
-metadata are all read. Pictures go back through `Reader.read_file` for OCR.
+Government editable documents are ODF (CNS 15251), so headers and footers of every kind
+(in the master pages of styles.xml: default, first page, left pages), the rest of each
+master page (a presentation's master draws its frames on every slide), text boxes in
+frames, footnotes and endnotes (their own segment, so a note's text is not glued to the
+line that cites it), annotations, every sheet's cells, slides with their notes, embedded
+objects (`Object 1/content.xml`: charts, formulas, embedded documents; a binary `Object 2`
+is an OLE object read as a file) and the metadata are all read. Pictures go back through
+`Reader.read_file` for OCR.
 
-Locations: `a.odt › body|header|footer|comments|properties`, `a.ods › sheet <name>`,
-`a.odp › slide N`, `… › slide N › notes`.
+Locations: `a.odt › body|header|footer|notes|comments|properties`, `a.ods › sheet <name>`,
+`a.odp › slide N`, `… › slide N › notes`, `a.odp › master page <name>`,
+`a.odt › Object 1 › body|…`, `a.odt › Object 2 › …`.
 """
 
 from __future__ import annotations
 
 import posixpath
+import zipfile
 from typing import TYPE_CHECKING
 
 from lxml import etree
@@ -26,9 +33,9 @@ if TYPE_CHECKING:
 _TEXT_NS = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
 
 
-def odf_text(element: etree._Element, skip: frozenset[str] = frozenset({"annotation", "notes"})) -> str:
+def odf_text(element: etree._Element, skip: frozenset[str] = frozenset({"annotation", "notes", "note"})) -> str:
     """The text under an ODF element: paragraphs and headings end lines, `text:s` is
-    spaces, `text:tab` a tab; elements named in `skip` are left out."""
+    spaces, `text:tab` a tab, a text box starts a line; elements named in `skip` are left out."""
     out: list[str] = []
 
     def walk(node: etree._Element) -> None:
@@ -39,15 +46,15 @@ def odf_text(element: etree._Element, skip: frozenset[str] = frozenset({"annotat
             out.append(" " * int(node.get(f"{{{_TEXT_NS}}}c", "1") or 1))
         elif name == "tab":
             out.append("\t")
-        elif name == "line-break":
-            out.append("\n")
+        elif name in ("line-break", "text-box", "title", "desc"):
+            out.append("\n")  # a text box or a frame's title/description is lines of its own
         if node.text and name:
             out.append(node.text)
         for child in node:
             walk(child)
             if child.tail:
                 out.append(child.tail)
-        if name in ("p", "h"):
+        if name in ("p", "h", "title", "desc"):
             out.append("\n")
 
     walk(element)
@@ -68,25 +75,43 @@ def read_odf(reader: Reader, data: bytes, location: str, depth: int, **_: object
         if b"encryption-data" in manifest:
             reader.problem(ProblemKind.ENCRYPTED, location, "password-protected OpenDocument file; not readable")
             return
-        for part, step in (("content.xml", _read_content), ("styles.xml", _read_styles), ("meta.xml", _read_meta)):
-            if part not in names:
-                continue
-            try:
-                step(reader, parse(zf.read(part)), location)
-            except Exception as exc:  # a damaged part costs that part, not the document
-                reader.problem(ProblemKind.CORRUPT, join(location, part), f"damaged part: {type(exc).__name__}: {exc}"[:300])
+        _read_parts(reader, zf, names, "", location)
+        # Embedded objects: a sub-document in its own folder, or an OLE object as a file.
+        folders = sorted({n.split("/", 1)[0] for n in names if n.startswith("Object ") and "/" in n})
+        for folder in folders:
+            if not reader.timed_out(location):
+                _read_parts(reader, zf, names, folder + "/", join(location, folder))
+        for name in names:
+            if name.startswith("Object ") and "/" not in name and not reader.timed_out(location):
+                _read_member(reader, zf, name, location, depth)
         for name in names:
             if name.startswith("Pictures/") and not name.endswith("/") and not reader.timed_out(location):
-                where = reader.unique_location(join(location, posixpath.basename(name)))
-                if zf.getinfo(name).file_size > reader.budget.bytes_allowed():
-                    reader.limit(where, reader.budget.byte_limit_name(), "picture too large; not read")
-                    continue
-                try:
-                    data = zf.read(name)
-                except Exception as exc:
-                    reader.problem(ProblemKind.CORRUPT, where, f"damaged picture: {type(exc).__name__}: {exc}"[:300])
-                    continue
-                reader.read_file(data, where, filename=posixpath.basename(name), declared_type=None, depth=depth + 1)
+                _read_member(reader, zf, name, location, depth)
+
+
+def _read_parts(reader: Reader, zf: zipfile.ZipFile, names: list[str], prefix: str, location: str) -> None:
+    """content.xml, styles.xml and meta.xml of the document (or of an embedded object under `prefix`)."""
+    for part, step in (("content.xml", _read_content), ("styles.xml", _read_styles), ("meta.xml", _read_meta)):
+        if prefix + part not in names:
+            continue
+        try:
+            step(reader, parse(zf.read(prefix + part)), location)
+        except Exception as exc:  # a damaged part costs that part, not the document
+            reader.problem(ProblemKind.CORRUPT, join(location, part), f"damaged part: {type(exc).__name__}: {exc}"[:300])
+
+
+def _read_member(reader: Reader, zf: zipfile.ZipFile, name: str, location: str, depth: int) -> None:
+    """Send one package member (a picture, an OLE object) through `Reader.read_file`."""
+    where = reader.unique_location(join(location, posixpath.basename(name)))
+    if zf.getinfo(name).file_size > reader.budget.bytes_allowed():
+        reader.limit(where, reader.budget.byte_limit_name(), "embedded file too large; not read")
+        return
+    try:
+        data = zf.read(name)
+    except Exception as exc:
+        reader.problem(ProblemKind.CORRUPT, where, f"damaged embedded file: {type(exc).__name__}: {exc}"[:300])
+        return
+    reader.read_file(data, where, filename=posixpath.basename(name), declared_type=None, depth=depth + 1)
 
 
 def _read_content(reader: Reader, root: etree._Element, location: str) -> None:
@@ -95,6 +120,8 @@ def _read_content(reader: Reader, root: etree._Element, location: str) -> None:
         return
     comments = [odf_text(e, frozenset()) for e in body.iter() if local(e.tag) == "annotation"]
     reader.segment("\n".join(comments), join(location, "comments"), location, "comment")
+    notes = [odf_text(e, frozenset({"note-citation", "annotation"})) for e in body.iter() if local(e.tag) == "note"]
+    reader.segment("\n".join(notes), join(location, "notes"), location, "note")
     for kind in body:
         name = local(kind.tag)
         if name == "text":
@@ -111,6 +138,14 @@ def _read_content(reader: Reader, root: etree._Element, location: str) -> None:
                                 rows.append("\t".join(c for c in cells if c))
                     reader.segment("\n".join(rows), join(location, f"sheet {title}"), location, "cell")
         elif name == "presentation":
+            # Slide header/footer/date texts are declared once and shown on the slides using them.
+            declared: dict[str, list[str]] = {"header": [], "footer": []}
+            for decl in kind:
+                band = {"header-decl": "header", "footer-decl": "footer", "date-time-decl": "footer"}.get(local(decl.tag))
+                if band:
+                    declared[band].append(odf_text(decl))
+            reader.segment("\n".join(t for t in declared["header"] if t), join(location, "header"), location, "header_band")
+            reader.segment("\n".join(t for t in declared["footer"] if t), join(location, "footer"), location, "footer_band")
             number = 0
             for page in kind:
                 if local(page.tag) != "page":
@@ -136,6 +171,12 @@ def _read_styles(reader: Reader, root: etree._Element, location: str) -> None:
             footers.append(odf_text(element))
     reader.segment("\n".join(dict.fromkeys(h for h in headers if h)), join(location, "header"), location, "header_band")
     reader.segment("\n".join(dict.fromkeys(f for f in footers if f)), join(location, "footer"), location, "footer_band")
+    # The rest of each master page: frames and shapes a presentation draws on every slide.
+    bands = frozenset({"header", "header-left", "header-first", "footer", "footer-left", "footer-first"})
+    for master in root.iter():
+        if local(master.tag) == "master-page":
+            title = next((v for k, v in master.attrib.items() if local(k) == "name"), "")
+            reader.segment(odf_text(master, bands), join(location, f"master page {title}"), location, "page")
 
 
 def _read_meta(reader: Reader, root: etree._Element, location: str) -> None:

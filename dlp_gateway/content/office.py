@@ -15,7 +15,7 @@ are OCR'd; an OLE `oleObject1.bin` is unpacked by the legacy reader).
 Locations: `b.docx › body|header|footer|comments|notes|glossary|properties`,
 `b.docx › afchunk.htm` (an altChunk), `b.xlsx › sheet <name>|comments|properties`,
 `b.pptx › slide N`, `… › slide N › notes`, `b.pptx › slide master N|slide layout N`,
-`… › drawing N|chart N|diagram N`.
+`… › drawing N|chart N|diagram N`, any other XML part by its name (`b.docx › word/x.xml`).
 """
 
 from __future__ import annotations
@@ -51,7 +51,9 @@ def xml_text(data: bytes, cached_values: bool = False) -> str:
     """The text of a WordprocessingML/DrawingML part, one line per paragraph.
 
     `t` (text), `delText` (tracked deletion) are text; `tab`/`br`/`cr` are white space;
-    the end of a `p` (paragraph) or `si` (shared string) ends a line. With
+    the end of a `p` (paragraph) or `si` (shared string) ends a line, and a text box
+    (`txbxContent`, `txBody`) anchored inside a paragraph is lines of its own, and so is
+    the alt text (`descr`, `title`) of a picture or shape (`docPr`, `cNvPr`). With
     `cached_values` (charts) the cached `v` values (series names, category labels the
     chart draws) are text too, one per line.
     """
@@ -66,9 +68,13 @@ def xml_text(data: bytes, cached_values: bool = False) -> str:
                 out.append(f"\n{element.text}\n")
             elif name == "tab":
                 out.append("\t")
-            elif name in ("br", "cr"):
-                out.append("\n")
-        elif name in ("p", "si", "comment", "cm"):
+            elif name in ("br", "cr", "txbxContent", "txBody"):
+                out.append("\n")  # a text box starts a line of its own
+            elif name in ("docPr", "cNvPr"):  # a picture's or shape's alt text and title
+                for attribute in ("title", "descr"):
+                    if element.get(attribute):
+                        out.append(f"\n{element.get(attribute)}\n")
+        elif name in ("p", "si", "comment", "cm", "txbxContent", "txBody"):
             out.append("\n")
     lines = (line.strip() for line in "".join(out).splitlines())
     return "\n".join(line for line in lines if line)
@@ -107,7 +113,7 @@ def read_ooxml(reader: Reader, data: bytes, location: str, depth: int, **_: obje
             steps.append(_read_excel)
         elif "ppt/presentation.xml" in names:
             steps.append(_read_powerpoint)
-        steps += [_read_shared_parts, _read_properties]
+        steps += [_read_shared_parts, _read_other_parts, _read_properties]
         for step in steps:
             try:
                 step(reader, zf, names, location, depth)
@@ -182,6 +188,43 @@ def _read_shared_parts(reader: Reader, zf: zipfile.ZipFile, names: list[str], lo
             reader.segment(text, where, location, kind)
 
 
+# Parts read by name above, and parts that hold no text a reader shows (styles, themes,
+# settings, the package's own bookkeeping, cached pivot data); any other XML part is read
+# by `_read_other_parts`, so a part under an unexpected name is not a hiding place.
+_KNOWN_PARTS = re.compile(
+    r"\[Content_Types\]\.xml|(?:.*/)?_rels/.*|docProps/.*|customXml/.*"
+    r"|word/(?:document|header\d*|footer\d*|comments\w*|footnotes|endnotes)\.xml"
+    r"|word/glossary/(?:document|header\d*|footer\d*|footnotes|endnotes)\.xml"
+    r"|xl/(?:sharedStrings|workbook)\.xml|xl/(?:worksheets|chartsheets|dialogsheets|macrosheets)/[^/]+\.xml"
+    r"|xl/(?:comments\d*|comments/[^/]+|threadedComments/[^/]+)\.xml"
+    r"|xl/(?:pivotCache|pivotTables|externalLinks|queryTables|tables|connections|ctrlProps|persons)(?:/.*|\.xml)"
+    r"|ppt/(?:presentation|presProps|viewProps|tableStyles|commentAuthors|authors)\.xml"
+    r"|ppt/(?:slides|notesSlides|comments|tags)/[^/]+\.xml"
+    r"|(?:word|xl|ppt)/drawings/(?:drawing\d+\.xml|vmlDrawing\d+\.vml)|(?:word|xl|ppt)/charts/chart\d+\.xml"
+    r"|(?:word|xl|ppt)/diagrams/(?:data|drawing)\d+\.xml"
+    r"|ppt/(?:slideMasters/slideMaster|slideLayouts/slideLayout|notesMasters/notesMaster|handoutMasters/handoutMaster)\d+\.xml"
+    r"|(?:.*/)?(?:styles|stylesWithEffects|settings|fontTable|webSettings|numbering|people|calcChain"
+    r"|theme\d*|themeOverride\d*|colors\d*|style\d*|quickStyle\d*|layout\d*|vbaData|metadata)\.xml",
+    re.I)
+
+
+def _read_other_parts(reader: Reader, zf: zipfile.ZipFile, names: list[str], location: str, depth: int) -> None:
+    """Every XML part not read by name: text in a part Word, Excel or PowerPoint shows
+    under a name this reader does not know (a header called `word/hdr_a.xml`)."""
+    for name in sorted(names, key=_numeric):
+        if not name.lower().endswith((".xml", ".vml")) or _KNOWN_PARTS.fullmatch(name):
+            continue
+        if reader.timed_out(location):
+            return
+        try:
+            data = zf.read(name)
+            text = _vml_text(data) if name.lower().endswith(".vml") else xml_text(data)
+        except Exception as exc:
+            reader.problem(ProblemKind.CORRUPT, join(location, name), f"unreadable XML part: {exc}"[:300])
+            continue
+        reader.segment(text, join(location, name), location, "body")
+
+
 def _vml_text(data: bytes) -> str:
     """The text of VML text boxes (form controls and shapes in legacy drawings); VML
     written by Excel is often not well-formed XML, so it is parsed in recovery mode."""
@@ -228,6 +271,7 @@ def _read_excel(reader: Reader, zf: zipfile.ZipFile, names: list[str], location:
         # Print headers and footers: where a classified sheet carries its marking.
         reader.segment("\n".join(bands["header"]), join(location, f"sheet {title}", "header"), location, "header_band")
         reader.segment("\n".join(bands["footer"]), join(location, f"sheet {title}", "footer"), location, "footer_band")
+        reader.segment("\n".join(bands.get("messages", [])), join(location, f"sheet {title}", "input messages"), location, "comment")
     comments = [n for n in names if re.fullmatch(r"xl/(comments\d*|comments/[^/]+|threadedComments/[^/]+)\.xml", n)]
     reader.segment(_join_parts(reader, zf, comments, location), join(location, "comments"), location, "comment")
 
@@ -247,13 +291,20 @@ def _header_footer_text(code: str) -> str:
 def _sheet_rows(zf: zipfile.ZipFile, target: str, shared: list[str],
                 bands: dict[str, list[str]] | None = None) -> list[str]:
     """The rows of one worksheet, tab-separated, streamed (a sheet can be 100 MB of XML);
-    the print header and footer texts go into `bands` ("header" / "footer")."""
+    the print header and footer texts go into `bands` ("header" / "footer"), the input
+    and error messages of data validations into `bands["messages"]`."""
     rows: list[str] = []
     names: tuple[str, str, str, str] | None = None
     with zf.open(target) as stream:
-        for _, row in etree.iterparse(stream, events=("end",), tag=("{*}row", "{*}headerFooter"),
+        for _, row in etree.iterparse(stream, events=("end",), tag=("{*}row", "{*}headerFooter", "{*}dataValidation"),
                                       resolve_entities=False, no_network=True, load_dtd=False,
                                       huge_tree=False):
+            if local(row.tag) == "dataValidation":
+                # the input message Excel pops up on the cell, and the error it shows
+                for attribute in ("promptTitle", "prompt", "errorTitle", "error"):
+                    if bands is not None and row.get(attribute):
+                        bands.setdefault("messages", []).append(row.get(attribute, ""))
+                continue
             if local(row.tag) == "headerFooter":
                 for child in row:
                     text = _header_footer_text(child.text or "")

@@ -11,7 +11,8 @@ reads them all. The HTML and RTF bodies go back through `Reader.read_file` to th
 readers; an attachment's long file name (PR_ATTACH_LONG_FILENAME) replaces its 8.3 title,
 and an embedded message (PR_ATTACH_DATA_OBJ) is read like any other file.
 
-Strings are in the OEM code page the stream declares (attOemCodepage).
+Strings are in the code page the message states (PR_INTERNET_CPID or PR_MESSAGE_CODEPAGE
+in its property block), else the OEM code page of the stream (attOemCodepage).
 
 Locations: `winmail.dat › subject|body`, `winmail.dat › body (html)`,
 `winmail.dat › body (rtf)`, attachments `winmail.dat › <name>`.
@@ -45,6 +46,8 @@ PR_RTF_COMPRESSED = 0x1009
 PR_HTML = 0x1013
 PR_ATTACH_DATA_OBJ = 0x3701
 PR_ATTACH_LONG_FILENAME = 0x3707
+PR_INTERNET_CPID = 0x3FDE
+PR_MESSAGE_CODEPAGE = 0x3FFD
 
 # MAPI property types: fixed value sizes (padded to 4 in TNEF) and variable-length types.
 _FIXED = {0x0001: 4, 0x0002: 4, 0x0003: 4, 0x0004: 4, 0x0005: 8, 0x0006: 8, 0x0007: 8,
@@ -94,6 +97,8 @@ def mapi_properties(data: bytes) -> dict[int, tuple[int, bytes]]:
         if base in _VARIABLE:
             (n,) = struct.unpack_from("<I", data, pos)
             pos += 4
+            if pos + 4 * n > len(data):
+                raise ValueError("MAPI property list cut short")
             for _ in range(n):
                 (length,) = struct.unpack_from("<I", data, pos)
                 pos += 4
@@ -107,6 +112,8 @@ def mapi_properties(data: bytes) -> dict[int, tuple[int, bytes]]:
                 (n,) = struct.unpack_from("<I", data, pos)
                 pos += 4
             size = _FIXED[base]
+            if pos + n * _pad4(size) > len(data):  # a hostile count must not loop for long
+                raise ValueError("MAPI property list cut short")
             for _ in range(n):
                 values.append(data[pos: pos + size])
                 pos += _pad4(size)
@@ -126,8 +133,26 @@ def _text_property(prop: tuple[int, bytes], codepage: str) -> str:
     return _string(value, codepage)
 
 
+def _message_codepage(props: dict[int, tuple[int, bytes]]) -> str | None:
+    """The code page the message states (PR_INTERNET_CPID, else PR_MESSAGE_CODEPAGE)."""
+    import codecs
+
+    for prop_id in (PR_INTERNET_CPID, PR_MESSAGE_CODEPAGE):
+        if prop_id in props and len(props[prop_id][1]) >= 4:
+            cpid = struct.unpack_from("<I", props[prop_id][1], 0)[0]
+            codec = {65001: "utf-8", 54936: "gb18030", 20936: "gb2312"}.get(cpid, f"cp{cpid}")
+            try:
+                codecs.lookup(codec)
+            except LookupError:
+                continue
+            return codec
+    return None
+
+
 def _read_body_properties(reader: Reader, props: dict[int, tuple[int, bytes]], codepage: str,
                           location: str, depth: int) -> None:
+    stated = _message_codepage(props)
+    codepage = stated or codepage
     if PR_SUBJECT in props:
         reader.segment(_text_property(props[PR_SUBJECT], codepage), join(location, "subject"), location, "subject")
     if PR_BODY in props:
@@ -136,7 +161,8 @@ def _read_body_properties(reader: Reader, props: dict[int, tuple[int, bytes]], c
         kind, value = props[PR_HTML]
         html = value.decode("utf-16-le", "replace").encode() if kind == PT_UNICODE else value
         reader.read_file(html.rstrip(b"\0"), reader.unique_location(join(location, "body (html)")),
-                         filename=None, declared_type="text/html", depth=depth + 1)
+                         filename=None, declared_type="text/html", depth=depth + 1,
+                         charset="utf-8" if kind == PT_UNICODE else stated)
     if PR_RTF_COMPRESSED in props:
         rtf = decompress_rtf(reader, props[PR_RTF_COMPRESSED][1], location)
         if rtf:

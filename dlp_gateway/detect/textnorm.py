@@ -236,3 +236,259 @@ def pack(hashes: np.ndarray) -> bytes:
 
 def unpack(blob: bytes) -> np.ndarray:
     return np.frombuffer(blob, dtype="<u8").astype(_U64)
+
+
+# --------------------------------------------------------------------------- markings
+#
+# Normalisation before marking detection. Separate from `normalize` above on purpose:
+# the fingerprint path's output is pinned (stored hashes depend on it), and the marking
+# grammar wants the layout kept (line breaks, ideographic spaces, brackets) while the
+# tricks that hide a marking from a parser but not from a reader are undone:
+#
+# - invisible characters: soft hyphen, zero-width space/non-joiner/joiner, word joiner,
+#   invisible operators, BOM, combining grapheme joiner (「SE\u00adCRET」, 「極\u200b機密」);
+# - compatibility forms of letters that NFKC folds but the line grammar does not expect:
+#   mathematical alphanumerics (𝐒𝐄𝐂𝐑𝐄𝐓), circled and squared letters, Kangxi and CJK
+#   radicals, compatibility ideographs (full-width Latin is already folded per candidate
+#   line by the grammar, with the rest of its line, so it is left to it);
+# - Cyrillic and Greek capitals that look like Latin ones, inside a word that then reads
+#   as a marking word (ЅЕСRЕТ, ΤΟΡ SECRET): only such words are mapped, so Russian or
+#   Greek text is left alone;
+# - strike-through overlays (U+0335/U+0336/U+0338) on one character or on part of a word
+#   are dropped (a partly struck SECRET is still SECRET); a word struck through entirely
+#   is kept as it is: a declassified banner, which the detector reports as such;
+# - banners spelled out with gaps between the letters (「S  E  C  R  E  T」,
+#   「T O P  S E C R E T」, 「S.E.C.R.E.T」) are closed up; the gaps between the letters of
+#   a CJK level are already allowed by the grammar (「極　機　密」).
+#
+# The result has the same lines as the input. Cost: plain ASCII text pays one
+# literal-prefix regex search; other text one table lookup over its code points (numpy)
+# and then only the steps for the characters found, each a C-speed pass.
+
+_INVISIBLE_CHARS = "\u00ad\u034f\u180e\u200b\u200c\u200d\u2060\u2061\u2062\u2063\u2064\ufeff"
+STRIKE_MARKS = "\u0335\u0336\u0338"
+_COMPAT_BMP = ((0x2460, 0x24FF), (0x2E80, 0x2FDF), (0xF900, 0xFAFF))  # enclosed; radicals; ideographs
+_COMPAT_ASTRAL = ((0x1D400, 0x1D7FF), (0x1F130, 0x1F189), (0x2F800, 0x2FA1F))  # math; squared; ideographs
+_COMPAT_RE = re.compile("[" + "".join(f"{chr(a)}-{chr(b)}" for a, b in _COMPAT_BMP + _COMPAT_ASTRAL) + "]")
+# Cyrillic and Greek capitals a reader takes for Latin ones.
+_HOMOGLYPHS = {
+    "А": "A", "В": "B", "Е": "E", "К": "K", "М": "M", "Н": "H", "О": "O", "Р": "P", "С": "C", "Т": "T",
+    "Х": "X", "У": "Y", "Ѕ": "S", "І": "I", "Ј": "J", "Ԁ": "D", "Ԛ": "Q", "Ԝ": "W", "Ӏ": "I",
+    "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M", "Ν": "N", "Ο": "O",
+    "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X", "Ϲ": "C",
+}
+# Words of the Latin marking grammar; a word with look-alikes is only mapped if it becomes one.
+MARKING_WORDS = frozenset({
+    "TOP", "SECRET", "CONFIDENTIAL", "RESTRICTED", "COSMIC", "NATO", "NOFORN", "ORCON", "PROPIN",
+    "UNCLASSIFIED", "CUI", "FOUO", "SBU", "CLASSIFIED", "CLASSIFICATION", "OFFICIAL", "USE", "ONLY",
+    "CONTROLLED", "SENSITIVE", "LIMITED", "TOPSECRET", "REL", "UE", "EU", "RESTREINT", "CONFIDENTIEL",
+    "DECLASSIFIED", "DECLASSIFY",
+})
+# Code point classes, looked up for the whole text at once (numpy).
+_INV, _COMPAT, _LOOKALIKE, _STRIKE, _ASTRAL = 1, 2, 3, 4, 5
+
+
+@lru_cache(maxsize=1)
+def _class_table() -> np.ndarray:
+    table = np.zeros(0x10000, dtype=np.uint8)
+    for ch in _INVISIBLE_CHARS:
+        table[ord(ch)] = _INV
+    for a, b in _COMPAT_BMP:
+        table[a:b + 1] = _COMPAT
+    for ch in _HOMOGLYPHS:
+        table[ord(ch)] = _LOOKALIKE
+    for ch in STRIKE_MARKS:
+        table[ord(ch)] = _STRIKE
+    table[0xD800:0xE000] = _ASTRAL  # surrogates: a character beyond the BMP
+    return table
+
+
+@lru_cache(maxsize=1)
+def _lookalike_table() -> np.ndarray:
+    table = np.arange(0x600, dtype=np.uint32)  # covers every look-alike (Greek, Cyrillic)
+    for ch, latin in _HOMOGLYPHS.items():
+        table[ord(ch)] = ord(latin)
+    return table
+
+
+def _units(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-16-le", "surrogatepass"), dtype=np.uint16)
+
+
+def _classes(text: str) -> set[int]:
+    """Which of the classes above occur in `text`: one table lookup over all code units
+    (a surrogate pair sends the text to the exact check of astral compatibility forms)."""
+    classes = _class_table().take(_units(text))
+    if not classes.any():  # the common case, decided in microseconds
+        return set()
+    counts = np.bincount(classes, minlength=6)
+    found = {int(i) for i in np.flatnonzero(counts[1:5]) + 1}
+    if counts[_ASTRAL]:
+        codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+        high = codes[codes > 0xFFFF]
+        if any(((high >= a) & (high <= b)).any() for a, b in _COMPAT_ASTRAL):
+            found.add(_COMPAT)
+    return found
+
+
+def _unmask_lookalikes(text: str) -> str:
+    """Map Cyrillic/Greek look-alike capitals to Latin inside words that then are marking
+    words. Vectorised: runs of (mapped) Latin capitals that hold a mapped letter and have a
+    marking word's length, first and last letter are the only candidates, so Russian or
+    Greek prose costs a few passes in numpy, not a Python step per word."""
+    codes: np.ndarray = _units(text)
+    if len(codes) == len(text):  # one UTF-16 unit per character: the class table says where
+        candidates = np.flatnonzero(_class_table().take(codes) == _LOOKALIKE)
+    else:  # characters beyond the BMP: one code point per character, look-alike ranges
+        codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+        candidates = np.flatnonzero(((codes >= 0x391) & (codes <= 0x3A9)) | ((codes >= 0x3F9) & (codes <= 0x42F))
+                                    | ((codes >= 0x4C0) & (codes <= 0x51D)))
+    targets = _lookalike_table().take(codes[candidates])
+    changed = candidates[targets != codes[candidates]]
+    if not len(changed):
+        return text
+    mapped = codes.copy()
+    mapped[candidates] = targets
+    capital = ((mapped >= 0x41) & (mapped <= 0x5A)).view(np.int8)
+    edges = np.diff(capital, prepend=np.int8(0), append=np.int8(0))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    holds_mapped = np.searchsorted(changed, starts) < np.searchsorted(changed, ends)
+    pick = holds_mapped & (ends - starts >= 2) & (ends - starts <= 16)
+    starts, ends = starts[pick], ends[pick]
+    if not len(starts):
+        return text
+    keys = (ends - starts) * 65536 + mapped[starts].astype(np.int64) * 256 + mapped[ends - 1]
+    pick = np.isin(keys, _marking_word_keys())
+    out: list[str] = []
+    last = 0
+    for start, end in zip(starts[pick].tolist(), ends[pick].tolist(), strict=True):
+        if (start and text[start - 1].isalpha()) or (end < len(text) and text[end].isalpha()):
+            continue  # part of a longer word
+        word = mapped[start:end].astype(np.uint32).tobytes().decode("utf-32-le")
+        if word in MARKING_WORDS:
+            out += (text[last:start], word)
+            last = end
+    if not out:
+        return text
+    out.append(text[last:])
+    return "".join(out)
+
+
+@lru_cache(maxsize=1)
+def _marking_word_keys() -> np.ndarray:
+    """(length, first letter, last letter) of every marking word, as `_unmask_lookalikes` keys."""
+    return np.array(sorted({len(w) * 65536 + ord(w[0]) * 256 + ord(w[-1]) for w in MARKING_WORDS}), dtype=np.int64)
+
+
+# Capital letters (also full-width ones) with a gap or a dot between each: a spaced banner.
+_GAP_CHARS = " \t\u3000.·•\\-_*"
+_GAP = r"(?:[ \t\u3000]{1,6}|[ \t]?[.·•\-_*][ \t]?)"
+_SPACED_CAPS = re.compile(rf"(?<![A-Za-z])[A-ZＡ-Ｚ](?:{_GAP}[A-ZＡ-Ｚ]){{3,}}(?![A-Za-z])")
+# Every spaced marking word that matters (SECRET, CONFIDENTIAL, RESTRICTED, TOP SECRET)
+# has an E standing alone between gaps and followed by another lone capital: found first
+# with a literal-prefix search, so ordinary text (even all in capitals) costs little.
+_SPACED_HINTS = (re.compile(f"E(?<=[{_GAP_CHARS}]E)[{_GAP_CHARS}]{{1,6}}[A-Z][{_GAP_CHARS}]"),
+                 re.compile(f"Ｅ(?<=[{_GAP_CHARS}]Ｅ)[{_GAP_CHARS}]{{1,6}}[Ａ-Ｚ][{_GAP_CHARS}]"))
+
+
+def _close_up(match: re.Match[str]) -> str:
+    """「T O P  S E C R E T」 -> 「TOP SECRET」: the narrowest gap is between letters, a
+    wider one between words. Runs that do not close up into marking words stay as they are."""
+    run = match.group()
+    at = [i for i, c in enumerate(run) if "A" <= c <= "Z" or "Ａ" <= c <= "Ｚ"]
+    gaps = [b - a - 1 for a, b in zip(at, at[1:], strict=False)]
+    letters = [unicodedata.normalize("NFKC", run[i]) for i in at[1:]]
+    narrow = min(gaps)
+    words, current = [], unicodedata.normalize("NFKC", run[0])
+    for gap, letter in zip(gaps, letters, strict=True):
+        if gap > narrow:
+            words.append(current)
+            current = letter
+        else:
+            current += letter
+    words.append(current)
+    if words == ["TOPSECRET"]:
+        words = ["TOP", "SECRET"]
+    if not all(w in MARKING_WORDS for w in words):
+        return run
+    return " ".join(words)
+
+
+_SPACED_REACH = 120  # characters either side of a hint: the longest spaced banner fits
+
+
+def _close_up_spaced(text: str) -> str:
+    """Close up spaced-out banners, looking only near the E's a hint search found."""
+    windows: list[list[int]] = []
+    for hint in _SPACED_HINTS:
+        for m in hint.finditer(text):
+            lo, hi = max(0, m.start() - _SPACED_REACH), min(len(text), m.end() + _SPACED_REACH)
+            windows.append([lo, hi])
+    if not windows:
+        return text
+    windows.sort()
+    merged = [windows[0]]
+    for lo, hi in windows[1:]:
+        if lo <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], hi)
+        else:
+            merged.append([lo, hi])
+    out: list[str] = []
+    last = 0
+    for lo, hi in merged:
+        for m in _SPACED_CAPS.finditer(text, max(lo, last), hi):
+            closed = _close_up(m)
+            if closed != m.group():
+                out += (text[last:m.start()], closed)
+                last = m.end()
+    if not out:
+        return text
+    out.append(text[last:])
+    return "".join(out)
+
+
+# One character struck through, or a run of them.
+_STRUCK_RUN = re.compile(f"(?:[^\\s{STRIKE_MARKS}][{STRIKE_MARKS}]+)+")
+
+
+def _unstrike_part(match: re.Match[str]) -> str:
+    """Strike-through on one character, or on part of a word, does not strike the word out:
+    drop the overlay (「機̶密」 is 機密, 「S̶E̶CRET」 is SECRET). A whole word struck through
+    stays struck."""
+    run, text = match.group(), match.string
+    start, end = match.span()
+    partial = (start > 0 and text[start - 1].isalnum()) or (end < len(text) and text[end].isalnum())
+    if not partial and sum(1 for ch in run if ch not in STRIKE_MARKS) >= 2:
+        return run
+    return "".join(ch for ch in run if ch not in STRIKE_MARKS)
+
+
+def normalize_markings(text: str) -> str:
+    """The text as a reader sees it, for the marking grammar (see the section comment)."""
+    if text.isascii():
+        return _close_up_spaced(text)
+    return _normalize_classes(text, _classes(text))
+
+
+def normalize_markings_many(texts: list[str]) -> list[str]:
+    """`normalize_markings` of each text, with one look for suspicious characters over
+    them all (a document's pages and bands): the common case costs one table lookup."""
+    joined = "\n".join(texts)
+    classes = set() if joined.isascii() else _classes(joined)
+    if not classes:
+        return [_close_up_spaced(t) for t in texts]
+    return [_normalize_classes(t, classes) if t else t for t in texts]
+
+
+def _normalize_classes(text: str, classes: set[int]) -> str:
+    if _INV in classes:
+        for ch in _INVISIBLE_CHARS:
+            if ch in text:
+                text = text.replace(ch, "")
+    if _STRIKE in classes:
+        text = _STRUCK_RUN.sub(_unstrike_part, text)
+    if _COMPAT in classes:
+        text = _COMPAT_RE.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text)
+    if _LOOKALIKE in classes:
+        text = _unmask_lookalikes(text)
+    return _close_up_spaced(text)
