@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(libmagic1 tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-tra tesseract-ocr-chi-sim openssl python3-venv)
+APT_PACKAGES=(libmagic1 libarchive13 tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-tra tesseract-ocr-chi-sim openssl python3-venv)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

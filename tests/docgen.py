@@ -1297,6 +1297,185 @@ def make_pdf_with_broken_xref(pages: list[str]) -> bytes:
 
     return re.sub(rb"startxref\s+\d+", b"startxref\n999999", make_pdf(pages))
 
+
+def make_stamp_png(text: str, *, dpi: int = 200, fontsize: float = 36, fontname: str = CJK_FONT,
+                   color: tuple[float, float, float] = (0.85, 0.05, 0.05)) -> bytes:
+    """A red ink stamp (a boxed word such as 機密) as a PNG image, as a scanned chop is."""
+    width = fontsize * (len(text) + 1.2)
+    height = fontsize * 2.0
+    doc = pymupdf.open()
+    page = doc.new_page(width=width, height=height)
+    page.draw_rect(pymupdf.Rect(4, 4, width - 4, height - 4), color=color, width=3)
+    page.insert_text((fontsize * 0.6, height / 2 + fontsize * 0.4), text, fontname=fontname,
+                     fontsize=fontsize, color=color)
+    png = page.get_pixmap(dpi=dpi).tobytes("png")
+    doc.close()
+    return png
+
+
+def make_pdf_with_stamp_image(body: str, stamp: str, *, top: float = 12) -> bytes:
+    """A page with a clean text layer (`body`) and a red `stamp` image at the top right:
+    the stamp's word is not in the text layer, only in the image."""
+    doc = pymupdf.open()
+    page = doc.new_page(width=PAGE_WIDTH, height=PAGE_HEIGHT)
+    _insert_lines(page, body.split("\n"), BODY_TOP, 12, CJK_FONT)
+    width = 36 * (len(stamp) + 1.2) * 0.8
+    page.insert_image(pymupdf.Rect(PAGE_WIDTH - 40 - width, top, PAGE_WIDTH - 40, top + 36 * 2 * 0.8),
+                      stream=make_stamp_png(stamp))
+    out = doc.tobytes(deflate=True)
+    doc.close()
+    return out
+
+
+def make_pdf_with_pasted_scan(text_layer: str, scan_lines: list[str], *, dpi: int = 200) -> bytes:
+    """A page whose text layer says one thing (`text_layer`, several lines) and which
+    carries a large scanned image of other text (`scan_lines`) in its lower half."""
+    doc = pymupdf.open()
+    page = doc.new_page(width=PAGE_WIDTH, height=PAGE_HEIGHT)
+    _insert_lines(page, text_layer.split("\n"), BODY_TOP, 12, CJK_FONT)
+    pix = _raster_page(scan_lines, dpi, 24, CJK_FONT)
+    w = PAGE_WIDTH - 80
+    h = pix.height * w / pix.width
+    page.insert_image(pymupdf.Rect(40, 420, 40 + w, 420 + h), stream=pix.tobytes("png"))
+    out = doc.tobytes(deflate=True)
+    doc.close()
+    return out
+
+
+# --------------------------------------------------------------------------- disc images and cabinets
+
+def make_iso(members: dict[str, bytes]) -> bytes:
+    """An ISO 9660 image (with Joliet and Rock Ridge names), written by libarchive."""
+    import libarchive
+
+    out = io.BytesIO()
+    with libarchive.custom_writer(out.write, "iso9660") as archive:
+        for name, data in members.items():
+            archive.add_file_from_memory(name, len(data), data)
+    return out.getvalue()
+
+
+def make_cab(members: dict[str, bytes], *, compressed: bool = True) -> bytes:
+    """A Microsoft cabinet (.cab) with one folder, MSZIP-compressed (or stored), written by
+    hand: each 32 KiB block is "CK" and a deflate stream; names are UTF-8 (attribute 0x80)."""
+    import struct
+    import zlib
+
+    stream = b"".join(members.values())
+    blocks = [stream[i:i + 32768] for i in range(0, len(stream), 32768)] or [b""]
+    data_records = []
+    for block in blocks:
+        if compressed:
+            packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+            body = b"CK" + packer.compress(block) + packer.flush()
+        else:
+            body = block
+        data_records.append(struct.pack("<IHH", 0, len(body), len(block)) + body)
+    files, offset = [], 0
+    for name, data in members.items():
+        files.append(struct.pack("<IIHHHH", len(data), offset, 0, 0x5C21, 0, 0x80) + name.encode() + b"\0")
+        offset += len(data)
+    header_size, folder_size = 36, 8
+    files_start = header_size + folder_size
+    data_start = files_start + sum(map(len, files))
+    total = data_start + sum(map(len, data_records))
+    header = struct.pack("<4sIIIIIBBHHHHH", b"MSCF", 0, total, 0, files_start, 0, 3, 1, 1, len(members), 0, 0, 0)
+    folder = struct.pack("<IHH", data_start, len(data_records), 1 if compressed else 0)
+    return header + folder + b"".join(files) + b"".join(data_records)
+
+
+def make_pdf_with_hidden_layer(visible: str, hidden: str) -> bytes:
+    """A page with `visible` text and `hidden` text on an optional-content layer that is
+    off by default (shown by ticking it in the viewer's Layers panel)."""
+    doc = pymupdf.open()
+    page = doc.new_page(width=PAGE_WIDTH, height=PAGE_HEIGHT)
+    layer = doc.add_ocg("Notes", on=False)
+    page.insert_text((56, BODY_TOP), visible, fontname=CJK_FONT, fontsize=12)
+    page.insert_text((56, BODY_TOP + 40), hidden, fontname=CJK_FONT, fontsize=12, oc=layer)
+    return doc.tobytes()
+
+
+def make_pdf_with_outline(pages: list[str], bookmarks: list[str]) -> bytes:
+    """A PDF whose outline (bookmarks sidebar) holds `bookmarks`, all pointing at page 1."""
+    doc = pymupdf.open(stream=make_pdf(pages), filetype="pdf")
+    doc.set_toc([[1, title, 1] for title in bookmarks])
+    return doc.tobytes()
+
+
+def make_pdf_with_xfa(page_text: str, field_value: str) -> bytes:
+    """A PDF carrying an XFA form (template and datasets as XML streams under /AcroForm
+    /XFA) whose filled-in value `field_value` appears on no page's content stream."""
+    doc = pymupdf.open(stream=make_pdf([page_text]), filetype="pdf")
+    template = (b'<template xmlns="http://www.xfa.org/schema/xfa-template/3.3/"><subform name="form1">'
+                b'<field name="level"><caption><value><text>Level</text></value></caption></field>'
+                b'</subform></template>')
+    datasets = ('<xfa:datasets xmlns:xfa="http://www.xfa.org/schema/xfa-data/1.0/"><xfa:data>'
+                f'<form1><level>{field_value}</level></form1></xfa:data></xfa:datasets>').encode()
+    refs = []
+    for name, body in (("template", template), ("datasets", datasets)):
+        xref = doc.get_new_xref()
+        doc.update_object(xref, "<<>>")
+        doc.update_stream(xref, body)
+        refs.append(f"({name}) {xref} 0 R")
+    doc.xref_set_key(doc.pdf_catalog(), "AcroForm", f"<</Fields[]/XFA[{' '.join(refs)}]>>")
+    return doc.tobytes()
+
+
+def _vector_glyphs(page: pymupdf.Page, text: str, origin: tuple[float, float], height: float,
+                   color: tuple[float, float, float], fontname: str = CJK_FONT) -> None:
+    """Draw `text` as filled vector shapes (no text, no image), the way a PDF with text
+    converted to outlines carries it: the text is rasterised, and every run of dark pixels
+    becomes a small filled rectangle of one path."""
+    source = pymupdf.open()
+    size = 40.0
+    src = source.new_page(width=size * (len(text) + 1), height=size * 1.6)
+    src.insert_text((size * 0.5, size * 1.15), text, fontname=fontname, fontsize=size)
+    pix = src.get_pixmap(dpi=72, colorspace=pymupdf.csGRAY)
+    source.close()
+    scale = height / pix.height
+    shape = page.new_shape()
+    samples = pix.samples
+    for y in range(pix.height):
+        row = samples[y * pix.stride:y * pix.stride + pix.width]
+        x = 0
+        while x < pix.width:
+            if row[x] < 128:
+                start = x
+                while x < pix.width and row[x] < 128:
+                    x += 1
+                shape.draw_rect(pymupdf.Rect(origin[0] + start * scale, origin[1] + y * scale,
+                                             origin[0] + x * scale, origin[1] + (y + 1) * scale))
+            x += 1
+    shape.finish(color=None, fill=color, width=0)
+    shape.commit()
+
+
+def make_pdf_with_vector_stamp(body: str, stamp: str, *, top: float = 14) -> bytes:
+    """A page with a clean text layer and a red `stamp` drawn as vector outlines (boxed),
+    as e-seal tools stamp: the stamp's word is neither text nor an image."""
+    doc = pymupdf.open()
+    page = doc.new_page(width=PAGE_WIDTH, height=PAGE_HEIGHT)
+    _insert_lines(page, body.split("\n"), BODY_TOP, 12, CJK_FONT)
+    red = (0.85, 0.05, 0.05)
+    width = 40 * (len(stamp) + 1) * 0.9
+    box = pymupdf.Rect(PAGE_WIDTH - 40 - width, top, PAGE_WIDTH - 40, top + 64)
+    page.draw_rect(box, color=red, width=2.5)
+    _vector_glyphs(page, stamp, (box.x0 + 4, box.y0 + 4), box.height - 8, red)
+    out = doc.tobytes(deflate=True)
+    doc.close()
+    return out
+
+
+def make_outlined_pdf(lines: list[str]) -> bytes:
+    """A one-page PDF whose text was converted to outlines: black filled shapes, no text
+    layer, no image (print-shop and Illustrator exports)."""
+    doc = pymupdf.open()
+    page = doc.new_page(width=PAGE_WIDTH, height=PAGE_HEIGHT)
+    for number, line in enumerate(lines):
+        _vector_glyphs(page, line, (56, BODY_TOP + number * 40), 30, (0, 0, 0))
+    out = doc.tobytes(deflate=True)
+    doc.close()
+    return out
 # --------------------------------------------------------------------------- ODF hiding places
 
 ODF_NAMESPACES = (
@@ -1475,3 +1654,16 @@ def ole_with_streams(data: bytes, extra: dict[str, bytes]) -> bytes:
         streams = {"/".join(path): ole.openstream(path).read() for path in ole.listdir(streams=True, storages=False)}
     streams.update(extra)
     return make_ole_large(streams)
+
+
+def make_pdf_with_stacked_margin_banner(body: str, banner: str, *, side: str = "left",
+                                        fontname: str = CJK_FONT) -> bytes:
+    """A one-page PDF with `banner` written upright, one character under the other, down
+    the left or right page edge (vertical writing of a banner)."""
+    doc = pymupdf.open()
+    page = doc.new_page(width=PAGE_WIDTH, height=PAGE_HEIGHT)
+    _insert_lines(page, body.split("\n"), BODY_TOP, 12, fontname)
+    x = 24 if side == "left" else PAGE_WIDTH - 30
+    for number, char in enumerate(banner):
+        page.insert_text((x, PAGE_HEIGHT / 2 + number * 20), char, fontname=fontname, fontsize=16)
+    return doc.tobytes()

@@ -74,11 +74,9 @@ def binhex(name: str, data: bytes) -> bytes:
     raw = (bytes([len(name)]) + name.encode() + b"\0" + b"TEXTttxt" + b"\0\0" + len(data).to_bytes(4, "big")
            + b"\0\0\0\0" + b"\0\0" + data + b"\0\0" + b"\0\0")
     raw = raw.replace(b"\x90", b"\x90\x00")  # run-length coding's escape of its marker
-    bits = int.from_bytes(raw, "big")
-    nbits = len(raw) * 8
-    pad = (-nbits) % 6
-    bits <<= pad
-    chars = bytes(_HQX[(bits >> shift) & 63] for shift in range(nbits + pad - 6, -1, -6))
+    # BinHex's 6-bit coding is base64's with another alphabet (and no padding).
+    std = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    chars = base64.b64encode(raw).rstrip(b"=").translate(bytes.maketrans(std, _HQX))
     lines = b"\n".join(chars[i:i + 64] for i in range(0, len(chars), 64))
     return b"(This file must be converted with BinHex 4.0)\n:" + lines + b":\n"
 
@@ -109,3 +107,22 @@ def decision(report: InspectionReport) -> tuple[str, str]:
 def levels(report: InspectionReport) -> dict[str, str]:
     """Location -> level label of every finding that carries a level."""
     return {f.location: f.level.label for f in report.findings if f.level is not None}
+
+
+def signed_data(content: bytes, *, detached: bool = False) -> bytes:
+    """DER CMS signedData over `content` (an S/MIME .p7m/.p7s), signed by a throwaway EC key."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "signer@mission.example")])
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(1).not_valid_before(dt.datetime(2025, 1, 1)).not_valid_after(dt.datetime(2035, 1, 1))
+            .sign(key, hashes.SHA256()))
+    options = [pkcs7.PKCS7Options.DetachedSignature] if detached else []
+    return pkcs7.PKCS7SignatureBuilder().set_data(content).add_signer(cert, key, hashes.SHA256()).sign(Encoding.DER, options)

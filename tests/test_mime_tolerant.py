@@ -170,3 +170,159 @@ def test_twenty_thousand_tiny_parts_stop_at_the_member_limit_quickly() -> None:
     assert time.monotonic() - started < 5
     assert len(inspection.parts) == 1000
     assert [p.limit for p in inspection.problems] == ["max_members"]
+
+
+def test_header_continuation_without_its_leading_blank_is_mended() -> None:
+    docx = docgen_docx(["Minutes", US])
+    raw = message("multipart/mixed; boundary=B",
+                  b"--B\r\n" + text_part("hello") + b"\r\n--B\r\nContent-Transfer-Encoding: base64\r\n"
+                  b"Content-Type: application/vnd.openxmlformats-officedocument.wordprocessingml.document;\r\n"
+                  b'name="minutes.docx"\r\nContent-Disposition: attachment; filename="minutes.docx"\r\n\r\n'
+                  + b64(docx) + b"--B--\r\n")
+    report = inspect(raw)
+    assert report.problems == []
+    assert "secret" in {level for where, level in levels(report).items() if where.startswith("minutes.docx")}
+
+
+def test_plain_text_labelled_base64_is_read_as_is() -> None:
+    raw = message("text/plain; charset=utf-8", f"{US}\nThe delegation arrives on Monday, see you there.\n".encode(),
+                  b"Content-Transfer-Encoding: base64\r\n")
+    report = inspect(raw)
+    assert report.problems == []
+    assert levels(report) == {"body (as text)": "secret"}
+
+
+def test_blank_part_is_empty_not_an_unknown_binary() -> None:
+    raw = message("multipart/mixed; boundary=B",
+                  b"--B\r\n" + text_part("hello") + b"\r\n--B\r\nContent-Type: text/plain\r\n\r\n\n\r\n--B--\r\n")
+    report = inspect(raw)
+    assert report.problems == [] and report.inspection.notes == []
+
+
+def docgen_docx(paragraphs: list[str]) -> bytes:
+    import docgen
+
+    return docgen.make_docx(paragraphs)
+
+
+def test_notes_reach_the_relay_through_the_worker_pickle() -> None:
+    import pickle
+
+    from dlp_gateway.inspector import for_the_relay
+
+    raw = message("multipart/mixed; boundary=B", b"--B\r\n" + text_part("hello") + b"\r\n")
+    report = pickle.loads(pickle.dumps(for_the_relay(inspect(raw))))
+    assert any("closing boundary" in n.detail for n in report.inspection.notes)
+
+
+def test_returned_multipart_headers_in_a_bounce_are_empty_not_unreadable() -> None:
+    raw = message("multipart/report; report-type=delivery-status; boundary=R",
+                  b"--R\r\n" + text_part("Delivery failed.") + b"\r\n"
+                  b"--R\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: a@b.example\r\nTo: x@y.example\r\n"
+                  b"Subject: lunch\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"inner\"\r\n"
+                  b"\r\n--R--\r\n")
+    report = inspect(raw)
+    assert report.problems == []
+    assert decision(report) == ("deliver", "default")
+
+
+def test_attached_message_of_multipart_headers_only_is_empty_not_unreadable() -> None:
+    raw = message("multipart/mixed; boundary=B",
+                  b"--B\r\n" + text_part("see below") + b"\r\n--B\r\nContent-Type: message/rfc822\r\n\r\n"
+                  b"From: a@b.example\r\nSubject: old thread\r\nContent-Type: multipart/alternative; boundary=x\r\n"
+                  b"\r\n--B--\r\n")
+    report = inspect(raw)
+    assert report.problems == []
+    assert decision(report) == ("deliver", "default")
+
+
+def test_control_characters_in_a_charset_do_not_stop_the_text_being_read() -> None:
+    raw = message('text/plain; charset="utf-8\x00"', f"{US}\nnotes\n".encode())
+    report = inspect(raw)
+    assert report.problems == []
+    assert levels(report) == {"body": "secret"}
+
+
+def test_cut_off_xml_in_a_plain_text_body_is_read_as_text() -> None:
+    body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<lead>\n  <note>{US}\n  meeting at noon</note>\n'
+            "  <prospect>\n    <requestdate>2010-10-13</requ").encode()
+    report = inspect(message("text/plain; charset=utf-8", body))
+    assert report.problems == []
+    assert "secret" in levels(report).values()
+
+
+def test_data_that_libmagic_only_guesses_is_an_image_is_an_unknown_binary() -> None:
+    garbage = bytes(range(256)) * 4  # libmagic: image/x-tga, from weak bytes
+    raw = message("multipart/mixed; boundary=B",
+                  b"--B\r\n" + text_part("photo attached") + b"\r\n--B\r\nContent-Type: image/jpeg; name=photo.jpg\r\n"
+                  b"Content-Transfer-Encoding: base64\r\n\r\n" + b64(garbage) + b"--B--\r\n")
+    report = inspect(raw)
+    assert report.problems == []
+    assert decision(report) == ("deliver", "default")
+    assert any(n.location == "photo.jpg" and "no image" in n.detail for n in report.inspection.notes)
+
+
+def test_digest_members_are_read_once_as_attached_messages() -> None:
+    member = b"From: a@b.example\r\nSubject: item\r\n\r\nfirst item\r\n"
+    raw = message("multipart/digest; boundary=D", b"--D\r\n\r\n" + member + b"\r\n--D\r\n\r\n" + member.replace(b"first", b"second")
+                  + b"\r\n--D--\r\n")
+    report = inspect(raw)
+    assert [p.location for p in report.inspection.parts] == ["message 1", "message 1 › body", "message 2", "message 2 › body"]
+    assert report.inspection.notes == []
+
+
+def test_attached_message_in_crlf_mail_is_not_read_twice() -> None:
+    import docgen
+
+    inner = docgen.make_message("inner", "inner body\nsecond line\nthird line", [("x.txt", b"hello\nthere\n", "text/plain")])
+    raw = docgen.make_message("s", "body", [("fwd.eml", inner, "message/rfc822")]).replace(b"\n", b"\r\n")
+    report = inspect(raw)
+    assert not [p.location for p in report.inspection.parts if "outside" in p.location]
+    assert report.inspection.notes == []
+
+
+def test_digest_member_that_is_a_multipart_message_is_read_once() -> None:
+    member = (b"From: a@b.example\r\nSubject: item\r\nContent-Type: multipart/mixed; boundary=I\r\n\r\n"
+              b"--I\r\n" + text_part("inner text") + b"\r\n--I--\r\n")
+    raw = message("multipart/digest; boundary=D", b"--D\r\n\r\n" + member + b"\r\n--D--\r\n")
+    report = inspect(raw)
+    assert not [p.location for p in report.inspection.parts if "outside" in p.location]
+
+
+def test_decoy_boundaries_do_not_unbound_the_parse_of_many_parts() -> None:
+    decoys = b" ".join(b"boundary=d%d" % i for i in range(300))  # push the real boundary out of the list
+    parts = b"".join(b"--Z\r\nContent-Type: text/plain\r\n\r\nx%d\r\n" % i for i in range(5000))
+    raw = message("multipart/mixed; boundary=Z", parts + b"--Z--\r\n", b"X-Decoy: " + decoys + b"\r\n")
+    inspection = extract(raw, ExtractionLimits(max_members=100))
+    assert len(inspection.parts) == 100
+    assert [p.detail for p in inspection.problems] == ["more than 100 MIME parts; the rest of the message was not read"]
+
+
+def test_opaque_signed_smime_is_unpacked_and_read_not_held() -> None:
+    from mimegen import signed_data
+
+    der = signed_data(b"Content-Type: text/plain; charset=utf-8\r\n\r\n" + f"{US}\nreadout\n".encode())
+    raw = message("application/pkcs7-mime; smime-type=signed-data; name=smime.p7m", b64(der),
+                  b"Content-Transfer-Encoding: base64\r\nContent-Disposition: attachment; filename=smime.p7m\r\n")
+    report = inspect(raw)
+    assert report.problems == []
+    assert "secret" in {level for where, level in levels(report).items() if where.startswith("smime.p7m › signed content")}
+
+
+def test_a_real_detached_signature_is_skipped_quietly() -> None:
+    from mimegen import signed_data
+
+    der = signed_data(b"hello", detached=True)
+    raw = message('multipart/signed; protocol="application/pkcs7-signature"; boundary=S',
+                  b"--S\r\n" + text_part("hello") + b"\r\n--S\r\nContent-Type: application/pkcs7-signature; name=smime.p7s\r\n"
+                  b"Content-Transfer-Encoding: base64\r\n\r\n" + b64(der) + b"--S--\r\n")
+    report = inspect(raw)
+    assert report.problems == [] and report.inspection.notes == []
+
+
+@pytest.mark.parametrize("sender", [b"a@", b'"x" <a@[1.2.3'])
+def test_broken_address_header_does_not_make_the_message_unreadable(sender: bytes) -> None:
+    raw = b"From: " + sender + b"\r\nSubject: s\r\nContent-Type: text/plain\r\n\r\n" + US.encode() + b"\r\nnotes\r\n"
+    report = inspect(raw)
+    assert report.problems == []
+    assert levels(report) == {"body": "secret"}

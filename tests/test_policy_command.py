@@ -26,7 +26,7 @@ def message(tmp_path, subject: str = "Draft cable", body: str = "Please review."
 
 def test_check_accepts_the_shipped_policy(capsys, tmp_path):
     assert main(["policy", "check", "--data-dir", str(tmp_path)]) == 0
-    assert "OK, 4 rule(s)" in capsys.readouterr().out
+    assert "OK, 5 rule(s)" in capsys.readouterr().out
 
 
 def test_check_reports_file_line_field_and_exits_1(capsys, tmp_path):

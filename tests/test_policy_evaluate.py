@@ -119,5 +119,6 @@ def test_explanation_lists_every_rule_considered(tmp_path):
     policy = load_policy(SHIPPED_POLICIES)
     evaluation = policy.evaluate(report(marking(Level.RESTRICTED)), envelope(), "bob@partner.example")
     assert [(s.rule.name, s.matched) for s in evaluation.steps] == [
-        ("national-secret", False), ("uninspectable", False), ("registered-document", False), ("restricted-encrypt", True)]
+        ("national-secret", False), ("uninspectable", False), ("executable", False), ("registered-document", False),
+        ("restricted-encrypt", True)]
     assert "restricted" in evaluation.steps[-1].why

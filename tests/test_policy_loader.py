@@ -18,7 +18,8 @@ def errors_of(tmp_path, text: str, name: str = "site.yaml") -> list[str]:
 
 def test_shipped_default_policy_loads():
     policy = load_policy(SHIPPED_POLICIES)
-    assert [r.name for r in policy.rules] == ["national-secret", "uninspectable", "registered-document", "restricted-encrypt"]
+    assert [r.name for r in policy.rules] == ["national-secret", "uninspectable", "executable", "registered-document",
+                                             "restricted-encrypt"]
     assert policy.default.action == "deliver"
 
 

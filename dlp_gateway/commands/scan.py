@@ -165,6 +165,7 @@ def summarise(file: str, report: InspectionReport, decisions: list[Decision], ce
         "message_id": report.inspection.message_id or None,
         "findings": [f.summary() for f in report.findings],
         "problems": problem_dicts(report),
+        # Defects read through (never a hold on their own): untidy packaging, for the officer.
         "notes": [{"location": n.location, "detail": n.detail} for n in report.inspection.notes],
         "recipients": [{"recipient": r.recipient, "action": r.action, "policy_action": r.policy_action,
                         "rule": r.rule, "reason": category, "why": r.reason, "mode": r.mode}

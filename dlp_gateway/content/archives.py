@@ -21,7 +21,9 @@ PDF (a polyglot) is found and read (`read_appended_zip`).
 
 from __future__ import annotations
 
+import bisect
 import bz2
+import ctypes
 import gzip
 import io
 import lzma
@@ -30,6 +32,7 @@ import struct
 import tarfile
 import zipfile
 import zlib
+from collections.abc import Iterator
 from typing import IO, TYPE_CHECKING
 
 from dlp_gateway.content.walk import ARCHIVE_TYPES, join
@@ -55,6 +58,10 @@ def read_archive(reader: Reader, data: bytes, location: str, depth: int, **_: ob
         _read_7z(reader, data, location, depth)
     elif data[:4] == b"Rar!":
         _read_rar(reader, data, location, depth)
+    elif data[:4] == b"MSCF":
+        read_with_libarchive(reader, data, location, depth, "CAB")
+    elif any(data[offset:offset + 5] == b"CD001" for offset in (32769, 34817, 36865)):
+        read_with_libarchive(reader, data, location, depth, "ISO 9660")
     elif len(data) > 262 and data[257:262] == b"ustar" or _is_tar(data):
         _read_tar(reader, data, location, depth)
     else:
@@ -280,13 +287,22 @@ def _read_unlisted(reader: Reader, data: bytes, location: str, depth: int, tally
             continue
         header = _LOCAL.unpack_from(data, begin)
         covered.append((begin, begin + 30 + header[9] + header[10] + info.compress_size))
+    covered.sort()
+    starts = [begin for begin, _ in covered]
     position = data.find(_LOCAL_SIG)
     while position >= 0:
-        if not any(begin <= position < stop for begin, stop in covered):
+        if not _inside(covered, starts, position):
             _read_local_headers(reader, data, location, depth, tally, position,
                                 "member not listed in the central directory", covered)
             return
         position = data.find(_LOCAL_SIG, position + 4)
+
+
+def _inside(covered: list[tuple[int, int]], starts: list[int], position: int) -> bool:
+    """Whether `position` falls in one of the sorted (begin, stop) ranges (members do not
+    overlap: overlapping ZIPs are refused before), in O(log n) for archives of many entries."""
+    index = bisect.bisect_right(starts, position) - 1
+    return index >= 0 and covered[index][0] <= position < covered[index][1]
 
 
 # --------------------------------------------------------------------------- ZIP from local headers
@@ -350,9 +366,10 @@ def _read_local_headers(reader: Reader, data: bytes, location: str, depth: int, 
     the repair for a ZIP whose central directory is damaged or missing (a truncated
     download, a ZIP glued onto another file). True when at least one member was found."""
     found = False
+    starts = [begin for begin, _ in skip] if skip else []
     position = data.find(_LOCAL_SIG, start)
     while position >= 0 and not tally.stopped:
-        if skip and any(begin <= position < stop for begin, stop in skip):
+        if skip and _inside(skip, starts, position):
             position = data.find(_LOCAL_SIG, position + 4)
             continue
         if reader.timed_out(location) or reader.members_exhausted(location):
@@ -412,19 +429,35 @@ def _decode_name(raw: bytes, utf8: bool) -> str:
     return raw.decode("cp437")
 
 
-def read_appended_zip(reader: Reader, data: bytes, location: str, depth: int) -> None:
+def read_appended_zip(reader: Reader, data: bytes, location: str, depth: int, *, after: int = 1) -> None:
     """A ZIP glued onto another file (a JPEG or a PDF with a ZIP appended: a polyglot). The
     file's own reader shows the picture or the pages; an unzip tool opens the same bytes
-    as an archive. Read that archive too, and note it."""
-    first = data.find(_LOCAL_SIG, 1)
-    if first < 0:
-        return
-    header = _LOCAL.unpack_from(data, first) if first + 30 <= len(data) else None
-    if header is None or not _plausible(header, data, first):
+    as an archive. Read that archive too, and note it.
+
+    Found by its end-of-central-directory record at the end of the data (where the ZIP
+    starts follows from the directory's size and offset), else by the first plausible
+    local header at or after `after` (the caller passes the end of its own format, so a
+    ZIP stored inside a PDF object is not mistaken for an appended one)."""
+    first = appended_zip_start(data, after)
+    if first is None:
         return
     reader.note(location, f"a ZIP archive is appended to this file at byte {first} (a polyglot); read as well")
     where = join(location, "appended.zip")
     reader.read_file(data[first:], where, filename=None, declared_type="application/zip", depth=depth + 1)
+
+
+def appended_zip_start(data: bytes, after: int = 1) -> int | None:
+    """Where a ZIP appended to other data starts (see `read_appended_zip`), or None."""
+    end = data.rfind(b"PK\x05\x06", max(0, len(data) - 65557))
+    if end > 0 and end + 22 <= len(data):
+        directory_size, directory_offset = struct.unpack_from("<II", data, end + 12)
+        start = end - directory_size - directory_offset
+        if start > 0 and data[start:start + 4] == _LOCAL_SIG:
+            return start
+    first = data.find(_LOCAL_SIG, max(1, after))
+    if first < 0 or first + 30 > len(data) or not _plausible(_LOCAL.unpack_from(data, first), data, first):
+        return None
+    return first
 
 
 # --------------------------------------------------------------------------- single-stream compressors
@@ -546,12 +579,14 @@ def _read_7z(reader: Reader, data: bytes, location: str, depth: int) -> None:
                 reader.problem(ProblemKind.ENCRYPTED, where, "encrypted 7z member; content not readable")
             return
         wanted: list[str] = []
+        planned = 0  # py7zr extracts all wanted members at once: plan them against the budget
         for info in files:
             where = join(location, info.filename)
             size = int(info.uncompressed or 0)
-            if _too_big(reader, where, size):
+            if _too_big(reader, where, planned + size):
                 reader.segment(info.filename, where, where, "filename")
                 continue
+            planned += size
             wanted.append(info.filename)
         total = sum(int(f.uncompressed or 0) for f in files if f.filename in wanted)
         if _bomb(reader, location, total, len(data)) or not wanted:
@@ -572,7 +607,9 @@ def _read_7z(reader: Reader, data: bytes, location: str, depth: int) -> None:
         except KeyError:
             continue
         product.seek(0)
-        reader.read_file(product.read(), where, filename=name, declared_type=None, depth=depth + 1)
+        member = product.read()
+        reader.budget.charge_decompressed(len(member))
+        reader.read_file(member, where, filename=name, declared_type=None, depth=depth + 1)
 
 
 # --------------------------------------------------------------------------- RAR
@@ -594,12 +631,13 @@ def _read_rar(reader: Reader, data: bytes, location: str, depth: int) -> None:
     except Exception as exc:
         reader.problem(ProblemKind.CORRUPT, location, f"unreadable RAR: {exc}"[:300])
         return
+    tally = Tally(len(data))
     with archive:
         infos = archive.infolist()
         if not infos:
             reader.problem(ProblemKind.UNSUPPORTED, location, "RAR archive: no members could be listed")
         for info in infos:
-            if reader.timed_out(location) or reader.members_exhausted(location):
+            if tally.stopped or reader.timed_out(location) or reader.members_exhausted(location):
                 return
             if info.is_dir():
                 continue
@@ -613,13 +651,112 @@ def _read_rar(reader: Reader, data: bytes, location: str, depth: int) -> None:
                 continue
             try:
                 with archive.open(info) as stream:
-                    member = read_bounded(reader, stream, where, info.compress_size)
+                    member = read_bounded(reader, stream, where, info.compress_size, tally)
             except Exception as exc:  # no extractor installed, or damaged data
-                reader.segment(info.filename, where, where, "filename")
-                reader.problem(ProblemKind.UNSUPPORTED, where,
-                               f"RAR member listed but not extracted ({type(exc).__name__}: {exc})"[:300])
-                continue
+                try:  # libarchive decompresses RAR 4/5 itself, without unrar
+                    member = _libarchive_member(reader, data, info.filename, where, info.compress_size, tally)
+                except Exception as second:
+                    reader.segment(info.filename, where, where, "filename")
+                    reader.problem(ProblemKind.UNSUPPORTED, where,
+                                   f"RAR member listed but not extracted ({type(exc).__name__}: {exc}; "
+                                   f"libarchive: {type(second).__name__}: {second})"[:300])
+                    continue
             if member is None:
                 reader.segment(info.filename, where, where, "filename")
                 continue
             reader.read_file(member, where, filename=info.filename, declared_type=None, depth=depth + 1)
+
+
+# --------------------------------------------------------------------------- libarchive (ISO 9660, CAB, RAR)
+
+def _libarchive_member(reader: Reader, data: bytes, name: str, where: str, compressed: int,
+                       tally: Tally) -> bytes | None:
+    """One member of an archive, by name, decompressed by libarchive. Raises when
+    libarchive is missing, cannot decompress it, or has no such member."""
+    import libarchive
+
+    with libarchive.memory_reader(data) as archive:
+        for entry in archive:
+            if entry.pathname == name or str(entry.pathname).replace("\\", "/") == name.replace("\\", "/"):
+                return read_bounded(reader, _Blocks(iter(entry.get_blocks())), where, compressed, tally)
+    raise KeyError(f"no member {name!r}")
+
+
+class _Blocks(io.RawIOBase):
+    """libarchive's data blocks of one entry as a stream `read_bounded` can pull from."""
+
+    def __init__(self, blocks: Iterator[bytes]) -> None:
+        super().__init__()
+        self._blocks = blocks
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        size = _CHUNK if size is None or size < 0 else size
+        while len(self._pending) < size:
+            block = next(self._blocks, None)
+            if block is None:
+                break
+            self._pending += block
+        piece, self._pending = self._pending[:size], self._pending[size:]
+        return piece
+
+
+def _entry_encrypted(entry: object) -> bool:
+    import libarchive.ffi
+
+    function = getattr(libarchive.ffi.libarchive, "archive_entry_is_encrypted", None)
+    pointer = getattr(entry, "_entry_p", None)
+    if function is None or pointer is None:
+        return False
+    function.argtypes = [libarchive.ffi.c_archive_entry_p]
+    function.restype = ctypes.c_int
+    return bool(function(pointer))
+
+
+def read_with_libarchive(reader: Reader, data: bytes, location: str, depth: int, what: str) -> bool:
+    """Read an archive through libarchive (Debian libarchive13, PyPI libarchive-c): ISO 9660
+    images (with Joliet and Rock Ridge names), Microsoft CAB, and RAR 4/5 with compressed
+    members, which rarfile can only list without an external unrar. Members are streamed
+    through `read_bounded` like ZIP members. False when libarchive is not installed."""
+    try:
+        import libarchive
+        import libarchive.exception
+    except (ImportError, OSError):  # the Python package, or its shared library, is missing
+        reader.problem(ProblemKind.UNSUPPORTED, location, f"{what} archive: libarchive is not installed; not read")
+        return False
+    tally = Tally(len(data))
+    try:
+        with libarchive.memory_reader(data) as archive:
+            for entry in archive:
+                if tally.stopped or reader.timed_out(location) or reader.members_exhausted(location):
+                    return True
+                if not entry.isfile:
+                    continue
+                name = str(entry.pathname or "member").lstrip("./") or "member"
+                where = reader.unique_location(join(location, name))
+                if _entry_encrypted(entry):
+                    reader.segment(name, where, where, "filename")
+                    reader.problem(ProblemKind.ENCRYPTED, where, f"encrypted {what} member; content not readable")
+                    continue
+                size = entry.size or 0
+                if _too_big(reader, where, size):
+                    reader.segment(name, where, where, "filename")
+                    continue
+                try:
+                    member = read_bounded(reader, _Blocks(iter(entry.get_blocks())), where, len(data), tally)
+                except libarchive.exception.ArchiveError as exc:
+                    reader.segment(name, where, where, "filename")
+                    text = str(exc)
+                    kind = ProblemKind.ENCRYPTED if "ncrypt" in text or "assphrase" in text else ProblemKind.CORRUPT
+                    reader.problem(kind, where, f"{what} member not readable: {text}"[:300])
+                    continue
+                if member is None:
+                    reader.segment(name, where, where, "filename")
+                    continue
+                reader.read_file(member, where, filename=name, declared_type=None, depth=depth + 1)
+    except libarchive.exception.ArchiveError as exc:
+        reader.problem(ProblemKind.CORRUPT, location, f"damaged {what} archive: {exc}"[:300])
+    return True

@@ -18,6 +18,8 @@ stdlib's `binhex` was removed in Python 3.11), hence the small bounded ones belo
 from __future__ import annotations
 
 import binascii
+import bisect
+import itertools
 import quopri
 import re
 from dataclasses import dataclass
@@ -51,8 +53,9 @@ def normalise_cte(value: str) -> str | None:
     return None
 
 
-_B64_ALPHABET = re.compile(rb"[A-Za-z0-9+/]")
-_B64_NOISE = re.compile(rb"[^A-Za-z0-9+/=\s]")
+_B64_FOREIGN = re.compile(rb"[^A-Za-z0-9+/]+")
+_B64_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+_B64_NOISE = re.compile(rb"[^A-Za-z0-9+/=\s]+")
 
 
 @dataclass(slots=True)
@@ -61,19 +64,55 @@ class Decoded:
     damage: str | None = None  # what was wrong but read through, for a note
     unreadable: bool = False  # too damaged to call the result the content
     truncated: bool = False  # stopped at max_bytes
+    leftover: bytes = b""  # text after the encoded data that is not base64 (read as text)
+
+
+_B64_LINE = re.compile(rb"[A-Za-z0-9+/]*={0,2}[ \t]*")
+_B64_FULL_LINE = re.compile(rb"[A-Za-z0-9+/]{40,}={0,2}[ \t]*")
+
+
+def _split_trailing_text(encoded: bytes) -> tuple[bytes, bytes]:
+    """(base64, text after it): a base64 body followed by lines that are plainly not
+    base64 (a broken closing delimiter and a note, say) is decoded up to there, and the
+    rest is text a client may show. A bad line followed by more full base64 lines is
+    damage inside the data, not trailing text."""
+    lines = encoded.splitlines(keepends=True)
+    seen_data = False
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        if _B64_LINE.fullmatch(line.rstrip(b"\r\n")):
+            seen_data = True
+            continue
+        if not seen_data:
+            return encoded, b""
+        rest = lines[i:]
+        if any(_B64_FULL_LINE.fullmatch(r.rstrip(b"\r\n")) for r in rest):
+            return encoded, b""
+        return b"".join(lines[:i]), b"".join(rest)
+    return encoded, b""
 
 
 def decode_base64(encoded: bytes, max_bytes: int | None = None) -> Decoded:
     """Decode base64 as clients do: characters outside the alphabet are skipped and
-    missing or extra padding is repaired. More than a tenth of foreign characters means
-    the text was not base64 at all (`unreadable`)."""
-    noise = len(_B64_NOISE.findall(encoded))
-    chars = b"".join(_B64_ALPHABET.findall(encoded))
+    missing or extra padding is repaired; plain text after the data is kept apart
+    (`leftover`). More than a tenth of foreign characters means the text was not base64
+    at all (`unreadable`)."""
+    # Fast path (nearly all mail): only alphabet, padding and whitespace.
+    chars = encoded.translate(None, b" \t\r\n=")
+    noise = 0
+    leftover = b""
+    if chars.translate(None, _B64_CHARS):  # anything left is foreign
+        encoded, leftover = _split_trailing_text(encoded)
+        chars = encoded.translate(None, b" \t\r\n=")
+    if chars.translate(None, _B64_CHARS):
+        noise = sum(len(run) for run in _B64_NOISE.findall(encoded))
+        chars = _B64_FOREIGN.sub(b"", chars)
     damage: str | None = None
     if len(chars) % 4 == 1:
         chars = chars[:-1]  # one stray character cannot carry a byte
         damage = "base64 of impossible length; the stray last character was dropped"
-    elif len(chars) % 4 and not encoded.rstrip().endswith(b"="):
+    elif len(chars) % 4 and not encoded[-256:].rstrip().endswith(b"="):
         damage = "base64 without its padding"
     padded = chars + b"=" * (-len(chars) % 4)
     truncated = False
@@ -83,8 +122,11 @@ def decode_base64(encoded: bytes, max_bytes: int | None = None) -> Decoded:
     data = binascii.a2b_base64(padded)
     if noise:
         damage = f"base64 with {noise} characters outside its alphabet, skipped"
+    if leftover:
+        damage = (damage + "; " if damage else "") + "text after the base64 data, read as text"
     total = len(chars) + noise
-    return Decoded(data, damage, unreadable=bool(total) and noise * 10 > total, truncated=truncated)
+    return Decoded(data, damage, unreadable=bool(total) and noise * 10 > total, truncated=truncated,
+                   leftover=leftover)
 
 
 _QP_BROKEN = re.compile(rb"=(?![0-9A-Fa-f]{2}|\r?\n|[ \t]*(?:\r?\n|$))")
@@ -152,6 +194,7 @@ class Block:
 
 
 _MAX_BLOCKS = 100  # blocks decoded per text; the member limit bounds them again
+_MAX_BEGINS = 1000  # start lines looked at per text and format (most may hold nothing)
 
 
 def might_hold_blocks(data: bytes) -> bool:
@@ -170,19 +213,30 @@ def find_blocks(data: bytes, max_bytes: int) -> list[Block]:
 _UU_END = re.compile(rb"^end[ \t]*\r?$", re.M)
 
 
+def _next_end(ends: list[int], position: int) -> int | None:
+    """The first end-line offset at or after `position` (the list is found once per text,
+    so many `begin` lines without an `end` do not rescan the text each)."""
+    index = bisect.bisect_left(ends, position)
+    return ends[index] if index < len(ends) else None
+
+
 def _uu_blocks(data: bytes, max_bytes: int | None) -> list[Block]:
     blocks: list[Block] = []
-    for begin in _UU_BEGIN.finditer(data):
+    begins = list(itertools.islice(_UU_BEGIN.finditer(data), _MAX_BEGINS))
+    ends = [m.start() for m in _UU_END.finditer(data)] if begins else []
+    for n, begin in enumerate(begins):
         if len(blocks) >= _MAX_BLOCKS:
             break
-        end = _UU_END.search(data, begin.end())
-        body = data[begin.end(): end.start() if end else len(data)]
+        end = _next_end(ends, begin.end())
+        # A block ends at its `end` line, or where the next one begins.
+        stop = min(end if end is not None else len(data), begins[n + 1].start() if n + 1 < len(begins) else len(data))
+        body = data[begin.end(): stop]
         lines = body.splitlines()[1:] if body.startswith((b"\r", b"\n")) else body.splitlines()
         if b"begin-base64" in begin.group(0)[:12]:
             decoded = decode_base64(b"".join(line for line in lines if line.strip() != b"===="), max_bytes)
         else:
             decoded = decode_uu_lines(lines, max_bytes)
-        damage = decoded.damage if end else "uuencoded block without its 'end' line"
+        damage = decoded.damage if end is not None else "uuencoded block without its 'end' line"
         if decoded.data:
             blocks.append(Block("uuencode", _name(begin.group(1)), decoded.data, damage, decoded.truncated))
     return blocks
@@ -193,45 +247,54 @@ _YEND = re.compile(rb"^=yend\b", re.M)
 _YNAME = re.compile(rb"\bname=(.*)$")
 
 
+_YENC_TABLE = bytes((i - 42) & 0xFF for i in range(256))
+
+
+def _yenc_decode(body: bytes, max_bytes: int) -> tuple[bytes, bool]:
+    """yEnc: every byte is value + 42; "=" escapes a critical one (then + 64 more).
+    Decoded a line and an escape at a time (`translate` does the bytes in C)."""
+    out = bytearray()
+    for line in body.splitlines():
+        if line.startswith(b"=y"):
+            continue  # =ypart / =yend control lines
+        pieces = line.split(b"=")
+        out += pieces[0].translate(_YENC_TABLE)
+        for piece in pieces[1:]:
+            if piece:
+                out.append((piece[0] - 106) & 0xFF)
+                out += piece[1:].translate(_YENC_TABLE)
+        if len(out) > max_bytes:
+            return bytes(out[:max_bytes]), True
+    return bytes(out), False
+
+
 def _yenc_blocks(data: bytes, max_bytes: int) -> list[Block]:
     blocks: list[Block] = []
-    for begin in _YBEGIN.finditer(data):
+    begins = list(itertools.islice(_YBEGIN.finditer(data), _MAX_BEGINS))
+    ends = [m.start() for m in _YEND.finditer(data)] if begins else []
+    for n, begin in enumerate(begins):
         if len(blocks) >= _MAX_BLOCKS:
             break
-        end = _YEND.search(data, begin.end())
-        body = data[begin.end(): end.start() if end else len(data)]
-        out = bytearray()
-        truncated = False
-        for line in body.splitlines():
-            if line.startswith(b"=ypart"):
-                continue
-            escaped = False
-            for byte in line:
-                if escaped:
-                    out.append((byte - 64 - 42) & 0xFF)
-                    escaped = False
-                elif byte == 0x3D:  # "="
-                    escaped = True
-                else:
-                    out.append((byte - 42) & 0xFF)
-            if len(out) > max_bytes:
-                out, truncated = out[:max_bytes], True
-                break
+        end = _next_end(ends, begin.end())
+        stop = min(end if end is not None else len(data), begins[n + 1].start() if n + 1 < len(begins) else len(data))
+        out, truncated = _yenc_decode(data[begin.end(): stop], max_bytes)
         match = _YNAME.search(begin.group(1))
         if out:
-            blocks.append(Block("yenc", _name(match.group(1)) if match else None, bytes(out),
-                                None if end else "yEnc block without its '=yend' line", truncated))
+            blocks.append(Block("yenc", _name(match.group(1)) if match else None, out,
+                                None if end is not None else "yEnc block without its '=yend' line", truncated))
     return blocks
 
 
 _BINHEX_ALPHABET = b"!\"#$%&'()*+,-012345689@ABCDEFGHIJKLMNPQRSTUVXYZ[`abcdefhijklmpqr"
-_BINHEX_VALUE = {c: i for i, c in enumerate(_BINHEX_ALPHABET)}
+_BASE64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+_BINHEX_TO_BASE64 = bytes.maketrans(_BINHEX_ALPHABET, _BASE64_ALPHABET)
+_NOT_BINHEX = bytes(c for c in range(256) if c not in _BINHEX_ALPHABET)
 _BINHEX_START = re.compile(rb"\(This file must be converted with BinHex[^)]*\)[^:]*:")
 
 
 def _binhex_blocks(data: bytes, max_bytes: int) -> list[Block]:
     blocks: list[Block] = []
-    for start in _BINHEX_START.finditer(data):
+    for start in itertools.islice(_BINHEX_START.finditer(data), _MAX_BEGINS):
         if len(blocks) >= _MAX_BLOCKS:
             break
         end = data.find(b":", start.end())
@@ -245,37 +308,26 @@ def _binhex_blocks(data: bytes, max_bytes: int) -> list[Block]:
 def _decode_binhex(body: bytes, max_bytes: int) -> Block | None:
     """BinHex 4.0: 6-bit characters, then run-length coding (0x90), then a header (name,
     type, creator, flags, fork lengths) and the data fork, which is what we read."""
-    bits = bytearray()
-    acc = count = 0
-    # A header is at most 22 + 63 bytes; RLE expands at most 255 times per 2 bytes.
+    # The 6-bit coding is base64's with another alphabet: map it and let binascii decode.
+    chars = body.translate(None, _NOT_BINHEX).translate(_BINHEX_TO_BASE64)
+    chars = chars[: len(chars) - len(chars) % 4] if len(chars) % 4 == 1 else chars
+    # A header is at most 22 + 63 bytes; run-length coding expands 2 bytes to at most 255.
     limit = max_bytes + 128
-    for char in body:
-        value = _BINHEX_VALUE.get(char)
-        if value is None:
-            continue  # line breaks and whitespace
-        acc = (acc << 6) | value
-        count += 6
-        if count >= 8:
-            count -= 8
-            bits.append((acc >> count) & 0xFF)
-            acc &= (1 << count) - 1
+    bits = binascii.a2b_base64(chars + b"=" * (-len(chars) % 4))
     out = bytearray()
-    previous = 0
     i = 0
-    while i < len(bits) and len(out) <= limit:
-        byte = bits[i]
-        if byte == 0x90 and i + 1 < len(bits):
-            run = bits[i + 1]
-            i += 2
-            if run == 0:
-                out.append(0x90)
-                previous = 0x90
-            else:
-                out += bytes([previous]) * (run - 1)
-            continue
-        out.append(byte)
-        previous = byte
-        i += 1
+    while len(out) <= limit:
+        marker = bits.find(b"\x90", i)
+        if marker < 0 or marker + 1 >= len(bits):
+            out += bits[i:] if marker < 0 else bits[i:marker]
+            break
+        out += bits[i:marker]
+        run = bits[marker + 1]
+        if run == 0:
+            out.append(0x90)  # the marker itself, escaped
+        elif out:
+            out += out[-1:] * (run - 1)  # the previous byte, `run` times in all
+        i = marker + 2
     if len(out) < 22 or out[0] + 22 > len(out):
         return None
     name_len = out[0]
@@ -316,3 +368,103 @@ def guesses(encoded: bytes, max_bytes: int) -> list[tuple[str, bytes]]:
         if decoded.data:
             found.append(("uuencode", decoded.data))
     return found
+
+
+# -- CMS signedData (S/MIME opaque signatures) ---------------------------------------
+
+_SIGNED_DATA_OID = bytes.fromhex("2a864886f70d010702")  # 1.2.840.113549.1.7.2
+
+
+class _BerError(ValueError):
+    pass
+
+
+def _ber_header(data: bytes, pos: int) -> tuple[int, int, int | None, int]:
+    """(tag byte, content start, content length or None when indefinite, next offset
+    for a definite length) of the BER element at `pos`."""
+    if pos + 2 > len(data):
+        raise _BerError("truncated")
+    tag = data[pos]
+    if tag & 0x1F == 0x1F:
+        raise _BerError("high tag numbers are not used by CMS")
+    first = data[pos + 1]
+    start = pos + 2
+    if first < 0x80:
+        return tag, start, first, start + first
+    if first == 0x80:
+        return tag, start, None, -1
+    count = first & 0x7F
+    if count > 4 or start + count > len(data):
+        raise _BerError("bad length")
+    length = int.from_bytes(data[start:start + count], "big")
+    start += count
+    return tag, start, length, start + length
+
+
+def _ber_children(data: bytes, start: int, length: int | None, limit: int = 64) -> list[tuple[int, int, int | None, int]]:
+    """The elements inside a constructed element: (tag, start, length, end)."""
+    out: list[tuple[int, int, int | None, int]] = []
+    pos = start
+    stop = start + length if length is not None else len(data)
+    while pos < stop and len(out) < limit:
+        if length is None and data[pos:pos + 2] == b"\0\0":
+            break
+        tag, cstart, clen, end = _ber_header(data, pos)
+        if clen is None:
+            end = _ber_skip_indefinite(data, cstart)
+        out.append((tag, cstart, clen, end))
+        pos = end
+    return out
+
+
+def _ber_skip_indefinite(data: bytes, start: int, depth: int = 0) -> int:
+    """Offset after an indefinite-length element whose content starts at `start`."""
+    if depth > 16:
+        raise _BerError("nested too deep")
+    pos = start
+    while pos + 2 <= len(data):
+        if data[pos:pos + 2] == b"\0\0":
+            return pos + 2
+        _, cstart, clen, end = _ber_header(data, pos)
+        pos = _ber_skip_indefinite(data, cstart, depth + 1) if clen is None else end
+    raise _BerError("unterminated")
+
+
+def _octets(data: bytes, tag: int, start: int, length: int | None, end: int, max_bytes: int, depth: int = 0) -> bytes:
+    """The bytes of an OCTET STRING, primitive or constructed (BER chunks)."""
+    if tag == 0x04:
+        return data[start:start + (length or 0)][:max_bytes]
+    if tag == 0x24 and depth < 8:  # constructed: concatenated chunks
+        out = bytearray()
+        for ctag, cstart, clen, cend in _ber_children(data, start, length, limit=100_000):
+            out += _octets(data, ctag, cstart, clen, cend, max_bytes - len(out), depth + 1)
+            if len(out) >= max_bytes:
+                break
+        return bytes(out)
+    raise _BerError("not an OCTET STRING")
+
+
+def signed_content(data: bytes, max_bytes: int) -> bytes | None:
+    """The encapsulated content of a CMS signedData (an opaque-signed S/MIME body, a
+    `.p7m`), or None when `data` is not signedData or carries no content (a detached
+    signature). The signature is not verified: the gateway reads what the recipient
+    will see, whoever signed it."""
+    if data[:1] != b"\x30" or _SIGNED_DATA_OID not in data[:32]:
+        return None
+    try:
+        tag, start, length, _ = _ber_header(data, 0)
+        top = _ber_children(data, start, length, limit=2)
+        if len(top) < 2 or data[top[0][1]:top[0][1] + (top[0][2] or 0)] != _SIGNED_DATA_OID:
+            return None
+        explicit = top[1]  # [0] EXPLICIT SignedData
+        (signed,) = _ber_children(data, explicit[1], explicit[2], limit=1)
+        fields = _ber_children(data, signed[1], signed[2], limit=3)
+        if len(fields) < 3:
+            return None
+        encap = _ber_children(data, fields[2][1], fields[2][2], limit=2)  # eContentType, [0] eContent
+        if len(encap) < 2 or encap[1][0] != 0xA0:
+            return None
+        (octets,) = _ber_children(data, encap[1][1], encap[1][2], limit=1)
+        return _octets(data, octets[0], octets[1], octets[2], octets[3], max_bytes)
+    except (_BerError, ValueError, IndexError):
+        return None

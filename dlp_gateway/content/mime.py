@@ -120,7 +120,7 @@ def read_message(reader: Reader, raw: bytes, prefix: str, depth: int) -> None:
     from dlp_gateway.content.walk import join
 
     boundaries = _declared_boundaries(raw)
-    raw = _bounded(reader, raw, boundaries, prefix)
+    raw, delimiter_lines = _bounded(reader, raw, boundaries, prefix)
     msg = email.message_from_bytes(raw, policy=_POLICY)
     headers: dict[str, list[str]] = {}
     # Text of the top-level headers belongs to "headers"; that of an attached message to
@@ -149,14 +149,18 @@ def read_message(reader: Reader, raw: bytes, prefix: str, depth: int) -> None:
         reader.note(subject_location, f"{len(subjects)} Subject headers; every one read")
         for n, extra in enumerate(subjects[1:], start=2):
             reader.segment(extra, f"{subject_location} ({n})", prefix or subject_location, "subject")
-    _walk(reader, msg, prefix, depth, counter=[0, 0])
-    if boundaries and not reader.timed_out(prefix or "(message)"):
-        _read_outside_tree(reader, raw, boundaries, prefix, depth)
+    reader.seen.add(_header_key(msg))
+    delimiters = _delimiter_pattern(tuple(boundaries)) if boundaries else None
+    _walk(reader, msg, prefix, depth, counter=[0, 0], delimiters=delimiters)
+    if delimiter_lines and not reader.timed_out(prefix or "(message)"):
+        _read_outside_tree(reader, raw, delimiter_lines, prefix, depth)
 
 
 # -- bounds before parsing ---------------------------------------------------------
 
-_BOUNDARY_PARAM = re.compile(rb"""\bboundary\*?[ \t]*=[ \t]*(?:"([^"\r\n]{1,200})"|([^\s;"]{1,200}))""", re.I)
+# Searched in a lower-cased copy: a pattern that starts with a literal is found by a
+# fast substring search, which re.IGNORECASE would turn into a test at every byte.
+_BOUNDARY_PARAM = re.compile(rb"""boundary\*?[ \t]*=[ \t]*(?:"([^"\r\n]{1,200})"|([^\s;"]{1,200}))""")
 MAX_BOUNDARIES = 256  # distinct boundaries looked for in one message
 
 
@@ -166,11 +170,13 @@ def _declared_boundaries(raw: bytes) -> list[bytes]:
     Taken from the raw bytes, not the parse: a boundary the parser did not use (a
     duplicate Content-Type, a multipart it did not reach) can still delimit parts a
     client shows."""
-    if b"oundary" not in raw and b"OUNDARY" not in raw:
+    lower = raw.lower()
+    if b"boundary" not in lower:
         return []
     found: dict[bytes, None] = {}
-    for match in _BOUNDARY_PARAM.finditer(raw):
-        value = (match.group(1) or match.group(2)).rstrip()
+    for match in _BOUNDARY_PARAM.finditer(lower):
+        group = 1 if match.group(1) is not None else 2
+        value = raw[match.start(group): match.end(group)].rstrip()  # the original case
         if value:
             found[value] = None
             if len(found) >= MAX_BOUNDARIES:
@@ -181,26 +187,40 @@ def _declared_boundaries(raw: bytes) -> list[bytes]:
 @lru_cache(maxsize=64)
 def _delimiter_pattern(boundaries: tuple[bytes, ...]) -> re.Pattern[bytes]:
     # As the email parser matches them: "--" + boundary, an optional "--", blanks, EOL.
+    # The match starts at the line end before the delimiter line: a literal prefix is
+    # found by a fast substring search, a "^" anchor would be tested at every byte.
     names = b"|".join(re.escape(b) for b in boundaries)
-    return re.compile(rb"^--(?:" + names + rb")(--)?[ \t]*\r?$", re.M)
+    return re.compile(rb"\n--(?:" + names + rb")(--)?[ \t]*\r?$", re.M)
 
 
-def _bounded(reader: Reader, raw: bytes, boundaries: list[bytes], prefix: str) -> bytes:
-    """The message cut before the delimiter line that makes it exceed `max_members` parts.
+def _bounded(reader: Reader, raw: bytes, boundaries: list[bytes], prefix: str) -> tuple[bytes, list[re.Match[bytes]]]:
+    """The message cut before the delimiter line that makes it exceed `max_members`
+    parts, and its delimiter lines (for the raw scan).
 
     Counting delimiter lines is one regular-expression pass; the email parser builds an
     object per part, so it is only given what the member limit would let us read."""
     if not boundaries:
-        return raw
+        return raw, []
     # Each part opens with one delimiter line and each multipart closes with one, so
     # twice the member limit (plus the nesting of containers) is more than can be read.
     allowed = 2 * reader.limits.max_members + MAX_MULTIPART_NESTING
-    for n, match in enumerate(_delimiter_pattern(tuple(boundaries)).finditer(raw), start=1):
-        if n > allowed:
+    if len(boundaries) >= MAX_BOUNDARIES and raw.count(b"\n--") > allowed:
+        # More boundaries than are looked for (decoys can push the real one out of the
+        # list): bound by every line that could be a delimiter, whatever its boundary.
+        position = -1
+        for _ in range(allowed + 1):
+            position = raw.find(b"\n--", position + 1)
+        reader.limit(prefix or "(message)", "max_members",
+                     f"more than {reader.limits.max_members} MIME parts; the rest of the message was not read")
+        raw = raw[: position + 1]
+    lines: list[re.Match[bytes]] = []
+    for match in _delimiter_pattern(tuple(boundaries)).finditer(raw):
+        if len(lines) >= allowed:
             reader.limit(prefix or "(message)", "max_members",
                          f"more than {reader.limits.max_members} MIME parts; the rest of the message was not read")
-            return raw[: match.start()]
-    return raw
+            return raw[: match.start() + 1], lines
+        lines.append(match)
+    return raw, lines
 
 
 def _charset_hints(msg: Message) -> list[str]:
@@ -282,9 +302,40 @@ MAX_MULTIPART_NESTING = 64  # multipart inside multipart; real mail nests 3 or 4
 MAX_READINGS = 4  # readings of one part with duplicate Content-Type / -Transfer-Encoding
 
 
-def _key(data: bytes) -> bytes:
-    """What identifies a payload or text already read, whatever its line ends."""
-    return hashlib.sha1(data.replace(b"\r\n", b"\n").strip(), usedforsecurity=False).digest()
+def _key(data: bytes, reading: bytes = b"") -> bytes:
+    """What identifies a payload or text already read, whatever its line ends.
+
+    `reading` (see `_reading`) qualifies a part's bytes by how they are read: the same
+    bytes under another transfer encoding or charset are other content."""
+    # Line ends are normalised: an attached message is read from its serialisation
+    # (LF line ends), the raw scan sees the message's own (CRLF). Blank edges are cut
+    # differently by the parser and the raw scan.
+    digest = hashlib.sha1(reading + b"\0", usedforsecurity=False)
+    digest.update(data.replace(b"\r\n", b"\n").strip() if b"\r" in data else data.strip())
+    return digest.digest()
+
+
+def _charset(part: Message) -> str | None:
+    """The declared charset, without the control characters or junk a broken header can
+    put in it (a NUL makes codec lookup raise instead of failing over)."""
+    try:
+        charset = part.get_content_charset()
+    except Exception:
+        return None
+    if not charset:
+        return None
+    cleaned = "".join(c for c in charset if c.isprintable() and not c.isspace())[:64]
+    return cleaned or None
+
+
+def _reading(part: Message) -> bytes:
+    """Content type, charset and transfer encoding: how a leaf part's bytes are read."""
+    try:
+        charset = part.get_content_charset() or ""
+    except Exception:
+        charset = ""
+    cte = encoded_blocks.normalise_cte(str(part.get("Content-Transfer-Encoding", "") or ""))
+    return f"{part.get_content_type()}|{charset}|{cte if cte is not None else 'unknown'}".encode()
 
 
 def _as_bytes(text: str | bytes) -> bytes:
@@ -316,13 +367,13 @@ def _note_defects(reader: Reader, part: Message, location: str) -> None:
         reader.note(location, f"MIME defect read through: {_DEFECT_WORDS.get(name, name)}")
 
 
-def _walk(reader: Reader, part: Message, prefix: str, depth: int, counter: list[int], level: int = 0) -> None:
+def _walk(reader: Reader, part: Message, prefix: str, depth: int, counter: list[int], level: int = 0,
+          delimiters: re.Pattern[bytes] | None = None) -> None:
     from dlp_gateway.content.walk import join
 
     here = prefix or "(message)"
     if reader.timed_out(here):
         return
-    _note_defects(reader, part, here)
     content_type = part.get_content_type()
     if content_type in ("message/partial", "message/external-body"):
         counter[0] += 1
@@ -334,30 +385,47 @@ def _walk(reader: Reader, part: Message, prefix: str, depth: int, counter: list[
         reader.problem(ProblemKind.UNSUPPORTED, join(prefix, f"part {counter[0]}"), reason)
         return
     if part.get_content_maintype() == "multipart":
+        _note_defects(reader, part, here)  # a multipart has no location of its own
         if level >= MAX_MULTIPART_NESTING:
             reader.limit(here, "max_depth", f"multiparts nested more than {MAX_MULTIPART_NESTING} deep; the rest not read")
             return
         payload = part.get_payload()
         if not isinstance(payload, list):
             payload = _reparsed_multipart(reader, part, here)
-        _read_framing_text(reader, part.preamble, join(prefix, "preamble"), depth)
+        _read_framing_text(reader, part.preamble, join(prefix, "preamble"), depth, delimiters)
         if isinstance(payload, list):
             for sub in payload:
                 if reader.members_exhausted(here):
                     break
                 if isinstance(sub, Message):
-                    _walk(reader, sub, prefix, depth, counter, level + 1)
+                    _walk(reader, sub, prefix, depth, counter, level + 1, delimiters)
         elif payload:
             # A multipart whose parts no reader could find: clients show its body as text.
-            _read_framing_text(reader, str(payload), join(prefix, "multipart body"), depth)
-        _read_framing_text(reader, part.epilogue, join(prefix, "epilogue"), depth)
+            _read_framing_text(reader, str(payload), join(prefix, "multipart body"), depth, delimiters)
+        _read_framing_text(reader, part.epilogue, join(prefix, "epilogue"), depth, delimiters)
         return
+    defects = part
+    if any(isinstance(d, errors.MissingHeaderBodySeparatorDefect) for d in part.defects):
+        repaired = _repaired_headers(part)
+        if repaired is not None:
+            part = repaired
+            content_type = part.get_content_type()
     counter[0] += 1
     filename = _filename(part)
     if filename:
         filename = " ".join(str(filename).replace("/", "_").replace("\\", "_").split())
+    if content_type == "message/delivery-status" and isinstance(part.get_payload(), list):
+        # Blocks of fields (per message, per recipient) that clients show as text: all of
+        # them, not only the first, and every field, not only label headers.
+        location = reader.unique_location(join(prefix, filename or f"delivery status {counter[0]}"))
+        blocks = [b.as_bytes(policy=email.policy.compat32) for b in part.get_payload() if isinstance(b, Message)]
+        reader.seen.update(_key(block) for block in blocks[:1])  # as the raw scan keys a message part
+        reader.read_file(b"\n".join(blocks), location, filename=filename, declared_type="text/plain",
+                         depth=depth + 1, charset="utf-8")
+        return
     if content_type == "message/rfc822" or (part.get_content_maintype() == "message" and isinstance(part.get_payload(), list)):
         location = reader.unique_location(join(prefix, filename or f"message {counter[0]}"))
+        _note_defects(reader, defects, location)
         data = _attached_message_bytes(reader, part, location)
         reader.seen.add(_key(data))
         reader.read_file(data, location, filename=filename, declared_type="message/rfc822", depth=depth + 1)
@@ -372,15 +440,50 @@ def _walk(reader: Reader, part: Message, prefix: str, depth: int, counter: list[
     else:
         location = join(prefix, f"part {counter[0]}")
     location = reader.unique_location(location)
-    data, guesses = _decoded_payload(reader, part, location)
-    reader.seen.add(_key(data))
-    charset = part.get_content_charset() if is_text else None
+    _note_defects(reader, defects, location)
+    if defects is not part:
+        reader.note(location, "header line without its leading blank (a broken fold) read as a continuation")
+    raw, data, guesses = _decoded_payload(reader, part, location)
+    reading = _reading(part)
+    reader.seen.add(_key(raw, reading))
+    reader.seen.add(_key(data, reading))
+    charset = _charset(part) if is_text else None
     reader.read_file(data, location, filename=filename, declared_type=content_type, depth=depth + 1, charset=charset)
     for cte_name, guess in guesses:
         reader.seen.add(_key(guess))
         reader.read_file(guess, reader.unique_location(f"{location} (as {cte_name})"), filename=filename,
                          declared_type=content_type, depth=depth + 1, charset=charset)
     _other_readings(reader, part, location, filename, depth)
+
+
+_HEADER_LINE = re.compile(rb"[!-9;-~]+[ \t]*:")
+_PARAM_LINE = re.compile(rb"[!-9;-~]+[ \t]*=")
+_BLANK_LINE = re.compile(rb"\r?\n[ \t]*\r?\n")
+
+
+def _repaired_headers(part: Message) -> Message | None:
+    """The part re-read with a broken fold mended, or None when that is not the defect.
+
+    A line like `name="report.zip"` that continues Content-Type without the leading
+    blank ends the header block for the parser, so the rest of the headers and the
+    encoded body become the body. Clients read it as a continuation; so do we, when every
+    line up to the first blank line is such a continuation or a header."""
+    body = _raw_payload(part)
+    blank = _BLANK_LINE.search(body, 0, 16384)
+    if blank is None:
+        return None
+    lines = body[: blank.start()].splitlines()
+    if not lines or not _PARAM_LINE.match(lines[0]):
+        return None
+    if not all(_HEADER_LINE.match(line) or _PARAM_LINE.match(line) for line in lines):
+        return None
+    head = b"".join(_as_bytes(f"{name}: {value}\r\n") for name, value in part.raw_items())
+    for line in lines:
+        head += (line if _HEADER_LINE.match(line) else b" " + line) + b"\r\n"
+    try:
+        return email.message_from_bytes(head + b"\r\n" + body[blank.end():], policy=_POLICY)
+    except Exception:
+        return None
 
 
 def _reparsed_multipart(reader: Reader, part: Message, location: str) -> list[Message] | str:
@@ -401,12 +504,23 @@ def _reparsed_multipart(reader: Reader, part: Message, location: str) -> list[Me
     return str(payload)
 
 
-def _read_framing_text(reader: Reader, text: str | None, location: str, depth: int) -> None:
+def _read_framing_text(reader: Reader, text: str | None, location: str, depth: int,
+                       delimiters: re.Pattern[bytes] | None) -> None:
     """Preamble, epilogue or unsplit multipart body: text no MIME part holds, that a
-    client may still show (and where a marking or an encoded file can hide)."""
+    client may still show (and where a marking or an encoded file can hide).
+
+    When it holds delimiter lines (parts after a premature end, a reused boundary), only
+    the text before the first one is read here: the scan of the raw message reads the
+    rest part by part, as a client that splits there would show it."""
     if not text or not text.strip():
         return
     data = _as_bytes(text)
+    if delimiters is not None:
+        first = delimiters.search(b"\n" + data)
+        if first is not None:
+            data = data[: first.start()]  # the offset of the line end before it, in `data`
+            if not data.strip():
+                return
     key = _key(data)
     if key in reader.seen:
         return
@@ -489,28 +603,39 @@ def _attached_message_bytes(reader: Reader, part: Message, location: str) -> byt
     return data
 
 
-def _decode_cte(reader: Reader, raw: bytes, cte_value: str, location: str) -> bytes:
-    """Decode `raw` by a transfer-encoding header value (loose spellings accepted)."""
+def _decode(reader: Reader, raw: bytes, cte_value: str) -> Decoded | None:
+    """Decode `raw` by a transfer-encoding header value (loose spellings accepted);
+    None when it names no encoding (identity or unknown)."""
     cte = encoded_blocks.normalise_cte(cte_value)
     allowed = reader.budget.bytes_allowed()
-    decoded: Decoded | None = None
     if cte == "base64":
-        decoded = encoded_blocks.decode_base64(raw, allowed)
-    elif cte == "quoted-printable":
-        decoded = encoded_blocks.decode_qp(raw, allowed)
-    elif cte == "uuencode":
-        decoded = encoded_blocks.decode_uu(raw, allowed)
+        return encoded_blocks.decode_base64(raw, allowed)
+    if cte == "quoted-printable":
+        return encoded_blocks.decode_qp(raw, allowed)
+    if cte == "uuencode":
+        return encoded_blocks.decode_uu(raw, allowed)
+    return None
+
+
+def _decode_cte(reader: Reader, raw: bytes, cte_value: str, location: str) -> bytes:
+    """`_decode`, with the damage noted and a truncation recorded at `location`."""
+    decoded = _decode(reader, raw, cte_value)
     if decoded is None:
         return raw
+    _record_damage(reader, decoded, location)
+    return decoded.data
+
+
+def _record_damage(reader: Reader, decoded: Decoded, location: str) -> None:
     if decoded.damage:
         reader.note(location, f"{decoded.damage}; read what it decodes to")
     if decoded.truncated:
         reader.limit(location, reader.budget.byte_limit_name(), "decoded content larger than the byte limits; the rest not read")
-    return decoded.data
 
 
-def _decoded_payload(reader: Reader, part: Message, location: str) -> tuple[bytes, list[tuple[str, bytes]]]:
-    """The part's content, and other decodings to read too when its encoding is unknown."""
+def _decoded_payload(reader: Reader, part: Message, location: str) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
+    """The part's raw body, its content, and other decodings to read too when its
+    transfer encoding is unknown."""
     cte_value = str(part.get("Content-Transfer-Encoding", "") or "")
     raw = _raw_payload(part)
     cte = encoded_blocks.normalise_cte(cte_value)
@@ -519,19 +644,25 @@ def _decoded_payload(reader: Reader, part: Message, location: str) -> tuple[byte
         names = ", ".join(name for name, _ in guesses)
         reader.note(location, f"unknown transfer encoding {cte_value.strip()!r}; read as is"
                     + (f" and decoded as {names}" if names else ""))
-        return raw, guesses
+        return raw, raw, guesses
     spelled = cte_value.strip().lower()
     if spelled and spelled != cte and not (cte == "uuencode" and spelled in ("x-uuencode", "uuencode")):
         reader.note(location, f"transfer encoding {cte_value.strip()!r} read as {cte}")
     if cte == "base64":
         decoded = encoded_blocks.decode_base64(raw, reader.budget.bytes_allowed())
         if decoded.unreadable:
-            reader.problem(ProblemKind.CORRUPT, location,
-                           "broken base64 (mostly characters outside its alphabet); read what could be decoded")
-            if decoded.truncated:
-                reader.limit(location, reader.budget.byte_limit_name(), "decoded content larger than the byte limits")
-            return decoded.data, []
-    return _decode_cte(reader, raw, cte_value, location), []
+            # Labelled base64 but mostly other characters (plain text, say): a client
+            # shows it as is, or decodes what it can. Read both.
+            reader.note(location, "labelled base64 but mostly not base64; read as is and as decoded")
+            return raw, raw, [("base64", decoded.data)] if decoded.data.strip() else []
+        _record_damage(reader, decoded, location)
+        if decoded.leftover.strip() or (decoded.damage and "outside its alphabet" in decoded.damage):
+            # Text after the data, or foreign characters in it: what lies around the
+            # base64 may be plain text a client shows (even its first lines can be
+            # made of base64 letters, "SECRET//NOFORN" is). Read it as is too.
+            return raw, decoded.data, [("text", raw)]
+        return raw, decoded.data, []
+    return raw, _decode_cte(reader, raw, cte_value, location), []
 
 
 def read_attached_message(reader: Reader, data: bytes, location: str, depth: int, **_: object) -> None:
@@ -542,9 +673,10 @@ def read_attached_message(reader: Reader, data: bytes, location: str, depth: int
 # -- what the parsed tree did not yield -------------------------------------------------
 
 _HEADER_START = re.compile(rb"[!-9;-~]+[ \t]*:")
+_HEADER_END = re.compile(rb"\A\r?\n|\r?\n\r?\n")
 
 
-def _read_outside_tree(reader: Reader, raw: bytes, boundaries: list[bytes], prefix: str, depth: int) -> None:
+def _read_outside_tree(reader: Reader, raw: bytes, matches: list[re.Match[bytes]], prefix: str, depth: int) -> None:
     """Split the raw message at every delimiter line of every declared boundary and read
     each block the walk of the parsed tree did not read.
 
@@ -556,7 +688,6 @@ def _read_outside_tree(reader: Reader, raw: bytes, boundaries: list[bytes], pref
     from dlp_gateway.content.walk import join
 
     here = prefix or "(message)"
-    matches = list(_delimiter_pattern(tuple(boundaries)).finditer(raw))
     hidden = 0
     for n, match in enumerate(matches):
         if reader.timed_out(here) or reader.budget.members >= reader.limits.max_members:
@@ -564,8 +695,8 @@ def _read_outside_tree(reader: Reader, raw: bytes, boundaries: list[bytes], pref
         start = match.end() + (2 if raw[match.end(): match.end() + 2] == b"\r\n" else 1)
         end = matches[n + 1].start() if n + 1 < len(matches) else len(raw)
         block = raw[start:end]
-        if end < len(raw):  # the line end before a delimiter belongs to the delimiter
-            block = block[:-2] if block.endswith(b"\r\n") else block[:-1] if block.endswith(b"\n") else block
+        if end < len(raw) and block.endswith(b"\r"):  # the line end before a delimiter belongs to it
+            block = block[:-1]
         if not block.strip():
             continue
         if match.group(1) or not (_HEADER_START.match(block) or block.startswith((b"\r\n", b"\n"))):
@@ -581,16 +712,87 @@ def _read_outside_tree(reader: Reader, raw: bytes, boundaries: list[bytes], pref
         hidden += _read_block(reader, block, prefix, depth, hidden)
 
 
+_UNFOLD = re.compile(rb"\r?\n[ \t]+")
+_CT_LINE = re.compile(rb"^content-type[ \t]*:[ \t]*([^\r\n]*)", re.I | re.M)
+_CTE_LINE = re.compile(rb"^content-transfer-encoding[ \t]*:[ \t]*([^\r\n]*)", re.I | re.M)
+_CHARSET_PARAM = re.compile(rb"""charset[ \t]*=[ \t]*"?([^";\s]*)""", re.I)
+
+
+def _light_reading(head: bytes) -> tuple[str | None, bytes]:
+    """(content type or None without the header, `_reading` value) from a raw header
+    block, without the email parser: the raw scan only needs it to recognise a part the
+    walk read already, and a rare disagreement with `_reading` costs a full parse, not
+    a miss."""
+    head = _UNFOLD.sub(b" ", head)
+    ct = _CT_LINE.search(head)
+    cte = _CTE_LINE.search(head)
+    content_type = None
+    charset = ""
+    if ct is not None:
+        value = ct.group(1).decode("latin-1")
+        content_type = value.split(";")[0].strip().strip('"').lower()
+        if content_type.count("/") != 1:
+            content_type = "text/plain"
+        match = _CHARSET_PARAM.search(ct.group(1))
+        charset = match.group(1).decode("latin-1").lower() if match else ""
+    cte_name = encoded_blocks.normalise_cte(cte.group(1).decode("latin-1")) if cte else ""
+    reading = f"{content_type or 'text/plain'}|{charset}|{cte_name if cte_name is not None else 'unknown'}"
+    return content_type, reading.encode()
+
+
+def _header_key(msg: Message) -> bytes:
+    """What identifies a message's header block once read (its identifying headers)."""
+    # Raw values (the policy's parse raises on some broken address headers), with their
+    # folding ignored: an attached message is re-read from its serialisation.
+    wanted = ("subject", "from", "date", "message-id", "to")
+    raw = {name.lower(): value for name, value in reversed(list(msg.raw_items())) if name.lower() in wanted}
+    values = [" ".join(str(raw.get(name, "")).split()) for name in wanted]
+    return _key("\n".join(values).encode("utf-8", "surrogateescape"), b"headers")
+
+
+def _digest_member_seen(reader: Reader, body: bytes) -> bool:
+    """In a multipart/digest a part without Content-Type is a message/rfc822: the walk
+    read it as an attached message, keyed by its serialised bytes; key it the same way."""
+    try:
+        inner = email.message_from_bytes(body, policy=_POLICY)
+        if inner.get_content_maintype() == "multipart":  # cut at its first inner delimiter here
+            return _header_key(inner) in reader.seen
+        return _key(inner.as_bytes(policy=email.policy.compat32)) in reader.seen
+    except Exception:
+        return False
+
+
 def _read_block(reader: Reader, block: bytes, prefix: str, depth: int, hidden: int) -> int:
     """Read one part-like block if the tree did not; 1 if it was read, else 0."""
     from dlp_gateway.content.walk import join
 
+    # Well-formed mail: the walk read this very body already. Checked on the raw bytes,
+    # before any parse or decoding (a 10 MB attachment would cost both again).
+    split = _HEADER_END.search(block)
+    body = block[split.end():] if split else b""
+    raw_key = _key(body)
+    if split is not None:
+        content_type, reading = _light_reading(block[: split.start()])
+        if content_type is not None and content_type.partition("/")[0] not in ("multipart", "message"):
+            raw_key = _key(body, reading)
+        if content_type is None and _digest_member_seen(reader, body):
+            return 0
+        if raw_key in reader.seen or not body.strip():
+            return 0
     try:
         part = email.message_from_bytes(block, policy=_POLICY)
+        if any(isinstance(d, errors.MissingHeaderBodySeparatorDefect) for d in part.defects):
+            part = _repaired_headers(part) or part
         maintype = part.get_content_maintype()
     except Exception:
         return 0
     where_base = join(prefix, f"outside part {hidden + 1}")
+    if part.get_content_type() in ("message/partial", "message/external-body"):
+        reader.seen.add(raw_key)
+        reader.problem(ProblemKind.UNSUPPORTED, where_base,
+                       f"{part.get_content_type()} outside the parsed MIME structure: the content is not all here "
+                       "and cannot be inspected")
+        return 1
     if maintype == "multipart":
         # Its parts are blocks of their own; what lies before the first is its preamble.
         body = part.get_payload()
@@ -602,28 +804,37 @@ def _read_block(reader: Reader, block: bytes, prefix: str, depth: int, hidden: i
         reader.note(where, "text of a multipart that the parsed structure did not reach; read")
         read_loose_text(reader, text, where, depth)
         return 1
-    if part.get_content_type() in ("message/partial", "message/external-body"):
-        return 0
     filename = _filename(part)
+    decoded: Decoded | None = None
     if maintype == "message":
         payload = part.get_payload()
         inner = payload[0] if isinstance(payload, list) and payload else None
         if isinstance(inner, Message) and inner.get_content_maintype() == "multipart":
-            return 0  # its parts are blocks; its headers are not a hiding place of their own
+            # Its parts are blocks of their own; its headers (Subject, labels) are read
+            # here unless the walk read this message already.
+            if _header_key(inner) in reader.seen:
+                return 0
+            headers = b"".join(_as_bytes(f"{name}: {value}\r\n") for name, value in inner.raw_items()) + b"\r\n"
+            where = reader.unique_location(where_base)
+            reader.note(where, "attached message that the parsed structure did not yield; its headers read here, "
+                               "its parts by their boundaries")
+            reader.read_file(headers, where, filename=filename, declared_type="message/rfc822", depth=depth + 1)
+            return 1
         data = _attached_message_bytes(reader, part, where_base)
         declared = "message/rfc822"
     else:
-        raw = _raw_payload(part)
-        cte = str(part.get("Content-Transfer-Encoding", "") or "")
-        data = raw if encoded_blocks.normalise_cte(cte) is None else _decode_cte(reader, raw, cte, where_base)
+        decoded = _decode(reader, _raw_payload(part), str(part.get("Content-Transfer-Encoding", "") or ""))
+        data = _raw_payload(part) if decoded is None else decoded.data
         declared = part.get_content_type()
-    key = _key(data)
+    key = _key(data) if maintype == "message" else _key(data, _reading(part))
     if key in reader.seen or not data.strip():
         return 0
     reader.seen.add(key)
     where = reader.unique_location(join(prefix, filename) if filename else where_base)
+    if decoded is not None:
+        _record_damage(reader, decoded, where)
     reader.note(where, "MIME part that the parsed structure did not yield (reused boundary, premature end or "
                        "duplicate Content-Type); found by its boundary and read")
-    charset = part.get_content_charset() if maintype == "text" else None
+    charset = _charset(part) if maintype == "text" else None
     reader.read_file(data, where, filename=filename, declared_type=declared, depth=depth + 1, charset=charset)
     return 1

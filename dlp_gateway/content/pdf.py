@@ -1,16 +1,26 @@
-"""PDF reader (PyMuPDF): page text with header and footer bands, annotations, form
-fields, metadata, embedded files, and OCR of pages without a usable text layer.
+"""PDF reader (PyMuPDF): page text with header and footer bands, annotations, form fields
+(AcroForm and XFA), the outline, metadata, embedded files, and OCR where the text layer
+does not tell everything.
 
 Markings stand at the top and bottom of each page, so every page is read as three
 segments: `… › page N › header` (kind `header_band`, the top 10% of the page), `… › page N`
 (kind `page`, everything between, in reading order, so its first and last lines are the
 page's first and last lines of body text) and `… › page N › footer` (kind `footer_band`,
-the bottom 10%). A page whose text layer is (nearly) empty but which carries an image is a
-scan: it is OCR'd within the per-message OCR budget and split into bands the same way.
+the bottom 10%). A banner printed sideways (or stacked a character per line) along the
+left or right edge is `… › page N › margin`, also a band.
+
+Nothing a viewer can show is left unread: layers that are switched off are switched on
+first; a page whose text layer is (nearly) empty but which carries an image, or whose
+text was converted to outlines, is a scan: it is OCR'd and split into bands the same way;
+on a page that has a text layer, a large image (a pasted scan) and a red stamp (an image
+or vector drawing) are OCR'd as regions (`… › page N › image K` / `drawing K`). All OCR
+is within the per-message OCR budget. A damaged PDF that PyMuPDF repairs is read and the
+repair is a note; a truncated one is a `corrupt` problem. A ZIP appended to the PDF is read.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from typing import TYPE_CHECKING, Any
@@ -65,28 +75,47 @@ def _usable(text: str, minimum: int) -> bool:
 
 
 def read_pdf(reader: Reader, data: bytes, location: str, depth: int, **_: object) -> None:
+    from dlp_gateway.content.archives import appended_zip_start, read_appended_zip
+
+    # A PDF/ZIP polyglot: a ZIP after the PDF's first end-of-file marker (what follows is
+    # either an incremental update, which holds no ZIP header, or something appended).
+    first_eof = data.find(b"%%EOF")
+    after = first_eof if first_eof > 0 else len(data)
+    pdf_end = appended_zip_start(data, after) or len(data)
     try:
         doc = pymupdf.open(stream=data, filetype="pdf")
     except Exception as exc:
         reader.problem(ProblemKind.CORRUPT, location, f"not a readable PDF: {exc}")
-        return
-    with doc:
-        _read_document(reader, doc, location, depth)
-    from dlp_gateway.content.archives import read_appended_zip
+        doc = None
+    if doc is not None:
+        with doc:
+            _read_document(reader, doc, location, depth,
+                           truncated=b"%%EOF" not in data[max(0, pdf_end - 2048):pdf_end])
+    read_appended_zip(reader, data, location, depth, after=after)
 
-    read_appended_zip(reader, data, location, depth)  # a PDF/ZIP polyglot
 
-
-def _read_document(reader: Reader, doc: pymupdf.Document, location: str, depth: int) -> None:
+def _read_document(reader: Reader, doc: pymupdf.Document, location: str, depth: int, *,
+                   truncated: bool = False) -> None:
     limits = reader.limits
     if doc.is_repaired:
-        # Every PDF viewer rebuilds a broken cross-reference table silently; the pages are
-        # read from the repaired document. A page that still cannot be read is a problem below.
-        reader.note(location, "damaged PDF: cross-reference table broken and rebuilt; read as repaired")
+        # Every PDF viewer rebuilds a broken cross-reference table silently and shows the
+        # pages: read as repaired, a note. A file cut short (no %%EOF at its end) or whose
+        # pages point at objects that are gone has lost content: that is a problem.
+        lost = _pages_without_content(doc) if not truncated else []
+        if truncated:
+            reader.problem(ProblemKind.CORRUPT, location,
+                           "truncated PDF (its end is missing); pages after the cut cannot be read")
+        elif lost:
+            reader.problem(ProblemKind.CORRUPT, location,
+                           f"damaged PDF: content of page(s) {', '.join(map(str, lost[:10]))} is missing")
+        else:
+            reader.note(location, "damaged PDF: cross-reference table broken and rebuilt; read as repaired")
     if doc.needs_pass and not doc.authenticate(""):
         reader.problem(ProblemKind.ENCRYPTED, location, "password-protected PDF; content not readable")
         return
     _read_metadata(reader, doc, location)
+    _read_outline(reader, doc, location)
+    _show_hidden_layers(reader, doc, location)
     try:
         count = doc.page_count
     except Exception as exc:
@@ -95,13 +124,14 @@ def _read_document(reader: Reader, doc: pymupdf.Document, location: str, depth: 
     if count > limits.max_pages:
         reader.limit(location, "max_pages", f"{count} pages; only the first {limits.max_pages} read")
     failures = 0
+    seen_images: set[str] = set()  # a stamp or logo repeated on every page is OCR'd once
     for number in range(min(count, limits.max_pages)):
         if reader.timed_out(location):
             return
         page_location = join(location, f"page {number + 1}")
         try:
             page = doc.load_page(number)
-            _read_page(reader, page, page_location, location, depth)
+            _read_page(reader, page, page_location, location, depth, seen_images)
             failures = 0
         except Exception as exc:
             reader.problem(ProblemKind.CORRUPT, page_location, f"page unreadable: {type(exc).__name__}: {exc}"[:300])
@@ -112,6 +142,47 @@ def _read_document(reader: Reader, doc: pymupdf.Document, location: str, depth: 
                                f"document claims {count} pages; stopped after 3 unreadable pages at page {number + 1}")
                 break
     _read_embedded(reader, doc, location, depth)
+    _read_xfa(reader, doc, location)
+
+
+def _pages_without_content(doc: pymupdf.Document) -> list[int]:
+    """Page numbers (1-based) whose content streams are referenced but absent."""
+    lost: list[int] = []
+    for number in range(min(doc.page_count, 500)):
+        try:
+            xrefs = doc[number].get_contents()
+        except Exception:
+            lost.append(number + 1)
+            continue
+        if any(not doc.xref_is_stream(xref) for xref in xrefs):
+            lost.append(number + 1)
+    return lost
+
+
+def _read_outline(reader: Reader, doc: pymupdf.Document, location: str) -> None:
+    """Bookmark titles: the reader's sidebar shows them, and no page need repeat them."""
+    try:
+        toc = doc.get_toc(simple=True)
+    except Exception as exc:
+        reader.note(location, f"outline (bookmarks) unreadable: {exc}"[:300])
+        return
+    titles = [str(entry[1]) for entry in toc[: reader.limits.max_pages * 10] if len(entry) > 1 and entry[1]]
+    reader.segment("\n".join(titles), join(location, "outline"), location, "metadata")
+
+
+def _show_hidden_layers(reader: Reader, doc: pymupdf.Document, location: str) -> None:
+    """Turn every optional-content layer on before reading: text on a layer that is off
+    is not extracted, yet one click in the viewer's Layers panel shows it."""
+    try:
+        layers = doc.get_ocgs()
+        if layers and not all(layer.get("on") for layer in layers.values()):
+            for config in doc.layer_ui_configs():
+                if not config.get("on"):
+                    doc.set_layer_ui_config(config["number"], 0)  # 0: switch on, as a click would
+            if not all(layer.get("on") for layer in doc.get_ocgs().values()):
+                reader.note(location, "a layer that is switched off could not be switched on; its text may be missing")
+    except Exception as exc:
+        reader.note(location, f"optional-content layers could not all be turned on: {exc}"[:300])
 
 
 def _read_metadata(reader: Reader, doc: pymupdf.Document, location: str) -> None:
@@ -135,10 +206,15 @@ SCAN_COVERAGE = 0.5  # share of the page covered by images that makes it a scan
 
 def _needs_ocr(page: pymupdf.Page, text: str, minimum: int) -> bool:
     """A page needs OCR when it has an image and no usable text layer, or when it has only
-    a little text (a stamp, a page number) over images covering most of the page."""
+    a little text (a stamp, a page number) over images covering most of the page, or when
+    it has no text layer and no image but its text was converted to outlines."""
     visible = len(text) - text.count(" ") - text.count("\n") - text.count("\t")
-    if visible >= SCAN_TEXT_CHARS or not page.get_images(full=False):
+    if visible >= SCAN_TEXT_CHARS:
         return False
+    if not page.get_images(full=False):
+        # No image: a page is still a picture of text when its text was converted to
+        # outlines (print-shop and Illustrator exports): many small paths, no text layer.
+        return not _usable(text, minimum) and _outline_items(page) >= OUTLINE_MIN_ITEMS
     if not _usable(text, minimum):
         return True
     area = abs(page.rect) or 1.0
@@ -148,13 +224,21 @@ def _needs_ocr(page: pymupdf.Page, text: str, minimum: int) -> bool:
     return covered / area > SCAN_COVERAGE
 
 
+OUTLINE_MIN_ITEMS = 200  # path segments on a page without text that make it outlined text worth OCR
+
+
+def _outline_items(page: pymupdf.Page) -> int:
+    """Filled path segments on the page (glyph outlines are filled shapes)."""
+    return sum(len(d.get("items") or ()) for d in page.get_cdrawings() if d.get("fill") is not None)
+
+
 def _merge(first: str, second: str) -> str:
     return first if second.strip() in first else f"{first}{second}" if first.strip() else second
 
 
 def _margin_banners(textpage: pymupdf.TextPage, rect: pymupdf.Rect) -> tuple[str, frozenset[int]]:
-    """Text turned sideways along the left or right edge (a vertical `SECRET` or 機密
-    banner printed up the margin). In reading order it would be a stray line inside the
+    """Text turned sideways, or stacked a character per line, along the left or right edge
+    (a vertical `SECRET` or 機密 banner printed up the margin). In reading order it would be a stray line inside the
     body, where a marking counts for less than in a banner; it is returned on its own,
     with the numbers of its blocks so the body leaves them out."""
     edge = rect.width * MARGIN
@@ -164,22 +248,33 @@ def _margin_banners(textpage: pymupdf.TextPage, rect: pymupdf.Rect) -> tuple[str
         lines = block.get("lines") or []
         if block.get("type") != 0 or not lines:
             continue
-        if any(abs(line["dir"][0]) > 0.5 for line in lines):  # a horizontal line: not a sideways banner
-            continue
         x0, _, x1, _ = block["bbox"]
         centre = (x0 + x1) / 2
         if rect.x0 + edge < centre < rect.x1 - edge:
             continue
-        texts.append("\n".join("".join(span["text"] for span in line["spans"]) for line in lines))
+        words = ["".join(span["text"] for span in line["spans"]) for line in lines]
+        if all(abs(line["dir"][0]) <= 0.5 for line in lines):  # turned sideways
+            texts.append("\n".join(words))
+        elif len(words) >= 2 and all(len(word.strip()) <= 2 for word in words):
+            # Upright characters stacked one under the other (vertical writing, or a banner
+            # spelled S/E/C/R/E/T down the edge): one word, not one line per character.
+            texts.append("".join(word.strip() for word in words))
+        else:
+            continue
         numbers.add(block["number"])
     return "\n".join(texts), frozenset(numbers)
 
 
-def _read_page(reader: Reader, page: pymupdf.Page, page_location: str, part: str, depth: int) -> None:
+def _read_page(reader: Reader, page: pymupdf.Page, page_location: str, part: str, depth: int,
+               seen_images: set[str] | None = None) -> None:
     limits = reader.limits
     textpage = page.get_textpage(flags=_TEXT_FLAGS, clip=pymupdf.INFINITE_RECT())
     blocks = textpage.extractBLOCKS()
-    margin, margin_blocks = _margin_banners(textpage, page.rect)
+    margin, margin_blocks = "", frozenset()
+    edge = page.rect.width * MARGIN
+    if any(b[6] == 0 and b[3] - b[1] > b[2] - b[0] and not (edge < (b[0] + b[2]) / 2 < page.rect.width - edge)
+           for b in blocks):  # a tall, narrow text block at a side edge: worth the detailed look
+        margin, margin_blocks = _margin_banners(textpage, page.rect)
     header, body, footer = split_bands(blocks, page.rect.height, margin_blocks)
     body_kind = "page"
     if _needs_ocr(page, header + body + footer, limits.min_text_layer_chars):
@@ -188,12 +283,165 @@ def _read_page(reader: Reader, page: pymupdf.Page, page_location: str, part: str
             ocr_header, ocr_body, ocr_footer = (tidy_ocr(t) for t in ocr)
             header, body, footer = _merge(header, ocr_header), _merge(body, ocr_body), _merge(footer, ocr_footer)
             body_kind = "ocr"
+    else:
+        _ocr_image_regions(reader, page, page_location, part, seen_images)
     reader.segment(header, join(page_location, "header"), part, "header_band")
     reader.segment(body, page_location, part, body_kind)
     reader.segment(footer, join(page_location, "footer"), part, "footer_band")
     # A banner turned 90° along the page edge is a banner like the top and bottom lines.
     reader.segment(margin, join(page_location, "margin"), part, "header_band")
     _read_annotations(reader, page, page_location, part, depth)
+
+
+LARGE_IMAGE_SHARE = 0.2  # an image covering this share of the page may be a pasted scan
+STAMP_MIN_SIDE = 36.0  # points (half an inch): smaller images cannot hold a legible stamp
+STAMP_RED_SHARE = 0.04  # share of red-ink pixels that makes an image region stamp-like
+_STAMP_PROBE_DPI = 36  # the colour test renders the region this coarsely: cheap
+
+
+def _stamp_like(page: pymupdf.Page, bbox: pymupdf.Rect) -> bool:
+    """True when the region is inked in red (seal and classification stamps, 「機密」 chops):
+    rendered coarsely, at least STAMP_RED_SHARE of its pixels are clearly red."""
+    import numpy
+
+    pix = page.get_pixmap(clip=bbox, dpi=_STAMP_PROBE_DPI, colorspace=pymupdf.csRGB, alpha=False)
+    if not pix.width or not pix.height:
+        return False
+    rgb = numpy.frombuffer(pix.samples, dtype=numpy.uint8).reshape(pix.height, pix.width, pix.n)[:, :, :3].astype(int)
+    red = (rgb[:, :, 0] > 140) & (rgb[:, :, 0] - rgb[:, :, 1] > 60) & (rgb[:, :, 0] - rgb[:, :, 2] > 60)
+    return bool(red.mean() >= STAMP_RED_SHARE)
+
+
+def sparse_ocr(png: bytes, languages: str, timeout: float) -> str | None:
+    """OCR a small image of scattered words (a stamp, a chop) with Tesseract's sparse-text
+    mode (`--psm 11`). MuPDF's built-in OCR uses automatic page segmentation, which finds
+    no text block in a stamp of two large characters; the `tesseract` program (Debian
+    package tesseract-ocr) takes the mode. None when the program is not installed."""
+    import shutil
+    import subprocess
+
+    program = shutil.which("tesseract")
+    if program is None:
+        return None
+    done = subprocess.run([program, "stdin", "stdout", "--psm", "11", "-l", languages], input=png,
+                          capture_output=True, timeout=max(1.0, timeout), check=False,
+                          env={"OMP_THREAD_LIMIT": "1", "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+                               **{k: v for k, v in os.environ.items() if k == "TESSDATA_PREFIX"}})
+    return done.stdout.decode("utf-8", "replace")
+
+
+def _image_regions(page: pymupdf.Page, seen: set[str]) -> list[tuple[pymupdf.Rect, bool, str]]:
+    """The regions of a page with a text layer that may carry text of their own: a large
+    image (a scanned letter pasted onto a page whose text layer says something else), a
+    red stamp-like image (a 「機密」 seal over a clean text layer), or red vector drawings
+    that look like lettering (a stamp drawn as outlines). Each distinct image (by content
+    digest) or drawing region is taken once per document. Each entry: (region, stamp-like,
+    "image" or "drawing")."""
+    area = abs(page.rect) or 1.0
+    regions: list[tuple[pymupdf.Rect, bool, str]] = []  # (region, stamp-like, what)
+    # get_images reads the page's resources only; the placement (and its cost) only when there are any.
+    for info in page.get_image_info() if page.get_images(full=False) else ():
+        bbox = pymupdf.Rect(info["bbox"]) & page.rect
+        if bbox.is_empty or min(bbox.width, bbox.height) < STAMP_MIN_SIDE:
+            continue
+        # The same image at the same place (a logo, a stamp on every page) is judged once.
+        key = f"image {tuple(round(v) for v in bbox)} {info.get('width')}x{info.get('height')}"
+        if key in seen:
+            continue
+        seen.add(key)
+        large = abs(bbox) / area >= LARGE_IMAGE_SHARE
+        stamp = not large and _stamp_like(page, bbox)
+        if large or stamp:
+            regions.append((bbox, stamp, "image"))
+    for bbox in _vector_stamps(page):
+        key = f"vector {tuple(round(v) for v in bbox)}"
+        if key not in seen:
+            seen.add(key)
+            regions.append((bbox, True, "drawing"))
+    return regions
+
+
+VECTOR_STAMP_MIN_ITEMS = 12  # glyphs drawn as outlines take many path segments; a red rule or frame few
+_MAX_DRAWINGS = 5000  # a map or chart with more paths is not searched for stamps
+
+
+def _red(color: Any) -> bool:
+    if not color or len(color) < 3:
+        return False
+    r, g, b = color[:3]
+    return r > 0.55 and r - g > 0.25 and r - b > 0.25
+
+
+def _vector_stamps(page: pymupdf.Page) -> list[pymupdf.Rect]:
+    """Red vector drawings that group into a stamp-sized region with enough path segments
+    to be lettering: an e-seal or a 「機密」 stamp drawn as outlines, neither text nor image.
+    Plain tuples, not Rects: this runs on every page with a text layer."""
+    drawings = page.get_cdrawings()
+    if len(drawings) > _MAX_DRAWINGS:
+        return []
+    clusters: list[list[float]] = []  # [x0, y0, x1, y1, items]
+    for drawing in drawings:
+        if not (_red(drawing.get("fill")) or _red(drawing.get("color"))):
+            continue
+        x0, y0, x1, y1 = drawing["rect"]
+        items = len(drawing.get("items") or ())
+        for c in clusters:
+            if x0 <= c[2] + 12 and x1 >= c[0] - 12 and y0 <= c[3] + 12 and y1 >= c[1] - 12:
+                c[0], c[1], c[2], c[3] = min(c[0], x0), min(c[1], y0), max(c[2], x1), max(c[3], y1)
+                c[4] += items
+                break
+        else:
+            clusters.append([x0, y0, x1, y1, items])
+    found = []
+    for x0, y0, x1, y1, items in clusters:
+        if items >= VECTOR_STAMP_MIN_ITEMS and min(x1 - x0, y1 - y0) >= STAMP_MIN_SIDE:
+            rect = pymupdf.Rect(x0, y0, x1, y1) & page.rect
+            if not rect.is_empty:
+                found.append(rect)
+    return found
+
+
+def _ocr_image_regions(reader: Reader, page: pymupdf.Page, page_location: str, part: str,
+                       seen: set[str] | None) -> None:
+    """OCR the image regions `_image_regions` picks on a page that has a text layer: the
+    text layer alone would miss what the image says. One segment per region, in the
+    header or footer band when the region sits there (a stamp at the top is a banner)."""
+    if seen is None:
+        seen = set()
+    try:
+        regions = _image_regions(page, seen)
+    except Exception as exc:
+        reader.problem(ProblemKind.CORRUPT, page_location, f"page images unreadable: {exc}"[:300])
+        return
+    height = page.rect.height
+    counts: dict[str, int] = {}
+    for bbox, stamp, what in regions:
+        counts[what] = counts.get(what, 0) + 1
+        where = join(page_location, f"{what} {counts[what]}")
+        refused = reader.budget.ocr_refusal()
+        if refused:
+            reader.limit(where, refused, "image on the page not OCR'd: OCR budget spent")
+            return
+        started = time.monotonic()
+        try:
+            pix = page.get_pixmap(clip=bbox, dpi=reader.limits.ocr_dpi, colorspace=pymupdf.csRGB, alpha=False)
+            text = None
+            if stamp:
+                seconds = min(reader.budget.seconds_left(),
+                              reader.limits.max_ocr_seconds - reader.budget.ocr_seconds)
+                text = sparse_ocr(pix.tobytes("png"), reader.limits.ocr_languages, seconds)
+            if text is None:
+                with pymupdf.open("pdf", pix.pdfocr_tobytes(language=reader.limits.ocr_languages)) as ocr:
+                    text = ocr[0].get_text()
+            text = tidy_ocr(text)
+        except Exception as exc:
+            reader.problem(ProblemKind.UNSUPPORTED, where, f"OCR failed: {exc}"[:300])
+            continue
+        finally:
+            reader.budget.charge_ocr(time.monotonic() - started)
+        centre = (bbox.y0 + bbox.y1) / 2
+        kind = "header_band" if centre < height * BAND else "footer_band" if centre > height * (1 - BAND) else "ocr"
+        reader.segment(text, where, part, kind)
 
 
 def _ocr_page(reader: Reader, page: pymupdf.Page, page_location: str) -> tuple[str, str, str] | None:
@@ -262,3 +510,36 @@ def _read_embedded(reader: Reader, doc: pymupdf.Document, location: str, depth: 
             reader.problem(ProblemKind.CORRUPT, join(location, name), f"embedded file unreadable: {exc}")
             continue
         reader.read_file(data, where, filename=filename, declared_type=None, depth=depth + 1)
+
+
+_XML_TAG = re.compile(r"<[^>]*>")
+_XREF = re.compile(r"(\d+)\s+\d+\s+R")
+
+
+def _read_xfa(reader: Reader, doc: pymupdf.Document, location: str) -> None:
+    """An XFA form (Adobe LiveCycle): its template and filled-in data live in XML streams
+    under /AcroForm /XFA, not on the pages, and Adobe Reader shows them as the document.
+    Their text (tags dropped, entities decoded) is read as a form segment."""
+    import html
+
+    try:
+        kind, value = doc.xref_get_key(doc.pdf_catalog(), "AcroForm/XFA")
+    except Exception:
+        return
+    if kind not in ("xref", "array"):
+        return
+    pieces: list[str] = []
+    budget = reader.budget.bytes_allowed()
+    for match in _XREF.finditer(value):
+        try:
+            stream = doc.xref_stream(int(match.group(1))) or b""
+        except Exception as exc:
+            reader.problem(ProblemKind.CORRUPT, join(location, "XFA form"), f"XFA stream unreadable: {exc}"[:300])
+            continue
+        budget -= len(stream)
+        if budget < 0:
+            reader.limit(join(location, "XFA form"), reader.budget.byte_limit_name(), "XFA form too large; not read")
+            return
+        text = html.unescape(_XML_TAG.sub("\n", stream.decode("utf-8", "replace")))
+        pieces.extend(line.strip() for line in text.splitlines() if line.strip())
+    reader.segment("\n".join(pieces), join(location, "XFA form"), location, "form")

@@ -142,11 +142,18 @@ class Reader:
         if mismatch:
             self.fact("file.type_mismatch", mismatch, location, location)
         types = {true_type, filetype.normalise(declared_type)}
+        if data[:1] == b"\x30" and _PKCS7_SIGNED_DATA in data[:64]:
+            # CMS signedData, whatever it is declared as (smime.p7m, a .pdf, octet-stream):
+            # the signed content is readable without any key, so it is unpacked and read.
+            content = encoded_blocks.signed_content(data, self.budget.bytes_allowed())
+            if content is None:
+                return  # a detached signature (or unparsable DER): no content of its own
+            self.note(location, "CMS/S-MIME signed data: the signed content unpacked and read (signature not verified)")
+            self.read_file(content, join(location, "signed content"), filename=None, declared_type="message/rfc822",
+                           depth=depth + 1)
+            return
         if types & ENCRYPTED_TYPES or data.lstrip()[:27] == b"-----BEGIN PGP MESSAGE-----":
-            if _PKCS7_SIGNED_DATA in data[:64]:
-                self.problem(ProblemKind.UNSUPPORTED, location, "opaque-signed S/MIME: the signed content is not unpacked")
-            else:
-                self.problem(ProblemKind.ENCRYPTED, location, "encrypted content (S/MIME or OpenPGP); not readable")
+            self.problem(ProblemKind.ENCRYPTED, location, "encrypted content (S/MIME or OpenPGP); not readable")
             return
         if types & SIGNATURE_TYPES:
             if is_signature(data):
@@ -160,6 +167,10 @@ class Reader:
         ):
             handler = dispatch("text/html")  # short HTML often looks like plain text to libmagic
         if handler is None:
+            if encoded_blocks.might_hold_blocks(data) and self._read_encoded_blocks(data, location, depth):
+                return  # a BinHex or yEnc file as a whole part: what it encodes was read
+            if not data.strip():
+                return  # blank lines only (a lone LF is "octet-stream" to libmagic): empty
             if true_type not in ("application/x-empty", "inode/x-empty") and data.startswith(_KNOWN_SIGNATURES):
                 # It starts like a format we read, yet libmagic could not tell what it
                 # is: a damaged file (a truncated PNG, a ZIP cut after its first header).
@@ -171,26 +182,73 @@ class Reader:
                 # act on (`file_type:`, e.g. executables), and is not a hold on its own.
                 self.fact("file.unread_type", true_type, location, location)
                 self.note(location, f"{true_type}: no text reader for this type; kept by its type for the policy")
+                from dlp_gateway.content.archives import read_appended_zip
+
+                read_appended_zip(self, data, location, depth)  # a self-extractor, or a ZIP glued on
             return
+        before = len(self.inspection.problems)
         try:
             handler(self, data, location, depth, charset=charset, text_kind=text_kind)
         except MemoryError:
             self.problem(ProblemKind.LIMIT_EXCEEDED, location, "ran out of memory reading this part", "memory")
         except Exception as exc:  # a broken file ends its own branch, never the message
             self.problem(ProblemKind.CORRUPT, location, f"could not read {true_type}: {type(exc).__name__}: {exc}"[:500])
+        if self._declared_text_as_text(data, location, depth, true_type, declared_type, filename, before, charset):
+            return
+        self._weak_image_guess(data, location, true_type, before)
         if true_type.startswith("text/") and encoded_blocks.might_hold_blocks(data):
             self._read_encoded_blocks(data, location, depth)
 
-    def _read_encoded_blocks(self, data: bytes, location: str, depth: int) -> None:
+    def _declared_text_as_text(self, data: bytes, location: str, depth: int, true_type: str,
+                               declared_type: str | None, filename: str | None, before: int,
+                               charset: str | None) -> bool:
+        """A part declared text/plain whose content libmagic calls XML, and that the XML
+        reader found broken (a pasted, cut-off XML snippet in a mail body): a client shows
+        it as plain text, so it is read as plain text and the XML damage is a note."""
+        if true_type != "text/xml" or filetype.normalise(declared_type) != "text/plain":
+            return False
+        if (filename or "").lower().endswith((".xml", ".di", ".sw", ".si", ".svg")):
+            return False
+        broken = [p for p in self.inspection.problems[before:]
+                  if p.kind == ProblemKind.CORRUPT and p.location == location]
+        if not broken:
+            return False
+        for problem in broken:
+            self.inspection.problems.remove(problem)
+            self.note(location, f"declared text/plain; {problem.detail}; read as plain text")
+        handler = dispatch("text/plain")
+        if handler is not None:
+            handler(self, data, location, depth, charset=charset, text_kind="body")
+        return True
+
+    def _weak_image_guess(self, data: bytes, location: str, true_type: str, before: int) -> None:
+        """libmagic names some image formats (TGA, PCX...) from a few weak bytes, so random
+        data is often called an image. When the image reader cannot open a file that has
+        none of the strong image signatures, it was never an image: an unknown binary,
+        noted and typed for the policy like any other, not a hold on its own."""
+        if not true_type.startswith("image/") or data.startswith(_IMAGE_SIGNATURES) or data[8:12] == b"WEBP":
+            return
+        failed = [p for p in self.inspection.problems[before:]
+                  if p.kind in (ProblemKind.UNSUPPORTED, ProblemKind.CORRUPT) and p.location == location]
+        for problem in failed:
+            self.inspection.problems.remove(problem)
+        if failed:
+            self.fact("file.unread_type", "application/octet-stream", location, location)
+            self.note(location, f"libmagic guessed {true_type} but it is no image ({failed[0].detail}); "
+                                "an unknown binary, kept by its type for the policy")
+
+    def _read_encoded_blocks(self, data: bytes, location: str, depth: int) -> bool:
         """uuencode, yEnc and BinHex files pasted into a text: clients show them as
-        attachments, so they are decoded and read as files."""
-        for n, block in enumerate(encoded_blocks.find_blocks(data, self.budget.bytes_allowed()), start=1):
+        attachments, so they are decoded and read as files. True if there were any."""
+        blocks = encoded_blocks.find_blocks(data, self.budget.bytes_allowed())
+        for n, block in enumerate(blocks, start=1):
             where = self.unique_location(join(location, block.name or f"{block.kind} {n}"))
             self.note(where, f"{block.kind} file inside the text; decoded and read"
                       + (f" ({block.damage})" if block.damage else ""))
             if block.truncated:
                 self.limit(where, self.budget.byte_limit_name(), "decoded file larger than the byte limits; the rest not read")
             self.read_file(block.data, where, filename=block.name, declared_type=None, depth=depth + 1)
+        return bool(blocks)
 
 
 Handler = Callable[..., None]
@@ -209,6 +267,9 @@ _SIGNATURES = {
     b"\xd0\xcf\x11\xe0": "OLE (Office 97)", b"{\\rtf": "RTF", b"II*\x00": "TIFF", b"MM\x00*": "TIFF",
 }
 _KNOWN_SIGNATURES = tuple(_SIGNATURES)
+_IMAGE_SIGNATURES = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"II*\x00", b"MM\x00*", b"BM", b"RIFF", b"8BPS",
+                     b"\x00\x00\x01\x00", b"\x00\x00\x00\x0cjP", b"\xffO\xffQ", b"P1", b"P2", b"P3", b"P4", b"P5",
+                     b"P6", b"\x00\x00\x00\x18ftyp", b"\x00\x00\x00\x1cftyp", b"\x00\x00\x00 ftyp", b"<svg", b"<?xml")
 
 
 def _signature_name(data: bytes) -> str:
@@ -219,7 +280,7 @@ def is_signature(data: bytes) -> bool:
     """True when `data` really is a detached signature: DER CMS signedData (a SEQUENCE
     whose content type is signedData) or an armoured PGP/PKCS #7 signature."""
     if data[:1] == b"\x30" and _PKCS7_SIGNED_DATA in data[:32]:
-        return True
+        return encoded_blocks.signed_content(data, 1) is None  # signedData with content is a document
     return data.lstrip()[:40].startswith(_ARMOURED_SIGNATURE)
 
 # true type -> (module, function); modules are imported on first use, so a worker that
@@ -242,7 +303,7 @@ _READERS: list[tuple[Callable[[str], bool], str, str]] = [
 ARCHIVE_TYPES = {
     "application/zip", "application/java-archive", "application/x-tar", "application/gzip",
     "application/x-bzip2", "application/x-xz", "application/x-7z-compressed", "application/vnd.rar",
-    "application/x-lzma",
+    "application/x-lzma", "application/x-iso9660-image", "application/vnd.ms-cab-compressed",
 }
 
 
