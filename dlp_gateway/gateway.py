@@ -40,6 +40,7 @@ from dlp_gateway.config import Settings
 from dlp_gateway.inspector import InspectionError
 from dlp_gateway.model import Action, Decision, Envelope, InspectionReport, Outcome
 from dlp_gateway.policy import load_policy_from_settings
+from dlp_gateway.policy.reasons import hold_reason
 from dlp_gateway.policy.reload import PolicyHolder
 from dlp_gateway.smtp.delivery import DeliveryPool, OutboundMessage
 from dlp_gateway.smtp.maildir import Maildir
@@ -421,6 +422,9 @@ class Gateway:
         else:
             action = Action.TEMPFAIL
         metrics.MESSAGES.labels(action=action.value).inc()
+        hold = hold_reason(action.value, decisions, outcomes, report)
+        if hold is not None:
+            metrics.HOLDS.labels(reason=hold).inc()
         monitored = [d for d in decisions if d.mode == "monitor" and d.action != "deliver"]
         for decision in monitored:
             metrics.MONITOR_DECISIONS.labels(action=decision.action).inc()
@@ -435,6 +439,7 @@ class Gateway:
             "size": len(raw),
             "action": action.value,
             "rule": rules[0] if len(rules) == 1 else (rules or None),
+            "reason": hold,  # the hold's category (policy/reasons.py); null when not held
             "reply": str(reply),
             "level": report.level.label if report and report.level else None,
             # what a leak would have been under the incident rules (markings.md), for the security officer

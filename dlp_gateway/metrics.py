@@ -55,6 +55,12 @@ TRACE_RECORDS = Counter(
     "Delivery records for the trace index, by result (written, dropped: writer backlog full, error).",
     ["result"],
 )
+HOLDS = Counter(
+    "dlp_holds_total",
+    "Messages held (quarantined or rejected), by reason category (policy/reasons.py), e.g. "
+    "'encrypted content', 'classified marking (secret)', 'limit exceeded: max_depth'.",
+    ["reason"],
+)
 DSN_SENT = Counter("dlp_dsn_total", "Delivery status notifications sent to senders, by result.", ["result"])
 
 # Every metric family name the gateway exports (without the _bucket/_count/_sum suffixes).
@@ -76,6 +82,7 @@ EXPORTED = (
     "dlp_monitor_decisions_total",
     "dlp_dsn_total",
     "dlp_trace_records_total",
+    "dlp_holds_total",
 )
 
 

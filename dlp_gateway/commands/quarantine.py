@@ -21,6 +21,7 @@ from typing import Any
 
 from dlp_gateway.cli import EXIT_FOUND, EXIT_OK, EXIT_USAGE, settings_from_args
 from dlp_gateway.config import Settings
+from dlp_gateway.policy.reasons import categorise
 from dlp_gateway.smtp.delivery import OutboundMessage, header_line
 from dlp_gateway.store.quarantine import QuarantineError, QuarantineRecord, QuarantineStore
 from dlp_gateway.termsafe import json_text, printable
@@ -35,6 +36,8 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     p = sub.add_parser("list", parents=[common], help="list held messages")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.add_argument("--all", action="store_true", help="include released messages")
+    p.add_argument("--reason", metavar="TEXT",
+                   help="only messages whose reason category contains TEXT, e.g. 'encrypted', 'marking', 'max_depth'")
     p.set_defaults(func=cmd_list)
 
     p = sub.add_parser("show", parents=[common], help="show one message's envelope, reason and findings")
@@ -71,22 +74,36 @@ def _when(ts: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(ts)) + "Z" if ts else "-"
 
 
+def record_reason(record: QuarantineRecord) -> str:
+    """The hold's category (policy/reasons.py), from what the index row keeps: rule,
+    explanation, findings and problems. Derived, not stored, so rows written before
+    categories existed get one too."""
+    return categorise(record.rule, record.reason, record.findings, record.problems)
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     _, store = _store(args)
     records = store.list(status=None)
     if not args.all:  # held, and those an officer is releasing right now
         records = [r for r in records if r.status != "released"]
+    with_reasons = [(r, record_reason(r)) for r in records]
+    if args.reason:
+        wanted = args.reason.casefold()
+        with_reasons = [(r, reason) for r, reason in with_reasons if wanted in reason.casefold()]
     if args.json:
-        for record in records:
-            print(json_text(record.to_json()))
+        for record, reason in with_reasons:
+            print(json_text({**record.to_json(), "category": reason}))
         return EXIT_OK
-    if not records:
-        print("no messages held" if not args.all else "the quarantine is empty")
+    if not with_reasons:
+        if args.reason:
+            print(f"no messages held for a reason matching {args.reason!r}")
+        else:
+            print("no messages held" if not args.all else "the quarantine is empty")
         return EXIT_OK
-    print(f"{'ID':<28} {'HELD SINCE':<21} {'LEVEL':<13} {'RULE':<20} {'STATUS':<9} FROM -> TO")
-    for r in records:
-        print(printable(f"{r.id:<28} {_when(r.created):<21} {r.level or '-':<13} {r.rule[:20]:<20} {r.status:<9} "
-                        f"{r.mail_from or '<>'} -> {', '.join(r.recipients)}"))
+    print(f"{'ID':<28} {'HELD SINCE':<21} {'LEVEL':<13} {'RULE':<20} {'REASON':<30} {'STATUS':<9} FROM -> TO")
+    for r, reason in with_reasons:
+        print(printable(f"{r.id:<28} {_when(r.created):<21} {r.level or '-':<13} {r.rule[:20]:<20} {reason[:30]:<30} "
+                        f"{r.status:<9} {r.mail_from or '<>'} -> {', '.join(r.recipients)}"))
     return EXIT_OK
 
 
@@ -105,7 +122,8 @@ def _describe(record: QuarantineRecord) -> str:
         f"client:      {p(record.peer or '-')}",
         f"size:        {record.size} bytes",
         f"rule:        {p(record.rule)}",
-        f"reason:      {p(record.reason)}",
+        f"reason:      {p(record_reason(record))}",
+        f"why:         {p(record.reason)}",
         f"level:       {p(record.level or '-')}",
     ]
     if record.status in ("released", "releasing"):
@@ -131,7 +149,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         print(f"dlp-gateway: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if args.json:
-        out: dict[str, Any] = record.to_json()
+        out: dict[str, Any] = {**record.to_json(), "category": record_reason(record)}
         if content is not None:
             out["content"] = content.decode("utf-8", "replace")
         print(json_text(out, indent=2))
