@@ -446,6 +446,8 @@ class Gateway:
             "incident_level": max((d.incident_level for d in decisions if d.incident_level is not None), default=None),
             "findings": _findings_summary(report),
             "problems": [{"kind": p.kind.value, "location": p.location, "detail": p.detail} for p in report.problems] if report else [],
+            # defects read through (untidy MIME, a rebuilt PDF): never a hold, but on the record
+            "notes": [{"location": n.location, "detail": n.detail} for n in report.inspection.notes] if report else [],
             "outcomes": [
                 {
                     "recipients": list(o.recipients),

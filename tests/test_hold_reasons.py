@@ -262,3 +262,24 @@ def test_quarantine_show_names_the_reason_and_the_rules_explanation(capsys: pyte
     lines = capsys.readouterr().out.splitlines()
     assert "reason:      password-protected file" in lines
     assert any(line.startswith("why:         encrypted content at a.zip") for line in lines)
+
+
+def test_a_defect_read_through_is_on_the_decision_record_and_the_message_delivered(tmp_path: Path, sink: Sink) -> None:
+    s = settings(tmp_path, **{"delivery.upstream": sink.address, "delivery.tls": "none",
+                              "log.decision_log": str(tmp_path / "decisions.jsonl"), "smtp.hostname": "gw.test"})
+    raw = (b"From: a@mission.example\r\nTo: b@mofa.example\r\nSubject: minutes\r\nMIME-Version: 1.0\r\n"
+           b"Content-Type: text/plain; charset=us-ascii\r\nContent-Transfer-Encoding: 7-bit\r\n\r\n"
+           b"Minutes of the weekly meeting.\r\n")
+
+    async def run() -> int:
+        gateway = Gateway(s, policy=load_policy(SHIPPED), inspector=InProcessInspector(s))
+        await gateway.start()
+        try:
+            return (await gateway.handle(Envelope("a@mission.example", ("b@mofa.example",)), raw)).code
+        finally:
+            await gateway.close()
+
+    assert asyncio.run(run()) == 250
+    [record] = [json.loads(line) for line in (tmp_path / "decisions.jsonl").read_text().splitlines()]
+    assert record["action"] == "deliver" and record["problems"] == []
+    assert any("7-bit" in note["detail"] for note in record["notes"])
