@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "dlp_gateway.commands.fingerprint",
     "dlp_gateway.commands.policy",
     "dlp_gateway.commands.trace",
+    "dlp_gateway.commands.config",
 ]
 
 EXIT_OK, EXIT_FOUND, EXIT_USAGE = 0, 1, 2
