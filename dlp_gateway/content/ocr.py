@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from dlp_gateway.content.walk import Reader
 
 PSM_AUTO = 3  # Tesseract's automatic page segmentation (what `tesseract` does by default)
+PSM_BLOCK = 6  # one block of text: a band cut from a page, or a page automatic segmentation found empty
 PSM_SPARSE = 11  # sparse text: scattered words, a stamp of two large characters
 _TESSDATA_DIRS = ("/usr/share/tesseract-ocr/5/tessdata", "/usr/share/tesseract-ocr/4.00/tessdata",
                   "/usr/share/tessdata", "/usr/local/share/tessdata")
@@ -128,13 +129,13 @@ class OcrEngine:
         return api
 
     # -- reading ---------------------------------------------------------------------------
-    def lines(self, image: Image.Image, *, dpi: int = 0, sparse: bool = False,
+    def lines(self, image: Image.Image, *, dpi: int = 0, sparse: bool = False, block: bool = False,
               timeout: float = 60.0) -> list[OcrLine]:
         """The lines Tesseract reads in `image` (rendered at `dpi`; 0: unknown), each with its
         box; from the cache when these exact pixels were read before. Raises OcrTimeout past
         `timeout` seconds. Tesseract sizes its expectations on the resolution: without it, it
         assumes 70 dpi and misses large characters (a stamp)."""
-        psm = PSM_SPARSE if sparse else PSM_AUTO
+        psm = PSM_SPARSE if sparse else PSM_BLOCK if block else PSM_AUTO
         languages = self.limits.ocr_languages
         key = self._key(image, languages, psm, dpi)
         found = self._cache.get(key)
@@ -143,7 +144,14 @@ class OcrEngine:
             self.cache_hits += 1
             return found
         if self._tesserocr and not sparse:
+            started = time.monotonic()
             result = self._recognise(image, languages, psm, dpi, timeout)
+            if not result and psm == PSM_AUTO:
+                # Measured: through the API, automatic segmentation finds nothing on some
+                # sparse pages (a short letter, a marking and two lines) that one-block mode
+                # reads in full; an empty page costs little, so ask again that way.
+                result = self._recognise(image, languages, PSM_BLOCK, dpi,
+                                         max(0.5, timeout - (time.monotonic() - started)))
         else:
             result = self._recognise_cli(image, languages, psm, dpi, timeout)
         self.recognised += 1
@@ -153,8 +161,10 @@ class OcrEngine:
                 self._cache.popitem(last=False)
         return result
 
-    def text(self, image: Image.Image, *, dpi: int = 0, sparse: bool = False, timeout: float = 60.0) -> str:
-        return "\n".join(line.text for line in self.lines(image, dpi=dpi, sparse=sparse, timeout=timeout))
+    def text(self, image: Image.Image, *, dpi: int = 0, sparse: bool = False, block: bool = False,
+             timeout: float = 60.0) -> str:
+        lines = self.lines(image, dpi=dpi, sparse=sparse, block=block, timeout=timeout)
+        return "\n".join(line.text for line in lines)
 
     @staticmethod
     def _key(image: Image.Image, languages: str, psm: int, dpi: int) -> bytes:

@@ -510,8 +510,8 @@ def _ocr_page(reader: Reader, page: pymupdf.Page, page_location: str, part: str,
         if not reader.limits.ocr_full_page:
             # Bands a little deeper than BAND: a banner line straddling the edge is read whole.
             depth = int(pix.height * BAND * 1.4)
-            header = engine.text(image.crop((0, 0, pix.width, depth)), dpi=dpi, timeout=ocr_seconds_left(reader))
-            footer = engine.text(image.crop((0, pix.height - depth, pix.width, pix.height)), dpi=dpi,
+            header = engine.text(image.crop((0, 0, pix.width, depth)), dpi=dpi, block=True, timeout=ocr_seconds_left(reader))
+            footer = engine.text(image.crop((0, pix.height - depth, pix.width, pix.height)), dpi=dpi, block=True,
                                  timeout=ocr_seconds_left(reader))
             if _settling_level(header, footer, part, page_location):
                 settled.append(page_location)
