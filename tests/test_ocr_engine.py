@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import random
+import time
 
 import docgen
 import pymupdf
@@ -135,3 +136,16 @@ def test_with_ocr_full_page_false_a_top_level_band_marking_ends_ocr_of_the_docum
     assert max(f.level for f in report.findings if f.level is not None) == Level.TOP_SECRET
     assert {n.location for n in report.inspection.notes} >= {"two.pdf › page 1", "two.pdf › page 2"}
     assert not report.inspection.problems
+
+
+@pytest.mark.slow
+def test_ocr_running_past_max_ocr_seconds_is_stopped_and_recorded() -> None:
+    dense = scan_page(["外交部駐外館處電報關於本案之處理情形請查照辦理並於期限內回覆"] * 26, 200)
+    raw = docgen.make_message("掃描", "附件", [("dense.pdf", scan_pdf([dense.tobytes("png")]), "application/pdf")])
+    limits = ExtractionLimits(max_ocr_seconds=0.5)
+    engine = OcrEngine(limits)
+    engine.warm_up()
+    started = time.monotonic()
+    ins = extract(raw, limits, engine)
+    assert time.monotonic() - started < 3.0  # reading the whole page takes 3-8 s here
+    assert [(p.location, p.limit) for p in ins.problems] == [("dense.pdf › page 1", "max_ocr_seconds")]
