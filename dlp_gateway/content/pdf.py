@@ -14,7 +14,10 @@ first; a page whose text layer is (nearly) empty but which carries an image, or 
 text was converted to outlines, is a scan: it is OCR'd and split into bands the same way;
 on a page that has a text layer, a large image (a pasted scan) and a red stamp (an image
 or vector drawing) are OCR'd as regions (`… › page N › image K` / `drawing K`). All OCR
-is within the per-message OCR budget. A damaged PDF that PyMuPDF repairs is read and the
+goes through the worker's engine (ocr.py: Tesseract loaded once, each image read once), a
+scan rendered at its own resolution up to `ocr_dpi`, and is within the per-message OCR
+budget; with `ocr_full_page` false a scan's bands are read first and a top-level marking
+there ends OCR of the document. A damaged PDF that PyMuPDF repairs is read and the
 repair is a note; a truncated one is a `corrupt` problem. A ZIP appended to the PDF is read.
 """
 
