@@ -96,6 +96,8 @@ def _worker_main(conn: multiprocessing.connection.Connection, settings: Settings
 
         ctx = WorkerContext.from_settings(settings)
         warm_up()  # readers imported, libmagic loaded: not on the first message's time
+        if ctx.ocr is not None:
+            ctx.ocr.warm_up()  # Tesseract's models loaded once, not on the first scan's time
         # Rules, tables and modules stay for the worker's life: set them aside from the
         # collector (no full collection first: walking every object would copy the pages
         # this worker shares with the fork server).

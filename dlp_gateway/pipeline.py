@@ -1,7 +1,7 @@
 """Inspection as one pure function: raw message bytes in, an `InspectionReport` out.
 
 This is what runs inside a worker process (see inspector.py). `WorkerContext` holds what
-is loaded once per worker (limits, compiled detectors), so each message only pays for
+is loaded once per worker (limits, compiled detectors, the OCR engine), so each message only pays for
 extraction and detection. `scan`, `policy test` and the relay all go through here, so
 they cannot disagree.
 """
@@ -9,11 +9,12 @@ they cannot disagree.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dlp_gateway.config import Settings
 from dlp_gateway.content.extract import extract
 from dlp_gateway.content.limits import ExtractionLimits
+from dlp_gateway.content.ocr import OcrEngine
 from dlp_gateway.detect import build_detectors, run_detectors
 from dlp_gateway.detect.base import Detector
 from dlp_gateway.model import InspectionReport
@@ -24,6 +25,12 @@ from dlp_gateway.trace import compute_digests
 class WorkerContext:
     limits: ExtractionLimits
     detectors: list[Detector]
+    # Tesseract loaded once for the worker's life, with its cache of OCR'd images.
+    ocr: OcrEngine | None = field(default=None)
+
+    def __post_init__(self) -> None:
+        if self.ocr is None:
+            self.ocr = OcrEngine(self.limits)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WorkerContext:
@@ -33,7 +40,7 @@ class WorkerContext:
 def inspect_message(raw: bytes, ctx: WorkerContext) -> InspectionReport:
     """Extract, detect, and strip part bytes so the report is cheap to send back."""
     started = time.perf_counter()
-    inspection = extract(raw, ctx.limits)
+    inspection = extract(raw, ctx.limits, ctx.ocr)
     extracted = time.perf_counter()
     findings = run_detectors(inspection, ctx.detectors)
     detected = time.perf_counter()

@@ -17,12 +17,15 @@ import traceback
 
 from dlp_gateway.content.limits import ExtractionLimits
 from dlp_gateway.content.mime import read_message
+from dlp_gateway.content.ocr import OcrEngine
 from dlp_gateway.content.walk import Reader
 from dlp_gateway.model import Inspection, ProblemKind
 
 
-def extract(raw: bytes, limits: ExtractionLimits) -> Inspection:
-    reader = Reader(limits)
+def extract(raw: bytes, limits: ExtractionLimits, ocr: OcrEngine | None = None) -> Inspection:
+    """`ocr`: the worker's OCR engine, kept across messages (models loaded once, results
+    cached); without it, one is made for this message."""
+    reader = Reader(limits, ocr)
     try:
         read_message(reader, raw, "", 0)
     except MemoryError:

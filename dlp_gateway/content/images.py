@@ -1,9 +1,9 @@
-"""Images (PNG, JPEG, TIFF, GIF, BMP, ...) read by OCR: Tesseract through PyMuPDF.
+"""Images (PNG, JPEG, TIFF, GIF, BMP, ...) read by OCR: the worker's Tesseract engine (ocr.py).
 
 The size is read from the header first (Pillow opens lazily) and an image over
 `max_image_pixels` is never decoded: a 30000×30000 PNG of a few bytes must not become
 2.7 GB of pixels. Every OCR'd image or frame counts against `max_ocr_pages` and
-`max_ocr_seconds`; images too small to hold text (icons, rules) are not OCR'd.
+`max_ocr_seconds` (an image the engine read before costs nothing); images too small to hold text (icons, rules) are not OCR'd.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 
 import pymupdf
 
-from dlp_gateway.content.pdf import tidy_ocr
+from dlp_gateway.content.ocr import OcrTimeout, charge, engine_of, ocr_seconds_left
+from dlp_gateway.content.pdf import pixmap_image, tidy_ocr
 from dlp_gateway.content.walk import join
 from dlp_gateway.model import ProblemKind
 
@@ -79,15 +80,20 @@ def _read_pixels(reader: Reader, data: bytes, location: str) -> None:
                 reader.limit(where, refused, "image not OCR'd: OCR budget spent")
                 return
             page = doc.load_page(number)
-            # Render at the image's own resolution: no detail lost, none invented.
+            # Render at the image's own resolution: no detail lost, none invented; greyscale,
+            # what Tesseract reads anyway. The engine reads each distinct image once per worker.
             dpi = max(72, min(600, round(72 * width / max(1.0, page.rect.width))))
-            started = time.monotonic()
+            engine = engine_of(reader)
+            before, started = engine.recognised, time.monotonic()
             try:
-                textpage = page.get_textpage_ocr(language=limits.ocr_languages, dpi=dpi, full=True)
-                text = page.get_text(textpage=textpage)
+                pix = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY, alpha=False)
+                text = engine.text(pixmap_image(pix), dpi=dpi, timeout=ocr_seconds_left(reader))
+            except OcrTimeout:
+                reader.limit(where, "max_ocr_seconds", "image not fully OCR'd: OCR time spent")
+                return
             except Exception as exc:
                 reader.problem(ProblemKind.UNSUPPORTED, where, f"OCR failed: {exc}"[:300])
                 return
             finally:
-                reader.budget.charge_ocr(time.monotonic() - started)
+                charge(reader, engine, before, started)
             reader.segment(tidy_ocr(text), where, location, "ocr")

@@ -50,7 +50,23 @@ class ExtractionLimits(BaseModel):
     max_pages: int = Field(500, ge=1, description="Pages read per document.")
     max_ocr_pages: int = Field(20, ge=0, description="Pages or images OCR'd per message.")
     max_ocr_seconds: float = Field(60.0, ge=0, description="OCR seconds per message.")
-    ocr_dpi: int = Field(200, ge=72, le=600, description="Resolution at which PDF pages without a text layer are rendered for OCR.")
+    ocr_dpi: int = Field(
+        200, ge=72, le=600,
+        description=("Highest resolution at which a PDF page or region is rendered for OCR: a scan is rendered at "
+                     "its own resolution up to this (more pixels than the scan has add no detail, only OCR time)."),
+    )
+    ocr_cache_entries: int = Field(
+        256, ge=0,
+        description=("Images whose OCR result an inspection worker keeps, by SHA-256 of their pixels, so a logo or "
+                     "letterhead repeated in a message or across messages is OCR'd once (0: no cache)."),
+    )
+    ocr_full_page: bool = Field(
+        True,
+        description=("OCR every scanned page in full. False: read the header and footer bands first and stop OCR of "
+                     "the document once they carry a top-level marking (the verdict cannot rise); faster, but "
+                     "fingerprints and other detectors do not see the rest of the text. Keep true when a "
+                     "fingerprint register is configured."),
+    )
     min_text_layer_chars: int = Field(
         8, ge=0,
         description="A PDF page with fewer non-blank characters than this and an image on it has no usable text layer and is OCR'd.",

@@ -14,23 +14,28 @@ first; a page whose text layer is (nearly) empty but which carries an image, or 
 text was converted to outlines, is a scan: it is OCR'd and split into bands the same way;
 on a page that has a text layer, a large image (a pasted scan) and a red stamp (an image
 or vector drawing) are OCR'd as regions (`… › page N › image K` / `drawing K`). All OCR
-is within the per-message OCR budget. A damaged PDF that PyMuPDF repairs is read and the
+goes through the worker's engine (ocr.py: Tesseract loaded once, each image read once), a
+scan rendered at its own resolution up to `ocr_dpi`, and is within the per-message OCR
+budget; with `ocr_full_page` false a scan's bands are read first and a top-level marking
+there ends OCR of the document. A damaged PDF that PyMuPDF repairs is read and the
 repair is a note; a truncated one is a `corrupt` problem. A ZIP appended to the PDF is read.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from typing import TYPE_CHECKING, Any
 
 import pymupdf
 
+from dlp_gateway.content.ocr import OcrLine, OcrTimeout, charge, engine_of, ocr_seconds_left
 from dlp_gateway.content.walk import join
 from dlp_gateway.model import ProblemKind
 
 if TYPE_CHECKING:
+    from PIL import Image
+
     from dlp_gateway.content.walk import Reader
 
 BAND = 0.10  # share of the page height that makes the header band and the footer band
@@ -125,13 +130,14 @@ def _read_document(reader: Reader, doc: pymupdf.Document, location: str, depth: 
         reader.limit(location, "max_pages", f"{count} pages; only the first {limits.max_pages} read")
     failures = 0
     seen_images: set[str] = set()  # a stamp or logo repeated on every page is OCR'd once
+    settled: list[str] = []  # where a band marking settled the verdict (ocr_full_page false)
     for number in range(min(count, limits.max_pages)):
         if reader.timed_out(location):
             return
         page_location = join(location, f"page {number + 1}")
         try:
             page = doc.load_page(number)
-            _read_page(reader, page, page_location, location, depth, seen_images)
+            _read_page(reader, page, page_location, location, depth, seen_images, settled)
             failures = 0
         except Exception as exc:
             reader.problem(ProblemKind.CORRUPT, page_location, f"page unreadable: {type(exc).__name__}: {exc}"[:300])
@@ -266,7 +272,7 @@ def _margin_banners(textpage: pymupdf.TextPage, rect: pymupdf.Rect) -> tuple[str
 
 
 def _read_page(reader: Reader, page: pymupdf.Page, page_location: str, part: str, depth: int,
-               seen_images: set[str] | None = None) -> None:
+               seen_images: set[str] | None = None, settled: list[str] | None = None) -> None:
     limits = reader.limits
     textpage = page.get_textpage(flags=_TEXT_FLAGS, clip=pymupdf.INFINITE_RECT())
     blocks = textpage.extractBLOCKS()
@@ -278,7 +284,7 @@ def _read_page(reader: Reader, page: pymupdf.Page, page_location: str, part: str
     header, body, footer = split_bands(blocks, page.rect.height, margin_blocks)
     body_kind = "page"
     if _needs_ocr(page, header + body + footer, limits.min_text_layer_chars):
-        ocr = _ocr_page(reader, page, page_location)
+        ocr = _ocr_page(reader, page, page_location, part, settled if settled is not None else [])
         if ocr is not None:
             ocr_header, ocr_body, ocr_footer = (tidy_ocr(t) for t in ocr)
             header, body, footer = _merge(header, ocr_header), _merge(body, ocr_body), _merge(footer, ocr_footer)
@@ -310,24 +316,6 @@ def _stamp_like(page: pymupdf.Page, bbox: pymupdf.Rect) -> bool:
     rgb = numpy.frombuffer(pix.samples, dtype=numpy.uint8).reshape(pix.height, pix.width, pix.n)[:, :, :3].astype(int)
     red = (rgb[:, :, 0] > 140) & (rgb[:, :, 0] - rgb[:, :, 1] > 60) & (rgb[:, :, 0] - rgb[:, :, 2] > 60)
     return bool(red.mean() >= STAMP_RED_SHARE)
-
-
-def sparse_ocr(png: bytes, languages: str, timeout: float) -> str | None:
-    """OCR a small image of scattered words (a stamp, a chop) with Tesseract's sparse-text
-    mode (`--psm 11`). MuPDF's built-in OCR uses automatic page segmentation, which finds
-    no text block in a stamp of two large characters; the `tesseract` program (Debian
-    package tesseract-ocr) takes the mode. None when the program is not installed."""
-    import shutil
-    import subprocess
-
-    program = shutil.which("tesseract")
-    if program is None:
-        return None
-    done = subprocess.run([program, "stdin", "stdout", "--psm", "11", "-l", languages], input=png,
-                          capture_output=True, timeout=max(1.0, timeout), check=False,
-                          env={"OMP_THREAD_LIMIT": "1", "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-                               **{k: v for k, v in os.environ.items() if k == "TESSDATA_PREFIX"}})
-    return done.stdout.decode("utf-8", "replace")
 
 
 def _image_regions(page: pymupdf.Page, seen: set[str]) -> list[tuple[pymupdf.Rect, bool, str]]:
@@ -422,44 +410,127 @@ def _ocr_image_regions(reader: Reader, page: pymupdf.Page, page_location: str, p
         if refused:
             reader.limit(where, refused, "image on the page not OCR'd: OCR budget spent")
             return
-        started = time.monotonic()
+        engine = engine_of(reader)
+        before, started = engine.recognised, time.monotonic()
         try:
-            pix = page.get_pixmap(clip=bbox, dpi=reader.limits.ocr_dpi, colorspace=pymupdf.csRGB, alpha=False)
-            text = None
-            if stamp:
-                seconds = min(reader.budget.seconds_left(),
-                              reader.limits.max_ocr_seconds - reader.budget.ocr_seconds)
-                text = sparse_ocr(pix.tobytes("png"), reader.limits.ocr_languages, seconds)
-            if text is None:
-                with pymupdf.open("pdf", pix.pdfocr_tobytes(language=reader.limits.ocr_languages)) as ocr:
-                    text = ocr[0].get_text()
-            text = tidy_ocr(text)
+            # The region at the resolution of the image in it (capped), greyscale: what
+            # Tesseract works on anyway. A stamp is scattered large characters: sparse mode.
+            # (A stamp is small: rendered at ocr_dpi whatever its image's resolution.)
+            dpi = reader.limits.ocr_dpi if stamp else _region_dpi(page, bbox, reader.limits.ocr_dpi)
+            pix = page.get_pixmap(clip=bbox, dpi=dpi, colorspace=pymupdf.csGRAY, alpha=False)
+            text = tidy_ocr(engine.text(pixmap_image(pix), dpi=dpi, sparse=stamp, timeout=ocr_seconds_left(reader)))
+        except OcrTimeout:
+            reader.limit(where, _time_limit(reader), "image on the page not fully OCR'd: OCR time spent")
+            return
         except Exception as exc:
             reader.problem(ProblemKind.UNSUPPORTED, where, f"OCR failed: {exc}"[:300])
             continue
         finally:
-            reader.budget.charge_ocr(time.monotonic() - started)
+            charge(reader, engine, before, started)
         centre = (bbox.y0 + bbox.y1) / 2
         kind = "header_band" if centre < height * BAND else "footer_band" if centre > height * (1 - BAND) else "ocr"
         reader.segment(text, where, part, kind)
 
 
-def _ocr_page(reader: Reader, page: pymupdf.Page, page_location: str) -> tuple[str, str, str] | None:
+MIN_OCR_DPI = 150  # below this a scan is rendered up: Tesseract misreads CJK glyphs under ~20 px
+
+
+def pixmap_image(pix: pymupdf.Pixmap) -> Image.Image:
+    """A PyMuPDF pixmap (greyscale or RGB, no alpha) as a Pillow image, for Tesseract."""
+    from PIL import Image
+
+    return Image.frombytes("L" if pix.n == 1 else "RGB", (pix.width, pix.height), pix.samples)
+
+
+def _region_dpi(page: pymupdf.Page, region: pymupdf.Rect, cap: int) -> int:
+    """The resolution of the images in `region` (the largest), between MIN_OCR_DPI and `cap`:
+    a 150-dpi scan rendered at 200 dpi has 78% more pixels to OCR and no more detail;
+    a 300-dpi scan is rendered at `cap` (limits.ocr_dpi), which CJK print does not need more than."""
+    own = 0.0
+    for info in page.get_image_info():
+        bbox = pymupdf.Rect(info["bbox"])
+        if not bbox.intersects(region) or bbox.width < 1 or bbox.height < 1:
+            continue
+        pixels = (info.get("width") or 0) * (info.get("height") or 0)
+        own = max(own, 72 * (pixels / (bbox.width * bbox.height)) ** 0.5)  # rotation does not matter
+    if not own:
+        return cap
+    return int(max(MIN_OCR_DPI, min(cap, own)))
+
+
+def _time_limit(reader: Reader) -> str:
+    """The limit that ended an OCR that ran out of time."""
+    left = reader.limits.max_ocr_seconds - reader.budget.ocr_seconds
+    return "max_seconds" if reader.budget.seconds_left() < left else "max_ocr_seconds"
+
+
+def _split_lines(lines: list[OcrLine], height: int) -> tuple[str, str, str]:
+    """OCR'd lines split into (header band, body, footer band) by where their centre is."""
+    header: list[str] = []
+    body: list[str] = []
+    footer: list[str] = []
+    for line in lines:
+        centre = (line.y0 + line.y1) / 2
+        target = header if centre < height * BAND else footer if centre > height * (1 - BAND) else body
+        target.append(line.text)
+    return "\n".join(header), "\n".join(body), "\n".join(footer)
+
+
+def _settling_level(header: str, footer: str, part: str, page_location: str) -> bool:
+    """True when the bands carry a top-level marking: nothing else on the page or in the
+    document can raise the verdict, so the rest need not be OCR'd (ocr_full_page false)."""
+    from dlp_gateway.detect.markings import MarkingDetector
+    from dlp_gateway.model import Inspection, Level, Segment
+
+    bands = [Segment(tidy_ocr(header), join(page_location, "header"), part, "header_band"),
+             Segment(tidy_ocr(footer), join(page_location, "footer"), part, "footer_band")]
+    findings = MarkingDetector().detect(Inspection(segments=[b for b in bands if b.text.strip()]))
+    return any(getattr(f, "level", None) == Level.TOP_SECRET for f in findings)
+
+
+def _ocr_page(reader: Reader, page: pymupdf.Page, page_location: str, part: str,
+              settled: list[str]) -> tuple[str, str, str] | None:
+    """OCR a page without a usable text layer: (header band, body, footer band).
+
+    With `ocr_full_page` false the bands are read first, and when they carry a top-level
+    marking the body is not OCR'd, nor any later page of the document (`settled` holds where
+    it was found; each page so skipped is a note, not a problem: it is not unread for lack of
+    a reader, the verdict is already the highest)."""
+    if settled:
+        reader.note(page_location, f"not OCR'd: the top-level marking at {settled[0]} settles the verdict "
+                    "(limits.ocr_full_page is false)")
+        return None
     refused = reader.budget.ocr_refusal()
     if refused:
         reader.limit(page_location, refused, "page without a text layer not OCR'd: OCR budget spent")
         return None
-    started = time.monotonic()
+    engine = engine_of(reader)
+    before, started = engine.recognised, time.monotonic()
     try:
-        textpage = page.get_textpage_ocr(flags=_TEXT_FLAGS, language=reader.limits.ocr_languages,
-                                         dpi=reader.limits.ocr_dpi, full=True)
-        blocks = textpage.extractBLOCKS()
+        dpi = _region_dpi(page, page.rect, reader.limits.ocr_dpi)
+        pix = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY, alpha=False)
+        image = pixmap_image(pix)
+        if not reader.limits.ocr_full_page:
+            # Bands a little deeper than BAND: a banner line straddling the edge is read whole.
+            depth = int(pix.height * BAND * 1.4)
+            header = engine.text(image.crop((0, 0, pix.width, depth)), dpi=dpi, block=True, timeout=ocr_seconds_left(reader))
+            footer = engine.text(image.crop((0, pix.height - depth, pix.width, pix.height)), dpi=dpi, block=True,
+                                 timeout=ocr_seconds_left(reader))
+            if _settling_level(header, footer, part, page_location):
+                settled.append(page_location)
+                reader.note(page_location, "body not OCR'd: a top-level marking in the header or footer band "
+                            "settles the verdict (limits.ocr_full_page is false)")
+                return header, "", footer
+        lines = engine.lines(image, dpi=dpi, timeout=ocr_seconds_left(reader))
+    except OcrTimeout:
+        reader.limit(page_location, _time_limit(reader), "page without a text layer not fully OCR'd: OCR time spent")
+        return None
     except Exception as exc:
         reader.problem(ProblemKind.UNSUPPORTED, page_location, f"OCR failed: {exc}"[:300])
         return None
     finally:
-        reader.budget.charge_ocr(time.monotonic() - started)
-    return split_bands(blocks, page.rect.height)
+        charge(reader, engine, before, started)
+    return _split_lines(lines, pix.height)
 
 
 def _read_annotations(reader: Reader, page: pymupdf.Page, page_location: str, part: str, depth: int) -> None:

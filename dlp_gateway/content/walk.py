@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from dlp_gateway.content import encoded_blocks, filetype
 from dlp_gateway.content.budget import Budget
 from dlp_gateway.content.limits import ExtractionLimits
 from dlp_gateway.model import Fact, Inspection, Note, Part, Problem, ProblemKind, Segment
+
+if TYPE_CHECKING:
+    from dlp_gateway.content.ocr import OcrEngine
 
 SEP = " › "
 
@@ -28,8 +32,9 @@ def join(*names: str) -> str:
 class Reader:
     """What every format reader writes into while reading one message."""
 
-    def __init__(self, limits: ExtractionLimits) -> None:
+    def __init__(self, limits: ExtractionLimits, ocr: OcrEngine | None = None) -> None:
         self.limits = limits
+        self.ocr = ocr  # the worker's OCR engine (content/ocr.py); made per message when None
         self.budget = Budget(limits)
         self.inspection = Inspection()
         self._recorded: set[tuple[str, str, str]] = set()
