@@ -93,3 +93,15 @@ def test_a_release_left_unfinished_is_only_taken_over_with_retry_interrupted(tmp
             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         assert proc.wait(60) == 0, proc.communicate()
         assert len(sink.wait_for(1)) == 1
+
+
+def test_expiry_leaves_a_message_that_is_being_released(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    qid = hold(data_dir)
+    store = QuarantineStore(data_dir)
+    try:
+        assert store.claim_release(qid, "officer.lin")
+        assert store.expire(days=1, now=time.time() + 10 * 86400) == []
+        assert store.get(qid) is not None
+    finally:
+        store.close()

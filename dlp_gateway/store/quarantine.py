@@ -253,9 +253,13 @@ class QuarantineStore:
         fsync_dir(self.dir)
 
     def expire(self, days: int, now: float | None = None) -> list[str]:
-        """Delete messages (held or released) older than `days`, and orphan files too."""
+        """Delete messages (held or released) older than `days`, and orphan files too.
+
+        A message being released is left alone: its delivery reads the file, and the
+        officer who took it must be able to finish or retry it."""
         cutoff = (now if now is not None else time.time()) - days * 86400
-        rows = self.conn.execute("SELECT id, file FROM quarantine WHERE created < ?", (cutoff,)).fetchall()
+        rows = self.conn.execute(
+            "SELECT id, file FROM quarantine WHERE created < ? AND status != 'releasing'", (cutoff,)).fetchall()
         with self.conn:
             self.conn.executemany("DELETE FROM quarantine WHERE id = ?", [(r["id"],) for r in rows])
         for row in rows:
