@@ -9,6 +9,7 @@ The size is read from the header first (Pillow opens lazily) and an image over
 from __future__ import annotations
 
 import io
+import re
 import time
 import warnings
 from typing import TYPE_CHECKING
@@ -24,6 +25,15 @@ if TYPE_CHECKING:
     from dlp_gateway.content.walk import Reader
 
 MIN_TEXT_IMAGE_SIDE = 24  # pixels; smaller images cannot hold a legible line of text
+SMALL_IMAGE_PIXELS = 4_000_000  # a stamp, a logo, a cut-out: worth a second look at half size
+
+
+_WORD = re.compile(r"\w{3}")
+
+
+def _little_text(text: str) -> bool:
+    """True when OCR found next to nothing: no run of three letters or characters."""
+    return _WORD.search(text) is None
 
 
 def image_size(data: bytes) -> tuple[int, int]:
@@ -87,7 +97,15 @@ def _read_pixels(reader: Reader, data: bytes, location: str) -> None:
             before, started = engine.recognised, time.monotonic()
             try:
                 pix = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY, alpha=False)
-                text = engine.text(pixmap_image(pix), dpi=dpi, timeout=ocr_seconds_left(reader))
+                image = pixmap_image(pix)
+                text = engine.text(image, dpi=dpi, timeout=ocr_seconds_left(reader))
+                if _little_text(text) and width * height <= SMALL_IMAGE_PIXELS:
+                    # Tesseract's line model misreads very large characters (a stamp cut out
+                    # of a scan: 極機密 at 200 px read as "fi Ae"); half the size reads it.
+                    # Only small images that gave next to nothing pay for the second look.
+                    half = image.reduce(2)
+                    text = "\n".join(filter(None, (text, engine.text(
+                        half, dpi=max(36, dpi // 2), timeout=ocr_seconds_left(reader)))))
             except OcrTimeout:
                 reader.limit(where, "max_ocr_seconds", "image not fully OCR'd: OCR time spent")
                 return
