@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import pymupdf
 
+from dlp_gateway.content import image_decode
 from dlp_gateway.content.pdf import tidy_ocr
 from dlp_gateway.content.walk import join
 from dlp_gateway.model import ProblemKind
@@ -52,17 +53,10 @@ def read_image(reader: Reader, data: bytes, location: str, depth: int, **_: obje
 
 def _read_pixels(reader: Reader, data: bytes, location: str) -> None:
     limits = reader.limits
-    try:
-        width, height = image_size(data)
-    except Exception as exc:
-        reader.problem(ProblemKind.UNSUPPORTED, location, f"image format not readable: {exc}"[:300])
+    decoded = image_decode.prepare(reader, data, location)  # any Pillow format, reduced; None: not OCR'd
+    if decoded is None:
         return
-    if width * height > limits.max_image_pixels:
-        reader.limit(location, "max_image_pixels",
-                     f"{width}×{height} pixels exceeds {limits.max_image_pixels}; not decoded or OCR'd")
-        return
-    if min(width, height) < MIN_TEXT_IMAGE_SIDE:
-        return
+    data, width = decoded.data, decoded.width
     try:
         doc = pymupdf.open(stream=data)
     except Exception as exc:
