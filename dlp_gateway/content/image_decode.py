@@ -131,13 +131,18 @@ def decode_for_ocr(data: bytes, limits: ExtractionLimits) -> Decoded:
         pictures: list[Image.Image] = []
         text_like = False
         for number in range(min(frames, limits.max_pages)):
-            if number:
-                image.seek(number)
             try:
+                if number:
+                    image.seek(number)
                 picture = _load(image)
-            except OSError as exc:
+            except MemoryError:
+                raise
+            except Exception as exc:  # Pillow plugins raise OSError, ValueError, SyntaxError...
+                if number and pictures:  # a damaged later frame: the frames before it stand
+                    notes.append(f"frame {number + 1} not decodable ({exc}); the frames before it were read")
+                    break
                 if "truncated" not in str(exc).lower() and "premature" not in str(exc).lower():
-                    raise ImageUnreadable(f"image not decodable: {exc}") from exc
+                    raise ImageUnreadable(f"image not decodable: {type(exc).__name__}: {exc}") from exc
                 # A viewer shows the part that arrived: so is it read (the rest is grey).
                 ImageFile.LOAD_TRUNCATED_IMAGES = True
                 try:
