@@ -301,3 +301,40 @@ def test_jpeg_exif_description_comment_and_xp_fields_are_read_as_metadata(ctx: W
     (segment,) = [s for s in result.inspection.segments if s.location == "IMG_0009.JPG › metadata"]
     assert set(segment.text.splitlines()) == {US, "極機密", "絕對機密", "camera note"}
     assert result.level == Level.SECRET
+
+
+def mp3(tag_frames: list) -> bytes:  # type: ignore[type-arg]
+    from mutagen.id3 import ID3
+
+    tag = ID3()
+    for frame in tag_frames:
+        tag.add(frame)
+    out = io.BytesIO()
+    tag.save(out)
+    return out.getvalue() + (bytes.fromhex("fffb9064") + b"\x00" * 413) * 20  # 20 silent MPEG frames
+
+
+def test_mp3_id3_title_and_comment_are_read_as_metadata(ctx: WorkerContext) -> None:
+    from mutagen.id3 import COMM, TIT2
+
+    song = mp3([TIT2(encoding=3, text=US), COMM(encoding=3, lang="eng", desc="", text="極機密 錄音")])
+    result = report(ctx, [("briefing.mp3", song, "audio/mpeg")])
+    (segment,) = [s for s in result.inspection.segments if s.location == "briefing.mp3 › metadata"]
+    assert segment.kind == "metadata" and segment.text.splitlines() == [US, "極機密 錄音"]
+    assert result.level == Level.SECRET
+    assert not result.inspection.problems
+
+
+def test_mp3_cover_art_is_read_as_a_picture() -> None:
+    from mutagen.id3 import APIC
+
+    cover = save(smooth_photo(64, 64), "PNG")
+    ins = inspect([("song.mp3", mp3([APIC(encoding=3, mime="image/png", type=3, desc="", data=cover)]), "audio/mpeg")])
+    assert [p.true_type for p in ins.parts if p.location == "song.mp3 › cover art"] == ["image/png"]
+    assert not ins.problems
+
+
+def test_audio_without_tags_is_still_typed_for_the_policy() -> None:
+    ins = inspect([("silence.mp3", mp3([]), "audio/mpeg")])
+    assert [f.value for f in ins.facts if f.name == "file.unread_type" and f.location == "silence.mp3"] == ["audio/mpeg"]
+    assert not ins.problems

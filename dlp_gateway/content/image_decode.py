@@ -160,10 +160,22 @@ def decode_for_ocr(data: bytes, limits: ExtractionLimits) -> Decoded:
     reduced = pictures[0].size != (width, height)
     if reduced:
         notes.append(f"{width}×{height} image reduced to {pictures[0].width}×{pictures[0].height} for OCR")
-    if fmt in PYMUPDF_FORMATS and not reduced and not notes:
+    if fmt in PYMUPDF_FORMATS and not reduced and not notes and _pymupdf_opens(data):
         return Decoded(data, width, height, (width, height), frames, text_like, notes)
     return Decoded(_encode(pictures), pictures[0].width, pictures[0].height, (width, height),
                    len(pictures), text_like, notes)
+
+
+def _pymupdf_opens(data: bytes) -> bool:
+    """MuPDF's own decoders are stricter than Pillow's on some files (odd PNG chunks, JPEG
+    variants): when it cannot open the original, it gets Pillow's pixels instead."""
+    import pymupdf
+
+    try:
+        with pymupdf.open(stream=data) as doc:
+            return doc.page_count > 0 and doc.load_page(0).rect.width > 0
+    except Exception:
+        return False
 
 
 def _load(image):  # type: ignore[no-untyped-def]

@@ -298,6 +298,7 @@ _READERS: list[tuple[Callable[[str], bool], str, str]] = [
     (lambda t: t.startswith("text/") or t in ("application/json", "application/csv"), "text_files", "read_text"),
     (lambda t: t in ("image/wmf", "image/x-wmf", "image/emf", "image/x-emf"), "metafile", "read_metafile"),
     (lambda t: t.startswith("image/"), "images", "read_image"),
+    (lambda t: t.startswith(("audio/", "video/")), "media_tags", "read_media"),
     (lambda t: t in ARCHIVE_TYPES, "archives", "read_archive"),
     (lambda t: t in ("application/vnd.ms-tnef", "application/ms-tnef"), "tnef", "read_tnef"),
     # libmagic calls a password-protected OOXML file (an OLE container) "application/encrypted".
