@@ -338,3 +338,29 @@ def test_audio_without_tags_is_still_typed_for_the_policy() -> None:
     ins = inspect([("silence.mp3", mp3([]), "audio/mpeg")])
     assert [f.value for f in ins.facts if f.name == "file.unread_type" and f.location == "silence.mp3"] == ["audio/mpeg"]
     assert not ins.problems
+
+
+def test_a_banner_in_the_second_frame_of_an_animated_gif_keeps_the_gif_for_ocr() -> None:
+    from dlp_gateway.content.image_decode import decode_for_ocr
+
+    frames = [smooth_photo(1389, 556), text_picture().resize((1389, 556))]
+    gif = save(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=500)
+    decoded = decode_for_ocr(gif, ExtractionLimits())
+    assert decoded.text_like and decoded.data == gif  # MuPDF OCRs every original frame
+
+
+def test_an_animated_webp_is_reencoded_with_every_frame_for_ocr() -> None:
+    from dlp_gateway.content.image_decode import decode_for_ocr
+
+    frames = [smooth_photo(600, 240), text_picture().resize((600, 240))]
+    webp = save(frames[0], "WEBP", save_all=True, append_images=frames[1:], duration=500, lossless=True)
+    decoded = decode_for_ocr(webp, ExtractionLimits())
+    assert decoded.text_like and decoded.frames == 2
+    assert Image.open(io.BytesIO(decoded.data)).n_frames == 2
+
+
+def test_frames_beyond_max_pages_of_a_reencoded_image_are_a_recorded_limit() -> None:
+    frames = [smooth_photo(64, 64).rotate(angle) for angle in (0, 90, 180)]  # distinct, or WebP merges them
+    webp = save(frames[0], "WEBP", save_all=True, append_images=frames[1:], duration=100, lossless=True)
+    ins = inspect([("anim.webp", webp, "image/webp")], ExtractionLimits(max_pages=2))
+    assert [(p.limit, p.location) for p in ins.problems] == [("max_pages", "anim.webp")]

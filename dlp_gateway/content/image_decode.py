@@ -69,6 +69,7 @@ class Decoded:
     frames: int
     text_like: bool  # False: no frame has text-like strokes anywhere
     notes: list[str] = field(default_factory=list)
+    all_frames: int = 1  # frames in the original (more than `frames` when cut at max_pages)
 
 
 def _register_heif() -> None:
@@ -128,7 +129,11 @@ def decode_for_ocr(data: bytes, limits: ExtractionLimits) -> Decoded:
         decoded_pixels = image.size[0] * image.size[1]
         if decoded_pixels > limits.max_image_pixels:
             raise ImageTooLarge(f"{width}×{height} pixels exceeds {limits.max_image_pixels}; not decoded or OCR'd")
+        # Several frames in a format MuPDF reads (fax TIFF, GIF): MuPDF OCRs the original
+        # frames; here they are only looked at, one at a time, for text-like strokes.
+        look_only = fmt in PYMUPDF_FORMATS and frames > 1
         pictures: list[Image.Image] = []
+        kept = 0
         text_like = False
         for number in range(min(frames, limits.max_pages)):
             try:
@@ -138,7 +143,7 @@ def decode_for_ocr(data: bytes, limits: ExtractionLimits) -> Decoded:
             except MemoryError:
                 raise
             except Exception as exc:  # Pillow plugins raise OSError, ValueError, SyntaxError...
-                if number and pictures:  # a damaged later frame: the frames before it stand
+                if number:  # a damaged later frame: the frames before it stand
                     notes.append(f"frame {number + 1} not decodable ({exc}); the frames before it were read")
                     break
                 if "truncated" not in str(exc).lower() and "premature" not in str(exc).lower():
@@ -146,24 +151,32 @@ def decode_for_ocr(data: bytes, limits: ExtractionLimits) -> Decoded:
                 # A viewer shows the part that arrived: so is it read (the rest is grey).
                 ImageFile.LOAD_TRUNCATED_IMAGES = True
                 try:
-                    broken = _open(data)
-                    if number:
-                        broken.seek(number)
-                    picture = _load(broken)
+                    picture = _load(_open(data))
                 finally:
                     ImageFile.LOAD_TRUNCATED_IMAGES = False
                 notes.append("image file is truncated; the part that decodes was read")
+                look_only = False
             picture = _reduce(picture, target)
             if not text_like:
                 text_like = has_text_like_strokes(np.asarray(picture.convert("L")))
+            if look_only:
+                if text_like:
+                    break
+                continue
+            kept += picture.width * picture.height
+            if pictures and kept > limits.max_image_pixels:
+                raise ImageTooLarge(f"{frames} frames of {width}×{height} pixels exceed {limits.max_image_pixels} "
+                                    "decoded pixels; not OCR'd")
             pictures.append(picture)
+    if look_only:
+        return Decoded(data, width, height, (width, height), frames, text_like, notes)
     reduced = pictures[0].size != (width, height)
     if reduced:
         notes.append(f"{width}×{height} image reduced to {pictures[0].width}×{pictures[0].height} for OCR")
     if fmt in PYMUPDF_FORMATS and not reduced and not notes and _pymupdf_opens(data):
         return Decoded(data, width, height, (width, height), frames, text_like, notes)
     return Decoded(_encode(pictures), pictures[0].width, pictures[0].height, (width, height),
-                   len(pictures), text_like, notes)
+                   len(pictures), text_like, notes, all_frames=frames)
 
 
 def _pymupdf_opens(data: bytes) -> bool:
@@ -311,6 +324,8 @@ def prepare(reader: Reader, data: bytes, location: str) -> Decoded | None:
         return None
     for note in decoded.notes:
         reader.note(location, note)
+    if decoded.all_frames > decoded.frames and decoded.all_frames > limits.max_pages:
+        reader.limit(location, "max_pages", f"{decoded.all_frames} frames; only the first {limits.max_pages} read")
     if not decoded.text_like and limits.ocr_skip_textless_images:
         reader.note(location, "photo without text-like regions; not OCR'd")
         return None
