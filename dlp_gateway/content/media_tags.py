@@ -37,7 +37,10 @@ def read_media(reader: Reader, data: bytes, location: str, depth: int, **_: obje
         where = reader.unique_location(join(location, "cover art" if n == 1 else f"cover art {n}"))
         reader.read_file(picture, where, filename=None, declared_type=None, depth=depth + 1)
     reader.fact("file.unread_type", true_type, location, location)
-    reader.note(location, f"{true_type}: tags read; the sound or picture itself holds no text to inspect")
+    if text or pictures:
+        reader.note(location, f"{true_type}: tags read; the sound or picture itself holds no text to inspect")
+    else:
+        reader.note(location, f"{true_type}: no text reader for this type; kept by its type for the policy")
     read_appended_zip(reader, data, location, depth)
 
 
