@@ -119,7 +119,7 @@ def test_64_megapixel_panorama_is_decoded_reduced_not_refused() -> None:
     panorama = save(smooth_photo(1600, 400).resize((16000, 4000)), "JPEG", quality=70)
     ins = inspect([("PANO_0001.JPG", panorama, "image/jpeg")])
     assert not ins.problems, ins.problems
-    assert any("16000×4000 image reduced to" in n for n in notes(ins, "PANO_0001.JPG"))
+    assert any("16000×4000 image decoded reduced to" in n for n in notes(ins, "PANO_0001.JPG"))
 
 
 def test_a_bomb_png_is_still_refused_by_max_image_pixels() -> None:
@@ -364,3 +364,17 @@ def test_frames_beyond_max_pages_of_a_reencoded_image_are_a_recorded_limit() -> 
     webp = save(frames[0], "WEBP", save_all=True, append_images=frames[1:], duration=100, lossless=True)
     ins = inspect([("anim.webp", webp, "image/webp")], ExtractionLimits(max_pages=2))
     assert [(p.limit, p.location) for p in ins.problems] == [("max_pages", "anim.webp")]
+
+
+def test_png_text_after_the_pixels_is_read_too() -> None:
+    from PIL import PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", US, zip=True)
+    png = save(smooth_photo(64, 64), "PNG", pnginfo=info)
+    start = png.index(b"zTXt") - 4  # move the zTXt chunk after IDAT, before IEND
+    length = int.from_bytes(png[start:start + 4], "big") + 12
+    chunk, rest = png[start:start + length], png[:start] + png[start + length:]
+    png = rest[:-12] + chunk + rest[-12:]
+    ins = inspect([("late.png", png, "image/png")])
+    assert [s.text for s in ins.segments if s.location == "late.png › metadata"] == [US]

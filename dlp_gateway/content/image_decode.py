@@ -22,6 +22,7 @@ TIFF (several frames) of the reduced pixels.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import warnings
@@ -172,7 +173,7 @@ def decode_for_ocr(data: bytes, limits: ExtractionLimits) -> Decoded:
         return Decoded(data, width, height, (width, height), frames, text_like, notes)
     reduced = pictures[0].size != (width, height)
     if reduced:
-        notes.append(f"{width}×{height} image reduced to {pictures[0].width}×{pictures[0].height} for OCR")
+        notes.append(f"{width}×{height} image decoded reduced to {pictures[0].width}×{pictures[0].height}")
     if fmt in PYMUPDF_FORMATS and not reduced and not notes and _pymupdf_opens(data):
         return Decoded(data, width, height, (width, height), frames, text_like, notes)
     return Decoded(_encode(pictures), pictures[0].width, pictures[0].height, (width, height),
@@ -305,7 +306,7 @@ def prepare(reader: Reader, data: bytes, location: str) -> Decoded | None:
     try:
         with _open(data) as image:
             width, height = image.size
-            read_metadata(reader, image, location)
+            read_metadata(reader, image, location, limits.max_image_pixels)
     except ImageTooLarge as exc:
         reader.limit(location, "max_image_pixels", f"image too large to decode ({exc})"[:300])
         return None
@@ -332,16 +333,18 @@ def prepare(reader: Reader, data: bytes, location: str) -> Decoded | None:
     return decoded
 
 
-def read_metadata(reader: Reader, image: Any, location: str) -> None:
+def read_metadata(reader: Reader, image: Any, location: str, max_pixels: int = 0) -> None:
     """Text a viewer shows about the picture: PNG tEXt/iTXt/zTXt, JPEG/GIF comments, EXIF
     descriptions and comments, XMP. One `metadata` segment, each value on its own line."""
     values: list[str] = []
     info = getattr(image, "info", {}) or {}
     if image.format == "PNG":
-        try:
-            chunks = dict(image.text)  # also the chunks after the pixels: decodes them
-        except Exception:  # a truncated file: the chunks before the pixels, kept in info
-            chunks = {k: v for k, v in info.items() if isinstance(v, str)}
+        # The chunks before the pixels are in info; `image.text` adds those after the
+        # pixels but decodes the pixels to reach them: only for an image small enough.
+        chunks = {k: v for k, v in info.items() if isinstance(v, str)}
+        if image.width * image.height <= max_pixels:
+            with contextlib.suppress(Exception):  # a truncated file: what came before the damage
+                chunks.update(image.text)
         values.extend(str(value) for value in chunks.values())
     comment = info.get("comment")
     if comment:
