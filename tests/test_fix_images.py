@@ -378,3 +378,28 @@ def test_png_text_after_the_pixels_is_read_too() -> None:
     png = rest[:-12] + chunk + rest[-12:]
     ins = inspect([("late.png", png, "image/png")])
     assert [s.text for s in ins.segments if s.location == "late.png › metadata"] == [US]
+
+
+def emfplus_drawstring(text: str, top: float = 20.0) -> bytes:
+    string = text.encode("utf-16-le")
+    string += b"\x00" * (-len(string) % 4)
+    data = struct.pack("<III4f", 0, 0, len(text), 10.0, top, 200.0, 40.0) + string
+    plus = struct.pack("<HHII", 0x401C, 0, 12 + len(data), len(data)) + data
+    return struct.pack("<IIII", 70, 16 + len(plus), 4 + len(plus), 0x2B464D45) + plus
+
+
+def test_emfplus_drawstring_in_an_office_emf_is_read() -> None:
+    ins = inspect([("chart.emf", emf([emfplus_drawstring(US)]), "image/x-emf")])
+    assert [s.text for s in ins.segments if s.location == "chart.emf" and s.kind == "body"] == [US]
+
+
+def test_emf_text_inside_a_docx_is_found(ctx: WorkerContext) -> None:
+    import zipfile
+
+    docx = io.BytesIO(docgen.make_docx(["Minutes of the meeting"]))
+    with zipfile.ZipFile(docx, "a") as archive:
+        archive.writestr("word/media/image1.emf", emf([emr_exttextoutw(US)]))
+    result = report(ctx, [("minutes.docx", docx.getvalue(),
+                           "application/vnd.openxmlformats-officedocument.wordprocessingml.document")])
+    assert any(s.text == US for s in result.inspection.segments if s.location.endswith("image1.emf"))
+    assert result.level == Level.SECRET
