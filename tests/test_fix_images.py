@@ -403,3 +403,31 @@ def test_emf_text_inside_a_docx_is_found(ctx: WorkerContext) -> None:
                            "application/vnd.openxmlformats-officedocument.wordprocessingml.document")])
     assert any(s.text == US for s in result.inspection.segments if s.location.endswith("image1.emf"))
     assert result.level == Level.SECRET
+
+
+def dib(image: Image.Image) -> bytes:
+    return save(image, "BMP")[14:]  # a packed DIB: the BMP without its file header
+
+
+def emr_stretchdibits(packed: bytes) -> bytes:
+    header_size = int.from_bytes(packed[:4], "little")
+    info, bits = packed[:header_size], packed[header_size:]
+    fixed = 80
+    record = struct.pack("<II4i6iIIIIIIii", 81, fixed + len(info) + len(bits), 0, 0, 64, 64,
+                         0, 0, 0, 0, 64, 64, fixed, len(info), fixed + len(info), len(bits), 0, 0xCC0020, 64, 64)
+    return record + info + bits
+
+
+def test_a_bitmap_inside_an_emf_is_read_as_a_picture() -> None:
+    ins = inspect([("scan.emf", emf([emr_stretchdibits(dib(smooth_photo(64, 64)))]), "image/emf")])
+    assert [p.true_type for p in ins.parts if p.location == "scan.emf › bitmap 1"] == ["image/bmp"]
+    assert TEXTLESS in notes(ins, "scan.emf › bitmap 1")
+    assert not ins.problems
+
+
+def test_a_bitmap_inside_a_wmf_with_text_goes_to_ocr() -> None:
+    params = struct.pack("<IHhhhhhhhh", 0xCC0020, 0, 556, 1389, 0, 0, 556, 1389, 0, 0) + dib(text_picture().convert("L"))
+    picture = wmf([(0x0F43, params + b"\x00" * (len(params) % 2))])
+    ins = inspect([("stamp.wmf", picture, "image/wmf")], ExtractionLimits(max_ocr_pages=0))
+    assert [p.true_type for p in ins.parts if p.location == "stamp.wmf › bitmap 1"] == ["image/bmp"]
+    assert [(p.location, p.limit) for p in ins.problems] == [("stamp.wmf › bitmap 1", "max_ocr_pages")]  # would be OCR'd

@@ -11,8 +11,9 @@ it is in text-output records, so it is read from there, not OCR'd:
 * EMF+ (inside EMR_COMMENT records, what Office writes): EmfPlusDrawString.
 
 Runs drawn on the same baseline are joined into one line, lines kept in drawing order.
-Bitmaps inside a metafile (EMR_STRETCHDIBITS, META_DIBSTRETCHBLT...) are not OCR'd: a note
-says so. A metafile with no text is simply a picture without text, never a hold.
+Bitmaps inside a metafile (EMR_STRETCHDIBITS, EMR_BITBLT, META_DIBSTRETCHBLT...: a scanned
+stamp pasted into a drawing) are read as BMP pictures of their own (`… › bitmap N`), so they
+are OCR'd like any image. A metafile with no text is a picture without text, never a hold.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from __future__ import annotations
 import struct
 import unicodedata
 from typing import TYPE_CHECKING
+
+from dlp_gateway.content.walk import join
 
 if TYPE_CHECKING:
     from dlp_gateway.content.walk import Reader
@@ -34,11 +37,14 @@ _CHARSETS = {0: "cp1252", 1: "cp1252", 2: "cp1252", 128: "cp932", 129: "cp949", 
 
 # WMF record functions
 META_EOF, META_TEXTOUT, META_EXTTEXTOUT, META_CREATEFONTINDIRECT = 0x0000, 0x0521, 0x0A32, 0x02FB
-WMF_BITMAPS = {0x0940, 0x0B41, 0x0F43, 0x0922, 0x0B23, 0x0D33}
+# WMF bitmap records with a DIB, and where the DIB starts in the record's parameters
+WMF_BITMAPS = {0x0940: 16, 0x0B41: 20, 0x0F43: 22}
 # EMF record types
 EMR_HEADER, EMR_EOF, EMR_COMMENT = 1, 14, 70
 EMR_EXTTEXTOUTA, EMR_EXTTEXTOUTW, EMR_POLYTEXTOUTA, EMR_POLYTEXTOUTW, EMR_SMALLTEXTOUT = 83, 84, 96, 97, 108
-EMF_BITMAPS = {76, 77, 78, 79, 80, 81, 114, 115, 116}
+# EMF bitmap records: where offBmiSrc (then cbBmiSrc, offBitsSrc, cbBitsSrc) sits
+EMF_BITMAPS = {76: 84, 77: 84, 80: 48, 81: 48}
+MAX_BITMAPS = 16  # bitmaps read per metafile
 EMFPLUS_DRAWSTRING = 0x401C
 ETO_OPAQUE, ETO_CLIPPED, ETO_NO_RECT, ETO_SMALL_CHARS = 0x2, 0x4, 0x100, 0x200
 
@@ -69,8 +75,12 @@ def read_metafile(reader: Reader, data: bytes, location: str, depth: int, **_: o
         read_image(reader, data, location, depth)
         return
     reader.segment(_lines(runs), location, location, "body")
-    if bitmaps:
-        reader.note(location, f"{kind} picture holds {bitmaps} bitmap(s); their pixels are not OCR'd")
+    if len(bitmaps) > MAX_BITMAPS:
+        reader.limit(location, "max_members", f"{kind} picture holds {len(bitmaps)} bitmaps; "
+                                              f"only the first {MAX_BITMAPS} read")
+    for n, bitmap in enumerate(bitmaps[:MAX_BITMAPS], start=1):
+        reader.read_file(bitmap, join(location, f"bitmap {n}"), filename=None, declared_type="image/bmp",
+                         depth=depth + 1)
 
 
 def _lines(runs: list[tuple[int, str]]) -> str:
@@ -93,16 +103,16 @@ def _cjk(char: str) -> bool:
     return bool(char) and unicodedata.east_asian_width(char) in ("W", "F")
 
 
-def wmf_text(data: bytes) -> tuple[list[tuple[int, str]], int]:
-    """(baseline y, text) of every text record of a WMF, and the number of bitmap records."""
+def wmf_text(data: bytes) -> tuple[list[tuple[int, str]], list[bytes]]:
+    """(baseline y, text) of every text record of a WMF, and its bitmaps as BMP files."""
     pos = 22 if data[:4] == WMF_PLACEABLE else 0
     if len(data) < pos + 18:
-        return [], 0
+        return [], []
     header_words = struct.unpack_from("<H", data, pos + 2)[0]
     pos += max(9, header_words) * 2
     encoding = "cp1252"
     runs: list[tuple[int, str]] = []
-    bitmaps = 0
+    bitmaps: list[bytes] = []
     for _ in range(MAX_RECORDS):
         if pos + 6 > len(data):
             break
@@ -125,8 +135,10 @@ def wmf_text(data: bytes) -> tuple[list[tuple[int, str]], int]:
             y, _x, length, options = struct.unpack_from("<hhHH", body)
             start = 8 + (8 if options & (ETO_OPAQUE | ETO_CLIPPED) else 0)
             runs.append((y, _decode8(body[start: start + length], encoding)))
-        elif function in WMF_BITMAPS:
-            bitmaps += 1
+        elif function in WMF_BITMAPS and len(body) > WMF_BITMAPS[function] + 40:
+            bitmap = _bmp(body[WMF_BITMAPS[function]:], None)
+            if bitmap:
+                bitmaps.append(bitmap)
         pos += size
     return runs, bitmaps
 
@@ -138,12 +150,12 @@ def _decode8(raw: bytes, encoding: str) -> str:
         return raw.decode("cp1252", "replace")
 
 
-def emf_text(data: bytes) -> tuple[list[tuple[int, str]], int]:
-    """(baseline y, text) of every text record of an EMF (and its EMF+ comments), and the
-    number of bitmap records."""
+def emf_text(data: bytes) -> tuple[list[tuple[int, str]], list[bytes]]:
+    """(baseline y, text) of every text record of an EMF (and its EMF+ comments), and its
+    bitmaps as BMP files."""
     pos = 0
     runs: list[tuple[int, str]] = []
-    bitmaps = 0
+    bitmaps: list[bytes] = []
     for _ in range(MAX_RECORDS):
         if pos + 8 > len(data):
             break
@@ -172,8 +184,12 @@ def emf_text(data: bytes) -> tuple[list[tuple[int, str]], int]:
                 runs.append((y, record[start: start + 2 * chars].decode("utf-16-le", "replace")))
         elif kind == EMR_COMMENT and len(record) >= 16 and record[12:16] == b"EMF+":
             runs.extend(_emfplus_text(record[16: 12 + struct.unpack_from("<I", record, 8)[0]]))
-        elif kind in EMF_BITMAPS:
-            bitmaps += 1
+        elif kind in EMF_BITMAPS and len(record) >= EMF_BITMAPS[kind] + 16:
+            off_bmi, cb_bmi, off_bits, cb_bits = struct.unpack_from("<IIII", record, EMF_BITMAPS[kind])
+            if cb_bmi and cb_bits and off_bmi + cb_bmi <= size and off_bits + cb_bits <= size:
+                bitmap = _bmp(record[off_bmi: off_bmi + cb_bmi], record[off_bits: off_bits + cb_bits])
+                if bitmap:
+                    bitmaps.append(bitmap)
         pos += size
     return runs, bitmaps
 
@@ -201,3 +217,23 @@ def _emfplus_text(data: bytes) -> list[tuple[int, str]]:
             runs.append((top, raw.decode("utf-16-le", "replace")))
         pos += size
     return runs
+
+
+def _bmp(info: bytes, bits: bytes | None) -> bytes | None:
+    """A BMP file from a DIB: its BITMAPINFO (header and colour table) and its pixel bits
+    (`bits` None: they follow the colour table, as in a WMF packed DIB)."""
+    if len(info) < 40:
+        return None
+    header_size, = struct.unpack_from("<I", info)
+    if header_size < 40 or header_size > len(info):
+        return None
+    bit_count, compression = struct.unpack_from("<HI", info, 14)
+    colours_used, = struct.unpack_from("<I", info, 32)
+    colours = colours_used or (1 << bit_count if bit_count <= 8 else 0)
+    table = 4 * colours + (12 if compression == 3 and header_size == 40 else 0)
+    if bits is None:
+        info, bits = info[: header_size + table], info[header_size + table:]
+    else:
+        info = info[: header_size + table]
+    head = b"BM" + struct.pack("<IHHI", 14 + len(info) + len(bits), 0, 0, 14 + len(info))
+    return head + info + bits
