@@ -431,3 +431,14 @@ def test_a_bitmap_inside_a_wmf_with_text_goes_to_ocr() -> None:
     ins = inspect([("stamp.wmf", picture, "image/wmf")], ExtractionLimits(max_ocr_pages=0))
     assert [p.true_type for p in ins.parts if p.location == "stamp.wmf › bitmap 1"] == ["image/bmp"]
     assert [(p.location, p.limit) for p in ins.problems] == [("stamp.wmf › bitmap 1", "max_ocr_pages")]  # would be OCR'd
+
+
+def test_a_faint_photographed_photocopy_is_never_skipped_as_text_free() -> None:
+    """Grey ink on grey paper (contrast 30 of 255), soft focus, sensor noise: still text-like
+    (Tesseract itself reads nothing from this one: the test is more sensitive than OCR)."""
+    from dlp_gateway.content.image_decode import decode_for_ocr
+
+    page = Image.open(io.BytesIO(docgen.make_png(["第1項 本部訂於下週召開雙邊經貿諮商會議"], dpi=300, fontsize=10))).convert("L")
+    page = page.point(lambda v: int(140 + 30 * v / 255)).filter(ImageFilter.GaussianBlur(1.0))
+    photo = save(Image.blend(page, Image.effect_noise(page.size, 20), 0.08).convert("RGB"), "JPEG", quality=80)
+    assert decode_for_ocr(photo, ExtractionLimits()).text_like

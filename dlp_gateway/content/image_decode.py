@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 # Formats PyMuPDF opens itself (Pillow's format names).
 PYMUPDF_FORMATS = frozenset({"PNG", "JPEG", "TIFF", "GIF", "BMP", "JPEG2000", "PPM"})
 
-STROKE_CONTRAST = 40  # grey levels across two pixels: the edge of a printed or written stroke
+STROKE_CONTRAST = 16  # grey levels across two pixels: the edge of a stroke (a faint photocopy's too)
 STROKE_WIDTH = 6  # pixels: the widest stroke looked for at one scale (three scales: 1, 1/3, 1/9)
 BLOCK = 32  # pixels: the side of the square in which strokes must cluster
 BLOCK_STROKES = 24  # stroke crossings in one block that make it text-like...
