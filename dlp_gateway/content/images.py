@@ -1,21 +1,21 @@
-"""Images (PNG, JPEG, TIFF, GIF, BMP, ...) read by OCR: the worker's Tesseract engine (ocr.py).
+"""Images read by OCR: decoded by image_decode.py, recognised by the worker's engine (ocr.py).
 
-The size is read from the header first (Pillow opens lazily) and an image over
-`max_image_pixels` is never decoded: a 30000×30000 PNG of a few bytes must not become
-2.7 GB of pixels. Every OCR'd image or frame counts against `max_ocr_pages` and
-`max_ocr_seconds` (an image the engine read before costs nothing); images too small to hold text (icons, rules) are not OCR'd.
+`image_decode.prepare` checks the size from the header before decoding (a 30000×30000 PNG
+of a few bytes must not become 2.7 GB of pixels), decodes any format Pillow reads, reduces
+the image to what OCR needs and says whether it has text-like strokes at all; images too
+small or without text are not OCR'd. Every OCR'd image or frame counts against
+`max_ocr_pages` and `max_ocr_seconds` (an image the engine read before costs nothing).
 """
 
 from __future__ import annotations
 
-import io
 import re
 import time
-import warnings
 from typing import TYPE_CHECKING
 
 import pymupdf
 
+from dlp_gateway.content import image_decode
 from dlp_gateway.content.ocr import OcrTimeout, charge, engine_of, ocr_seconds_left
 from dlp_gateway.content.pdf import pixmap_image, tidy_ocr
 from dlp_gateway.content.walk import join
@@ -24,7 +24,6 @@ from dlp_gateway.model import ProblemKind
 if TYPE_CHECKING:
     from dlp_gateway.content.walk import Reader
 
-MIN_TEXT_IMAGE_SIDE = 24  # pixels; smaller images cannot hold a legible line of text
 SMALL_IMAGE_PIXELS = 4_000_000  # a stamp, a logo, a cut-out: worth a second look at half size
 
 
@@ -34,23 +33,6 @@ _WORD = re.compile(r"\w{3}")
 def _little_text(text: str) -> bool:
     """True when OCR found next to nothing: no run of three letters or characters."""
     return _WORD.search(text) is None
-
-
-def image_size(data: bytes) -> tuple[int, int]:
-    """(width, height) from the header, without decoding the pixels."""
-    from PIL import Image
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        try:
-            with Image.open(io.BytesIO(data)) as image:
-                return image.width, image.height
-        except Image.DecompressionBombError as exc:
-            # Pillow refuses beyond twice its own limit; the size is in its message.
-            import re
-
-            numbers = [int(n) for n in re.findall(r"\d+", str(exc))]
-            return (numbers[0], 1) if numbers else (2**31, 1)
 
 
 def read_image(reader: Reader, data: bytes, location: str, depth: int, **_: object) -> None:
@@ -63,17 +45,10 @@ def read_image(reader: Reader, data: bytes, location: str, depth: int, **_: obje
 
 def _read_pixels(reader: Reader, data: bytes, location: str) -> None:
     limits = reader.limits
-    try:
-        width, height = image_size(data)
-    except Exception as exc:
-        reader.problem(ProblemKind.UNSUPPORTED, location, f"image format not readable: {exc}"[:300])
+    decoded = image_decode.prepare(reader, data, location)  # any Pillow format, reduced; None: not OCR'd
+    if decoded is None:
         return
-    if width * height > limits.max_image_pixels:
-        reader.limit(location, "max_image_pixels",
-                     f"{width}×{height} pixels exceeds {limits.max_image_pixels}; not decoded or OCR'd")
-        return
-    if min(width, height) < MIN_TEXT_IMAGE_SIDE:
-        return
+    data, width, height = decoded.data, decoded.width, decoded.height
     try:
         doc = pymupdf.open(stream=data)
     except Exception as exc:

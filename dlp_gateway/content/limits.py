@@ -46,7 +46,21 @@ class ExtractionLimits(BaseModel):
             "(small files may compress very well)."
         ),
     )
-    max_image_pixels: int = Field(50_000_000, ge=1, description="Pixels per image (width × height).")
+    max_image_pixels: int = Field(
+        50_000_000, ge=1,
+        description=("Pixels decoded per image (width × height). A larger JPEG is decoded reduced (1/2 to 1/8 "
+                     "per side) and read when that fits; another format beyond it is not decoded (a bomb)."),
+    )
+    ocr_max_image_pixels: int = Field(
+        4_000_000, ge=100_000,
+        description=("Pixels an image is reduced to before OCR (a 12 MP photo is OCR'd at 4 MP: an A4 page "
+                     "photographed at that size is ~200 dpi, as legible as a scan, at a third of the time)."),
+    )
+    ocr_skip_textless_images: bool = Field(
+        True,
+        description=("Images with no text-like strokes anywhere (a smooth photo) are noted and not OCR'd, "
+                     "and cost no OCR budget; a photographed page, stamp or screenshot is always OCR'd."),
+    )
     max_pages: int = Field(500, ge=1, description="Pages read per document.")
     max_ocr_pages: int = Field(20, ge=0, description="Pages or images OCR'd per message.")
     max_ocr_seconds: float = Field(60.0, ge=0, description="OCR seconds per message.")

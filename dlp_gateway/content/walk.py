@@ -166,6 +166,8 @@ class Reader:
             # A part may claim to be a signature to be skipped: read it by its content.
             self.note(location, f"declared as a signature ({declared_type}) but is {true_type}; read by its content")
         handler = dispatch(true_type)
+        if handler is None and data[:4] == b"\x01\x00\x00\x00" and data[40:44] == b" EMF":
+            handler = dispatch("image/emf")  # libmagic calls an EMF picture data
         if true_type == "text/plain" and (
             filetype.normalise(declared_type) == "text/html"
             or (filename or "").lower().endswith((".htm", ".html"))
@@ -299,7 +301,9 @@ _READERS: list[tuple[Callable[[str], bool], str, str]] = [
     (lambda t: t in ("text/xml", "image/svg+xml") or t.endswith("+xml"), "xmldoc", "read_xml"),
     (lambda t: t == "text/html", "text_files", "read_html"),
     (lambda t: t.startswith("text/") or t in ("application/json", "application/csv"), "text_files", "read_text"),
+    (lambda t: t in ("image/wmf", "image/x-wmf", "image/emf", "image/x-emf"), "metafile", "read_metafile"),
     (lambda t: t.startswith("image/"), "images", "read_image"),
+    (lambda t: t.startswith(("audio/", "video/")), "media_tags", "read_media"),
     (lambda t: t in ARCHIVE_TYPES, "archives", "read_archive"),
     (lambda t: t in ("application/vnd.ms-tnef", "application/ms-tnef"), "tnef", "read_tnef"),
     # libmagic calls a password-protected OOXML file (an OLE container) "application/encrypted".
