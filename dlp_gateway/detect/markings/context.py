@@ -124,7 +124,6 @@ _STRUCTURE = re.compile(
     r"^[ \t\u3000]*(主[ \t\u3000]*旨|[說说][ \t\u3000]*明|擬[ \t\u3000]*[辦办]|受[ \t\u3000]*文[ \t\u3000]*者"
     r"|[發发][ \t\u3000]*文[ \t\u3000]*日[ \t\u3000]*期|簽[ \t\u3000]+於|SUBJECT|MEMORANDUM|REF|TAGS)[ \t\u3000]*[:：]?",
     re.M)
-_NO_CONTEXT = _PartContext("")
 
 
 def _part_context(text: str) -> _PartContext:

@@ -14,7 +14,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-from dlp_gateway.detect.markings.context import _NO_CONTEXT, _part_context, _PartContext
+from dlp_gateway.detect.markings import latin, prc, roc
+from dlp_gateway.detect.markings.context import _part_context, _PartContext
 from dlp_gateway.detect.markings.declassified import (
     _declassification_stamp,
     _declassified,
@@ -27,76 +28,38 @@ from dlp_gateway.detect.markings.grammar import (
     _MAX_BANNER_CHARS,
     _MAX_FINDINGS_PER_PART,
     _NEEDS_NFKC,
-    _ROC_LEVEL,
     _SUBJECT_KINDS,
-    TS,
-    C,
-    R,
-    S,
-    _anchor_positions,
     _Candidate,
     _evidence,
-    _han_before,
     _lf,
     _line_openers,
     _Lines,
+    _LineSite,
     _position,
-    _prc_level,
-    _roc_level,
     normalize,
 )
 from dlp_gateway.detect.markings.latin import (
-    _LABEL_PREFIX_RE,
-    _LATIN_BAND_CHUNK,
-    _LATIN_BANNER_LINE,
-    _LATIN_TRIGGER,
     _PORTION,
-    _caps_headings_elsewhere,
-    _disclaimer_follows,
-    _latin_level,
     _portion_candidates,
     _us_document,
 )
-from dlp_gateway.detect.markings.mentions import _filter, _quoted
+from dlp_gateway.detect.markings.mentions import _filter
 from dlp_gateway.detect.markings.office import (
     _HEADER_SYSTEMS,
-    _OUTLOOK_SENSITIVITY,
-    DEFAULT_LABEL_LEVELS,
-    _lookup_label,
+    LabelFindings,
     _scan_properties,
-    classify_value,
 )
 from dlp_gateway.detect.markings.prc import (
-    _PRC_BANNER_LINE,
-    _PRC_FIELD,
-    _PRC_RESTRICTED_BAND,
-    _PRC_RESTRICTED_LINE,
-    _PRC_STAR,
-    _STAR,
-    _is_simplified_jimi,
-    _is_simplified_restricted,
     _prc_script_quick,
 )
 from dlp_gateway.detect.markings.roc import (
-    _CHECKED_BOX_CHAR,
-    _DECLASS_ANCHORS,
-    _FIELD_ANCHORS,
-    _LIST_AFTER,
     _OCR_LEVEL_BREAK,
-    _ROC_BAND_TOKEN,
-    _ROC_DECLASS,
-    _ROC_FIELD,
     _block_start,
-    _checkbox_field,
-    _layout_chunks,
-    _roc_banner_match,
-    _spaced_prose,
     _table_cells,
-    _unticked,
 )
 from dlp_gateway.detect.markings.subjects import _BODY_SUBJECT_LINES, _scan_subject
 from dlp_gateway.detect.textnorm import normalize_markings_many
-from dlp_gateway.model import Fact, Finding, Inspection, Level, Segment
+from dlp_gateway.model import Finding, Inspection, Level, Segment
 
 # Cheap trigger: a segment without any of these has no marking.
 _TRIGGER = re.compile(
@@ -122,6 +85,12 @@ def _scan_lines(segment: Segment, text: str, lines: _Lines, ctx_of, out: list[_C
     first_line = next((i for i, ln in enumerate(lines.lines) if ln.strip()), -1)
     opens_text = kind in ("body", "page", "ocr")
 
+    def prc_script() -> bool:
+        return ctx_of().prc_script
+
+    def about_latin() -> bool:
+        return ctx_of().about_latin
+
     for line_no in _hit_lines(text, lines):
         raw = lines.lines[line_no]
         line = raw.strip()
@@ -145,68 +114,12 @@ def _scan_lines(segment: Segment, text: str, lines: _Lines, ctx_of, out: list[_C
             line = normalize(line)
         base = lines.starts[line_no] + (len(raw) - len(raw.lstrip())) + quote
         position = _position(kind, lines, line_no)
-        conf = _BASE_CONFIDENCE[position]
-        # ROC banner: the whole line is a level (+ declassification, copy note, page number)
-        m = _roc_banner_match(line)
-        if m:
-            level = _roc_level(m)
-            system, rule = "ROC", "roc_banner"
-            if level == C and not (m.group("declass") or m.group("copy") or m.group("copy0")) and _is_simplified_jimi(m) and ctx_of().prc_script:
-                level, system, rule = S, "PRC", "prc_banner"
-            tags = ("copy",) if m.group("copy") or m.group("copy0") else ()
-            if m.group("declass"):
-                conf = max(conf, 0.9)
-            out.append(_Candidate(rule, level, system, line, conf, line_no, base, base + len(line),
-                                  position, tags, family=system))
+        site = _LineSite(line, line_no, base, position, _BASE_CONFIDENCE[position], band, chunky, lines)
+        # Each system's line grammar in turn; the first that takes the line ends its scan.
+        if roc.line_candidates(site, prc_script, out) or prc.line_candidates(site, prc_script, out):
             continue
-        if band:
-            found = False
-            for m in _ROC_BAND_TOKEN.finditer(line):
-                if (_quoted(line, m.start(), m.end()) or _spaced_prose(line, m.start(), m.end())
-                        or _unticked(line, m.start())):
-                    continue
-                out.append(_Candidate("roc_banner", _roc_level(m), "ROC", line, 0.88, line_no,
-                                      base + m.start(), base + m.end(), "band", family="ROC"))
-                found = True
-            if found:
-                continue
-        elif chunky and _layout_chunks(line, line_no, base, position, out):
+        if latin.line_candidates(site, us_document, opens_text and line_no == first_line, about_latin, out):
             continue
-        # PRC banner without star (only in PRC documents) and 工作秘密 / 内部资料 lines
-        m = _PRC_BANNER_LINE.fullmatch(line)
-        if m and ("★" in line or "☆" in line or ctx_of().prc_script):
-            out.append(_Candidate("prc_banner", _prc_level(m), "PRC", line, conf, line_no, base,
-                                  base + len(line), position, family="PRC"))
-            continue
-        m = _PRC_RESTRICTED_LINE.fullmatch(line) or (
-            _PRC_RESTRICTED_BAND.search(line) if band else None
-        )
-        if m and _is_simplified_restricted(m.group("word")):
-            out.append(_Candidate("prc_restricted", R, "PRC", line, conf, line_no, base,
-                                  base + len(line), position, family="PRC-R"))
-            continue
-        # US / NATO / CUI banners (upper case, whole line or band chunk)
-        if _LATIN_TRIGGER.search(line):
-            m = _LATIN_BANNER_LINE.fullmatch(line)
-            matches = [m] if m else (list(_LATIN_BAND_CHUNK.finditer(line)) if band else [])
-            for m in matches:
-                level, system = _latin_level(m)
-                if system == "US" and level != R and not band and _disclaimer_follows(lines, line_no):
-                    continue
-                if (system == "US" and level != R and not band and not m.groupdict().get("caveats")
-                        and not m.groupdict().get("cable") and not _LABEL_PREFIX_RE.match(line)
-                        and not us_document("CONFIDENTIAL" if level == C else "SECRET")
-                        and not (opens_text and line_no == first_line and level >= S
-                                 and not _caps_headings_elsewhere(lines.lines, line_no))):
-                    continue  # a lone CONFIDENTIAL heading, or TOP SECRET inside a text, is not a US banner
-                rule = ("cui_banner" if m.groupdict().get("cui")
-                        else {"NATO": "nato_banner", "EU": "eu_banner"}.get(system, "us_banner"))
-                if m.groupdict().get("cui") and not band and position == "middle" and ctx_of().about_latin:
-                    continue
-                out.append(_Candidate(rule, level, system, line, conf, line_no, base, base + len(line),
-                                      position, family="LATIN" if rule != "cui_banner" else "CUI"))
-            if matches:
-                continue
         if "(" in line[:6]:
             pm = _PORTION.match(line)
             if pm:
@@ -230,58 +143,12 @@ def _hit_lines(text: str, lines: _Lines) -> list[int]:
 
 
 def _scan_fields(text: str, lines: _Lines, out: list[_Candidate]) -> None:
-    """Label + value grammar: the 密等 field, PRC 密级, and levels before a declassification phrase."""
+    """Label + value grammar: the ROC 密等 field and levels before a declassification
+    phrase, then the PRC 密级 field and starred levels."""
     if "密" not in text:
         return
-    boxes = _CHECKED_BOX_CHAR.search(text) is not None
-    for pos in _anchor_positions(text, _FIELD_ANCHORS):
-        if pos > 0 and text[pos - 1] in "機机":  # 「機密等級」
-            pos -= 1
-        m = _ROC_FIELD.match(text, pos)
-        if m is None:
-            if boxes:
-                _checkbox_field(text, pos, lines, out)
-            continue
-        if _han_before(text, m.start()) or _LIST_AFTER.match(text, m.end("lvl")):
-            continue
-        if m.group("grade") and text[lines.starts[lines.line_of(m.start())]:m.start()].strip():
-            continue  # 等級 is a field label only where it opens the line
-        out.append(_Candidate("roc_field", _roc_level(m), "ROC", m.group(0), 0.95,
-                              lines.line_of(m.start()), m.start(),
-                              m.end(), "field", family="FIELD"))
-    done = -1
-    for pos in _anchor_positions(text, _DECLASS_ANCHORS):
-        if pos > 0 and text[pos - 1] in "及或":
-            continue  # inside the field label 「密等及解密條件或保密期限」
-        line_no = lines.line_of(pos)
-        if line_no == done:
-            continue
-        done = line_no
-        start = lines.starts[line_no]
-        end = lines.starts[line_no + 1] - 1 if line_no + 1 < len(lines.starts) else len(text)
-        for m in _ROC_DECLASS.finditer(text, start, end):
-            if _han_before(text, m.start()):
-                continue
-            out.append(_Candidate("roc_declassification", _roc_level(m), "ROC", m.group(0), 0.9,
-                                  line_no, m.start(), m.end(), "field", family="FIELD"))
-    for m in _PRC_FIELD.finditer(text):
-        if _han_before(text, m.start()):
-            continue
-        if m.group("roc"):
-            level = TS if "對" in m.group("roc") or "对" in m.group("roc") else S
-        else:
-            level = _prc_level(m)
-        out.append(_Candidate("prc_field", level, "PRC", m.group(0), 0.95, lines.line_of(m.start()),
-                              m.start(), m.end(), "field", family="FIELD"))
-    seen_star: set[int] = set()
-    for star in _STAR.finditer(text):  # the PRC grammar hangs on the star: look around each one
-        m = _PRC_STAR.search(text, max(0, star.start() - 8), star.end() + 24)
-        if m is None or m.start() in seen_star or _han_before(text, m.start()):
-            continue
-        seen_star.add(m.start())
-        out.append(_Candidate("prc_star", _prc_level(m), "PRC", m.group(0), 0.92,
-                                  lines.line_of(m.start()), m.start(), m.end(), "field", family="STAR"))
-
+    roc.scan_fields(text, lines, out)
+    prc.scan_fields(text, lines, out)
 
 
 class MarkingDetector:
@@ -292,16 +159,11 @@ class MarkingDetector:
 
     def __init__(self, label_levels: Mapping[str, str | None] | None = None,
                  classification_headers: Iterable[str] = _HEADER_SYSTEMS) -> None:
-        labels = dict(DEFAULT_LABEL_LEVELS)
-        for key, value in (label_levels or {}).items():
-            labels[normalize(key).strip().casefold()] = value or None
-        self.labels = labels
-        self.headers = tuple(h.lower() for h in classification_headers)
+        self.label_findings = LabelFindings(label_levels, classification_headers)
+        self.labels = self.label_findings.labels  # document properties are read with the same map
 
     def detect(self, inspection: Inspection) -> list[Finding]:
-        findings: list[Finding] = []
-        findings.extend(self._facts(inspection.facts))
-        findings.extend(self._headers(inspection, findings))
+        findings = self.label_findings.detect(inspection)
         by_part: dict[str, list[Segment]] = {}
         for segment in inspection.segments:
             if segment.part == "headers":  # classification headers are read from facts/headers
@@ -349,7 +211,9 @@ class MarkingDetector:
                     _scan_properties(text, lines, cands, self.labels)
             if not cands:
                 continue
-            ctx = ctx_of() if segment.kind not in _SUBJECT_KINDS else _NO_CONTEXT
+            # A subject line or file name is judged alone: an empty context (made here, not
+            # shared at module level, since a context caches what it computes).
+            ctx = ctx_of() if segment.kind not in _SUBJECT_KINDS else _PartContext("")
             for cand in _filter(cands, text, lines, ctx, segment.kind):
                 tags = cand.tags + (("official_document",) if ctx.official else ())
                 confidence = min(1.0, cand.confidence + (0.05 if ctx.official else 0.0))
@@ -359,50 +223,6 @@ class MarkingDetector:
         if stamp is not None:
             findings = [_declassified(f, stamp) if f.level is not None else f for f in findings]
         return _dedupe(findings)[:_MAX_FINDINGS_PER_PART]
-
-    # ----------------------------------------------------------------- facts and headers
-
-    def _facts(self, facts: list[Fact]) -> list[Finding]:
-        out: list[Finding] = []
-        for fact in facts:
-            name = fact.name.lower()
-            if name == "edoc.secrecy":
-                value = normalize(fact.value).strip()
-                m = re.fullmatch(_ROC_LEVEL, value)
-                if m:
-                    out.append(Finding("markings", "edoc_secrecy", fact.location, f'<密等 代碼="{value}">',
-                                       _roc_level(m), "EDOC", 0.99, ("official_document",)))
-            elif name == "office.sensitivity_label":
-                level, known = _lookup_label(fact.value, self.labels)
-                result = (level, "OFFICE") if level else (None if known else classify_value(fact.value, self.labels))
-                if result:
-                    out.append(Finding("markings", "office_label", fact.location,
-                                       _evidence(f"sensitivity label: {fact.value}"), result[0], "OFFICE", 0.9))
-            elif name.startswith("mail.header."):
-                if name == "mail.header.sensitivity" and fact.value.strip().lower() in _OUTLOOK_SENSITIVITY:
-                    continue  # Outlook's own flag (RFC 2156), set by the sender, not a classification
-                result = classify_value(fact.value, self.labels)
-                if result:
-                    header = name.removeprefix("mail.header.")
-                    out.append(Finding("markings", "classification_header", fact.location,
-                                       _evidence(f"{header}: {fact.value}"), result[0],
-                                       "OFFICE" if result[1] == "OFFICE" else "HEADER", 0.9))
-        return out
-
-    def _headers(self, inspection: Inspection, seen: list[Finding]) -> list[Finding]:
-        have = {f.evidence for f in seen if f.rule == "classification_header"}
-        out: list[Finding] = []
-        for name in self.headers:
-            for value in inspection.headers.get(name, []):
-                evidence = _evidence(f"{name}: {value}")
-                if evidence in have:
-                    continue
-                result = classify_value(value, self.labels)
-                if result:
-                    have.add(evidence)
-                    out.append(Finding("markings", "classification_header", "headers", evidence,
-                                       result[0], "OFFICE" if result[1] == "OFFICE" else "HEADER", 0.9))
-        return out
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:

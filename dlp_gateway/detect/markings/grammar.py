@@ -182,6 +182,21 @@ def _position(kind: str, lines: _Lines, line_no: int) -> str:
 _BASE_CONFIDENCE = {"band": 0.9, "edge": 0.85, "middle": 0.7}
 
 
+@dataclass(slots=True)
+class _LineSite:
+    """One trigger-hit line of a segment as every system's line grammar sees it
+    (detector._scan_lines builds it; roc/prc/latin `line_candidates` read it)."""
+
+    line: str  # stripped, reply quoting removed, NFKC applied where a form needs it
+    line_no: int
+    base: int  # offset of `line` in the normalised segment text
+    position: str  # band | edge | middle
+    conf: float  # base confidence of a banner at this position
+    band: bool  # a header/footer band segment: tokens may share the line
+    chunky: bool  # a short edge or block-opening line laid out with gaps
+    lines: _Lines
+
+
 def _anchor_positions(text: str, patterns: tuple[re.Pattern[str], ...]) -> list[int]:
     """Start offsets of every pattern's matches, in text order."""
     if len(patterns) == 1:

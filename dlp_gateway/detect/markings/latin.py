@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 
 from dlp_gateway.detect.markings.context import _PartContext
-from dlp_gateway.detect.markings.grammar import TS, C, R, S, _Candidate, _Lines
+from dlp_gateway.detect.markings.grammar import TS, C, R, S, _Candidate, _Lines, _LineSite
 from dlp_gateway.model import Level
 
 # US / NATO banners: upper case, whole line (or a chunk of a band line set off by 2+ blanks).
@@ -153,3 +153,37 @@ def _portion_candidates(text: str, lines: _Lines, portions: list[tuple[int, re.M
         out.append(_Candidate("nato_portion" if system == "NATO" else "us_portion", level, system,
                               pm.group(0).strip(), 0.7 if ambiguous else 0.85, line_no, start,
                               start + len(pm.group(0)), "portion", family="PORTION"))
+
+
+def line_candidates(site: _LineSite, us_document: Callable[[str], bool], top_line: bool,
+                    about_latin: Callable[[], bool], out: list[_Candidate]) -> bool:
+    """US / NATO / EU / CUI banners of one line (upper case, the whole line or a band chunk).
+    True when a banner pattern matched (even if every match was then ruled out).
+
+    `us_document(word)`: the segment is a US document for that level word (repeated,
+    portion-marked, official); `top_line`: the line opens a mail body or page, where a
+    lone SECRET is the banner of a message marked only at its top; `about_latin`: the
+    part names three or more levels (a CUI line in its middle is then a mention)."""
+    line, line_no, band, position, conf = site.line, site.line_no, site.band, site.position, site.conf
+    lines = site.lines
+    if not _LATIN_TRIGGER.search(line):
+        return False
+    m = _LATIN_BANNER_LINE.fullmatch(line)
+    matches = [m] if m else (list(_LATIN_BAND_CHUNK.finditer(line)) if band else [])
+    for m in matches:
+        level, system = _latin_level(m)
+        if system == "US" and level != R and not band and _disclaimer_follows(lines, line_no):
+            continue
+        if (system == "US" and level != R and not band and not m.groupdict().get("caveats")
+                and not m.groupdict().get("cable") and not _LABEL_PREFIX_RE.match(line)
+                and not us_document("CONFIDENTIAL" if level == C else "SECRET")
+                and not (top_line and level >= S
+                         and not _caps_headings_elsewhere(lines.lines, line_no))):
+            continue  # a lone CONFIDENTIAL heading, or TOP SECRET inside a text, is not a US banner
+        rule = ("cui_banner" if m.groupdict().get("cui")
+                else {"NATO": "nato_banner", "EU": "eu_banner"}.get(system, "us_banner"))
+        if m.groupdict().get("cui") and not band and position == "middle" and about_latin():
+            continue
+        out.append(_Candidate(rule, level, system, line, conf, line_no, site.base, site.base + len(line),
+                              position, family="LATIN" if rule != "cui_banner" else "CUI"))
+    return bool(matches)

@@ -11,13 +11,16 @@ fact, see edoc.py).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
+from dlp_gateway.detect.markings.edoc import FACT_NAME as EDOC_FACT
+from dlp_gateway.detect.markings.edoc import edoc_finding
 from dlp_gateway.detect.markings.grammar import (
     TS,
     C,
     S,
     _Candidate,
+    _evidence,
     _Lines,
     _prc_level,
     _roc_level,
@@ -27,7 +30,7 @@ from dlp_gateway.detect.markings.latin import _LATIN_BANNER_LINE, _latin_level
 from dlp_gateway.detect.markings.prc import _PRC_BANNER_LINE
 from dlp_gateway.detect.markings.roc import _ROC_BANNER_LINE
 from dlp_gateway.detect.textnorm import normalize_markings
-from dlp_gateway.model import Level
+from dlp_gateway.model import Fact, Finding, Inspection, Level
 
 _PROPERTY_LINE = re.compile(r"^[ \t]*(?P<key>[^:：\n]{1,40}?)[ \t]*[:：][ \t]*(?P<value>[^\n]{1,80})$", re.M)
 _PROPERTY_KEY = re.compile(
@@ -113,3 +116,72 @@ def classify_value(value: str, labels: Mapping[str, str | None]) -> tuple[Level,
         return _prc_level(m), "HEADER"
     level, known = _lookup_label(text, labels)
     return (level, "HEADER") if level else None
+
+
+def label_map(label_levels: Mapping[str, str | None] | None) -> dict[str, str | None]:
+    """The built-in label map with the site's `detect.label_levels` merged over it."""
+    labels = dict(DEFAULT_LABEL_LEVELS)
+    for key, value in (label_levels or {}).items():
+        labels[normalize(key).strip().casefold()] = value or None
+    return labels
+
+
+class LabelFindings:
+    """Markings that are values, not text: Office sensitivity labels, classification
+    headers (as facts and as message headers) and the e-document 密等 (edoc.py).
+
+    Satisfies the Detector protocol; MarkingDetector runs it first, so its findings come
+    before the text findings, as they always have."""
+
+    name = "markings"
+    description = "Office sensitivity labels, classification headers, e-document 密等"
+
+    def __init__(self, label_levels: Mapping[str, str | None] | None = None,
+                 classification_headers: Iterable[str] = _HEADER_SYSTEMS) -> None:
+        self.labels = label_map(label_levels)
+        self.headers = tuple(h.lower() for h in classification_headers)
+
+    def detect(self, inspection: Inspection) -> list[Finding]:
+        findings = self._facts(inspection.facts)
+        findings.extend(self._headers(inspection, findings))
+        return findings
+
+    def _facts(self, facts: list[Fact]) -> list[Finding]:
+        out: list[Finding] = []
+        for fact in facts:
+            name = fact.name.lower()
+            if name == EDOC_FACT:
+                finding = edoc_finding(fact)
+                if finding is not None:
+                    out.append(finding)
+            elif name == "office.sensitivity_label":
+                level, known = _lookup_label(fact.value, self.labels)
+                result = (level, "OFFICE") if level else (None if known else classify_value(fact.value, self.labels))
+                if result:
+                    out.append(Finding("markings", "office_label", fact.location,
+                                       _evidence(f"sensitivity label: {fact.value}"), result[0], "OFFICE", 0.9))
+            elif name.startswith("mail.header."):
+                if name == "mail.header.sensitivity" and fact.value.strip().lower() in _OUTLOOK_SENSITIVITY:
+                    continue  # Outlook's own flag (RFC 2156), set by the sender, not a classification
+                result = classify_value(fact.value, self.labels)
+                if result:
+                    header = name.removeprefix("mail.header.")
+                    out.append(Finding("markings", "classification_header", fact.location,
+                                       _evidence(f"{header}: {fact.value}"), result[0],
+                                       "OFFICE" if result[1] == "OFFICE" else "HEADER", 0.9))
+        return out
+
+    def _headers(self, inspection: Inspection, seen: list[Finding]) -> list[Finding]:
+        have = {f.evidence for f in seen if f.rule == "classification_header"}
+        out: list[Finding] = []
+        for name in self.headers:
+            for value in inspection.headers.get(name, []):
+                evidence = _evidence(f"{name}: {value}")
+                if evidence in have:
+                    continue
+                result = classify_value(value, self.labels)
+                if result:
+                    have.add(evidence)
+                    out.append(Finding("markings", "classification_header", "headers", evidence,
+                                       result[0], "OFFICE" if result[1] == "OFFICE" else "HEADER", 0.9))
+        return out

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Callable
 
 from dlp_gateway.detect.markings.grammar import (
     _BANNER_START,
@@ -30,15 +31,21 @@ from dlp_gateway.detect.markings.grammar import (
     _ROC_S,
     _ROC_TS,
     _SP,
+    C,
     R,
+    S,
+    _anchor_positions,
     _Candidate,
     _han_before,
     _Lines,
+    _LineSite,
     _position,
     _roc_level,
     _spaced,
     normalize,
 )
+from dlp_gateway.detect.markings.mentions import _quoted
+from dlp_gateway.detect.markings.prc import _is_simplified_jimi
 
 # Handling words that share a banner line: 「機密　限閱」, 「極機密　親啟」.
 _HANDLING = r"(?:限\s*閱|親\s*啟|勿\s*轉|不得[複复][製制]|注意保密|[請请]勿外[洩泄傳传])"
@@ -239,3 +246,72 @@ def _checkbox_field(text: str, pos: int, lines: _Lines, out: list[_Candidate]) -
     for m in _CHECKED_BOX.finditer(text, label.end(), end):
         out.append(_Candidate("roc_field", _roc_level(m), "ROC", text[pos:m.end()], 0.9,
                               lines.line_of(m.start()), pos, m.end(), "field", family="CHECKBOX"))
+
+
+def line_candidates(site: _LineSite, prc_script: Callable[[], bool], out: list[_Candidate]) -> bool:
+    """ROC grammar of one line: the whole line a banner (level + declassification, copy
+    note, page number), a level token in a band line, or a level filling a chunk of a
+    letter's top line. True when the line was taken (no other system looks at it then).
+
+    A banner 机密 in simplified script is the PRC 'secret' (`prc_script`, asked lazily)."""
+    line, line_no, base, position = site.line, site.line_no, site.base, site.position
+    conf = site.conf
+    m = _roc_banner_match(line)
+    if m:
+        level = _roc_level(m)
+        system, rule = "ROC", "roc_banner"
+        if level == C and not (m.group("declass") or m.group("copy") or m.group("copy0")) and _is_simplified_jimi(m) and prc_script():
+            level, system, rule = S, "PRC", "prc_banner"
+        tags = ("copy",) if m.group("copy") or m.group("copy0") else ()
+        if m.group("declass"):
+            conf = max(conf, 0.9)
+        out.append(_Candidate(rule, level, system, line, conf, line_no, base, base + len(line),
+                              position, tags, family=system))
+        return True
+    if site.band:
+        found = False
+        for m in _ROC_BAND_TOKEN.finditer(line):
+            if (_quoted(line, m.start(), m.end()) or _spaced_prose(line, m.start(), m.end())
+                    or _unticked(line, m.start())):
+                continue
+            out.append(_Candidate("roc_banner", _roc_level(m), "ROC", line, 0.88, line_no,
+                                  base + m.start(), base + m.end(), "band", family="ROC"))
+            found = True
+        return found
+    return site.chunky and _layout_chunks(line, line_no, base, position, out)
+
+
+def scan_fields(text: str, lines: _Lines, out: list[_Candidate]) -> None:
+    """The 密等 field (「密等及解密條件或保密期限：機密（本件至…解密）」, a telegram's 密等,
+    a form's ticked box) and a level right before a declassification phrase."""
+    boxes = _CHECKED_BOX_CHAR.search(text) is not None
+    for pos in _anchor_positions(text, _FIELD_ANCHORS):
+        if pos > 0 and text[pos - 1] in "機机":  # 「機密等級」
+            pos -= 1
+        m = _ROC_FIELD.match(text, pos)
+        if m is None:
+            if boxes:
+                _checkbox_field(text, pos, lines, out)
+            continue
+        if _han_before(text, m.start()) or _LIST_AFTER.match(text, m.end("lvl")):
+            continue
+        if m.group("grade") and text[lines.starts[lines.line_of(m.start())]:m.start()].strip():
+            continue  # 等級 is a field label only where it opens the line
+        out.append(_Candidate("roc_field", _roc_level(m), "ROC", m.group(0), 0.95,
+                              lines.line_of(m.start()), m.start(),
+                              m.end(), "field", family="FIELD"))
+    done = -1
+    for pos in _anchor_positions(text, _DECLASS_ANCHORS):
+        if pos > 0 and text[pos - 1] in "及或":
+            continue  # inside the field label 「密等及解密條件或保密期限」
+        line_no = lines.line_of(pos)
+        if line_no == done:
+            continue
+        done = line_no
+        start = lines.starts[line_no]
+        end = lines.starts[line_no + 1] - 1 if line_no + 1 < len(lines.starts) else len(text)
+        for m in _ROC_DECLASS.finditer(text, start, end):
+            if _han_before(text, m.start()):
+                continue
+            out.append(_Candidate("roc_declassification", _roc_level(m), "ROC", m.group(0), 0.9,
+                                  line_no, m.start(), m.end(), "field", family="FIELD"))
