@@ -39,7 +39,7 @@ _US_AUTHORITY_WORDS = ("lassified By", "LASSIFIED BY", "lassified by", "eclassif
 
 
 @dataclass
-class _PartContext:
+class PartContext:
     """What the whole part (file or body) says about itself; computed once, lazily."""
 
     text: str
@@ -126,8 +126,8 @@ _STRUCTURE = re.compile(
     re.M)
 
 
-def _part_context(text: str) -> _PartContext:
-    return _PartContext(text)
+def _part_context(text: str) -> PartContext:
+    return PartContext(text)
 
 
 def _roc_mentions(text: str) -> set[str]:

@@ -144,7 +144,7 @@ def _stamp_lines(text: str) -> Iterable[tuple[int, str]]:
         yield start, text[start:len(text) if end < 0 else end]
 
 
-def _declassification_stamp(segments: list[Segment], texts: list[str]) -> str | None:
+def declassification_stamp(segments: list[Segment], texts: list[str]) -> str | None:
     """The stamp line that declassifies this part, if any (see the section comment)."""
     joined = "\n".join(texts)
     roc = "解" in joined
@@ -183,7 +183,7 @@ _STAMP_DECOR_CHARS = " \t\u3000【】[]()（）〔〕<>＜＞《》〈〉*＊-�
 _ROC_BARE_STAMP = re.compile(rf"{_STAMP_DECOR}*解[ \t\u3000]*密{_STAMP_DECOR}*(?:{_DATE_TAIL}{_STAMP_DECOR}*)?")
 
 
-def _declassified(finding: Finding, stamp: str) -> Finding:
+def declassify(finding: Finding, stamp: str) -> Finding:
     """A marking of a declassified document: kept as a record, without a current level."""
     assert finding.level is not None
     return Finding(finding.detector, "declassified", finding.location,
@@ -194,7 +194,7 @@ def _declassified(finding: Finding, stamp: str) -> Finding:
 _LEVEL_GROUPS = ("ts", "s", "rl", "c", "r", "us", "nato", "eu", "cui", "pts", "ps", "pc")
 
 
-def _struck_banners(segment: Segment, text: str) -> list[Finding]:
+def struck_banners(segment: Segment, text: str) -> list[Finding]:
     """Banner lines whose level is struck through, every character of it: declassified
     markings. Caveats after the level (「//NOFORN」) may be left unstruck."""
     if not any(mark in text for mark in STRIKE_MARKS):

@@ -15,11 +15,11 @@ import re
 from collections.abc import Iterable, Mapping
 
 from dlp_gateway.detect.markings import latin, prc, roc
-from dlp_gateway.detect.markings.context import _part_context, _PartContext
+from dlp_gateway.detect.markings.context import PartContext, _part_context
 from dlp_gateway.detect.markings.declassified import (
-    _declassification_stamp,
-    _declassified,
-    _struck_banners,
+    declassification_stamp,
+    declassify,
+    struck_banners,
 )
 from dlp_gateway.detect.markings.grammar import (
     _BAND_KINDS,
@@ -29,12 +29,12 @@ from dlp_gateway.detect.markings.grammar import (
     _MAX_FINDINGS_PER_PART,
     _NEEDS_NFKC,
     _SUBJECT_KINDS,
-    _Candidate,
+    Candidate,
+    Lines,
+    LineSite,
     _evidence,
     _lf,
     _line_openers,
-    _Lines,
-    _LineSite,
     _position,
     normalize,
 )
@@ -43,11 +43,11 @@ from dlp_gateway.detect.markings.latin import (
     _portion_candidates,
     _us_document,
 )
-from dlp_gateway.detect.markings.mentions import _filter
+from dlp_gateway.detect.markings.mentions import drop_mentions
 from dlp_gateway.detect.markings.office import (
     _HEADER_SYSTEMS,
     LabelFindings,
-    _scan_properties,
+    scan_properties,
 )
 from dlp_gateway.detect.markings.prc import (
     _prc_script_quick,
@@ -57,7 +57,7 @@ from dlp_gateway.detect.markings.roc import (
     _block_start,
     _table_cells,
 )
-from dlp_gateway.detect.markings.subjects import _BODY_SUBJECT_LINES, _scan_subject
+from dlp_gateway.detect.markings.subjects import BODY_SUBJECT_LINES, scan_subject
 from dlp_gateway.detect.textnorm import normalize_markings_many
 from dlp_gateway.model import Finding, Inspection, Level, Segment
 
@@ -68,7 +68,7 @@ _TRIGGER = re.compile(
 )
 
 
-def _scan_lines(segment: Segment, text: str, lines: _Lines, ctx_of, out: list[_Candidate]) -> None:
+def _scan_lines(segment: Segment, text: str, lines: Lines, ctx_of, out: list[Candidate]) -> None:
     """Whole-line grammar (banners, band tokens, portion marks) on the lines a trigger hit."""
     kind = segment.kind
     band = kind in _BAND_KINDS
@@ -114,7 +114,7 @@ def _scan_lines(segment: Segment, text: str, lines: _Lines, ctx_of, out: list[_C
             line = normalize(line)
         base = lines.starts[line_no] + (len(raw) - len(raw.lstrip())) + quote
         position = _position(kind, lines, line_no)
-        site = _LineSite(line, line_no, base, position, _BASE_CONFIDENCE[position], band, chunky, lines)
+        site = LineSite(line, line_no, base, position, _BASE_CONFIDENCE[position], band, chunky, lines)
         # Each system's line grammar in turn; the first that takes the line ends its scan.
         if roc.line_candidates(site, prc_script, out) or prc.line_candidates(site, prc_script, out):
             continue
@@ -128,7 +128,7 @@ def _scan_lines(segment: Segment, text: str, lines: _Lines, ctx_of, out: list[_C
 _REPLY_QUOTE = re.compile(r"^(?:>[ \t]?)+")
 
 
-def _hit_lines(text: str, lines: _Lines) -> list[int]:
+def _hit_lines(text: str, lines: Lines) -> list[int]:
     """Line numbers where the trigger hits, one regex search per hit line (not per hit)."""
     out: list[int] = []
     pos = 0
@@ -142,7 +142,7 @@ def _hit_lines(text: str, lines: _Lines) -> list[int]:
     return out
 
 
-def _scan_fields(text: str, lines: _Lines, out: list[_Candidate]) -> None:
+def _scan_fields(text: str, lines: Lines, out: list[Candidate]) -> None:
     """Label + value grammar: the ROC 密等 field and levels before a declassification
     phrase, then the PRC 密级 field and starred levels."""
     if "密" not in text:
@@ -176,13 +176,13 @@ class MarkingDetector:
     # ----------------------------------------------------------------- text
 
     def _part(self, part: str, segments: list[Segment]) -> list[Finding]:
-        context: list[_PartContext] = []
+        context: list[PartContext] = []
 
         # The text as a reader sees it: invisible characters, homoglyphs, spaced-out and
         # compatibility-form banners undone (textnorm.normalize_markings).
         texts = normalize_markings_many([_lf(s.text) for s in segments])
 
-        def ctx_of() -> _PartContext:
+        def ctx_of() -> PartContext:
             if not context:
                 context.append(_part_context("\n".join(texts)))
             return context[0]
@@ -191,37 +191,37 @@ class MarkingDetector:
         for segment, text in zip(segments, texts, strict=True):
             if not text:
                 continue
-            findings.extend(_struck_banners(segment, text))
+            findings.extend(struck_banners(segment, text))
             if segment.kind == "ocr" and "\n" in text:
                 text = _OCR_LEVEL_BREAK.sub(r"\1", text)
             if not _TRIGGER.search(text):
                 continue
-            lines = _Lines.of(text)
-            cands: list[_Candidate] = []
+            lines = Lines.of(text)
+            cands: list[Candidate] = []
             if segment.kind in _SUBJECT_KINDS:
-                _scan_subject(text, 0, 0, cands, prc_script=lambda text=text: _prc_script_quick(text),
+                scan_subject(text, 0, 0, cands, prc_script=lambda text=text: _prc_script_quick(text),
                               rule_prefix="subject" if segment.kind == "subject" else "filename")
             else:
-                for m in _line_openers(text, _BODY_SUBJECT_LINES):
-                    _scan_subject(m.group("rest"), lines.line_of(m.start()), m.start("rest"), cands,
+                for m in _line_openers(text, BODY_SUBJECT_LINES):
+                    scan_subject(m.group("rest"), lines.line_of(m.start()), m.start("rest"), cands,
                                   prc_script=lambda: ctx_of().prc_script)
                 _scan_lines(segment, text, lines, ctx_of, cands)
                 _scan_fields(text, lines, cands)
                 if segment.kind == "metadata":
-                    _scan_properties(text, lines, cands, self.labels)
+                    scan_properties(text, lines, cands, self.labels)
             if not cands:
                 continue
             # A subject line or file name is judged alone: an empty context (made here, not
             # shared at module level, since a context caches what it computes).
-            ctx = ctx_of() if segment.kind not in _SUBJECT_KINDS else _PartContext("")
-            for cand in _filter(cands, text, lines, ctx, segment.kind):
+            ctx = ctx_of() if segment.kind not in _SUBJECT_KINDS else PartContext("")
+            for cand in drop_mentions(cands, text, lines, ctx, segment.kind):
                 tags = cand.tags + (("official_document",) if ctx.official else ())
                 confidence = min(1.0, cand.confidence + (0.05 if ctx.official else 0.0))
                 findings.append(Finding("markings", cand.rule, segment.location, _evidence(cand.evidence),
                                         cand.level, cand.system, confidence, tags))
-        stamp = _declassification_stamp(segments, texts)
+        stamp = declassification_stamp(segments, texts)
         if stamp is not None:
-            findings = [_declassified(f, stamp) if f.level is not None else f for f in findings]
+            findings = [declassify(f, stamp) if f.level is not None else f for f in findings]
         return _dedupe(findings)[:_MAX_FINDINGS_PER_PART]
 
 

@@ -6,7 +6,7 @@ patterns from the pieces here, so a level is spelled one way for all of them: th
 ladder (絕對機密 / 極機密 / 機密 / 密, simplified forms accepted, spaced characters
 allowed), the PRC ladder (绝密 / 机密 / 秘密, one step lower per word), the ROC
 declassification condition (「（本件至…解密）」), and the decoration a banner line may
-carry. `_Candidate` is what a system's scanner proposes; mentions.py decides which
+carry. `Candidate` is what a system's scanner proposes; mentions.py decides which
 candidates are markings and detector.py turns the kept ones into findings.
 """
 
@@ -136,7 +136,7 @@ def _evidence(text: str) -> str:
 
 
 @dataclass(slots=True)
-class _Candidate:
+class Candidate:
     rule: str
     level: Level
     system: str
@@ -151,7 +151,7 @@ class _Candidate:
 
 
 @dataclass(slots=True)
-class _Lines:
+class Lines:
     text: str
     starts: list[int] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
@@ -159,7 +159,7 @@ class _Lines:
     register: tuple[list[int], list[int]] | None = None  # table rows: 密等 headings, 普通 cells
 
     @classmethod
-    def of(cls, text: str) -> _Lines:
+    def of(cls, text: str) -> Lines:
         lines = text.split("\n")
         starts, pos = [], 0
         for line in lines:
@@ -173,7 +173,7 @@ class _Lines:
         return bisect_right(self.starts, offset) - 1
 
 
-def _position(kind: str, lines: _Lines, line_no: int) -> str:
+def _position(kind: str, lines: Lines, line_no: int) -> str:
     if kind in _BAND_KINDS:
         return "band"
     return "edge" if line_no in lines.edge else "middle"
@@ -183,7 +183,7 @@ _BASE_CONFIDENCE = {"band": 0.9, "edge": 0.85, "middle": 0.7}
 
 
 @dataclass(slots=True)
-class _LineSite:
+class LineSite:
     """One trigger-hit line of a segment as every system's line grammar sees it
     (detector._scan_lines builds it; roc/prc/latin `line_candidates` read it)."""
 
@@ -194,7 +194,7 @@ class _LineSite:
     conf: float  # base confidence of a banner at this position
     band: bool  # a header/footer band segment: tokens may share the line
     chunky: bool  # a short edge or block-opening line laid out with gaps
-    lines: _Lines
+    lines: Lines
 
 
 def _anchor_positions(text: str, patterns: tuple[re.Pattern[str], ...]) -> list[int]:

@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from dlp_gateway.detect.markings.context import _PartContext
-from dlp_gateway.detect.markings.grammar import TS, C, R, S, _Candidate, _Lines, _LineSite
+from dlp_gateway.detect.markings.context import PartContext
+from dlp_gateway.detect.markings.grammar import TS, C, Candidate, Lines, LineSite, R, S
 from dlp_gateway.model import Level
 
 # US / NATO banners: upper case, whole line (or a chunk of a band line set off by 2+ blanks).
@@ -123,19 +123,19 @@ _US_PORTION_ANY = re.compile(r"^[ \t]*(?:\d{1,2}\.[ \t]*)?\((?:TS|S|C|U)(?:/{1,2
 _LABEL_PREFIX_RE = re.compile(r"\W*Classification\s*:", re.I)
 
 
-def _us_document(text: str, ctx_of: Callable[[], _PartContext], word: str) -> bool:
+def _us_document(text: str, ctx_of: Callable[[], PartContext], word: str) -> bool:
     """US classified documents repeat the banner top and bottom, mark portions, or name an authority."""
     return (text.count(word) >= 2 or bool(_US_PORTION_ANY.search(text))
             or ctx_of().official)
 
 
-def _disclaimer_follows(lines: _Lines, line_no: int) -> bool:
+def _disclaimer_follows(lines: Lines, line_no: int) -> bool:
     after = " ".join(lines.lines[line_no + 1:line_no + 3])
     return bool(_DISCLAIMER_CUE.search(after))
 
 
-def _portion_candidates(text: str, lines: _Lines, portions: list[tuple[int, re.Match[str]]],
-                        out: list[_Candidate]) -> None:
+def _portion_candidates(text: str, lines: Lines, portions: list[tuple[int, re.Match[str]]],
+                        out: list[Candidate]) -> None:
     """Portion marks count when the text is portion-marked, not a lettered list."""
     if not portions:
         return
@@ -150,13 +150,13 @@ def _portion_candidates(text: str, lines: _Lines, portions: list[tuple[int, re.M
                           or pm.group("rest").lower().startswith("copyright")):
             continue
         start = lines.starts[line_no]
-        out.append(_Candidate("nato_portion" if system == "NATO" else "us_portion", level, system,
+        out.append(Candidate("nato_portion" if system == "NATO" else "us_portion", level, system,
                               pm.group(0).strip(), 0.7 if ambiguous else 0.85, line_no, start,
                               start + len(pm.group(0)), "portion", family="PORTION"))
 
 
-def line_candidates(site: _LineSite, us_document: Callable[[str], bool], top_line: bool,
-                    about_latin: Callable[[], bool], out: list[_Candidate]) -> bool:
+def line_candidates(site: LineSite, us_document: Callable[[str], bool], top_line: bool,
+                    about_latin: Callable[[], bool], out: list[Candidate]) -> bool:
     """US / NATO / EU / CUI banners of one line (upper case, the whole line or a band chunk).
     True when a banner pattern matched (even if every match was then ruled out).
 
@@ -184,6 +184,6 @@ def line_candidates(site: _LineSite, us_document: Callable[[str], bool], top_lin
                 else {"NATO": "nato_banner", "EU": "eu_banner"}.get(system, "us_banner"))
         if m.groupdict().get("cui") and not band and position == "middle" and about_latin():
             continue
-        out.append(_Candidate(rule, level, system, line, conf, line_no, site.base, site.base + len(line),
+        out.append(Candidate(rule, level, system, line, conf, line_no, site.base, site.base + len(line),
                               position, family="LATIN" if rule != "cui_banner" else "CUI"))
     return bool(matches)

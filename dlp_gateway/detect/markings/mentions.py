@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from dlp_gateway.detect.markings.context import _PartContext
-from dlp_gateway.detect.markings.grammar import _LIST_WINDOW, _Candidate, _Lines
+from dlp_gateway.detect.markings.context import PartContext
+from dlp_gateway.detect.markings.grammar import _LIST_WINDOW, Candidate, Lines
 from dlp_gateway.model import Level
 
 _EXAMPLE_CUE = re.compile(r"例如|範例|范例|舉例|举例|示例|例\s*[:：]|寫法|写法|格式|標示為|标示为|標註|标注|應標示|应标示|e\.g\.|for example|such as", re.I)
@@ -36,7 +36,7 @@ def _quoted(text: str, start: int, end: int) -> bool:
     return head.count('"') % 2 == 1 and '"' in tail
 
 
-def _example(lines: _Lines, line_no: int, start: int) -> bool:
+def _example(lines: Lines, line_no: int, start: int) -> bool:
     """An example cue earlier on the line, or ending the line just before (「範例：」)."""
     line_start = max(lines.starts[line_no], start - _QUOTE_REACH)
     head = lines.text[line_start:start]
@@ -61,7 +61,7 @@ _RULES_BULLET = re.compile(
     r"(?:應(?!邀|[美日英法德韓歐中][^\n]{0,3}方)|不得|須|必須|禁止|嚴禁|严禁|請勿|请勿|勿|应(?!邀)|不可)")
 
 
-def _defined_next(lines: _Lines, line_no: int) -> bool:
+def _defined_next(lines: Lines, line_no: int) -> bool:
     """A level heading followed by its definition (「機密」 / 「指洩漏後…」) or by bulleted
     handling rules (「• 應存放於保險櫃」) is a handout's term."""
     for following in lines.lines[line_no + 1:line_no + 3]:
@@ -71,7 +71,7 @@ def _defined_next(lines: _Lines, line_no: int) -> bool:
 
 
 
-_ABOUT: dict[str, Callable[[_PartContext], bool]] = {
+_ABOUT: dict[str, Callable[[PartContext], bool]] = {
     "ROC": lambda ctx: ctx.about_roc, "US": lambda ctx: ctx.about_latin,
     "NATO": lambda ctx: ctx.about_latin, "PRC": lambda ctx: ctx.about_prc,
 }
@@ -80,23 +80,23 @@ _ABOUT: dict[str, Callable[[_PartContext], bool]] = {
 _MENTION_SYSTEM = {"ROC": "ROC", "PRC": "PRC", "US": "LATIN", "NATO": "LATIN"}
 
 
-def _never(_ctx: _PartContext) -> bool:
+def _never(_ctx: PartContext) -> bool:
     return False
 
 
-def _filter(cands: list[_Candidate], text: str, lines: _Lines, ctx: _PartContext, kind: str) -> list[_Candidate]:
+def drop_mentions(cands: list[Candidate], text: str, lines: Lines, ctx: PartContext, kind: str) -> list[Candidate]:
     """Drop mentions: quoted levels, examples, lists of levels, texts about classification."""
     if not cands:
         return cands
     # Lists of levels: distinct levels of one family within a few lines of each other.
-    by_family: dict[str, list[_Candidate]] = {}
+    by_family: dict[str, list[Candidate]] = {}
     for cand in cands:
         if cand.position in ("band", "edge", "middle", "field"):
             by_family.setdefault(cand.family, []).append(cand)
     listed: set[int] = set()
     for group in by_family.values():
         listed |= _listed(group)
-    kept: list[_Candidate] = []
+    kept: list[Candidate] = []
     for cand in cands:
         if cand.position == "subject":
             kept.append(cand)
@@ -125,7 +125,7 @@ def _filter(cands: list[_Candidate], text: str, lines: _Lines, ctx: _PartContext
         kept.append(cand)
     # One finding per place: a field also matches the declassification rule, etc.
     kept.sort(key=lambda c: (c.start, -(c.end - c.start), -c.confidence))
-    result: list[_Candidate] = []
+    result: list[Candidate] = []
     for cand in kept:
         if result and cand.start < result[-1].end and cand.level == result[-1].level:
             continue
@@ -138,7 +138,7 @@ _SPEED_LABEL = re.compile(r"速[ \t\u3000]*[別别]")
 _GRADE_WORDS = frozenset({"普通", "一般", "限閱", "限阅", "敏感", "公開", "公开", "非機密", "內部", "内部", "內部使用"})
 
 
-def _grade_column(lines: _Lines, line_no: int) -> bool:
+def _grade_column(lines: Lines, line_no: int) -> bool:
     """A lone level among lines that are grade values (「一般」, 「限閱」, 「普通」): a table's
     grade column read one cell per line (an ISMS asset inventory: 機密 / 限閱 / 一般), not a
     banner. Two such cells within _GRADE_REACH lines either side are asked for, and a 普通
@@ -156,7 +156,7 @@ def _grade_column(lines: _Lines, line_no: int) -> bool:
     return False
 
 
-def _mirrored(lines: _Lines, cand: _Candidate) -> bool:
+def _mirrored(lines: Lines, cand: Candidate) -> bool:
     """The same banner is the first and the last non-empty line: how a marked page is laid out."""
     if cand.position != "edge" or not lines.edge:
         return False
@@ -166,7 +166,7 @@ def _mirrored(lines: _Lines, cand: _Candidate) -> bool:
     return lines.lines[first].strip() == lines.lines[last].strip()
 
 
-def _listed(group: list[_Candidate]) -> set[int]:
+def _listed(group: list[Candidate]) -> set[int]:
     """Candidates with another level within _LIST_WINDOW lines: a sliding window over the
     candidates in line order (linear; a page of 20,000 banner lines must not be quadratic)."""
     ordered = sorted(group, key=lambda c: c.line)

@@ -18,10 +18,10 @@ from dlp_gateway.detect.markings.edoc import edoc_finding
 from dlp_gateway.detect.markings.grammar import (
     TS,
     C,
+    Candidate,
+    Lines,
     S,
-    _Candidate,
     _evidence,
-    _Lines,
     _prc_level,
     _roc_level,
     normalize,
@@ -38,14 +38,14 @@ _PROPERTY_KEY = re.compile(
     r"密[ \t]*等|密[ \t]*[級级]|[機机]密等[級级]|^等[級级]$", re.I)
 
 
-def _scan_properties(text: str, lines: _Lines, out: list[_Candidate], labels: Mapping[str, str | None]) -> None:
+def scan_properties(text: str, lines: Lines, out: list[Candidate], labels: Mapping[str, str | None]) -> None:
     """Document properties that hold a classification (custom 「密等」, "Classification")."""
     for m in _PROPERTY_LINE.finditer(text):
         if not _PROPERTY_KEY.search(m.group("key").strip()):
             continue
         result = classify_value(m.group("value"), labels)
         if result:
-            out.append(_Candidate("document_property", result[0], "OFFICE", m.group(0).strip(), 0.9,
+            out.append(Candidate("document_property", result[0], "OFFICE", m.group(0).strip(), 0.9,
                                   lines.line_of(m.start()), m.start(), m.end(), "field", family="PROPERTY"))
 
 

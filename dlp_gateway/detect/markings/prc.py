@@ -18,12 +18,12 @@ from dlp_gateway.detect.markings.grammar import (
     _ROC_TS,
     _SP,
     TS,
+    Candidate,
+    Lines,
+    LineSite,
     R,
     S,
-    _Candidate,
     _han_before,
-    _Lines,
-    _LineSite,
     _prc_level,
 )
 
@@ -72,26 +72,26 @@ def _prc_script_quick(text: str) -> bool:
     return len(_SIMP_RE.findall(text)) > len(_TRAD_RE.findall(text))
 
 
-def line_candidates(site: _LineSite, prc_script: Callable[[], bool], out: list[_Candidate]) -> bool:
+def line_candidates(site: LineSite, prc_script: Callable[[], bool], out: list[Candidate]) -> bool:
     """PRC grammar of one line: a banner without star (only in a PRC document; with a star
     anywhere) or a 工作秘密 / 内部资料 line. True when the line was taken."""
     line, line_no, base, position, conf = site.line, site.line_no, site.base, site.position, site.conf
     m = _PRC_BANNER_LINE.fullmatch(line)
     if m and ("★" in line or "☆" in line or prc_script()):
-        out.append(_Candidate("prc_banner", _prc_level(m), "PRC", line, conf, line_no, base,
+        out.append(Candidate("prc_banner", _prc_level(m), "PRC", line, conf, line_no, base,
                               base + len(line), position, family="PRC"))
         return True
     m = _PRC_RESTRICTED_LINE.fullmatch(line) or (
         _PRC_RESTRICTED_BAND.search(line) if site.band else None
     )
     if m and _is_simplified_restricted(m.group("word")):
-        out.append(_Candidate("prc_restricted", R, "PRC", line, conf, line_no, base,
+        out.append(Candidate("prc_restricted", R, "PRC", line, conf, line_no, base,
                               base + len(line), position, family="PRC-R"))
         return True
     return False
 
 
-def scan_fields(text: str, lines: _Lines, out: list[_Candidate]) -> None:
+def scan_fields(text: str, lines: Lines, out: list[Candidate]) -> None:
     """The 密级 field (「密级：机密★1年」) and levels hanging on a star (机密★, 秘密★长期)."""
     for m in _PRC_FIELD.finditer(text):
         if _han_before(text, m.start()):
@@ -100,7 +100,7 @@ def scan_fields(text: str, lines: _Lines, out: list[_Candidate]) -> None:
             level = TS if "對" in m.group("roc") or "对" in m.group("roc") else S
         else:
             level = _prc_level(m)
-        out.append(_Candidate("prc_field", level, "PRC", m.group(0), 0.95, lines.line_of(m.start()),
+        out.append(Candidate("prc_field", level, "PRC", m.group(0), 0.95, lines.line_of(m.start()),
                               m.start(), m.end(), "field", family="FIELD"))
     seen_star: set[int] = set()
     for star in _STAR.finditer(text):  # the PRC grammar hangs on the star: look around each one
@@ -108,5 +108,5 @@ def scan_fields(text: str, lines: _Lines, out: list[_Candidate]) -> None:
         if m is None or m.start() in seen_star or _han_before(text, m.start()):
             continue
         seen_star.add(m.start())
-        out.append(_Candidate("prc_star", _prc_level(m), "PRC", m.group(0), 0.92,
+        out.append(Candidate("prc_star", _prc_level(m), "PRC", m.group(0), 0.92,
                               lines.line_of(m.start()), m.start(), m.end(), "field", family="STAR"))

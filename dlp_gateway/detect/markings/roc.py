@@ -4,7 +4,7 @@ a declassification phrase.
 
 The forms are described in the package docstring (detect/markings/__init__.py); the
 level words and declassification conditions come from grammar.py. Scanners append
-`_Candidate`s; whether a candidate is a marking or a mention is decided in mentions.py.
+`Candidate`s; whether a candidate is a marking or a mention is decided in mentions.py.
 """
 
 from __future__ import annotations
@@ -32,13 +32,13 @@ from dlp_gateway.detect.markings.grammar import (
     _ROC_TS,
     _SP,
     C,
+    Candidate,
+    Lines,
+    LineSite,
     R,
     S,
     _anchor_positions,
-    _Candidate,
     _han_before,
-    _Lines,
-    _LineSite,
     _position,
     _roc_level,
     _spaced,
@@ -112,7 +112,7 @@ def _roc_banner_match(line: str) -> re.Match[str] | None:
     return m
 
 
-def _table_cells(line: str, line_no: int, lines: _Lines, kind: str, out: list[_Candidate]) -> bool:
+def _table_cells(line: str, line_no: int, lines: Lines, kind: str, out: list[Candidate]) -> bool:
     """A table row (cells joined by tabs): a cell holding only a level is a banner, as when a
     letter template puts 「機密」 in the cell next to 「檔號」. In a register (收文登記簿,
     an inventory) the level is a column value: a 密等 column heading above, or 普通 in the
@@ -129,7 +129,7 @@ def _table_cells(line: str, line_no: int, lines: _Lines, kind: str, out: list[_C
             return True
         if m:
             tags = ("copy",) if m.group("copy") or m.group("copy0") else ()
-            out.append(_Candidate("roc_banner", _roc_level(m), "ROC", cell, _BASE_CONFIDENCE[position] - 0.05,
+            out.append(Candidate("roc_banner", _roc_level(m), "ROC", cell, _BASE_CONFIDENCE[position] - 0.05,
                                   line_no, base, base + len(lines.lines[line_no]), position, tags, family="ROC"))
             found = True
     return found
@@ -139,12 +139,12 @@ _WORD_BEFORE_MI = frozenset("保秘祕親亲嚴严緊紧精周細细")  # 保密
 _LAYOUT_GAP = re.compile(r"[ \t]{2,}|[\t\u3000]+")
 
 
-def _block_start(lines: _Lines, line_no: int) -> bool:
+def _block_start(lines: Lines, line_no: int) -> bool:
     """The first line of a block: after a blank line or a separator (a pasted letter's top)."""
     return line_no == 0 or not lines.lines[line_no - 1].strip(" \t\u3000-=_*~—")
 
 
-def _layout_chunks(line: str, line_no: int, base: int, position: str, out: list[_Candidate]) -> bool:
+def _layout_chunks(line: str, line_no: int, base: int, position: str, out: list[Candidate]) -> bool:
     """A letter's top line laid out with gaps: 「外交部　　　　機密」, 「機密　　　檔號：…」.
 
     The level must fill a whole chunk between layout gaps. A lone 密 before a Han word is
@@ -163,7 +163,7 @@ def _layout_chunks(line: str, line_no: int, base: int, position: str, out: list[
         if level == R and (_HAN_CHAR.match(following) is not None
                            or (index > 0 and chunks[index - 1].strip() in _WORD_BEFORE_MI)):
             continue  # 「密　　碼：」, 「保　　密」: a spaced word, not the 密 banner
-        out.append(_Candidate("roc_banner", level, "ROC", line, _BASE_CONFIDENCE[position] - 0.05, line_no,
+        out.append(Candidate("roc_banner", level, "ROC", line, _BASE_CONFIDENCE[position] - 0.05, line_no,
                               base, base + len(line), position, family="ROC"))
         found = True
     return found
@@ -173,7 +173,7 @@ _REGISTER_HEADING = re.compile(r"[ \t\u3000]*(?:[機机]?密[ \t\u3000]*等(?:[ 
 _REGISTER_LOOKBACK = 60  # rows
 
 
-def _register(lines: _Lines, line_no: int) -> bool:
+def _register(lines: Lines, line_no: int) -> bool:
     """The row belongs to a table with a 密等 column (heading above) or 普通 values nearby."""
     if lines.register is None:  # one pass over the segment's table rows, on first use
         headings: list[int] = []
@@ -232,7 +232,7 @@ def _isolated_run(side: str, reaches_edge: bool) -> bool:
     return side[4] == " " if len(side) > 4 else reaches_edge
 
 
-def _checkbox_field(text: str, pos: int, lines: _Lines, out: list[_Candidate]) -> None:
+def _checkbox_field(text: str, pos: int, lines: Lines, out: list[Candidate]) -> None:
     """The 密等 of a form filled in by ticking a box; the value runs to the end of the line
     (or the next line when the label stands alone)."""
     label = _ROC_FIELD_LABEL_RE.match(text, pos)
@@ -244,11 +244,11 @@ def _checkbox_field(text: str, pos: int, lines: _Lines, out: list[_Candidate]) -
     last = min(line_no + 1, len(lines.starts) - 1)
     end = lines.starts[last] + len(lines.lines[last])
     for m in _CHECKED_BOX.finditer(text, label.end(), end):
-        out.append(_Candidate("roc_field", _roc_level(m), "ROC", text[pos:m.end()], 0.9,
+        out.append(Candidate("roc_field", _roc_level(m), "ROC", text[pos:m.end()], 0.9,
                               lines.line_of(m.start()), pos, m.end(), "field", family="CHECKBOX"))
 
 
-def line_candidates(site: _LineSite, prc_script: Callable[[], bool], out: list[_Candidate]) -> bool:
+def line_candidates(site: LineSite, prc_script: Callable[[], bool], out: list[Candidate]) -> bool:
     """ROC grammar of one line: the whole line a banner (level + declassification, copy
     note, page number), a level token in a band line, or a level filling a chunk of a
     letter's top line. True when the line was taken (no other system looks at it then).
@@ -265,7 +265,7 @@ def line_candidates(site: _LineSite, prc_script: Callable[[], bool], out: list[_
         tags = ("copy",) if m.group("copy") or m.group("copy0") else ()
         if m.group("declass"):
             conf = max(conf, 0.9)
-        out.append(_Candidate(rule, level, system, line, conf, line_no, base, base + len(line),
+        out.append(Candidate(rule, level, system, line, conf, line_no, base, base + len(line),
                               position, tags, family=system))
         return True
     if site.band:
@@ -274,14 +274,14 @@ def line_candidates(site: _LineSite, prc_script: Callable[[], bool], out: list[_
             if (_quoted(line, m.start(), m.end()) or _spaced_prose(line, m.start(), m.end())
                     or _unticked(line, m.start())):
                 continue
-            out.append(_Candidate("roc_banner", _roc_level(m), "ROC", line, 0.88, line_no,
+            out.append(Candidate("roc_banner", _roc_level(m), "ROC", line, 0.88, line_no,
                                   base + m.start(), base + m.end(), "band", family="ROC"))
             found = True
         return found
     return site.chunky and _layout_chunks(line, line_no, base, position, out)
 
 
-def scan_fields(text: str, lines: _Lines, out: list[_Candidate]) -> None:
+def scan_fields(text: str, lines: Lines, out: list[Candidate]) -> None:
     """The 密等 field (「密等及解密條件或保密期限：機密（本件至…解密）」, a telegram's 密等,
     a form's ticked box) and a level right before a declassification phrase."""
     boxes = _CHECKED_BOX_CHAR.search(text) is not None
@@ -297,7 +297,7 @@ def scan_fields(text: str, lines: _Lines, out: list[_Candidate]) -> None:
             continue
         if m.group("grade") and text[lines.starts[lines.line_of(m.start())]:m.start()].strip():
             continue  # 等級 is a field label only where it opens the line
-        out.append(_Candidate("roc_field", _roc_level(m), "ROC", m.group(0), 0.95,
+        out.append(Candidate("roc_field", _roc_level(m), "ROC", m.group(0), 0.95,
                               lines.line_of(m.start()), m.start(),
                               m.end(), "field", family="FIELD"))
     done = -1
@@ -313,5 +313,5 @@ def scan_fields(text: str, lines: _Lines, out: list[_Candidate]) -> None:
         for m in _ROC_DECLASS.finditer(text, start, end):
             if _han_before(text, m.start()):
                 continue
-            out.append(_Candidate("roc_declassification", _roc_level(m), "ROC", m.group(0), 0.9,
+            out.append(Candidate("roc_declassification", _roc_level(m), "ROC", m.group(0), 0.9,
                                   line_no, m.start(), m.end(), "field", family="FIELD"))

@@ -17,9 +17,9 @@ from dlp_gateway.detect.markings.grammar import (
     _ROC_LEVEL,
     _SP,
     C,
+    Candidate,
     R,
     S,
-    _Candidate,
     _prc_level,
     _roc_level,
     normalize,
@@ -54,11 +54,11 @@ _SUBJECT_LATIN = re.compile(
 # Subject lines inside a body (a letter's 主旨, a forwarded mail's Subject:). One regex per
 # label: a pattern that opens with a literal is scanned for with a fast substring search,
 # an alternation is tried at every position (ten times slower on 100 KB).
-_BODY_SUBJECT_LINES = tuple(re.compile(p + r"[ \t\u3000]*[:：][ \t\u3000]*(?P<rest>[^\n]+)") for p in (
+BODY_SUBJECT_LINES = tuple(re.compile(p + r"[ \t\u3000]*[:：][ \t\u3000]*(?P<rest>[^\n]+)") for p in (
     r"主[ \t\u3000]*旨", r"主[ \t\u3000]*題", r"Subject", r"SUBJECT"))
 
 
-def _scan_subject(text: str, base_line: int, offset: int, out: list[_Candidate], *, prc_script: Callable[[], bool],
+def scan_subject(text: str, base_line: int, offset: int, out: list[Candidate], *, prc_script: Callable[[], bool],
                   rule_prefix: str = "subject") -> None:
     subject = _SUBJECT_PREFIX.sub("", normalize(text)).strip()
     m = _SUBJECT_ROC.search(subject)
@@ -66,7 +66,7 @@ def _scan_subject(text: str, base_line: int, offset: int, out: list[_Candidate],
         level, system = _roc_level(m), "ROC"
         if level == C and "机" in (m.group("c") or "") and prc_script():
             level, system = S, "PRC"
-        out.append(_Candidate(f"{system.lower()}_{rule_prefix}", level, system, subject, 0.88, base_line,
+        out.append(Candidate(f"{system.lower()}_{rule_prefix}", level, system, subject, 0.88, base_line,
                               offset, offset + len(text), "subject"))
         return
     m = _SUBJECT_PRC.search(subject)
@@ -77,7 +77,7 @@ def _scan_subject(text: str, base_line: int, offset: int, out: list[_Candidate],
             level = R
         else:
             level = _prc_level(m)
-        out.append(_Candidate(f"prc_{rule_prefix}", level, "PRC", subject, 0.88, base_line, offset,
+        out.append(Candidate(f"prc_{rule_prefix}", level, "PRC", subject, 0.88, base_line, offset,
                               offset + len(text), "subject"))
         return
     m = _SUBJECT_LATIN.match(subject)
@@ -91,5 +91,5 @@ def _scan_subject(text: str, base_line: int, offset: int, out: list[_Candidate],
             if (system == "US" and level != R and not m.group("ob") and not m.group("caveats")
                     and not m.group(0).rstrip().endswith(subject.rstrip())):
                 return  # 「TOP SECRET: Friday surprise party」: office banter, not a classified subject
-        out.append(_Candidate(f"{system.lower()}_{rule_prefix}", level, system, subject, 0.85,
+        out.append(Candidate(f"{system.lower()}_{rule_prefix}", level, system, subject, 0.85,
                               base_line, offset, offset + len(text), "subject"))
