@@ -38,3 +38,20 @@ def test_no_detect_module_holds_an_object_built_at_import_to_be_filled_later():
             if cls.__module__.startswith("dlp_gateway.detect") and not isinstance(value, type):
                 shared.append(f"{name}.{attr}")
     assert shared == []
+
+
+def test_module_level_memos_in_detect_are_only_constant_tables_built_once():
+    """`@lru_cache` on a module function is a module-level cache: allowed only for a
+    table built once without arguments (a constant made lazily), never for a memo of
+    message data (word hashes are memoised by textnorm.WordIds, owned by a detector)."""
+    memos = []
+    for path in _modules():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.FunctionDef):
+                continue
+            for decorator in node.decorator_list:
+                call = decorator.func if isinstance(decorator, ast.Call) else decorator
+                name = getattr(call, "id", getattr(call, "attr", ""))
+                if name in ("lru_cache", "cache") and (node.args.args or node.args.vararg):
+                    memos.append(f"{path.relative_to(DETECT)}:{node.name}")
+    assert memos == []

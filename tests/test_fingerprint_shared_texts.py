@@ -39,9 +39,9 @@ def _count_winnowing(monkeypatch) -> list[int]:
     calls: list[int] = []
     original = textnorm.winnow_tokens
 
-    def counted(tokens: textnorm.Tokens) -> np.ndarray:
+    def counted(tokens: textnorm.Tokens, word_ids: textnorm.WordIds | None = None) -> np.ndarray:
         calls.append(1)
-        return original(tokens)
+        return original(tokens, word_ids)
 
     monkeypatch.setattr(textnorm, "winnow_tokens", counted)
     return calls

@@ -189,12 +189,14 @@ class PartTexts:
         """The part texts of `inspection`, not yet tokenised."""
         return cls(part_texts(inspection))
 
-    def tokens_and_fingerprints(self, location: str) -> tuple[textnorm.Tokens, np.ndarray]:
-        """Tokens and winnowing fingerprints of a part's text (read-only: shared)."""
+    def tokens_and_fingerprints(self, location: str, word_ids: textnorm.WordIds | None = None,
+                                ) -> tuple[textnorm.Tokens, np.ndarray]:
+        """Tokens and winnowing fingerprints of a part's text (read-only: shared);
+        `word_ids`, the asking detector's memo of word hashes."""
         done = self._done.get(location)
         if done is None:
             tokens = textnorm.tokenize(self.texts.get(location, ""))
-            fingerprints = textnorm.winnow_tokens(tokens)
+            fingerprints = textnorm.winnow_tokens(tokens, word_ids)
             fingerprints.flags.writeable = False
             done = self._done[location] = (tokens, fingerprints)
         return done
@@ -212,6 +214,7 @@ class FingerprintDetector:
         self.min_share = min_share
         self.index = FingerprintIndex.load(self.data_dir)
         self._checked_at = time.monotonic()
+        self.word_ids = textnorm.WordIds()  # word hashes, kept for this worker's life
         textnorm.normalize("")  # build the Han folding table now, not on the first message
 
     def _refresh(self) -> None:
@@ -233,7 +236,7 @@ class FingerprintDetector:
         found = self._match_sha256s(sha256s)
         if text:
             tokens = textnorm.tokenize(text)
-            self._match_tokens(tokens, textnorm.winnow_tokens(tokens), found)
+            self._match_tokens(tokens, textnorm.winnow_tokens(tokens, self.word_ids), found)
         return _best_first(found)
 
     def _match_sha256s(self, sha256s: tuple[str, ...]) -> dict[int, DocumentMatch]:
@@ -274,7 +277,7 @@ class FingerprintDetector:
         for location in dict.fromkeys([*shas, *shared.texts]):
             found = self._match_sha256s(tuple(shas.get(location, ())))
             if shared.texts.get(location):
-                self._match_tokens(*shared.tokens_and_fingerprints(location), found)
+                self._match_tokens(*shared.tokens_and_fingerprints(location, self.word_ids), found)
             findings.extend(_finding(location, match) for match in _best_first(found))
         return findings
 

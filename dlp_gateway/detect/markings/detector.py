@@ -12,7 +12,7 @@ classification headers, the e-document 密等) are read by office.LabelFindings.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from dlp_gateway.detect.markings import latin, prc, roc
 from dlp_gateway.detect.markings.context import PartContext, _part_context
@@ -68,7 +68,8 @@ _TRIGGER = re.compile(
 )
 
 
-def _scan_lines(segment: Segment, text: str, lines: Lines, ctx_of, out: list[Candidate]) -> None:
+def _scan_lines(segment: Segment, text: str, lines: Lines, ctx_of: Callable[[], PartContext],
+                out: list[Candidate]) -> None:
     """Whole-line grammar (banners, band tokens, portion marks) on the lines a trigger hit."""
     kind = segment.kind
     band = kind in _BAND_KINDS
@@ -125,6 +126,8 @@ def _scan_lines(segment: Segment, text: str, lines: Lines, ctx_of, out: list[Can
             if pm:
                 portions.append((line_no, pm))
     _portion_candidates(text, lines, portions, out)
+
+
 _REPLY_QUOTE = re.compile(r"^(?:>[ \t]?)+")
 
 
