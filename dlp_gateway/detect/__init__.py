@@ -1,7 +1,7 @@
 """Detection: segments, facts and part bytes in, findings out.
 
 `build_detectors` composes the detectors named by configuration, once per worker:
-classification markings (markings.py), the administrators' YARA rules (yara_rules.py)
+classification markings (markings/, one module per marking system), the administrators' YARA rules (yara_rules.py)
 and the registered-document fingerprints (fingerprints.py). A YARA rule file that does
 not compile makes `build_detectors` raise `YaraRulesError` (a ConfigError naming file
 and line), so a new worker generation refuses to start and the running one, with the

@@ -45,6 +45,23 @@ declassified document (banner struck through, or a 已解密 / 解密 / DECLASSI
 stamp among its first or last lines) gives `declassified` findings without a level (see
 the "declassified" section below).
 
+Layout (one module per marking system, the shared grammar in one place):
+
+- `grammar.py`: the level words of each ladder, declassification conditions, copy notes,
+  decoration; `Candidate` (what a scanner proposes), `Lines`, `LineSite` (one line as
+  every system's line grammar sees it); the NFKC / line-ending hooks.
+- `roc.py`, `prc.py`, `latin.py` (US / NATO / EU / CUI): each system's patterns, its
+  `line_candidates(site, ...)` (banner lines, band tokens) and `scan_fields` (label +
+  value grammar: 密等, 密级, stars) / portion marks.
+- `subjects.py`: levels in a Subject, a file name, a letter's 主旨.
+- `office.py`: Office labels, classification headers, document properties
+  (`LabelFindings`, `classify_value`); `edoc.py`: the e-document 密等 fact.
+- `declassified.py`: struck-through banners and declassification stamps.
+- `context.py` (what a part says about itself) and `mentions.py` (`drop_mentions`):
+  mention suppression.
+- `detector.py`: `MarkingDetector`, the Detector that runs them per part, in the order
+  ROC, PRC, US/NATO/EU/CUI for each line.
+
 Speed: a segment is only looked at line by line where a cheap trigger expression hits;
 label and phrase scans start from literal anchors (a pattern that opens with a literal
 is searched for with a fast substring search); NFKC is applied per candidate line, only
