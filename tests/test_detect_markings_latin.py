@@ -2,39 +2,35 @@
 
 from __future__ import annotations
 
-from detect_markings_helpers import site, summary
+from detect_markings_helpers import Ask, site, summary
 
 from dlp_gateway.detect.markings import latin
 from dlp_gateway.detect.markings.grammar import Candidate
 
 
-def _no(_word: str = "") -> bool:
-    return False
-
-
 def test_a_banner_with_caveats_is_a_us_banner_anywhere():
     out: list[Candidate] = []
-    assert latin.line_candidates(site("text\nSECRET//NOFORN\nmore", 1), _no, False, _no, out)
+    assert latin.line_candidates(site("text\nSECRET//NOFORN\nmore", 1), Ask(), out)
     assert summary(out) == [("us_banner", "secret", "US")]
 
 
 def test_a_lone_confidential_heading_outside_a_us_document_is_not_a_banner():
     out: list[Candidate] = []
-    assert latin.line_candidates(site("Hello\nCONFIDENTIAL\nsee below", 1), _no, False, _no, out)
+    assert latin.line_candidates(site("Hello\nCONFIDENTIAL\nsee below", 1), Ask(), out)
     assert out == []
 
 
 def test_a_lone_secret_opening_a_mail_is_the_banner_of_a_mail_marked_at_its_top():
     out: list[Candidate] = []
-    assert latin.line_candidates(site("SECRET\nThe meeting moved."), _no, True, _no, out)
+    assert latin.line_candidates(site("SECRET\nThe meeting moved.", top_line=True), Ask(), out)
     assert summary(out) == [("us_banner", "secret", "US")]
 
 
 def test_nato_and_eu_banners_keep_their_system():
     nato: list[Candidate] = []
-    latin.line_candidates(site("NATO SECRET"), _no, False, _no, nato)
+    latin.line_candidates(site("NATO SECRET"), Ask(), nato)
     eu: list[Candidate] = []
-    latin.line_candidates(site("RESTREINT UE/EU RESTRICTED"), _no, False, _no, eu)
+    latin.line_candidates(site("RESTREINT UE/EU RESTRICTED"), Ask(), eu)
     assert summary(nato) == [("nato_banner", "secret", "NATO")]
     assert summary(eu) == [("eu_banner", "restricted", "EU")]
 

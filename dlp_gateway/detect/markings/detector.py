@@ -32,6 +32,7 @@ from dlp_gateway.detect.markings.grammar import (
     Candidate,
     Lines,
     LineSite,
+    MarkingSystem,
     _evidence,
     _lf,
     _line_openers,
@@ -68,29 +69,44 @@ _TRIGGER = re.compile(
 )
 
 
+# The marking systems with a text grammar, in the order they are asked about each line
+# (the first that takes a line ends its scan) and for fields.
+SYSTEMS: tuple[MarkingSystem, ...] = (roc, prc, latin)
+
+
+class _Questions:
+    """SegmentQuestions of one segment: the part context is built only when asked, and
+    the US-document test is answered once per level word, not once per banner line."""
+
+    def __init__(self, text: str, ctx_of: Callable[[], PartContext]) -> None:
+        self._text = text
+        self._ctx_of = ctx_of
+        self._us: dict[str, bool] = {}
+
+    def prc_script(self) -> bool:
+        return self._ctx_of().prc_script
+
+    def about_latin(self) -> bool:
+        return self._ctx_of().about_latin
+
+    def us_document(self, word: str) -> bool:
+        if word not in self._us:
+            self._us[word] = _us_document(self._text, self._ctx_of, word)
+        return self._us[word]
+
+
 def _scan_lines(segment: Segment, text: str, lines: Lines, ctx_of: Callable[[], PartContext],
                 out: list[Candidate]) -> None:
     """Whole-line grammar (banners, band tokens, portion marks) on the lines a trigger hit."""
     kind = segment.kind
     band = kind in _BAND_KINDS
     portions: list[tuple[int, re.Match[str]]] = []
-    us_documents: dict[str, bool] = {}
-
-    def us_document(word: str) -> bool:  # once per segment, not once per banner line
-        if word not in us_documents:
-            us_documents[word] = _us_document(text, ctx_of, word)
-        return us_documents[word]
+    ask = _Questions(text, ctx_of)
 
     # A lone SECRET / TOP SECRET as the very first line of a mail body or page is the
     # banner of a message marked only at its top (short classified e-mails often are).
     first_line = next((i for i, ln in enumerate(lines.lines) if ln.strip()), -1)
     opens_text = kind in ("body", "page", "ocr")
-
-    def prc_script() -> bool:
-        return ctx_of().prc_script
-
-    def about_latin() -> bool:
-        return ctx_of().about_latin
 
     for line_no in _hit_lines(text, lines):
         raw = lines.lines[line_no]
@@ -115,16 +131,17 @@ def _scan_lines(segment: Segment, text: str, lines: Lines, ctx_of: Callable[[], 
             line = normalize(line)
         base = lines.starts[line_no] + (len(raw) - len(raw.lstrip())) + quote
         position = _position(kind, lines, line_no)
-        site = LineSite(line, line_no, base, position, _BASE_CONFIDENCE[position], band, chunky, lines)
+        site = LineSite(line, line_no, base, position, _BASE_CONFIDENCE[position], band, chunky, lines,
+                        opens_text and line_no == first_line)
         # Each system's line grammar in turn; the first that takes the line ends its scan.
-        if roc.line_candidates(site, prc_script, out) or prc.line_candidates(site, prc_script, out):
-            continue
-        if latin.line_candidates(site, us_document, opens_text and line_no == first_line, about_latin, out):
-            continue
-        if "(" in line[:6]:
-            pm = _PORTION.match(line)
-            if pm:
-                portions.append((line_no, pm))
+        for system in SYSTEMS:
+            if system.line_candidates(site, ask, out):
+                break
+        else:  # no banner: a portion mark may open the line
+            if "(" in line[:6]:
+                pm = _PORTION.match(line)
+                if pm:
+                    portions.append((line_no, pm))
     _portion_candidates(text, lines, portions, out)
 
 
@@ -150,8 +167,8 @@ def _scan_fields(text: str, lines: Lines, out: list[Candidate]) -> None:
     phrase, then the PRC 密级 field and starred levels."""
     if "密" not in text:
         return
-    roc.scan_fields(text, lines, out)
-    prc.scan_fields(text, lines, out)
+    for system in SYSTEMS:
+        system.scan_fields(text, lines, out)
 
 
 class MarkingDetector:

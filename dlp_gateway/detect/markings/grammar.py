@@ -17,6 +17,7 @@ import unicodedata
 from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from dlp_gateway.model import Level
 
@@ -195,6 +196,38 @@ class LineSite:
     band: bool  # a header/footer band segment: tokens may share the line
     chunky: bool  # a short edge or block-opening line laid out with gaps
     lines: Lines
+    top_line: bool = False  # the first non-empty line of a mail body, page or OCR text
+
+
+class SegmentQuestions(Protocol):
+    """What a system's line grammar may ask about the segment and its part; answered
+    lazily (detector._Questions), so a line no system needs context for costs nothing."""
+
+    def prc_script(self) -> bool:
+        """The part is in PRC script (a bare 机密 is then the PRC 'secret')."""
+        ...
+
+    def about_latin(self) -> bool:
+        """The part names three or more US/NATO levels: a text about classification."""
+        ...
+
+    def us_document(self, word: str) -> bool:
+        """The segment is a US document for `word` (repeated, portion-marked, official)."""
+        ...
+
+
+class MarkingSystem(Protocol):
+    """A marking system's module (roc, prc, latin): its line grammar and its label + value
+    grammar. detector.SYSTEMS lists them in the order they are asked."""
+
+    def line_candidates(self, site: LineSite, ask: SegmentQuestions, out: list[Candidate]) -> bool:
+        """Append the candidates of one line; True when the line was taken (no later
+        system looks at it)."""
+        ...
+
+    def scan_fields(self, text: str, lines: Lines, out: list[Candidate]) -> None:
+        """Append the field candidates (label + value) of a segment's text."""
+        ...
 
 
 def _anchor_positions(text: str, patterns: tuple[re.Pattern[str], ...]) -> list[int]:

@@ -13,7 +13,16 @@ import re
 from collections.abc import Callable
 
 from dlp_gateway.detect.markings.context import PartContext
-from dlp_gateway.detect.markings.grammar import TS, C, Candidate, Lines, LineSite, R, S
+from dlp_gateway.detect.markings.grammar import (
+    TS,
+    C,
+    Candidate,
+    Lines,
+    LineSite,
+    R,
+    S,
+    SegmentQuestions,
+)
 from dlp_gateway.model import Level
 
 # US / NATO banners: upper case, whole line (or a chunk of a band line set off by 2+ blanks).
@@ -155,15 +164,14 @@ def _portion_candidates(text: str, lines: Lines, portions: list[tuple[int, re.Ma
                               start + len(pm.group(0)), "portion", family="PORTION"))
 
 
-def line_candidates(site: LineSite, us_document: Callable[[str], bool], top_line: bool,
-                    about_latin: Callable[[], bool], out: list[Candidate]) -> bool:
+def line_candidates(site: LineSite, ask: SegmentQuestions, out: list[Candidate]) -> bool:
     """US / NATO / EU / CUI banners of one line (upper case, the whole line or a band chunk).
     True when a banner pattern matched (even if every match was then ruled out).
 
-    `us_document(word)`: the segment is a US document for that level word (repeated,
-    portion-marked, official); `top_line`: the line opens a mail body or page, where a
-    lone SECRET is the banner of a message marked only at its top; `about_latin`: the
-    part names three or more levels (a CUI line in its middle is then a mention)."""
+    A lone level without caveats counts in a US document (`ask.us_document(word)`), or on
+    the line that opens a mail body or page (`site.top_line`: a message marked only at its
+    top); a CUI line in the middle of a text naming three or more levels
+    (`ask.about_latin()`) is a mention."""
     line, line_no, band, position, conf = site.line, site.line_no, site.band, site.position, site.conf
     lines = site.lines
     if not _LATIN_TRIGGER.search(line):
@@ -176,14 +184,19 @@ def line_candidates(site: LineSite, us_document: Callable[[str], bool], top_line
             continue
         if (system == "US" and level != R and not band and not m.groupdict().get("caveats")
                 and not m.groupdict().get("cable") and not _LABEL_PREFIX_RE.match(line)
-                and not us_document("CONFIDENTIAL" if level == C else "SECRET")
-                and not (top_line and level >= S
+                and not ask.us_document("CONFIDENTIAL" if level == C else "SECRET")
+                and not (site.top_line and level >= S
                          and not _caps_headings_elsewhere(lines.lines, line_no))):
             continue  # a lone CONFIDENTIAL heading, or TOP SECRET inside a text, is not a US banner
         rule = ("cui_banner" if m.groupdict().get("cui")
                 else {"NATO": "nato_banner", "EU": "eu_banner"}.get(system, "us_banner"))
-        if m.groupdict().get("cui") and not band and position == "middle" and about_latin():
+        if m.groupdict().get("cui") and not band and position == "middle" and ask.about_latin():
             continue
         out.append(Candidate(rule, level, system, line, conf, line_no, site.base, site.base + len(line),
                               position, family="LATIN" if rule != "cui_banner" else "CUI"))
     return bool(matches)
+
+
+def scan_fields(text: str, lines: Lines, out: list[Candidate]) -> None:
+    """No label + value grammar: US/NATO markings are banners and portion marks (the
+    portion marks are gathered by detector._scan_lines, see `_portion_candidates`)."""

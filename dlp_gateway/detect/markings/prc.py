@@ -6,7 +6,6 @@ traditional one (a bare 机密 is PRC 'secret' only in a PRC text).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 from dlp_gateway.detect.markings.grammar import (
     _DECOR,
@@ -23,6 +22,7 @@ from dlp_gateway.detect.markings.grammar import (
     LineSite,
     R,
     S,
+    SegmentQuestions,
     _han_before,
     _prc_level,
 )
@@ -72,12 +72,12 @@ def _prc_script_quick(text: str) -> bool:
     return len(_SIMP_RE.findall(text)) > len(_TRAD_RE.findall(text))
 
 
-def line_candidates(site: LineSite, prc_script: Callable[[], bool], out: list[Candidate]) -> bool:
+def line_candidates(site: LineSite, ask: SegmentQuestions, out: list[Candidate]) -> bool:
     """PRC grammar of one line: a banner without star (only in a PRC document; with a star
     anywhere) or a 工作秘密 / 内部资料 line. True when the line was taken."""
     line, line_no, base, position, conf = site.line, site.line_no, site.base, site.position, site.conf
     m = _PRC_BANNER_LINE.fullmatch(line)
-    if m and ("★" in line or "☆" in line or prc_script()):
+    if m and ("★" in line or "☆" in line or ask.prc_script()):
         out.append(Candidate("prc_banner", _prc_level(m), "PRC", line, conf, line_no, base,
                               base + len(line), position, family="PRC"))
         return True

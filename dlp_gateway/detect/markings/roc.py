@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Callable
 
 from dlp_gateway.detect.markings.grammar import (
     _BANNER_START,
@@ -37,6 +36,7 @@ from dlp_gateway.detect.markings.grammar import (
     LineSite,
     R,
     S,
+    SegmentQuestions,
     _anchor_positions,
     _han_before,
     _position,
@@ -248,19 +248,19 @@ def _checkbox_field(text: str, pos: int, lines: Lines, out: list[Candidate]) -> 
                               lines.line_of(m.start()), pos, m.end(), "field", family="CHECKBOX"))
 
 
-def line_candidates(site: LineSite, prc_script: Callable[[], bool], out: list[Candidate]) -> bool:
+def line_candidates(site: LineSite, ask: SegmentQuestions, out: list[Candidate]) -> bool:
     """ROC grammar of one line: the whole line a banner (level + declassification, copy
     note, page number), a level token in a band line, or a level filling a chunk of a
     letter's top line. True when the line was taken (no other system looks at it then).
 
-    A banner 机密 in simplified script is the PRC 'secret' (`prc_script`, asked lazily)."""
+    A banner 机密 in simplified script is the PRC 'secret' (`ask.prc_script()`)."""
     line, line_no, base, position = site.line, site.line_no, site.base, site.position
     conf = site.conf
     m = _roc_banner_match(line)
     if m:
         level = _roc_level(m)
         system, rule = "ROC", "roc_banner"
-        if level == C and not (m.group("declass") or m.group("copy") or m.group("copy0")) and _is_simplified_jimi(m) and prc_script():
+        if level == C and not (m.group("declass") or m.group("copy") or m.group("copy0")) and _is_simplified_jimi(m) and ask.prc_script():
             level, system, rule = S, "PRC", "prc_banner"
         tags = ("copy",) if m.group("copy") or m.group("copy0") else ()
         if m.group("declass"):
