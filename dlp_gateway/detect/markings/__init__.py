@@ -59,8 +59,10 @@ Layout (one module per marking system, the shared grammar in one place):
 - `declassified.py`: struck-through banners and declassification stamps.
 - `context.py` (what a part says about itself) and `mentions.py` (`drop_mentions`):
   mention suppression.
-- `detector.py`: `MarkingDetector`, the Detector that runs them per part, in the order
-  ROC, PRC, US/NATO/EU/CUI for each line.
+- `detector.py`: `MarkingDetector`, the Detector that runs them per part:
+  `detector.SYSTEMS = (roc, prc, latin)`, each a `grammar.MarkingSystem`, asked in that
+  order about each line (the first that takes a line ends its scan) and for fields.
+  A new marking system is a module with `line_candidates` and `scan_fields` added there.
 
 Speed: a segment is only looked at line by line where a cheap trigger expression hits;
 label and phrase scans start from literal anchors (a pattern that opens with a literal

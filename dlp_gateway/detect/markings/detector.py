@@ -220,11 +220,11 @@ class MarkingDetector:
             cands: list[Candidate] = []
             if segment.kind in _SUBJECT_KINDS:
                 scan_subject(text, 0, 0, cands, prc_script=lambda text=text: _prc_script_quick(text),
-                              rule_prefix="subject" if segment.kind == "subject" else "filename")
+                             rule_prefix="subject" if segment.kind == "subject" else "filename")
             else:
                 for m in _line_openers(text, BODY_SUBJECT_LINES):
                     scan_subject(m.group("rest"), lines.line_of(m.start()), m.start("rest"), cands,
-                                  prc_script=lambda: ctx_of().prc_script)
+                                 prc_script=lambda: ctx_of().prc_script)
                 _scan_lines(segment, text, lines, ctx_of, cands)
                 _scan_fields(text, lines, cands)
                 if segment.kind == "metadata":

@@ -160,8 +160,8 @@ def _portion_candidates(text: str, lines: Lines, portions: list[tuple[int, re.Ma
             continue
         start = lines.starts[line_no]
         out.append(Candidate("nato_portion" if system == "NATO" else "us_portion", level, system,
-                              pm.group(0).strip(), 0.7 if ambiguous else 0.85, line_no, start,
-                              start + len(pm.group(0)), "portion", family="PORTION"))
+                             pm.group(0).strip(), 0.7 if ambiguous else 0.85, line_no, start,
+                             start + len(pm.group(0)), "portion", family="PORTION"))
 
 
 def line_candidates(site: LineSite, ask: SegmentQuestions, out: list[Candidate]) -> bool:
@@ -193,7 +193,7 @@ def line_candidates(site: LineSite, ask: SegmentQuestions, out: list[Candidate])
         if m.groupdict().get("cui") and not band and position == "middle" and ask.about_latin():
             continue
         out.append(Candidate(rule, level, system, line, conf, line_no, site.base, site.base + len(line),
-                              position, family="LATIN" if rule != "cui_banner" else "CUI"))
+                             position, family="LATIN" if rule != "cui_banner" else "CUI"))
     return bool(matches)
 
 

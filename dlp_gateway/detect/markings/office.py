@@ -46,7 +46,7 @@ def scan_properties(text: str, lines: Lines, out: list[Candidate], labels: Mappi
         result = classify_value(m.group("value"), labels)
         if result:
             out.append(Candidate("document_property", result[0], "OFFICE", m.group(0).strip(), 0.9,
-                                  lines.line_of(m.start()), m.start(), m.end(), "field", family="PROPERTY"))
+                                 lines.line_of(m.start()), m.start(), m.end(), "field", family="PROPERTY"))
 
 
 

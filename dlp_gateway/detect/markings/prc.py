@@ -79,14 +79,14 @@ def line_candidates(site: LineSite, ask: SegmentQuestions, out: list[Candidate])
     m = _PRC_BANNER_LINE.fullmatch(line)
     if m and ("★" in line or "☆" in line or ask.prc_script()):
         out.append(Candidate("prc_banner", _prc_level(m), "PRC", line, conf, line_no, base,
-                              base + len(line), position, family="PRC"))
+                             base + len(line), position, family="PRC"))
         return True
     m = _PRC_RESTRICTED_LINE.fullmatch(line) or (
         _PRC_RESTRICTED_BAND.search(line) if site.band else None
     )
     if m and _is_simplified_restricted(m.group("word")):
         out.append(Candidate("prc_restricted", R, "PRC", line, conf, line_no, base,
-                              base + len(line), position, family="PRC-R"))
+                             base + len(line), position, family="PRC-R"))
         return True
     return False
 
@@ -101,7 +101,7 @@ def scan_fields(text: str, lines: Lines, out: list[Candidate]) -> None:
         else:
             level = _prc_level(m)
         out.append(Candidate("prc_field", level, "PRC", m.group(0), 0.95, lines.line_of(m.start()),
-                              m.start(), m.end(), "field", family="FIELD"))
+                             m.start(), m.end(), "field", family="FIELD"))
     seen_star: set[int] = set()
     for star in _STAR.finditer(text):  # the PRC grammar hangs on the star: look around each one
         m = _PRC_STAR.search(text, max(0, star.start() - 8), star.end() + 24)
@@ -109,4 +109,4 @@ def scan_fields(text: str, lines: Lines, out: list[Candidate]) -> None:
             continue
         seen_star.add(m.start())
         out.append(Candidate("prc_star", _prc_level(m), "PRC", m.group(0), 0.92,
-                              lines.line_of(m.start()), m.start(), m.end(), "field", family="STAR"))
+                             lines.line_of(m.start()), m.start(), m.end(), "field", family="STAR"))

@@ -130,7 +130,7 @@ def _table_cells(line: str, line_no: int, lines: Lines, kind: str, out: list[Can
         if m:
             tags = ("copy",) if m.group("copy") or m.group("copy0") else ()
             out.append(Candidate("roc_banner", _roc_level(m), "ROC", cell, _BASE_CONFIDENCE[position] - 0.05,
-                                  line_no, base, base + len(lines.lines[line_no]), position, tags, family="ROC"))
+                                 line_no, base, base + len(lines.lines[line_no]), position, tags, family="ROC"))
             found = True
     return found
 
@@ -164,7 +164,7 @@ def _layout_chunks(line: str, line_no: int, base: int, position: str, out: list[
                            or (index > 0 and chunks[index - 1].strip() in _WORD_BEFORE_MI)):
             continue  # 「密　　碼：」, 「保　　密」: a spaced word, not the 密 banner
         out.append(Candidate("roc_banner", level, "ROC", line, _BASE_CONFIDENCE[position] - 0.05, line_no,
-                              base, base + len(line), position, family="ROC"))
+                             base, base + len(line), position, family="ROC"))
         found = True
     return found
 
@@ -245,7 +245,7 @@ def _checkbox_field(text: str, pos: int, lines: Lines, out: list[Candidate]) -> 
     end = lines.starts[last] + len(lines.lines[last])
     for m in _CHECKED_BOX.finditer(text, label.end(), end):
         out.append(Candidate("roc_field", _roc_level(m), "ROC", text[pos:m.end()], 0.9,
-                              lines.line_of(m.start()), pos, m.end(), "field", family="CHECKBOX"))
+                             lines.line_of(m.start()), pos, m.end(), "field", family="CHECKBOX"))
 
 
 def line_candidates(site: LineSite, ask: SegmentQuestions, out: list[Candidate]) -> bool:
@@ -266,7 +266,7 @@ def line_candidates(site: LineSite, ask: SegmentQuestions, out: list[Candidate])
         if m.group("declass"):
             conf = max(conf, 0.9)
         out.append(Candidate(rule, level, system, line, conf, line_no, base, base + len(line),
-                              position, tags, family=system))
+                             position, tags, family=system))
         return True
     if site.band:
         found = False
@@ -275,7 +275,7 @@ def line_candidates(site: LineSite, ask: SegmentQuestions, out: list[Candidate])
                     or _unticked(line, m.start())):
                 continue
             out.append(Candidate("roc_banner", _roc_level(m), "ROC", line, 0.88, line_no,
-                                  base + m.start(), base + m.end(), "band", family="ROC"))
+                                 base + m.start(), base + m.end(), "band", family="ROC"))
             found = True
         return found
     return site.chunky and _layout_chunks(line, line_no, base, position, out)
@@ -298,8 +298,8 @@ def scan_fields(text: str, lines: Lines, out: list[Candidate]) -> None:
         if m.group("grade") and text[lines.starts[lines.line_of(m.start())]:m.start()].strip():
             continue  # 等級 is a field label only where it opens the line
         out.append(Candidate("roc_field", _roc_level(m), "ROC", m.group(0), 0.95,
-                              lines.line_of(m.start()), m.start(),
-                              m.end(), "field", family="FIELD"))
+                             lines.line_of(m.start()), m.start(),
+                             m.end(), "field", family="FIELD"))
     done = -1
     for pos in _anchor_positions(text, _DECLASS_ANCHORS):
         if pos > 0 and text[pos - 1] in "及或":
@@ -314,4 +314,4 @@ def scan_fields(text: str, lines: Lines, out: list[Candidate]) -> None:
             if _han_before(text, m.start()):
                 continue
             out.append(Candidate("roc_declassification", _roc_level(m), "ROC", m.group(0), 0.9,
-                                  line_no, m.start(), m.end(), "field", family="FIELD"))
+                                 line_no, m.start(), m.end(), "field", family="FIELD"))

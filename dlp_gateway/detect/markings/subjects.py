@@ -59,7 +59,7 @@ BODY_SUBJECT_LINES = tuple(re.compile(p + r"[ \t\u3000]*[:：][ \t\u3000]*(?P<re
 
 
 def scan_subject(text: str, base_line: int, offset: int, out: list[Candidate], *, prc_script: Callable[[], bool],
-                  rule_prefix: str = "subject") -> None:
+                 rule_prefix: str = "subject") -> None:
     subject = _SUBJECT_PREFIX.sub("", normalize(text)).strip()
     m = _SUBJECT_ROC.search(subject)
     if m:
@@ -67,7 +67,7 @@ def scan_subject(text: str, base_line: int, offset: int, out: list[Candidate], *
         if level == C and "机" in (m.group("c") or "") and prc_script():
             level, system = S, "PRC"
         out.append(Candidate(f"{system.lower()}_{rule_prefix}", level, system, subject, 0.88, base_line,
-                              offset, offset + len(text), "subject"))
+                             offset, offset + len(text), "subject"))
         return
     m = _SUBJECT_PRC.search(subject)
     if m:
@@ -78,7 +78,7 @@ def scan_subject(text: str, base_line: int, offset: int, out: list[Candidate], *
         else:
             level = _prc_level(m)
         out.append(Candidate(f"prc_{rule_prefix}", level, "PRC", subject, 0.88, base_line, offset,
-                              offset + len(text), "subject"))
+                             offset + len(text), "subject"))
         return
     m = _SUBJECT_LATIN.match(subject)
     if m:
@@ -92,4 +92,4 @@ def scan_subject(text: str, base_line: int, offset: int, out: list[Candidate], *
                     and not m.group(0).rstrip().endswith(subject.rstrip())):
                 return  # 「TOP SECRET: Friday surprise party」: office banter, not a classified subject
         out.append(Candidate(f"{system.lower()}_{rule_prefix}", level, system, subject, 0.85,
-                              base_line, offset, offset + len(text), "subject"))
+                             base_line, offset, offset + len(text), "subject"))
