@@ -17,6 +17,7 @@ from dlp_gateway.content.limits import ExtractionLimits
 from dlp_gateway.content.ocr import OcrEngine
 from dlp_gateway.detect import build_detectors, run_detectors
 from dlp_gateway.detect.base import Detector
+from dlp_gateway.detect.fingerprints import PartTexts
 from dlp_gateway.model import InspectionReport
 from dlp_gateway.trace import compute_digests
 
@@ -42,9 +43,10 @@ def inspect_message(raw: bytes, ctx: WorkerContext) -> InspectionReport:
     started = time.perf_counter()
     inspection = extract(raw, ctx.limits, ctx.ocr)
     extracted = time.perf_counter()
-    findings = run_detectors(inspection, ctx.detectors)
+    texts = PartTexts.of(inspection)  # tokenised once, for the fingerprint detector and trace
+    findings = run_detectors(inspection, ctx.detectors, texts)
     detected = time.perf_counter()
-    digests = compute_digests(inspection)  # trace keeps hashes of what was read, never text
+    digests = compute_digests(inspection, texts)  # trace keeps hashes of what was read, never text
     for part in inspection.parts:
         part.data = None
     return InspectionReport(

@@ -29,7 +29,7 @@ import numpy as np
 
 from dlp_gateway import metrics
 from dlp_gateway.detect import textnorm
-from dlp_gateway.detect.fingerprints import forget_part_texts, part_texts_of
+from dlp_gateway.detect.fingerprints import PartTexts
 from dlp_gateway.model import Envelope, Inspection, InspectionReport, PartDigest
 from dlp_gateway.store.trace import (
     DeliveryRecord,
@@ -55,12 +55,13 @@ MIN_SHARE = 0.3
 EXPIRY_INTERVAL_SECONDS = 3600.0
 
 
-def compute_digests(inspection: Inspection) -> list[PartDigest]:
+def compute_digests(inspection: Inspection, shared: PartTexts | None = None) -> list[PartDigest]:
     """SHA-256 and the trace sample of the winnowing fingerprints of every part; the text
     itself is not kept.
-    The fingerprint detector, run just before, has fingerprinted the same texts: they
-    are shared (part_texts_of), then let go."""
-    shared = part_texts_of(inspection)
+    `shared`: the message's PartTexts, which the fingerprint detector, run just before,
+    has fingerprinted (pipeline.inspect_message); without it the texts are read here."""
+    if shared is None:
+        shared = PartTexts.of(inspection)
     texts = shared.texts
 
     def digest(location: str, sha256: str, text: str) -> PartDigest:
@@ -80,7 +81,6 @@ def compute_digests(inspection: Inspection) -> list[PartDigest]:
         if location in seen or location == "subject" or not text.strip():
             continue
         digests.append(digest(location, "", text))
-    forget_part_texts()
     return digests
 
 

@@ -39,9 +39,9 @@ def _count_winnowing(monkeypatch) -> list[int]:
     calls: list[int] = []
     original = textnorm.winnow_tokens
 
-    def counted(tokens: textnorm.Tokens) -> np.ndarray:
+    def counted(tokens: textnorm.Tokens, word_ids: textnorm.WordIds | None = None) -> np.ndarray:
         calls.append(1)
-        return original(tokens)
+        return original(tokens, word_ids)
 
     monkeypatch.setattr(textnorm, "winnow_tokens", counted)
     return calls
@@ -68,16 +68,27 @@ def test_digests_hold_the_trace_sample_of_the_winnowing_of_each_part_text():
         assert digest.cut == sample_cut_signed(cut), digest.location
 
 
-def test_a_changed_inspection_is_fingerprinted_again():
+def test_the_detector_and_the_digests_read_the_texts_they_are_given(tmp_path):
+    """The message's PartTexts is the one cache: what the detector fingerprinted is what
+    compute_digests samples, with no second tokenisation."""
+    data_dir = tmp_path / "data"
+    _register_memo(data_dir)
+    detector = FingerprintDetector(data_dir)
     inspection = extract(_message(), load_settings(None, {}).limits)
-    first = fingerprints.part_texts_of(inspection)
-    inspection.segments.append(Segment("more text here", "body", "body", "body"))
-    assert fingerprints.part_texts_of(inspection) is not first
+    texts = fingerprints.PartTexts.of(inspection)
+    assert detector.detect(inspection, texts=texts)
+    done = {location: texts.tokens_and_fingerprints(location)[1] for location in texts.texts}
+    compute_digests(inspection, texts)
+    assert all(texts.tokens_and_fingerprints(loc)[1] is fp for loc, fp in done.items())
 
 
-def test_the_shared_texts_are_let_go_after_the_digests():
-    inspection = extract(_message(), load_settings(None, {}).limits)
-    first = fingerprints.part_texts_of(inspection)
-    compute_digests(inspection)
-    assert fingerprints.part_texts_of(inspection) is not first
+def test_a_detector_without_shared_texts_reads_the_inspection_as_it_is_now(tmp_path):
+    """No texts kept between calls: a segment added after one detection is seen by the next."""
+    data_dir = tmp_path / "data"
+    _register_memo(data_dir)
+    detector = FingerprintDetector(data_dir)
+    inspection = extract(docgen.make_message("lunch", "see you at noon"), load_settings(None, {}).limits)
+    assert detector.detect(inspection) == []
+    inspection.segments.append(Segment(corpus.MEMO, "body", "body", "body"))
+    assert [f.label for f in detector.detect(inspection)] == ["memo"]
 

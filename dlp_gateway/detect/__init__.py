@@ -1,7 +1,7 @@
 """Detection: segments, facts and part bytes in, findings out.
 
 `build_detectors` composes the detectors named by configuration, once per worker:
-classification markings (markings.py), the administrators' YARA rules (yara_rules.py)
+classification markings (markings/, one module per marking system), the administrators' YARA rules (yara_rules.py)
 and the registered-document fingerprints (fingerprints.py). A YARA rule file that does
 not compile makes `build_detectors` raise `YaraRulesError` (a ConfigError naming file
 and line), so a new worker generation refuses to start and the running one, with the
@@ -19,6 +19,7 @@ from dlp_gateway.model import Finding, Inspection, Problem, ProblemKind
 
 if TYPE_CHECKING:
     from dlp_gateway.config import Settings
+    from dlp_gateway.detect.fingerprints import PartTexts
 
 log = logging.getLogger(__name__)
 
@@ -51,11 +52,17 @@ def reload_detectors(detectors: list[Detector]) -> list[str]:
     return errors
 
 
-def run_detectors(inspection: Inspection, detectors: list[Detector]) -> list[Finding]:
+def run_detectors(inspection: Inspection, detectors: list[Detector],
+                  texts: PartTexts | None = None) -> list[Finding]:
+    """Every detector's findings. `texts`, the message's part texts the caller also gives
+    to trace.compute_digests, goes to the detectors that tokenise them (`uses_part_texts`)."""
     findings: list[Finding] = []
     for detector in detectors:
         try:
-            findings.extend(detector.detect(inspection))
+            if texts is not None and getattr(detector, "uses_part_texts", False):
+                findings.extend(detector.detect(inspection, texts=texts))  # type: ignore[call-arg]
+            else:
+                findings.extend(detector.detect(inspection))
         except Exception as exc:  # a detector bug must not lose the message: record it
             log.exception("detector %s failed", detector.name)
             inspection.problems.append(

@@ -177,42 +177,29 @@ def part_texts(inspection: Inspection) -> dict[str, str]:
 class PartTexts:
     """The content text of each part of one inspection, tokenised and fingerprinted on
     first use only: the fingerprint detector and trace.compute_digests both need the
-    fingerprints of the same texts, one right after the other (pipeline.inspect_message)."""
+    fingerprints of the same texts, one right after the other. The pipeline makes one per
+    message (`PartTexts.of`) and hands it to both (pipeline.inspect_message); it goes
+    with the message, so no text outlives its inspection in a module-level cache."""
 
     texts: dict[str, str]
     _done: dict[str, tuple[textnorm.Tokens, np.ndarray]] = field(default_factory=dict)
 
-    def tokens_and_fingerprints(self, location: str) -> tuple[textnorm.Tokens, np.ndarray]:
-        """Tokens and winnowing fingerprints of a part's text (read-only: shared)."""
+    @classmethod
+    def of(cls, inspection: Inspection) -> PartTexts:
+        """The part texts of `inspection`, not yet tokenised."""
+        return cls(part_texts(inspection))
+
+    def tokens_and_fingerprints(self, location: str, word_ids: textnorm.WordIds | None = None,
+                                ) -> tuple[textnorm.Tokens, np.ndarray]:
+        """Tokens and winnowing fingerprints of a part's text (read-only: shared);
+        `word_ids`, the asking detector's memo of word hashes."""
         done = self._done.get(location)
         if done is None:
             tokens = textnorm.tokenize(self.texts.get(location, ""))
-            fingerprints = textnorm.winnow_tokens(tokens)
+            fingerprints = textnorm.winnow_tokens(tokens, word_ids)
             fingerprints.flags.writeable = False
             done = self._done[location] = (tokens, fingerprints)
         return done
-
-
-# The PartTexts of the inspection last asked about, with its number of segments then.
-_last: tuple[Inspection, int, PartTexts] | None = None
-
-
-def part_texts_of(inspection: Inspection) -> PartTexts:
-    """The PartTexts of an inspection; asked twice in a row for the same (unchanged)
-    inspection, the same object, so each text is tokenised and fingerprinted once."""
-    global _last
-    last = _last
-    if last is not None and last[0] is inspection and last[1] == len(inspection.segments):
-        return last[2]
-    result = PartTexts(part_texts(inspection))
-    _last = (inspection, len(inspection.segments), result)
-    return result
-
-
-def forget_part_texts() -> None:
-    """Drop the kept PartTexts (the last consumer of a message's texts calls this)."""
-    global _last
-    _last = None
 
 
 class FingerprintDetector:
@@ -220,12 +207,14 @@ class FingerprintDetector:
 
     name = "fingerprint"
     description = "Registered sensitive documents: exact file, exact text, or shared passages."
+    uses_part_texts = True  # run_detectors passes the message's PartTexts (see detect/base.py)
 
     def __init__(self, data_dir: str | Path, min_share: float = 0.3) -> None:
         self.data_dir = Path(data_dir)
         self.min_share = min_share
         self.index = FingerprintIndex.load(self.data_dir)
         self._checked_at = time.monotonic()
+        self.word_ids = textnorm.WordIds()  # word hashes, kept for this worker's life
         textnorm.normalize("")  # build the Han folding table now, not on the first message
 
     def _refresh(self) -> None:
@@ -247,7 +236,7 @@ class FingerprintDetector:
         found = self._match_sha256s(sha256s)
         if text:
             tokens = textnorm.tokenize(text)
-            self._match_tokens(tokens, textnorm.winnow_tokens(tokens), found)
+            self._match_tokens(tokens, textnorm.winnow_tokens(tokens, self.word_ids), found)
         return _best_first(found)
 
     def _match_sha256s(self, sha256s: tuple[str, ...]) -> dict[int, DocumentMatch]:
@@ -274,19 +263,21 @@ class FingerprintDetector:
                 if max(share_part, share_doc) >= self.min_share:
                     found[number] = DocumentMatch(doc, "partial", matched, min(share_part, 1.0), min(share_doc, 1.0))
 
-    def detect(self, inspection: Inspection) -> list[Finding]:
+    def detect(self, inspection: Inspection, texts: PartTexts | None = None) -> list[Finding]:
+        """Findings of every part; `texts` is the message's PartTexts when the caller shares
+        them with trace.compute_digests (so each text is fingerprinted once)."""
         self._refresh()
         if not len(self.index):
             return []
         shas: dict[str, list[str]] = defaultdict(list)
         for part in inspection.parts:
             shas[part.location].append(part.sha256)
-        shared = part_texts_of(inspection)  # compute_digests fingerprints the same texts
+        shared = texts if texts is not None else PartTexts.of(inspection)
         findings: list[Finding] = []
         for location in dict.fromkeys([*shas, *shared.texts]):
             found = self._match_sha256s(tuple(shas.get(location, ())))
             if shared.texts.get(location):
-                self._match_tokens(*shared.tokens_and_fingerprints(location), found)
+                self._match_tokens(*shared.tokens_and_fingerprints(location, self.word_ids), found)
             findings.extend(_finding(location, match) for match in _best_first(found))
         return findings
 

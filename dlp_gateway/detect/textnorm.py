@@ -161,9 +161,21 @@ def _mix(values: np.ndarray) -> np.ndarray:
     return z
 
 
-@lru_cache(maxsize=200_000)
 def _word_id(word: str) -> int:
     return int.from_bytes(hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest(), "little")
+
+
+class WordIds:
+    """A memo of word hashes owned by whoever winnows many texts (the fingerprint detector
+    of a worker): common words are hashed once per worker, not once per text; at most
+    `limit` words, least recently used dropped first. Not a module global, so no words of
+    past messages stay in a process that never asked for the memo (issue #14)."""
+
+    def __init__(self, limit: int = 200_000) -> None:
+        self.word_id = lru_cache(maxsize=limit)(_word_id)
+
+    def __len__(self) -> int:
+        return self.word_id.cache_info().currsize
 
 
 def _kgram_hashes(token_ids: np.ndarray, k: int, seed: int) -> np.ndarray:
@@ -201,14 +213,18 @@ _CJK_SEED = 0x243F6A8885A308D3
 _LATIN_SEED = 0x13198A2E03707344
 
 
-def winnow_tokens(tokens: Tokens) -> np.ndarray:
-    """Sorted unique winnowing fingerprints (uint64) of both token streams."""
+def winnow_tokens(tokens: Tokens, word_ids: WordIds | None = None) -> np.ndarray:
+    """Sorted unique winnowing fingerprints (uint64) of both token streams; `word_ids`,
+    the caller's memo of word hashes (the values do not depend on it)."""
     parts = []
     if tokens.cjk:
         ids = np.frombuffer(tokens.cjk.encode("utf-32-le"), dtype=np.uint32).astype(_U64)
         parts.append(_winnow(_kgram_hashes(ids, CJK_K, _CJK_SEED), CJK_WINDOW))
     if tokens.words:
-        ids = np.fromiter(map(_word_id, tokens.words), dtype=_U64, count=len(tokens.words))
+        # Each distinct word hashed once per text (a memo that goes with the call), or once
+        # per worker with the caller's memo.
+        word_id = word_ids.word_id if word_ids is not None else lru_cache(maxsize=None)(_word_id)
+        ids = np.fromiter(map(word_id, tokens.words), dtype=_U64, count=len(tokens.words))
         parts.append(_winnow(_kgram_hashes(ids, LATIN_K, _LATIN_SEED), LATIN_WINDOW))
     if not parts:
         return np.empty(0, dtype=_U64)
