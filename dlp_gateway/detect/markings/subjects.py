@@ -16,6 +16,7 @@ from dlp_gateway.detect.markings.grammar import (
     _PRC_LEVEL,
     _ROC_LEVEL,
     _SP,
+    TS,
     C,
     Candidate,
     R,
@@ -51,6 +52,12 @@ _SUBJECT_LATIN = re.compile(
     rf"^\s*(?:\((?P<mark>TS|S|C|U|CUI|FOUO|SBU|CTS|NS|NC|NR)(?P<pcaveats>{_PORTION_CAVEATS})?\)"
     rf"|(?P<ob>\[)?(?:{_NATO_BANNER}|{_EU_BANNER}|{_US_BANNER}|{_CUI_BANNER})(?(ob)\]|\s*(?:[:\-–|]|$)))"
 )
+# Banners that cannot be prose even without a separator after them: a US banner with `//`
+# caveats ("SECRET//NOFORN trip report"), a PRC level with its ★ ("绝密★ 会议纪要"), and the
+# two highest ROC levels opening the subject ("極機密 會議紀錄"; 機密 alone is ordinary prose).
+_SUBJECT_US_CAVEATED = re.compile(rf"^\s*{_US_BANNER}(?=\s)")
+_SUBJECT_PRC_STAR = re.compile(rf"^\s*{_PRC_LEVEL}\s*[★☆]")
+_SUBJECT_ROC_OPENING = re.compile(r"^\s*(?:(?P<ts>[絕绝]對機密|[絕绝]对机密)|(?P<s>極機密|极机密))(?=\s)")
 # Subject lines inside a body (a letter's 主旨, a forwarded mail's Subject:). One regex per
 # label: a pattern that opens with a literal is scanned for with a fast substring search,
 # an alternation is tried at every position (ten times slower on 100 KB).
@@ -93,3 +100,25 @@ def scan_subject(text: str, base_line: int, offset: int, out: list[Candidate], *
                 return  # 「TOP SECRET: Friday surprise party」: office banter, not a classified subject
         out.append(Candidate(f"{system.lower()}_{rule_prefix}", level, system, subject, 0.85,
                              base_line, offset, offset + len(text), "subject"))
+        return
+    _scan_unseparated_banner(subject, base_line, offset, len(text), out, rule_prefix)
+
+
+def _scan_unseparated_banner(subject: str, base_line: int, offset: int, length: int, out: list[Candidate],
+                             rule_prefix: str) -> None:
+    """A subject that opens with an unmistakable banner followed only by a space."""
+    m = _SUBJECT_US_CAVEATED.match(subject)
+    if m and "//" in (m.group("caveats") or ""):
+        level, system = _latin_level(m)
+        out.append(Candidate(f"{system.lower()}_{rule_prefix}", level, system, subject, 0.85,
+                             base_line, offset, offset + length, "subject"))
+        return
+    m = _SUBJECT_PRC_STAR.match(subject)
+    if m:
+        out.append(Candidate(f"prc_{rule_prefix}", _prc_level(m), "PRC", subject, 0.88, base_line, offset,
+                             offset + length, "subject"))
+        return
+    m = _SUBJECT_ROC_OPENING.match(subject)
+    if m:
+        out.append(Candidate(f"roc_{rule_prefix}", TS if m.group("ts") else S, "ROC", subject, 0.88, base_line,
+                             offset, offset + length, "subject"))
