@@ -62,10 +62,22 @@ def read_archive(reader: Reader, data: bytes, location: str, depth: int, **_: ob
         read_with_libarchive(reader, data, location, depth, "CAB")
     elif any(data[offset:offset + 5] == b"CD001" for offset in (32769, 34817, 36865)):
         read_with_libarchive(reader, data, location, depth, "ISO 9660")
+    elif data[:4] in _LIBARCHIVE_NAMES:
+        read_with_libarchive(reader, data, location, depth, _LIBARCHIVE_NAMES[data[:4]], raw_fallback=True)
     elif len(data) > 262 and data[257:262] == b"ustar" or _is_tar(data):
         _read_tar(reader, data, location, depth)
     else:
-        reader.problem(ProblemKind.UNSUPPORTED, location, "archive format not recognised")
+        # cpio, ar, xar, WARC, and zstd/compress/lz4/lzip streams (a .tar.zst or a single
+        # compressed file): libarchive reads them all, within the same member/byte bounds.
+        read_with_libarchive(reader, data, location, depth, _LIBARCHIVE_NAMES.get(data[:4], "archive"),
+                             raw_fallback=True)
+
+
+# Leading bytes -> the format's name in problems and notes (libarchive-only formats).
+_LIBARCHIVE_NAMES = {
+    b"\x28\xb5\x2f\xfd": "zstd", b"\x1f\x9d\x90\x00": "compress (.Z)", b"\x04\x22\x4d\x18": "lz4",
+    b"LZIP": "lzip", b"xar!": "xar", b"WARC": "WARC", b"!<ar": "ar", b"0707": "cpio",
+}
 
 
 def _is_tar(data: bytes) -> bool:
@@ -716,11 +728,14 @@ def _entry_encrypted(entry: object) -> bool:
     return bool(function(pointer))
 
 
-def read_with_libarchive(reader: Reader, data: bytes, location: str, depth: int, what: str) -> bool:
+def read_with_libarchive(reader: Reader, data: bytes, location: str, depth: int, what: str, *,
+                         raw_fallback: bool = False) -> bool:
     """Read an archive through libarchive (Debian libarchive13, PyPI libarchive-c): ISO 9660
     images (with Joliet and Rock Ridge names), Microsoft CAB, and RAR 4/5 with compressed
     members, which rarfile can only list without an external unrar. Members are streamed
-    through `read_bounded` like ZIP members. False when libarchive is not installed."""
+    through `read_bounded` like ZIP members. False when libarchive is not installed.
+    With `raw_fallback`, a compressed stream that holds no archive (a lone `.zst`, `.Z`,
+    `.lz4`, `.lz` file) is decompressed as one member named after the compression."""
     try:
         import libarchive
         import libarchive.exception
@@ -728,35 +743,51 @@ def read_with_libarchive(reader: Reader, data: bytes, location: str, depth: int,
         reader.problem(ProblemKind.UNSUPPORTED, location, f"{what} archive: libarchive is not installed; not read")
         return False
     tally = Tally(len(data))
+    entries: list[str] = []
     try:
-        with libarchive.memory_reader(data) as archive:
-            for entry in archive:
-                if tally.stopped or reader.timed_out(location) or reader.members_exhausted(location):
-                    return True
-                if not entry.isfile:
-                    continue
-                name = str(entry.pathname or "member").lstrip("./") or "member"
-                where = reader.unique_location(join(location, name))
-                if _entry_encrypted(entry):
-                    reader.segment(name, where, where, "filename")
-                    reader.problem(ProblemKind.ENCRYPTED, where, f"encrypted {what} member; content not readable")
-                    continue
-                size = entry.size or 0
-                if _too_big(reader, where, size):
-                    reader.segment(name, where, where, "filename")
-                    continue
-                try:
-                    member = read_bounded(reader, _Blocks(iter(entry.get_blocks())), where, len(data), tally)
-                except libarchive.exception.ArchiveError as exc:
-                    reader.segment(name, where, where, "filename")
-                    text = str(exc)
-                    kind = ProblemKind.ENCRYPTED if "ncrypt" in text or "assphrase" in text else ProblemKind.CORRUPT
-                    reader.problem(kind, where, f"{what} member not readable: {text}"[:300])
-                    continue
-                if member is None:
-                    reader.segment(name, where, where, "filename")
-                    continue
-                reader.read_file(member, where, filename=name, declared_type=None, depth=depth + 1)
+        try:
+            _libarchive_entries(reader, data, location, depth, what, tally, "all", entries)
+        except libarchive.exception.ArchiveError:
+            if not raw_fallback or entries:
+                raise
+            _libarchive_entries(reader, data, location, depth, what, tally, "raw", entries)
     except libarchive.exception.ArchiveError as exc:
         reader.problem(ProblemKind.CORRUPT, location, f"damaged {what} archive: {exc}"[:300])
     return True
+
+
+def _libarchive_entries(reader: Reader, data: bytes, location: str, depth: int, what: str, tally: Tally,
+                        format_name: str, entries: list[str]) -> None:
+    """Every file entry libarchive finds in `data`, read as a member (see read_with_libarchive)."""
+    import libarchive
+    import libarchive.exception
+
+    with libarchive.memory_reader(data, format_name=format_name) as archive:
+        for entry in archive:
+            entries.append(entry.pathname)
+            if tally.stopped or reader.timed_out(location) or reader.members_exhausted(location):
+                return
+            if not entry.isfile:
+                continue
+            name = str(entry.pathname or "member").lstrip("./") or "member"
+            where = reader.unique_location(join(location, name))
+            if _entry_encrypted(entry):
+                reader.segment(name, where, where, "filename")
+                reader.problem(ProblemKind.ENCRYPTED, where, f"encrypted {what} member; content not readable")
+                continue
+            size = entry.size or 0
+            if _too_big(reader, where, size):
+                reader.segment(name, where, where, "filename")
+                continue
+            try:
+                member = read_bounded(reader, _Blocks(iter(entry.get_blocks())), where, len(data), tally)
+            except libarchive.exception.ArchiveError as exc:
+                reader.segment(name, where, where, "filename")
+                text = str(exc)
+                kind = ProblemKind.ENCRYPTED if "ncrypt" in text or "assphrase" in text else ProblemKind.CORRUPT
+                reader.problem(kind, where, f"{what} member not readable: {text}"[:300])
+                continue
+            if member is None:
+                reader.segment(name, where, where, "filename")
+                continue
+            reader.read_file(member, where, filename=name, declared_type=None, depth=depth + 1)

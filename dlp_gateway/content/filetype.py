@@ -38,6 +38,8 @@ _ALIASES = {
     "application/x-rar-compressed": "application/vnd.rar",
     "application/x-rar": "application/vnd.rar",
     "application/x-tar": "application/x-tar",
+    "application/x-ustar": "application/x-tar",  # libmagic's name for a POSIX tar it finds damaged
+    "application/x-gtar": "application/x-tar",
     "application/x-ole-storage": "application/x-ole-storage",
     "application/cdfv2": "application/x-ole-storage",
     "application/vnd.ms-office": "application/x-ole-storage",

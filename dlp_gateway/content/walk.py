@@ -10,11 +10,13 @@ branch only; nothing propagates out of `read_file`.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 
 from dlp_gateway.content import encoded_blocks, filetype
 from dlp_gateway.content.budget import Budget
 from dlp_gateway.content.limits import ExtractionLimits
+from dlp_gateway.content.text import decode_text
 from dlp_gateway.model import Fact, Inspection, Note, Part, Problem, ProblemKind, Segment
 
 SEP = " › "
@@ -155,6 +157,11 @@ class Reader:
         if types & ENCRYPTED_TYPES or data.lstrip()[:27] == b"-----BEGIN PGP MESSAGE-----":
             self.problem(ProblemKind.ENCRYPTED, location, "encrypted content (S/MIME or OpenPGP); not readable")
             return
+        tool = encrypted_by(data, textual=true_type.startswith("text/") or filetype.normalise(declared_type) == "text/plain")
+        if tool:
+            self.problem(ProblemKind.ENCRYPTED, location, f"encrypted content ({tool}); not readable")
+            if not true_type.startswith("text/"):
+                return  # a binary cipher text holds nothing else; a text around inline armour is still read
         if types & SIGNATURE_TYPES:
             if is_signature(data):
                 return  # a detached signature holds no content of its own
@@ -166,9 +173,14 @@ class Reader:
             or (filename or "").lower().endswith((".htm", ".html"))
         ):
             handler = dispatch("text/html")  # short HTML often looks like plain text to libmagic
+        declared_text = filetype.normalise(declared_type) == "text/plain" and _MODULES.get(handler) not in _TEXT_READERS
         if handler is None:
+            if declared_text and data.strip():
+                self._read_declared_text(data, location, true_type, charset, len(self.inspection.problems))
             if encoded_blocks.might_hold_blocks(data) and self._read_encoded_blocks(data, location, depth):
                 return  # a BinHex or yEnc file as a whole part: what it encodes was read
+            if declared_text:
+                return  # read as the text it is declared to be, as a client shows it
             if not data.strip():
                 return  # blank lines only (a lone LF is "octet-stream" to libmagic): empty
             if true_type not in ("application/x-empty", "inode/x-empty") and data.startswith(_KNOWN_SIGNATURES):
@@ -195,6 +207,8 @@ class Reader:
             self.problem(ProblemKind.CORRUPT, location, f"could not read {true_type}: {type(exc).__name__}: {exc}"[:500])
         if self._declared_text_as_text(data, location, depth, true_type, declared_type, filename, before, charset):
             return
+        if declared_text:
+            self._read_declared_text(data, location, true_type, charset, before)
         self._weak_image_guess(data, location, true_type, before)
         if true_type.startswith("text/") and encoded_blocks.might_hold_blocks(data):
             self._read_encoded_blocks(data, location, depth)
@@ -220,6 +234,30 @@ class Reader:
         if handler is not None:
             handler(self, data, location, depth, charset=charset, text_kind="body")
         return True
+
+    def _read_declared_text(self, data: bytes, location: str, true_type: str, charset: str | None,
+                            before: int) -> None:
+        """A part declared text/plain that libmagic calls something else (a body opening
+        with `%PDF-`, `GIF89a`, `{\\rtf1`, `%!PS`, a BinHex block, NULs in a text file): a
+        client shows it as text, so it is read as text as well. When that text is mostly
+        printable, a failure of the typed reader (`%PDF-` in prose is no PDF) is only a
+        note; a real binary file mislabelled text/plain keeps its problem, and only its
+        printable runs are read (what a client would show among the garbage)."""
+        text, _ = decode_text(data, charset)
+        text = text.replace("\x00", "")
+        sample = text[:65536]
+        printable = sum(ch.isprintable() or ch in "\t\n\r\f\v" for ch in sample)
+        textual = bool(sample) and printable >= 0.9 * len(sample)
+        if textual:
+            failed = [p for p in self.inspection.problems[before:]
+                      if p.kind in (ProblemKind.CORRUPT, ProblemKind.UNSUPPORTED) and p.location == location]
+            for problem in failed:
+                self.inspection.problems.remove(problem)
+                self.note(location, f"declared text/plain; as {true_type}: {problem.detail}")
+        else:
+            text = "\n".join(_PRINTABLE_RUN.findall(text))
+        self.note(location, f"declared text/plain but libmagic says {true_type}; also read as plain text")
+        self.segment(text, location, location, "body")
 
     def _weak_image_guess(self, data: bytes, location: str, true_type: str, before: int) -> None:
         """libmagic names some image formats (TGA, PCX...) from a few weak bytes, so random
@@ -304,7 +342,56 @@ ARCHIVE_TYPES = {
     "application/zip", "application/java-archive", "application/x-tar", "application/gzip",
     "application/x-bzip2", "application/x-xz", "application/x-7z-compressed", "application/vnd.rar",
     "application/x-lzma", "application/x-iso9660-image", "application/vnd.ms-cab-compressed",
+    # read through libarchive (archives.read_with_libarchive)
+    "application/x-cpio", "application/x-archive", "application/zstd", "application/x-compress",
+    "application/x-lz4", "application/x-lzip", "application/x-xar", "application/warc",
 }
+
+
+# Text readers: a part declared text/plain that one of these reads needs no second reading.
+_TEXT_READERS = {"text_files", "mime", "xmldoc"}
+_MODULES: dict[Handler | None, str] = {}
+# Runs of printable characters (what `strings` prints) in binary data declared as text.
+_PRINTABLE_RUN = re.compile(r"[^\x00-\x08\x0b-\x1f\x7f-\x9f\ufffd]{4,}")
+_ARMOUR = re.compile(rb"^[ \t>]*-----BEGIN PGP MESSAGE-----", re.M)
+# PKESK (tag 1) and SKESK (tag 3) packets in old and new OpenPGP packet format: the first
+# packet of every `gpg -e` / `gpg -c` output, with the versions RFC 4880/9580 define.
+_OPENPGP_VERSIONS = {1: {3, 6}, 3: {4, 5, 6}}
+
+
+def _openpgp_message(data: bytes) -> bool:
+    """True when `data` starts with an OpenPGP session-key packet (binary `.gpg`/`.pgp`)."""
+    if len(data) < 12 or not data[0] & 0x80:
+        return False
+    if data[0] & 0x40:  # new format: tag in the low six bits, then a 1, 2 or 5-byte length
+        tag, first = data[0] & 0x3F, data[1]
+        offset = 2 if first < 192 else 3 if first < 224 else 6 if first == 255 else 0
+    else:  # old format: tag in bits 5-2, length type in bits 1-0 (1, 2 or 4 bytes)
+        tag, kind = (data[0] >> 2) & 0x0F, data[0] & 0x03
+        offset = {0: 2, 1: 3, 2: 5}.get(kind, 0)
+    if tag not in _OPENPGP_VERSIONS or not offset or data[offset] not in _OPENPGP_VERSIONS[tag]:
+        return False
+    # A PKESK v3 names a public-key algorithm after the 8-byte key id; an SKESK v4 a cipher.
+    if tag == 1 and data[offset] == 3:
+        return data[offset + 9] in {1, 2, 16, 18, 20, 22, 25, 26}
+    if tag == 3 and data[offset] == 4:
+        return 1 <= data[offset + 1] <= 13
+    return True
+
+
+def encrypted_by(data: bytes, *, textual: bool) -> str | None:
+    """The tool that encrypted `data`, by its fixed magic: a binary OpenPGP message, an
+    `openssl enc` file (`Salted__`), an age file, or, in a text, an inline PGP armour block
+    anywhere (Thunderbird and Mailvelope decrypt those wherever they are). None otherwise."""
+    if data.startswith(b"Salted__") and len(data) >= 32:
+        return "openssl enc"
+    if data.startswith((b"age-encryption.org/v1\n", b"-----BEGIN AGE ENCRYPTED FILE-----")):
+        return "age"
+    if _openpgp_message(data):
+        return "OpenPGP"
+    if textual and _ARMOUR.search(data):
+        return "inline OpenPGP block"
+    return None
 
 
 def dispatch(true_type: str) -> Handler | None:
@@ -313,7 +400,9 @@ def dispatch(true_type: str) -> Handler | None:
 
     for matches, module, function in _READERS:
         if matches(true_type):
-            return getattr(importlib.import_module(f"dlp_gateway.content.{module}"), function)
+            handler: Handler = getattr(importlib.import_module(f"dlp_gateway.content.{module}"), function)
+            _MODULES[handler] = module
+            return handler
     return None
 
 
