@@ -4,9 +4,12 @@ Each test builds its message in code and runs the real pipeline and the shipped 
 
 from __future__ import annotations
 
+import base64
+import io
 import shutil
 import subprocess
 import tempfile
+import zipfile
 
 import docgen
 import pytest
@@ -142,3 +145,132 @@ def test_age_file_is_encrypted() -> None:
     age = b"age-encryption.org/v1\n-> X25519 abc\nxyz\n--- def\n" + bytes(range(256))
     raw = attach(age, name="notes.age")
     assert [p.kind for p in inspect(raw).inspection.problems] == ["encrypted"]
+
+
+# ----------------------------------------------------------------- B29 data before a ZIP
+
+def test_zip_after_leading_data_in_an_unknown_binary_is_read() -> None:
+    data = b"README: unpack with unzip\n" * 20 + docgen.make_zip({"s.txt": US.encode()})
+    assert "secret" in found(attach(data, name="bundle.dat"))
+
+
+# ----------------------------------------------------------------- B34, B6 saved messages
+
+SAVED = (b"From: a@mission.example\r\nTo: b@mofa.example\r\nSubject: fwd\r\nMIME-Version: 1.0\r\n"
+         b"Content-Type: multipart/mixed; boundary=S\r\n\r\n--S\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n"
+         b"--S\r\nContent-Type: application/octet-stream; name=r.docx\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+         + b64(docgen.make_docx(["notes", US])) + b"\r\n--S--\r\n")
+
+
+def test_saved_message_starting_with_an_mbox_from_line_is_read_as_a_message() -> None:
+    data = b"From a@mission.example Mon Jan  5 08:00:00 2026\r\n" + SAVED
+    assert "secret" in found(attach(data, name="saved.eml"))
+
+
+def test_every_message_of_an_mbox_file_is_read() -> None:
+    first = b"From a@mission.example Mon Jan  5 08:00:00 2026\nFrom: a@x\nSubject: hi\n\nhello\n\n"
+    data = first + b"From b@mission.example Mon Jan  5 09:00:00 2026\n" + SAVED.replace(b"\r\n", b"\n")
+    assert "secret" in found(attach(data, name="export.mbox"))
+
+
+@pytest.mark.parametrize("first", [b"Received: from a by b; Mon, 5 Jan 2026 08:00:00 +0000\r\n",
+                                   b"Return-Path: <a@mission.example>\r\n", b"X-Mozilla-Status: 0001\r\n",
+                                   b"DKIM-Signature: v=1; a=rsa-sha256; d=mission.example\r\n"])
+def test_saved_message_starting_with_a_trace_header_is_read_as_a_message(first: bytes) -> None:
+    assert "secret" in found(attach(first + SAVED, name="saved.eml"))
+
+
+MHTML = (b"MIME-Version: 1.0\r\nContent-Type: multipart/related; boundary=M; type=\"text/html\"\r\n\r\n"
+         b"--M\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n"
+         b"Content-Location: file:///page.htm\r\n\r\n<html><body><p>intro</p><p>" + US.encode()
+         + b"</p></body></html>\r\n--M--\r\n")
+
+
+def test_mhtml_page_is_read_as_a_web_page_archive() -> None:
+    assert "secret" in found(attach(MHTML, name="page.mht"))
+
+
+# ----------------------------------------------------------------- B35, B22 transfer encodings
+
+def test_base64_of_separately_padded_chunks_is_decoded_chunk_by_chunk() -> None:
+    body = base64.b64encode(b"Dear\n") + b"\r\n" + base64.b64encode(US.encode() + b"\n") + b"\r\n"
+    raw = message("text/plain; charset=utf-8", body, b"Content-Transfer-Encoding: base64\r\n")
+    assert "secret" in found(raw)
+
+
+def test_multipart_whose_body_is_base64_is_parsed_after_decoding() -> None:
+    inner = (b"--B\r\nContent-Type: text/plain\r\n\r\nhello\r\n--B\r\nContent-Type: application/zip; name=a.zip\r\n"
+             b"Content-Transfer-Encoding: base64\r\n\r\n" + b64(docgen.make_zip({"s.txt": US.encode()}))
+             + b"\r\n--B--\r\n")
+    raw = message(MIXED, b64(inner), b"Content-Transfer-Encoding: base64\r\n")
+    assert "secret" in found(raw)
+
+
+# ----------------------------------------------------------------- B18 format=flowed
+
+@pytest.mark.parametrize(("params", "body"), [("format=flowed", b"SECRET// \r\nNOFORN\r\n"),
+                                              ("format=flowed; delsp=yes", b"SECRET//NO \r\nFORN\r\n")])
+def test_format_flowed_lines_are_unflowed(params: str, body: bytes) -> None:
+    assert "secret" in found(message(f"text/plain; charset=utf-8; {params}", b"Dear colleague,\r\n" + body))
+
+
+# ----------------------------------------------------------------- B8, B19 ZIP
+
+def test_zip_archive_comment_is_read() -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        zf.writestr("a.txt", "hello")
+        zf.comment = b"x\n" + US.encode()
+    assert "secret" in found(attach(buffer.getvalue(), name="a.zip"))
+
+
+def test_zip_member_comment_is_read() -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        info = zipfile.ZipInfo("a.txt")
+        info.comment = US.encode()
+        zf.writestr(info, "hello")
+    assert "secret" in found(attach(buffer.getvalue(), name="a.zip"))
+
+
+def _bad_crc_zip(members: dict[str, bytes]) -> bytes:
+    data = bytearray(docgen.make_zip(members, compression=zipfile.ZIP_STORED))
+    for sig, offset in ((b"PK\x03\x04", 14), (b"PK\x01\x02", 16)):
+        at = data.find(sig)
+        data[at + offset:at + offset + 4] = b"\x01\x02\x03\x04"
+    return bytes(data)
+
+
+def test_zip_member_with_a_bad_crc_is_read_with_a_note() -> None:
+    raw = attach(_bad_crc_zip({"s.txt": US.encode()}), name="a.zip")
+    report = inspect(raw)
+    assert "secret" in {f.level.label for f in report.findings if f.level is not None}
+    assert not report.inspection.problems
+    assert any("CRC" in n.detail for n in report.inspection.notes)
+
+
+# ----------------------------------------------------------------- B26 line separators
+
+@pytest.mark.parametrize("sep", ["\u2028", "\u0085", "\v", "\f", "\u2029"])
+def test_unusual_line_separators_end_lines(sep: str) -> None:
+    body = f"Dear colleague,{sep}{US}{sep}thanks".encode()
+    assert "secret" in found(message("text/plain; charset=utf-8", body))
+
+
+# ----------------------------------------------------------------- B7 iCalendar
+
+def _ics(*lines: str) -> bytes:
+    return ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:1\r\nSUMMARY:meeting\r\n"
+            + "".join(f"{line}\r\n" for line in lines) + "END:VEVENT\r\nEND:VCALENDAR\r\n").encode()
+
+
+def test_icalendar_escaped_newlines_are_unescaped() -> None:
+    raw = attach(_ics(f"DESCRIPTION:agenda\\n{US}\\nend"), "text/calendar", "invite.ics")
+    assert "secret" in found(raw)
+
+
+def test_icalendar_inline_base64_attachment_is_decoded_and_read() -> None:
+    payload = base64.b64encode(b"notes\n" + US.encode() + b"\n").decode()
+    line = f"ATTACH;ENCODING=BASE64;VALUE=BINARY;FMTTYPE=text/plain;X-FILENAME=a.txt:{payload}"
+    raw = attach(_ics(line), "text/calendar", "invite.ics")
+    assert "secret" in found(raw)

@@ -335,7 +335,12 @@ def _refine_zip(data: bytes, mime: str) -> str:
 
 
 _HEADER_LINE = re.compile(rb"^[A-Za-z0-9-]{1,76}:[ \t]", re.M)
-_MESSAGE_HEADERS = re.compile(rb"^(from|to|subject|date|message-id|received|mime-version|return-path):", re.I | re.M)
+# Content-type counts too: a Word or IE .mht page starts "MIME-Version:" + "Content-Type:".
+_MESSAGE_HEADERS = re.compile(rb"^(from|to|subject|date|message-id|received|mime-version|return-path|content-type):",
+                              re.I | re.M)
+# The separator line that starts every message of an mbox file (and a message saved by
+# Thunderbird or mutt): "From sender date", then the message's header lines.
+_MBOX_FROM = re.compile(rb"From [^\r\n]{1,300}?(?:19|20)\d\d[^\r\n]{0,80}\r?\n")
 
 
 def true_type(data: bytes) -> str:
@@ -356,6 +361,9 @@ def true_type(data: bytes) -> str:
         first = data[:2048]
         if _HEADER_LINE.match(first) and len(_MESSAGE_HEADERS.findall(first)) >= 2:
             return "message/rfc822"
+        mbox = _MBOX_FROM.match(first)
+        if mbox and _HEADER_LINE.match(first, mbox.end()) and _MESSAGE_HEADERS.search(first, mbox.end()):
+            return "application/mbox"
     if mime == "application/octet-stream":
         from dlp_gateway.content.text import wide_unicode
 

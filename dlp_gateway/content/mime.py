@@ -501,7 +501,30 @@ def _reparsed_multipart(reader: Reader, part: Message, location: str) -> list[Me
     if isinstance(body.get_payload(), list) and body.get_payload():
         reader.note(location, "multipart boundary parsed the way mail clients read it (unquoted special characters)")
         return list(body.get_payload())
-    return str(payload)
+    decoded = _decoded_multipart(reader, part, location)
+    return decoded if decoded else str(payload)
+
+
+def _decoded_multipart(reader: Reader, part: Message, location: str) -> list[Message]:
+    """The parts of a multipart whose body carries a base64 or quoted-printable transfer
+    encoding. RFC 2045 forbids that, but a client that decodes first shows the parts (and
+    an attacker can hide them so): the body is decoded and parsed as the multipart's body."""
+    cte_value = str(part.get("Content-Transfer-Encoding", "") or "")
+    if encoded_blocks.normalise_cte(cte_value) not in ("base64", "quoted-printable"):
+        return []
+    decoded = _decode(reader, _raw_payload(part), cte_value)
+    if decoded is None or not decoded.data.strip():
+        return []
+    head = _as_bytes(f"Content-Type: {part.get('Content-Type', '')}\r\n\r\n")
+    try:
+        body = email.message_from_bytes(head + decoded.data, policy=_POLICY)
+    except Exception:
+        return []
+    parts = body.get_payload()
+    if not isinstance(parts, list) or not parts:
+        return []
+    reader.note(location, f"multipart body with transfer encoding {cte_value.strip()!r}; decoded and parsed as MIME")
+    return [p for p in parts if isinstance(p, Message)]
 
 
 def _read_framing_text(reader: Reader, text: str | None, location: str, depth: int,
@@ -668,6 +691,30 @@ def _decoded_payload(reader: Reader, part: Message, location: str) -> tuple[byte
 def read_attached_message(reader: Reader, data: bytes, location: str, depth: int, **_: object) -> None:
     """Reader for message/rfc822 files: attached messages and .eml files in archives."""
     read_message(reader, data, location, depth)
+
+
+# "From " separator lines of an mbox file: at the start, or after a blank line.
+_MBOX_SEPARATOR = re.compile(rb"(?:\A|(?<=\n\n)|(?<=\n\r\n))From [^\r\n]*\r?\n")
+
+
+def read_mailbox(reader: Reader, data: bytes, location: str, depth: int, **_: object) -> None:
+    """Reader for mbox files (a Thunderbird, Google Takeout or mutt export) and messages
+    saved with their mbox "From " line: each message is read as an attached message.
+    The split follows mailbox.mbox (a "From " line after a blank line); ">From " quoting
+    inside bodies (mboxrd) is left as it is, since the quoted line is prose either way."""
+    from dlp_gateway.content.walk import join
+
+    starts = [m.start() for m in _MBOX_SEPARATOR.finditer(data)]
+    if len(starts) <= 1:
+        read_message(reader, data, location, depth)  # the parser takes a leading "From " line as such
+        return
+    reader.note(location, f"mailbox of {len(starts)} messages; each read")
+    for n, start in enumerate(starts, start=1):
+        if reader.timed_out(location) or reader.members_exhausted(location):
+            return
+        end = starts[n] if n < len(starts) else len(data)
+        reader.read_file(data[start:end], reader.unique_location(join(location, f"message {n}")), filename=None,
+                         declared_type="message/rfc822", depth=depth + 1)
 
 
 # -- what the parsed tree did not yield -------------------------------------------------

@@ -328,6 +328,7 @@ _READERS: list[tuple[Callable[[str], bool], str, str]] = [
     (lambda t: t in filetype.OOXML_TYPES, "office", "read_ooxml"),
     (lambda t: t.startswith("application/vnd.oasis.opendocument"), "odf", "read_odf"),
     (lambda t: t == "message/rfc822", "mime", "read_attached_message"),
+    (lambda t: t == "application/mbox", "mime", "read_mailbox"),
     (lambda t: t == "text/rtf", "rtf", "read_rtf"),
     (lambda t: t in ("text/xml", "image/svg+xml") or t.endswith("+xml"), "xmldoc", "read_xml"),
     (lambda t: t == "text/html", "text_files", "read_html"),
