@@ -254,6 +254,7 @@ def _read_zip(reader: Reader, data: bytes, location: str, depth: int) -> None:
             reader.limit(location, "max_compression_ratio",
                          "ZIP members overlap one another (overlapping-entry bomb); not read")
             return
+        _read_comment(reader, zf.comment, join(location, "comment"), location)
         for info in infos:
             if tally.stopped or reader.timed_out(location) or reader.members_exhausted(location):
                 return
@@ -261,6 +262,7 @@ def _read_zip(reader: Reader, data: bytes, location: str, depth: int) -> None:
                 continue
             name = member_name(info)
             where = reader.unique_location(join(location, name))
+            _read_comment(reader, info.comment, join(where, "comment"), where)
             if info.flag_bits & 0x1:
                 reader.segment(name, where, where, "filename")
                 reader.problem(ProblemKind.ENCRYPTED, where, "encrypted ZIP member; content not readable")
@@ -270,8 +272,7 @@ def _read_zip(reader: Reader, data: bytes, location: str, depth: int) -> None:
                 tally.stopped = reader.budget.decompressed_left() <= 0 or _bomb(reader, where, info.file_size, info.compress_size)
                 continue
             try:
-                with zf.open(info) as stream:
-                    member = read_bounded(reader, stream, where, info.compress_size, tally)
+                member = _read_zip_member(reader, zf, info, where, tally)
             except NotImplementedError as exc:
                 reader.segment(name, where, where, "filename")
                 reader.problem(ProblemKind.UNSUPPORTED, where, f"ZIP member not readable: {exc}")
@@ -286,6 +287,42 @@ def _read_zip(reader: Reader, data: bytes, location: str, depth: int) -> None:
             reader.read_file(member, where, filename=name, declared_type=None, depth=depth + 1)
         if not tally.stopped:
             _read_unlisted(reader, data, location, depth, tally, infos)
+
+
+def _read_comment(reader: Reader, comment: bytes, location: str, part: str) -> None:
+    """A ZIP archive or member comment: 7-Zip, WinRAR and Explorer show it, so it is text
+    to inspect (in UTF-8, else the Chinese code pages of the names, else cp437)."""
+    if not comment.strip():
+        return
+    for encoding in ("utf-8", "cp950", "gb18030", "cp437"):
+        try:
+            text = comment.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    reader.segment(text, location, part, "body")
+
+
+def _read_zip_member(reader: Reader, zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str,
+                     tally: Tally) -> bytes | None:
+    """One listed member, decompressed within the bounds. A CRC-32 mismatch is read
+    through as 7-Zip and Explorer do (they extract with a warning): the member is read
+    again without the check and the mismatch is a note, not a hold."""
+    produced = tally.produced
+    try:
+        with zf.open(info) as stream:
+            return read_bounded(reader, stream, where, info.compress_size, tally)
+    except zipfile.BadZipFile as exc:
+        if "CRC" not in str(exc):
+            raise
+    tally.produced = produced  # the first pass does not count twice towards the ratio
+    with zf.open(info) as stream:
+        if not hasattr(stream, "_expected_crc"):
+            raise zipfile.BadZipFile(f"Bad CRC-32 for file {info.filename!r}")
+        stream._expected_crc = None  # zipfile's own switch: no CRC check (used for a missing CRC)
+        member = read_bounded(reader, stream, where, info.compress_size, tally)
+    reader.note(where, "ZIP member with a wrong CRC-32 (damaged or altered); read as extracting tools read it")
+    return member
 
 
 def _read_unlisted(reader: Reader, data: bytes, location: str, depth: int, tally: Tally,

@@ -453,7 +453,25 @@ def _walk(reader: Reader, part: Message, prefix: str, depth: int, counter: list[
         reader.seen.add(_key(guess))
         reader.read_file(guess, reader.unique_location(f"{location} (as {cte_name})"), filename=filename,
                          declared_type=content_type, depth=depth + 1, charset=charset)
+    _flowed_reading(reader, part, data, location, filename, depth, charset)
     _other_readings(reader, part, location, filename, depth)
+
+
+def _flowed_reading(reader: Reader, part: Message, data: bytes, location: str, filename: str | None,
+                    depth: int, charset: str | None) -> None:
+    """format=flowed text (RFC 3676): Thunderbird and Apple Mail join its soft-broken
+    lines, Outlook shows them as sent. Both readings are inspected: the unflowed one
+    as a second reading of the part, when it differs."""
+    if part.get_content_type() != "text/plain" or str(part.get_param("format") or "").lower() != "flowed":
+        return
+    from dlp_gateway.content.text import unflow
+
+    delsp = str(part.get_param("delsp") or "").lower() == "yes"
+    joined = unflow(data, delsp=delsp)
+    if joined.replace(b"\r\n", b"\n") == data.replace(b"\r\n", b"\n"):
+        return
+    reader.read_file(joined, reader.unique_location(f"{location} (unflowed)"), filename=filename,
+                     declared_type="text/plain", depth=depth + 1, charset=charset)
 
 
 _HEADER_LINE = re.compile(rb"[!-9;-~]+[ \t]*:")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from dlp_gateway.content import html
-from dlp_gateway.content.text import decode_text
+from dlp_gateway.content.text import decode_text, plain_lines
 from dlp_gateway.model import ProblemKind
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ def read_text(reader: Reader, data: bytes, location: str, depth: int, *,
         reader.note(location, note)
     elif note:
         reader.problem(ProblemKind.UNSUPPORTED, location, f"{note}; the text may be imperfect")
-    reader.segment(text, location, location, text_kind)
+    reader.segment(plain_lines(text), location, location, text_kind)
 
 
 def read_html(reader: Reader, data: bytes, location: str, depth: int, *,

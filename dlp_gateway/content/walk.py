@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dlp_gateway.content import encoded_blocks, filetype
 from dlp_gateway.content.budget import Budget
 from dlp_gateway.content.limits import ExtractionLimits
-from dlp_gateway.content.text import decode_text
+from dlp_gateway.content.text import decode_text, plain_lines
 from dlp_gateway.model import Fact, Inspection, Note, Part, Problem, ProblemKind, Segment
 
 SEP = " › "
@@ -257,7 +257,7 @@ class Reader:
         else:
             text = "\n".join(_PRINTABLE_RUN.findall(text))
         self.note(location, f"declared text/plain but libmagic says {true_type}; also read as plain text")
-        self.segment(text, location, location, "body")
+        self.segment(plain_lines(text), location, location, "body")
 
     def _weak_image_guess(self, data: bytes, location: str, true_type: str, before: int) -> None:
         """libmagic names some image formats (TGA, PCX...) from a few weak bytes, so random
