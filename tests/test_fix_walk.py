@@ -274,3 +274,8 @@ def test_icalendar_inline_base64_attachment_is_decoded_and_read() -> None:
     line = f"ATTACH;ENCODING=BASE64;VALUE=BINARY;FMTTYPE=text/plain;X-FILENAME=a.txt:{payload}"
     raw = attach(_ics(line), "text/calendar", "invite.ics")
     assert "secret" in found(raw)
+
+
+def test_vcard_note_value_is_read_apart_from_its_property_name() -> None:
+    card = f"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:A. Attache\r\nNOTE:{US}\r\nEND:VCARD\r\n".encode()
+    assert "secret" in found(attach(card, "text/vcard", "a.vcf", "7bit"))

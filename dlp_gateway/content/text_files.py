@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import re
 from typing import TYPE_CHECKING
 
 from dlp_gateway.content import html
@@ -31,6 +34,47 @@ def read_text(reader: Reader, data: bytes, location: str, depth: int, *,
     elif note:
         reader.problem(ProblemKind.UNSUPPORTED, location, f"{note}; the text may be imperfect")
     reader.segment(plain_lines(text), location, location, text_kind)
+    if _CALENDAR_START.match(text):
+        _read_calendar(reader, text, location, depth)
+
+
+# iCalendar (RFC 5545) and vCard (RFC 6350): invitations and contact cards.
+_CALENDAR_START = re.compile(r"\A[\ufeff\s]*BEGIN:(?:VCALENDAR|VCARD)\b", re.I)
+_FOLD = re.compile(r"\r?\n[ \t]")
+_PROPERTY = re.compile(r'^(?P<name>[A-Za-z0-9-]+)(?P<params>(?:;[^:;"\r\n]*(?:"[^"\r\n]*"[^:;"\r\n]*)*)*):(?P<value>.*)$', re.M)
+_ESCAPE = re.compile(r"\\([nN,;:\\])")
+
+
+def _read_calendar(reader: Reader, text: str, location: str, depth: int) -> None:
+    """The property values of an invitation or a contact card as Outlook shows them:
+    folded lines joined, `\\n` as line breaks and `\\,` `\\;` unescaped, one line per
+    value; inline BASE64 attachments and photos (ATTACH;ENCODING=BASE64, PHOTO;ENCODING=b)
+    decoded and read as files. The raw text was read too (property parameters)."""
+    from dlp_gateway.content.walk import join
+
+    values: list[str] = []
+    attached = 0
+    for match in _PROPERTY.finditer(_FOLD.sub("", text)):
+        params = {k.upper(): v.strip('"') for k, _, v in
+                  (p.partition("=") for p in match.group("params").split(";")[1:])}
+        value = match.group("value").strip()
+        if params.get("ENCODING", "").upper() in ("BASE64", "B") and value:
+            if reader.members_exhausted(location):
+                break
+            try:
+                data = base64.b64decode(value + "=" * (-len(value) % 4))
+            except (binascii.Error, ValueError):
+                reader.note(location, f"{match.group('name')} with damaged inline base64; not decoded")
+                continue
+            attached += 1
+            name = params.get("X-FILENAME") or params.get("FILENAME") or None
+            where = reader.unique_location(join(location, name or f"{match.group('name').lower()} {attached}"))
+            reader.read_file(data, where, filename=name, declared_type=params.get("FMTTYPE") or None, depth=depth + 1)
+            continue
+        if match.group("name").upper() in ("BEGIN", "END", "VERSION", "PRODID", "UID", "DTSTAMP"):
+            continue
+        values.append(_ESCAPE.sub(lambda m: "\n" if m.group(1) in "nN" else m.group(1), value))
+    reader.segment("\n".join(values), join(location, "values"), location, "body")
 
 
 def read_html(reader: Reader, data: bytes, location: str, depth: int, *,
