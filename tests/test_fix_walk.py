@@ -279,3 +279,16 @@ def test_icalendar_inline_base64_attachment_is_decoded_and_read() -> None:
 def test_vcard_note_value_is_read_apart_from_its_property_name() -> None:
     card = f"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:A. Attache\r\nNOTE:{US}\r\nEND:VCARD\r\n".encode()
     assert "secret" in found(attach(card, "text/vcard", "a.vcf", "7bit"))
+
+
+def test_damaged_binary_file_declared_text_plain_is_still_held() -> None:
+    damaged = b"BZh91AY&SY" + bytes(range(256)) * 8
+    raw = attach(damaged, "text/plain", "a.txt")
+    assert held_uninspectable(raw)
+
+
+def test_real_file_declared_text_plain_is_read_by_its_own_reader_only() -> None:
+    raw = attach(docgen.make_docx(["notes", US]), "text/plain", "r.txt")
+    report = inspect(raw)
+    assert "secret" in {f.level.label for f in report.findings if f.level is not None}
+    assert not any("also read as plain text" in n.detail for n in report.inspection.notes)

@@ -60,6 +60,7 @@ _EXTENSIONS = {
     ".7z": "application/x-7z-compressed", ".rar": "application/vnd.rar",
     ".xz": "application/x-xz", ".bz2": "application/x-bzip2", ".gz": "application/gzip",
     ".tgz": "application/gzip", ".rtf": "text/rtf", ".msg": "application/x-ole-storage",
+    ".mbox": "application/mbox", ".mht": "message/rfc822", ".mhtml": "message/rfc822",
 }
 
 
@@ -393,7 +394,7 @@ def _family(mime: str) -> str:
         return "zip"
     if mime in ("text/xml", "image/svg+xml") or mime.endswith("+xml"):
         return "xml"
-    if mime == "message/rfc822":
+    if mime in ("message/rfc822", "application/mbox"):
         return "text"
     if mime.startswith("text/") and mime not in ("text/html", "text/rtf"):
         return "text"

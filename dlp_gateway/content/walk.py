@@ -175,12 +175,12 @@ class Reader:
             handler = dispatch("text/html")  # short HTML often looks like plain text to libmagic
         declared_text = filetype.normalise(declared_type) == "text/plain" and _MODULES.get(handler) not in _TEXT_READERS
         if handler is None:
-            if declared_text and data.strip():
-                self._read_declared_text(data, location, true_type, charset, len(self.inspection.problems))
+            textual = declared_text and bool(data.strip()) and self._read_declared_text(
+                data, location, true_type, charset, len(self.inspection.problems), typed_reading=False)
             if encoded_blocks.might_hold_blocks(data) and self._read_encoded_blocks(data, location, depth):
                 return  # a BinHex or yEnc file as a whole part: what it encodes was read
-            if declared_text:
-                return  # read as the text it is declared to be, as a client shows it
+            if textual:
+                return  # a text, read as the text it is declared to be, as a client shows it
             if not data.strip():
                 return  # blank lines only (a lone LF is "octet-stream" to libmagic): empty
             if true_type not in ("application/x-empty", "inode/x-empty") and data.startswith(_KNOWN_SIGNATURES):
@@ -208,7 +208,7 @@ class Reader:
         if self._declared_text_as_text(data, location, depth, true_type, declared_type, filename, before, charset):
             return
         if declared_text:
-            self._read_declared_text(data, location, true_type, charset, before)
+            self._read_declared_text(data, location, true_type, charset, before, typed_reading=True)
         self._weak_image_guess(data, location, true_type, before)
         if true_type.startswith("text/") and encoded_blocks.might_hold_blocks(data):
             self._read_encoded_blocks(data, location, depth)
@@ -236,21 +236,24 @@ class Reader:
         return True
 
     def _read_declared_text(self, data: bytes, location: str, true_type: str, charset: str | None,
-                            before: int) -> None:
+                            before: int, *, typed_reading: bool) -> bool:
         """A part declared text/plain that libmagic calls something else (a body opening
         with `%PDF-`, `GIF89a`, `{\\rtf1`, `%!PS`, a BinHex block, NULs in a text file): a
         client shows it as text, so it is read as text as well. When that text is mostly
         printable, a failure of the typed reader (`%PDF-` in prose is no PDF) is only a
         note; a real binary file mislabelled text/plain keeps its problem, and only its
-        printable runs are read (what a client would show among the garbage)."""
+        printable runs are read (what a client would show among the garbage) unless its
+        typed reader read it without trouble. True when the data is text."""
         text, _ = decode_text(data, charset)
         text = text.replace("\x00", "")
         sample = text[:65536]
-        printable = sum(ch.isprintable() or ch in "\t\n\r\f\v" for ch in sample)
+        printable = sum((ch.isprintable() and ch != "\ufffd") or ch in "\t\n\r\f\v" for ch in sample)
         textual = bool(sample) and printable >= 0.9 * len(sample)
+        failed = [p for p in self.inspection.problems[before:]
+                  if p.kind in (ProblemKind.CORRUPT, ProblemKind.UNSUPPORTED) and p.location == location]
+        if not textual and typed_reading and not failed:
+            return False  # a real file, mislabelled, that its own reader read
         if textual:
-            failed = [p for p in self.inspection.problems[before:]
-                      if p.kind in (ProblemKind.CORRUPT, ProblemKind.UNSUPPORTED) and p.location == location]
             for problem in failed:
                 self.inspection.problems.remove(problem)
                 self.note(location, f"declared text/plain; as {true_type}: {problem.detail}")
@@ -258,6 +261,7 @@ class Reader:
             text = "\n".join(_PRINTABLE_RUN.findall(text))
         self.note(location, f"declared text/plain but libmagic says {true_type}; also read as plain text")
         self.segment(plain_lines(text), location, location, "body")
+        return textual
 
     def _weak_image_guess(self, data: bytes, location: str, true_type: str, before: int) -> None:
         """libmagic names some image formats (TGA, PCX...) from a few weak bytes, so random
