@@ -292,3 +292,14 @@ def test_real_file_declared_text_plain_is_read_by_its_own_reader_only() -> None:
     report = inspect(raw)
     assert "secret" in {f.level.label for f in report.findings if f.level is not None}
     assert not any("also read as plain text" in n.detail for n in report.inspection.notes)
+
+
+def test_postscript_attachment_string_literals_are_read_as_lines() -> None:
+    ps = (b"%!PS-Adobe-3.0\n%%Title: memo\n/Helvetica findfont 12 scalefont setfont\n"
+          b"72 720 moveto (Dear colleague,) show\n72 700 moveto (" + US.encode() + b") show\nshowpage\n")
+    assert "secret" in found(attach(ps, "application/postscript", "memo.ps"))
+
+
+def test_postscript_escaped_and_nested_string_literals_are_unescaped() -> None:
+    ps = b"%!PS\n(memo \\(draft\\)) show\n(\\123ECRET//NOFORN) show\n(a (b) c) show\n"
+    assert "secret" in found(attach(ps, "application/postscript", "memo.ps"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import re
 from typing import TYPE_CHECKING
 
@@ -81,3 +82,31 @@ def read_html(reader: Reader, data: bytes, location: str, depth: int, *,
               charset: str | None = None, text_kind: str = "body") -> None:
     """HTML lives in html.py (linear-time parser, hiding places); decoding stays here."""
     html.read_html(reader, data, location, depth, charset=charset, text_kind=text_kind, decode=_decode)
+
+
+# A string literal, with one level of nested parentheses (balanced ones need no escape).
+_PS_STRING = re.compile(r"\(((?:[^()\\]|\\.|\((?:[^()\\]|\\.)*\))*)\)", re.S)
+_PS_ESCAPE = re.compile(r"\\([0-7]{1,3}|.)", re.S)
+_PS_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f"}
+
+
+def _ps_unescape(match: re.Match[str]) -> str:
+    code = match.group(1)
+    if code[0] in "01234567":
+        return chr(int(code, 8))
+    return _PS_ESCAPES.get(code, "" if code in "\r\n" else code)
+
+
+def read_postscript(reader: Reader, data: bytes, location: str, depth: int, **_: object) -> None:
+    """PostScript (.ps, .eps): the text a viewer draws is in its string literals, `(...)`
+    with nested parentheses and backslash escapes; each literal is one line. The program
+    text itself is read too (comments such as %%Title carry text)."""
+    from dlp_gateway.content.walk import join
+
+    text = data.decode("latin-1")
+    reader.segment(text, location, location, "body")
+    lines = (_PS_ESCAPE.sub(_ps_unescape, m.group(1)) for m in _PS_STRING.finditer(text))
+    literal = "\n".join(line for line in lines if line.strip())
+    with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
+        literal = literal.encode("latin-1").decode("utf-8")  # UTF-8 text in the strings, as viewers' fonts show it
+    reader.segment(literal, join(location, "strings"), location, "body")

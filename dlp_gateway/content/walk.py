@@ -336,6 +336,7 @@ _READERS: list[tuple[Callable[[str], bool], str, str]] = [
     (lambda t: t == "text/rtf", "rtf", "read_rtf"),
     (lambda t: t in ("text/xml", "image/svg+xml") or t.endswith("+xml"), "xmldoc", "read_xml"),
     (lambda t: t == "text/html", "text_files", "read_html"),
+    (lambda t: t == "application/postscript", "text_files", "read_postscript"),
     (lambda t: t.startswith("text/") or t in ("application/json", "application/csv"), "text_files", "read_text"),
     (lambda t: t.startswith("image/"), "images", "read_image"),
     (lambda t: t in ARCHIVE_TYPES, "archives", "read_archive"),
