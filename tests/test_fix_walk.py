@@ -303,3 +303,9 @@ def test_postscript_attachment_string_literals_are_read_as_lines() -> None:
 def test_postscript_escaped_and_nested_string_literals_are_unescaped() -> None:
     ps = b"%!PS\n(memo \\(draft\\)) show\n(\\123ECRET//NOFORN) show\n(a (b) c) show\n"
     assert "secret" in found(attach(ps, "application/postscript", "memo.ps"))
+
+
+def test_csv_attachment_opening_like_a_pdf_is_read_as_text_not_held() -> None:
+    raw = attach(b"%PDF-1.4,size\n" + US.encode() + b"\nx,y\n", "text/csv", "list.csv")
+    assert "secret" in found(raw)
+    assert not held_uninspectable(raw)

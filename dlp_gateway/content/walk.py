@@ -173,7 +173,7 @@ class Reader:
             or (filename or "").lower().endswith((".htm", ".html"))
         ):
             handler = dispatch("text/html")  # short HTML often looks like plain text to libmagic
-        declared_text = filetype.normalise(declared_type) == "text/plain" and _MODULES.get(handler) not in _TEXT_READERS
+        declared_text = _declared_as_text(declared_type) and _MODULES.get(handler) not in _TEXT_READERS
         if handler is None:
             textual = declared_text and bool(data.strip()) and self._read_declared_text(
                 data, location, true_type, charset, len(self.inspection.problems), typed_reading=False)
@@ -237,7 +237,8 @@ class Reader:
 
     def _read_declared_text(self, data: bytes, location: str, true_type: str, charset: str | None,
                             before: int, *, typed_reading: bool) -> bool:
-        """A part declared text/plain that libmagic calls something else (a body opening
+        """A part declared as plain text (text/plain, text/csv, any text/* the plain-text
+        reader reads) that libmagic calls something else (a body opening
         with `%PDF-`, `GIF89a`, `{\\rtf1`, `%!PS`, a BinHex block, NULs in a text file): a
         client shows it as text, so it is read as text as well. When that text is mostly
         printable, a failure of the typed reader (`%PDF-` in prose is no PDF) is only a
@@ -256,10 +257,10 @@ class Reader:
         if textual:
             for problem in failed:
                 self.inspection.problems.remove(problem)
-                self.note(location, f"declared text/plain; as {true_type}: {problem.detail}")
+                self.note(location, f"declared as text; as {true_type}: {problem.detail}")
         else:
             text = "\n".join(_PRINTABLE_RUN.findall(text))
-        self.note(location, f"declared text/plain but libmagic says {true_type}; also read as plain text")
+        self.note(location, f"declared as text but libmagic says {true_type}; also read as plain text")
         self.segment(plain_lines(text), location, location, "body")
         return textual
 
@@ -398,6 +399,18 @@ def encrypted_by(data: bytes, *, textual: bool) -> str | None:
     if textual and _ARMOUR.search(data):
         return "inline OpenPGP block"
     return None
+
+
+def _declared_as_text(declared_type: str | None) -> bool:
+    """True for text/plain and the other text/* types a client shows as plain text
+    (text/csv, text/markdown...), not for HTML, RTF, XML or calendars, which have readers of their own."""
+    declared = filetype.normalise(declared_type)
+    if declared == "text/plain":
+        return True
+    if not declared.startswith("text/") or declared in ("text/calendar", "text/vcard", "text/x-vcard"):
+        return False
+    handler = dispatch(declared)
+    return handler is not None and getattr(handler, "__name__", "") == "read_text"
 
 
 def dispatch(true_type: str) -> Handler | None:
