@@ -13,7 +13,7 @@ import zipfile
 
 import docgen
 import pytest
-from mimegen import US, b64, binhex, decision, inspect, message
+from mimegen import US, b64, binhex, decision, inspect, message, signed_data
 
 MIXED = "multipart/mixed; boundary=B"
 
@@ -309,3 +309,18 @@ def test_csv_attachment_opening_like_a_pdf_is_read_as_text_not_held() -> None:
     raw = attach(b"%PDF-1.4,size\n" + US.encode() + b"\nx,y\n", "text/csv", "list.csv")
     assert "secret" in found(raw)
     assert not held_uninspectable(raw)
+
+
+# ----------------------------------------------------------------- A3 opaque-signed S/MIME (regression)
+
+def test_opaque_signed_smime_is_unpacked_and_read_not_held() -> None:
+    inner = b"Content-Type: text/plain; charset=utf-8\r\n\r\nnotes\r\n" + US.encode() + b"\r\n"
+    raw = message("application/pkcs7-mime; smime-type=signed-data; name=smime.p7m", b64(signed_data(inner)),
+                  b"Content-Transfer-Encoding: base64\r\n")
+    assert "secret" in found(raw)
+    assert not held_uninspectable(raw)
+
+
+def test_outlook_saved_internet_headers_file_is_read_as_a_message() -> None:
+    data = b"Microsoft Mail Internet Headers Version 2.0\r\n" + SAVED
+    assert "secret" in found(attach(data, name="headers.txt"))

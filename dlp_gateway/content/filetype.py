@@ -339,6 +339,7 @@ _HEADER_LINE = re.compile(rb"^[A-Za-z0-9-]{1,76}:[ \t]", re.M)
 # Content-type counts too: a Word or IE .mht page starts "MIME-Version:" + "Content-Type:".
 _MESSAGE_HEADERS = re.compile(rb"^(from|to|subject|date|message-id|received|mime-version|return-path|content-type):",
                               re.I | re.M)
+OUTLOOK_HEADERS_LINE = b"Microsoft Mail Internet Headers Version 2.0"
 # The separator line that starts every message of an mbox file (and a message saved by
 # Thunderbird or mutt): "From sender date", then the message's header lines.
 _MBOX_FROM = re.compile(rb"From [^\r\n]{1,300}?(?:19|20)\d\d[^\r\n]{0,80}\r?\n")
@@ -362,6 +363,8 @@ def true_type(data: bytes) -> str:
         first = data[:2048]
         if _HEADER_LINE.match(first) and len(_MESSAGE_HEADERS.findall(first)) >= 2:
             return "message/rfc822"
+        if first.startswith(OUTLOOK_HEADERS_LINE) and len(_MESSAGE_HEADERS.findall(first)) >= 2:
+            return "message/rfc822"  # Outlook's "save as" of a message's internet headers
         mbox = _MBOX_FROM.match(first)
         if mbox and _HEADER_LINE.match(first, mbox.end()) and _MESSAGE_HEADERS.search(first, mbox.end()):
             return "application/mbox"

@@ -707,7 +707,12 @@ def _decoded_payload(reader: Reader, part: Message, location: str) -> tuple[byte
 
 
 def read_attached_message(reader: Reader, data: bytes, location: str, depth: int, **_: object) -> None:
-    """Reader for message/rfc822 files: attached messages and .eml files in archives."""
+    """Reader for message/rfc822 files: attached messages and .eml files in archives
+    (and Outlook's saved internet headers, whose first line is not a header)."""
+    from dlp_gateway.content.filetype import OUTLOOK_HEADERS_LINE
+
+    if data.startswith(OUTLOOK_HEADERS_LINE):
+        data = data[len(OUTLOOK_HEADERS_LINE):].lstrip(b"\r\n")
     read_message(reader, data, location, depth)
 
 
