@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import io
+import quopri
 import shutil
 import subprocess
 import tempfile
@@ -324,3 +325,18 @@ def test_opaque_signed_smime_is_unpacked_and_read_not_held() -> None:
 def test_outlook_saved_internet_headers_file_is_read_as_a_message() -> None:
     data = b"Microsoft Mail Internet Headers Version 2.0\r\n" + SAVED
     assert "secret" in found(attach(data, name="headers.txt"))
+
+
+def test_multipart_whose_body_is_quoted_printable_is_parsed_after_decoding() -> None:
+    inner = (b"--B\r\nContent-Type: application/zip; name=a.zip\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+             + b64(docgen.make_zip({"s.txt": US.encode()})) + b"\r\n--B--\r\n")
+    encoded = quopri.encodestring(inner).replace(b"--B", b"=2D-B")  # the delimiters only appear once decoded
+    raw = message(MIXED, encoded, b"Content-Transfer-Encoding: quoted-printable\r\n")
+    assert "secret" in found(raw)
+
+
+def test_symmetric_openpgp_packet_without_armour_is_encrypted() -> None:
+    # SKESK v4 (old format, tag 3): AES-256, iterated and salted S2K with SHA-256; then SEIPD.
+    skesk = b"\x8c\x0d\x04\x09\x03\x08" + bytes(range(8)) + b"\x60"
+    raw = attach(skesk + b"\xd2\x3f\x01" + bytes(range(100, 163)), name="notes.pgp")
+    assert [p.kind for p in inspect(raw).inspection.problems] == ["encrypted"]
