@@ -340,3 +340,10 @@ def test_symmetric_openpgp_packet_without_armour_is_encrypted() -> None:
     skesk = b"\x8c\x0d\x04\x09\x03\x08" + bytes(range(8)) + b"\x60"
     raw = attach(skesk + b"\xd2\x3f\x01" + bytes(range(100, 163)), name="notes.pgp")
     assert [p.kind for p in inspect(raw).inspection.problems] == ["encrypted"]
+
+
+@pytest.mark.parametrize("damaged", [b"070701" + bytes(range(256)) * 2, b"!<arch>\n" + bytes(range(256)),
+                                     b"LZIP" + bytes(range(200))])
+def test_damaged_libarchive_format_is_corrupt_once_not_read_as_itself_again(damaged: bytes) -> None:
+    problems = inspect(attach(damaged, name="x.bin")).inspection.problems
+    assert [(p.kind, p.location) for p in problems] == [("corrupt", "x.bin")]

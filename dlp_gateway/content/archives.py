@@ -827,4 +827,9 @@ def _libarchive_entries(reader: Reader, data: bytes, location: str, depth: int, 
             if member is None:
                 reader.segment(name, where, where, "filename")
                 continue
+            if format_name == "raw" and member == data:
+                # No compression filter recognised either: libarchive's raw reader hands
+                # the bytes back as they are. Damaged, not an archive within an archive.
+                reader.problem(ProblemKind.CORRUPT, location, f"damaged {what} archive: not readable")
+                return
             reader.read_file(member, where, filename=name, declared_type=None, depth=depth + 1)
