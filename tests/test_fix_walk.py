@@ -347,3 +347,9 @@ def test_symmetric_openpgp_packet_without_armour_is_encrypted() -> None:
 def test_damaged_libarchive_format_is_corrupt_once_not_read_as_itself_again(damaged: bytes) -> None:
     problems = inspect(attach(damaged, name="x.bin")).inspection.problems
     assert [(p.kind, p.location) for p in problems] == [("corrupt", "x.bin")]
+
+
+def test_plain_body_that_looks_like_a_message_keeps_its_unknown_header_lines() -> None:
+    # A client shows a text/plain body as it is: the folded "Note" line is a line of its own.
+    body = b"From: a@mission.example\nSubject: notes\nNote: memo\n " + US.encode() + b"\n\nregards\n"
+    assert "secret" in found(plain(body))

@@ -355,8 +355,9 @@ ARCHIVE_TYPES = {
 }
 
 
-# Text readers: a part declared text/plain that one of these reads needs no second reading.
-_TEXT_READERS = {"text_files", "mime", "xmldoc"}
+# Text readers: a part declared text/plain that one of these reads needs no second reading
+# (a text/plain body that looks like a message is read as one AND as the text a client shows).
+_TEXT_READERS = {"text_files", "xmldoc"}
 _MODULES: dict[Handler | None, str] = {}
 # Runs of printable characters (what `strings` prints) in binary data declared as text.
 _PRINTABLE_RUN = re.compile(r"[^\x00-\x08\x0b-\x1f\x7f-\x9f\ufffd]{4,}")
