@@ -353,3 +353,8 @@ def test_plain_body_that_looks_like_a_message_keeps_its_unknown_header_lines() -
     # A client shows a text/plain body as it is: the folded "Note" line is a line of its own.
     body = b"From: a@mission.example\nSubject: notes\nNote: memo\n " + US.encode() + b"\n\nregards\n"
     assert "secret" in found(plain(body))
+
+
+def test_text_file_that_looks_like_a_message_keeps_its_unknown_header_lines() -> None:
+    data = b"From: a@mission.example\nSubject: notes\nNote: memo\n " + US.encode() + b"\n\nregards\n"
+    assert "secret" in found(attach(data, name="notes.txt"))

@@ -54,6 +54,7 @@ _ALIASES = {
 }
 # Declared types that say nothing about the content.
 _GENERIC = {"application/octet-stream", "application/unknown", "binary/octet-stream", ""}
+GENERIC_TYPES = frozenset(_GENERIC)
 # Extensions mimetypes does not know (or knows wrongly) on every system.
 _EXTENSIONS = {
     ".di": "text/xml", ".sw": "text/xml", ".si": "text/xml", ".eml": "message/rfc822",

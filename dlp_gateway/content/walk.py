@@ -173,7 +173,13 @@ class Reader:
             or (filename or "").lower().endswith((".htm", ".html"))
         ):
             handler = dispatch("text/html")  # short HTML often looks like plain text to libmagic
-        declared_text = _declared_as_text(declared_type) and _MODULES.get(handler) not in _TEXT_READERS
+        declared_text = _MODULES.get(handler) not in _TEXT_READERS and (
+            _declared_as_text(declared_type)
+            # A file that only its content calls a message (an octet-stream "notes.txt"
+            # starting with header lines) is shown by an editor as text: every line of it.
+            or (true_type in ("message/rfc822", "application/mbox")
+                and filetype.normalise(declared_type) in filetype.GENERIC_TYPES
+                and not (filename or "").lower().endswith((".eml", ".mbox", ".mht", ".mhtml", ".msg"))))
         if handler is None:
             textual = declared_text and bool(data.strip()) and self._read_declared_text(
                 data, location, true_type, charset, len(self.inspection.problems), typed_reading=False)
