@@ -1,6 +1,12 @@
 """Round-3 red-team cases for the walk/filetype/mime/archives readers (issue #12): what a
 recipient's client shows is read, and only content that truly cannot be read is held.
-Each test builds its message in code and runs the real pipeline and the shipped policy."""
+Each test builds its message in code and runs the real pipeline and the shipped policy.
+
+Most cases failed on the branch base (dd41faf). Those that already passed there are kept
+as cheap regression tests: the BinHex file inside a body and the .hqx attachment, the
+`<?xml` prose body, the ISO 9660 image, data before a ZIP, saved messages starting with a
+trace header, DelSp=yes flowed text, opaque-signed S/MIME, and the two guards that a real
+file mislabelled text/plain keeps its own reading (and its hold when damaged)."""
 
 from __future__ import annotations
 
