@@ -213,9 +213,10 @@ def unflow(data: bytes, *, delsp: bool) -> bytes:
     """RFC 3676 format=flowed text as a flowed-aware client shows it: a line ending in a
     space (after the space-stuffing is removed) continues on the next line of the same
     quote depth; with DelSp=yes that space is deleted. The signature separator "-- " is
-    never flowed. Works on bytes, which is exact for every ASCII-compatible charset."""
+    never flowed. Works on bytes, which is exact for every ASCII-compatible charset.
+    Linear: a paragraph's pieces are collected and joined once."""
     out: list[bytes] = []
-    pending: bytes | None = None
+    pending: list[bytes] = []
     pending_depth = 0
     for line in _LINE_END.split(data):
         depth = len(line) - len(line.lstrip(b">"))
@@ -225,16 +226,16 @@ def unflow(data: bytes, *, delsp: bool) -> bytes:
         flowed = content.endswith(b" ") and content != b"-- "
         if flowed and delsp:
             content = content[:-1]
-        if pending is not None and depth != pending_depth:
-            out.append(_quoted(pending, pending_depth))  # a flowed line before a change of depth ends
-            pending = None
-        pending = content if pending is None else pending + content
+        if pending and depth != pending_depth:
+            out.append(_quoted(b"".join(pending), pending_depth))  # a change of depth ends a paragraph
+            pending = []
+        pending.append(content)
         pending_depth = depth
         if not flowed:
-            out.append(_quoted(pending, depth))
-            pending = None
-    if pending is not None:
-        out.append(_quoted(pending, pending_depth))
+            out.append(_quoted(b"".join(pending), depth))
+            pending = []
+    if pending:
+        out.append(_quoted(b"".join(pending), pending_depth))
     return b"\n".join(out)
 
 
