@@ -62,22 +62,24 @@ def read_archive(reader: Reader, data: bytes, location: str, depth: int, **_: ob
         read_with_libarchive(reader, data, location, depth, "CAB")
     elif any(data[offset:offset + 5] == b"CD001" for offset in (32769, 34817, 36865)):
         read_with_libarchive(reader, data, location, depth, "ISO 9660")
+    elif data[:4] in _LIBARCHIVE_STREAMS or data[:2] == b"\x1f\x9d":
+        # A compressed stream: decompressed as one file (a .tar.zst gives its .tar, read
+        # as a TAR by its own type, like a .tar.gz), never guessed at as an archive.
+        what = _LIBARCHIVE_STREAMS.get(data[:4], "compress (.Z)")
+        read_with_libarchive(reader, data, location, depth, what, stream=True)
     elif data[:4] in _LIBARCHIVE_NAMES:
-        read_with_libarchive(reader, data, location, depth, _LIBARCHIVE_NAMES[data[:4]], raw_fallback=True)
+        read_with_libarchive(reader, data, location, depth, _LIBARCHIVE_NAMES[data[:4]])
     elif len(data) > 262 and data[257:262] == b"ustar" or _is_tar(data):
         _read_tar(reader, data, location, depth)
     else:
-        # cpio, ar, xar, WARC, and zstd/compress/lz4/lzip streams (a .tar.zst or a single
-        # compressed file): libarchive reads them all, within the same member/byte bounds.
-        read_with_libarchive(reader, data, location, depth, _LIBARCHIVE_NAMES.get(data[:4], "archive"),
-                             raw_fallback=True)
+        # Any other type libmagic calls an archive: libarchive may know it (bounded alike).
+        read_with_libarchive(reader, data, location, depth, "archive")
 
 
-# Leading bytes -> the format's name in problems and notes (libarchive-only formats).
-_LIBARCHIVE_NAMES = {
-    b"\x28\xb5\x2f\xfd": "zstd", b"\x1f\x9d\x90\x00": "compress (.Z)", b"\x04\x22\x4d\x18": "lz4",
-    b"LZIP": "lzip", b"xar!": "xar", b"WARC": "WARC", b"!<ar": "ar", b"0707": "cpio",
-}
+# Leading bytes -> the format's name in problems and notes (libarchive-only formats:
+# archives, and compressed streams of one file).
+_LIBARCHIVE_NAMES = {b"xar!": "xar", b"WARC": "WARC", b"!<ar": "ar", b"0707": "cpio"}
+_LIBARCHIVE_STREAMS = {b"\x28\xb5\x2f\xfd": "zstd", b"\x04\x22\x4d\x18": "lz4", b"LZIP": "lzip"}
 
 
 def _is_tar(data: bytes) -> bool:
@@ -521,7 +523,8 @@ def _stream_name(data: bytes, location: str, fmt: str) -> str:
         if end > offset:
             return posixpath.basename(data[offset:end].decode("latin-1"))
     last = location.rsplit(" › ", 1)[-1]
-    for suffix, replacement in ((".tgz", ".tar"), (".gz", ""), (".bz2", ""), (".xz", ""), (".lzma", "")):
+    for suffix, replacement in ((".tgz", ".tar"), (".gz", ""), (".bz2", ""), (".xz", ""), (".lzma", ""),
+                                (".tzst", ".tar"), (".zst", ""), (".z", ""), (".lz4", ""), (".lz", "")):
         if last.lower().endswith(suffix) and len(last) > len(suffix):
             return last[: -len(suffix)] + replacement
     return "decompressed"
@@ -766,13 +769,14 @@ def _entry_encrypted(entry: object) -> bool:
 
 
 def read_with_libarchive(reader: Reader, data: bytes, location: str, depth: int, what: str, *,
-                         raw_fallback: bool = False) -> bool:
+                         stream: bool = False) -> bool:
     """Read an archive through libarchive (Debian libarchive13, PyPI libarchive-c): ISO 9660
     images (with Joliet and Rock Ridge names), Microsoft CAB, and RAR 4/5 with compressed
     members, which rarfile can only list without an external unrar. Members are streamed
     through `read_bounded` like ZIP members. False when libarchive is not installed.
-    With `raw_fallback`, a compressed stream that holds no archive (a lone `.zst`, `.Z`,
-    `.lz4`, `.lz` file) is decompressed as one member named after the compression."""
+    With `stream`, `data` is a compressed stream (`.zst`, `.Z`, `.lz4`, `.lz`): it is
+    decompressed as one file, named as gunzip names it, and read by its own type (libarchive's
+    archive formats include mtree, which would take any decompressed text for a file list)."""
     try:
         import libarchive
         import libarchive.exception
@@ -780,33 +784,28 @@ def read_with_libarchive(reader: Reader, data: bytes, location: str, depth: int,
         reader.problem(ProblemKind.UNSUPPORTED, location, f"{what} archive: libarchive is not installed; not read")
         return False
     tally = Tally(len(data))
-    entries: list[str] = []
     try:
-        try:
-            _libarchive_entries(reader, data, location, depth, what, tally, "all", entries)
-        except libarchive.exception.ArchiveError:
-            if not raw_fallback or entries:
-                raise
-            _libarchive_entries(reader, data, location, depth, what, tally, "raw", entries)
+        _libarchive_entries(reader, data, location, depth, what, tally, "raw" if stream else "all")
     except libarchive.exception.ArchiveError as exc:
         reader.problem(ProblemKind.CORRUPT, location, f"damaged {what} archive: {exc}"[:300])
     return True
 
 
 def _libarchive_entries(reader: Reader, data: bytes, location: str, depth: int, what: str, tally: Tally,
-                        format_name: str, entries: list[str]) -> None:
+                        format_name: str) -> None:
     """Every file entry libarchive finds in `data`, read as a member (see read_with_libarchive)."""
     import libarchive
     import libarchive.exception
 
     with libarchive.memory_reader(data, format_name=format_name) as archive:
         for entry in archive:
-            entries.append(entry.pathname)
             if tally.stopped or reader.timed_out(location) or reader.members_exhausted(location):
                 return
             if not entry.isfile:
                 continue
             name = str(entry.pathname or "member").lstrip("./") or "member"
+            if format_name == "raw":  # a lone compressed file: named after it, as gunzip names it
+                name = _stream_name(data, location, what)
             where = reader.unique_location(join(location, name))
             if _entry_encrypted(entry):
                 reader.segment(name, where, where, "filename")
