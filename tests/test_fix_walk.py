@@ -365,3 +365,9 @@ def test_plain_body_that_looks_like_a_message_keeps_its_unknown_header_lines() -
 def test_text_file_that_looks_like_a_message_keeps_its_unknown_header_lines() -> None:
     data = b"From: a@mission.example\nSubject: notes\nNote: memo\n " + US.encode() + b"\n\nregards\n"
     assert "secret" in found(attach(data, name="notes.txt"))
+
+
+def test_zstd_bomb_is_stopped_by_the_ratio_while_streaming() -> None:
+    raw = attach(_libarchive("raw", "zstd", bytes(100_000_000)), name="z.zst")
+    problems = inspect(raw).inspection.problems
+    assert [(p.kind, p.limit) for p in problems] == [("limit_exceeded", "max_compression_ratio")]
