@@ -371,3 +371,9 @@ def test_zstd_bomb_is_stopped_by_the_ratio_while_streaming() -> None:
     raw = attach(_libarchive("raw", "zstd", bytes(100_000_000)), name="z.zst")
     problems = inspect(raw).inspection.problems
     assert [(p.kind, p.limit) for p in problems] == [("limit_exceeded", "max_compression_ratio")]
+
+
+def test_html_body_opening_like_a_pdf_is_read_as_html_not_held() -> None:
+    raw = message("text/html; charset=utf-8", b"%PDF-1.4 is the version<br>\n<p>" + US.encode() + b"</p>\n")
+    assert "secret" in found(raw)
+    assert not held_uninspectable(raw)

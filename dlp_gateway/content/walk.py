@@ -173,8 +173,9 @@ class Reader:
             or (filename or "").lower().endswith((".htm", ".html"))
         ):
             handler = dispatch("text/html")  # short HTML often looks like plain text to libmagic
+        declared_html = filetype.normalise(declared_type) == "text/html"
         declared_text = _MODULES.get(handler) not in _TEXT_READERS and (
-            _declared_as_text(declared_type)
+            _declared_as_text(declared_type) or declared_html
             # A file that only its content calls a message (an octet-stream "notes.txt"
             # starting with header lines) is shown by an editor as text: every line of it.
             or (true_type in ("message/rfc822", "application/mbox")
@@ -182,7 +183,8 @@ class Reader:
                 and not (filename or "").lower().endswith((".eml", ".mbox", ".mht", ".mhtml", ".msg"))))
         if handler is None:
             textual = declared_text and bool(data.strip()) and self._read_declared_text(
-                data, location, true_type, charset, len(self.inspection.problems), typed_reading=False)
+                data, location, depth, true_type, charset, len(self.inspection.problems), typed_reading=False,
+                html=declared_html)
             if encoded_blocks.might_hold_blocks(data) and self._read_encoded_blocks(data, location, depth):
                 return  # a BinHex or yEnc file as a whole part: what it encodes was read
             if textual:
@@ -214,7 +216,8 @@ class Reader:
         if self._declared_text_as_text(data, location, depth, true_type, declared_type, filename, before, charset):
             return
         if declared_text:
-            self._read_declared_text(data, location, true_type, charset, before, typed_reading=True)
+            self._read_declared_text(data, location, depth, true_type, charset, before, typed_reading=True,
+                                     html=declared_html)
         self._weak_image_guess(data, location, true_type, before)
         if true_type.startswith("text/") and encoded_blocks.might_hold_blocks(data):
             self._read_encoded_blocks(data, location, depth)
@@ -241,8 +244,8 @@ class Reader:
             handler(self, data, location, depth, charset=charset, text_kind="body")
         return True
 
-    def _read_declared_text(self, data: bytes, location: str, true_type: str, charset: str | None,
-                            before: int, *, typed_reading: bool) -> bool:
+    def _read_declared_text(self, data: bytes, location: str, depth: int, true_type: str, charset: str | None,
+                            before: int, *, typed_reading: bool, html: bool) -> bool:
         """A part declared as plain text (text/plain, text/csv, any text/* the plain-text
         reader reads) that libmagic calls something else (a body opening
         with `%PDF-`, `GIF89a`, `{\\rtf1`, `%!PS`, a BinHex block, NULs in a text file): a
@@ -250,7 +253,8 @@ class Reader:
         printable, a failure of the typed reader (`%PDF-` in prose is no PDF) is only a
         note; a real binary file mislabelled text/plain keeps its problem, and only its
         printable runs are read (what a client would show among the garbage) unless its
-        typed reader read it without trouble. True when the data is text."""
+        typed reader read it without trouble. A part declared text/html that is text is
+        read by the HTML reader, as a client renders it. True when the data is text."""
         text, _ = decode_text(data, charset)
         text = text.replace("\x00", "")
         sample = text[:65536]
@@ -266,6 +270,12 @@ class Reader:
                 self.note(location, f"declared as text; as {true_type}: {problem.detail}")
         else:
             text = "\n".join(_PRINTABLE_RUN.findall(text))
+        if textual and html:
+            self.note(location, f"declared text/html but libmagic says {true_type}; also read as HTML")
+            handler = dispatch("text/html")
+            if handler is not None:
+                handler(self, data, location, depth, charset=charset, text_kind="body")
+            return textual
         self.note(location, f"declared as text but libmagic says {true_type}; also read as plain text")
         self.segment(plain_lines(text), location, location, "body")
         return textual
