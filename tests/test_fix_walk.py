@@ -377,3 +377,8 @@ def test_html_body_opening_like_a_pdf_is_read_as_html_not_held() -> None:
     raw = message("text/html; charset=utf-8", b"%PDF-1.4 is the version<br>\n<p>" + US.encode() + b"</p>\n")
     assert "secret" in found(raw)
     assert not held_uninspectable(raw)
+
+
+def test_binary_that_only_starts_like_an_openpgp_packet_is_not_held_as_encrypted() -> None:
+    lookalike = b"\x84\x0c\x03" + bytes(8) + b"\x01\x00\x00" + bytes(range(64))  # no packet follows
+    assert not inspect(attach(lookalike, name="data.bin")).inspection.problems
