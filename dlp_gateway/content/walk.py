@@ -273,8 +273,11 @@ class Reader:
         if textual and html:
             self.note(location, f"declared text/html but libmagic says {true_type}; also read as HTML")
             handler = dispatch("text/html")
-            if handler is not None:
-                handler(self, data, location, depth, charset=charset, text_kind="body")
+            try:
+                if handler is not None:
+                    handler(self, data, location, depth, charset=charset, text_kind="body")
+            except Exception as exc:  # as for the first reading: this branch only
+                self.problem(ProblemKind.CORRUPT, location, f"could not read as HTML: {type(exc).__name__}: {exc}"[:500])
             return textual
         self.note(location, f"declared as text but libmagic says {true_type}; also read as plain text")
         self.segment(plain_lines(text), location, location, "body")
