@@ -62,10 +62,24 @@ def read_archive(reader: Reader, data: bytes, location: str, depth: int, **_: ob
         read_with_libarchive(reader, data, location, depth, "CAB")
     elif any(data[offset:offset + 5] == b"CD001" for offset in (32769, 34817, 36865)):
         read_with_libarchive(reader, data, location, depth, "ISO 9660")
+    elif data[:4] in _LIBARCHIVE_STREAMS or data[:2] == b"\x1f\x9d":
+        # A compressed stream: decompressed as one file (a .tar.zst gives its .tar, read
+        # as a TAR by its own type, like a .tar.gz), never guessed at as an archive.
+        what = _LIBARCHIVE_STREAMS.get(data[:4], "compress (.Z)")
+        read_with_libarchive(reader, data, location, depth, what, stream=True)
+    elif data[:4] in _LIBARCHIVE_NAMES:
+        read_with_libarchive(reader, data, location, depth, _LIBARCHIVE_NAMES[data[:4]])
     elif len(data) > 262 and data[257:262] == b"ustar" or _is_tar(data):
         _read_tar(reader, data, location, depth)
     else:
-        reader.problem(ProblemKind.UNSUPPORTED, location, "archive format not recognised")
+        # Any other type libmagic calls an archive: libarchive may know it (bounded alike).
+        read_with_libarchive(reader, data, location, depth, "archive")
+
+
+# Leading bytes -> the format's name in problems and notes (libarchive-only formats:
+# archives, and compressed streams of one file).
+_LIBARCHIVE_NAMES = {b"xar!": "xar", b"WARC": "WARC", b"!<ar": "ar", b"0707": "cpio"}
+_LIBARCHIVE_STREAMS = {b"\x28\xb5\x2f\xfd": "zstd", b"\x04\x22\x4d\x18": "lz4", b"LZIP": "lzip"}
 
 
 def _is_tar(data: bytes) -> bool:
@@ -242,6 +256,7 @@ def _read_zip(reader: Reader, data: bytes, location: str, depth: int) -> None:
             reader.limit(location, "max_compression_ratio",
                          "ZIP members overlap one another (overlapping-entry bomb); not read")
             return
+        _read_comment(reader, zf.comment, join(location, "comment"), location)
         for info in infos:
             if tally.stopped or reader.timed_out(location) or reader.members_exhausted(location):
                 return
@@ -249,6 +264,7 @@ def _read_zip(reader: Reader, data: bytes, location: str, depth: int) -> None:
                 continue
             name = member_name(info)
             where = reader.unique_location(join(location, name))
+            _read_comment(reader, info.comment, join(where, "comment"), where)
             if info.flag_bits & 0x1:
                 reader.segment(name, where, where, "filename")
                 reader.problem(ProblemKind.ENCRYPTED, where, "encrypted ZIP member; content not readable")
@@ -258,8 +274,7 @@ def _read_zip(reader: Reader, data: bytes, location: str, depth: int) -> None:
                 tally.stopped = reader.budget.decompressed_left() <= 0 or _bomb(reader, where, info.file_size, info.compress_size)
                 continue
             try:
-                with zf.open(info) as stream:
-                    member = read_bounded(reader, stream, where, info.compress_size, tally)
+                member = _read_zip_member(reader, zf, info, where, tally)
             except NotImplementedError as exc:
                 reader.segment(name, where, where, "filename")
                 reader.problem(ProblemKind.UNSUPPORTED, where, f"ZIP member not readable: {exc}")
@@ -274,6 +289,42 @@ def _read_zip(reader: Reader, data: bytes, location: str, depth: int) -> None:
             reader.read_file(member, where, filename=name, declared_type=None, depth=depth + 1)
         if not tally.stopped:
             _read_unlisted(reader, data, location, depth, tally, infos)
+
+
+def _read_comment(reader: Reader, comment: bytes, location: str, part: str) -> None:
+    """A ZIP archive or member comment: 7-Zip, WinRAR and Explorer show it, so it is text
+    to inspect (in UTF-8, else the Chinese code pages of the names, else cp437)."""
+    if not comment.strip():
+        return
+    for encoding in ("utf-8", "cp950", "gb18030", "cp437"):
+        try:
+            text = comment.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    reader.segment(text, location, part, "body")
+
+
+def _read_zip_member(reader: Reader, zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str,
+                     tally: Tally) -> bytes | None:
+    """One listed member, decompressed within the bounds. A CRC-32 mismatch is read
+    through as 7-Zip and Explorer do (they extract with a warning): the member is read
+    again without the check and the mismatch is a note, not a hold."""
+    produced = tally.produced
+    try:
+        with zf.open(info) as stream:
+            return read_bounded(reader, stream, where, info.compress_size, tally)
+    except zipfile.BadZipFile as exc:
+        if "CRC" not in str(exc):
+            raise
+    tally.produced = produced  # the first pass does not count twice towards the ratio
+    with zf.open(info) as stream:
+        if not hasattr(stream, "_expected_crc"):
+            raise zipfile.BadZipFile(f"Bad CRC-32 for file {info.filename!r}")
+        stream._expected_crc = None  # zipfile's own switch: no CRC check (used for a missing CRC)
+        member = read_bounded(reader, stream, where, info.compress_size, tally)
+    reader.note(where, "ZIP member with a wrong CRC-32 (damaged or altered); read as extracting tools read it")
+    return member
 
 
 def _read_unlisted(reader: Reader, data: bytes, location: str, depth: int, tally: Tally,
@@ -472,7 +523,8 @@ def _stream_name(data: bytes, location: str, fmt: str) -> str:
         if end > offset:
             return posixpath.basename(data[offset:end].decode("latin-1"))
     last = location.rsplit(" › ", 1)[-1]
-    for suffix, replacement in ((".tgz", ".tar"), (".gz", ""), (".bz2", ""), (".xz", ""), (".lzma", "")):
+    for suffix, replacement in ((".tgz", ".tar"), (".gz", ""), (".bz2", ""), (".xz", ""), (".lzma", ""),
+                                (".tzst", ".tar"), (".zst", ""), (".z", ""), (".lz4", ""), (".lz", "")):
         if last.lower().endswith(suffix) and len(last) > len(suffix):
             return last[: -len(suffix)] + replacement
     return "decompressed"
@@ -716,11 +768,15 @@ def _entry_encrypted(entry: object) -> bool:
     return bool(function(pointer))
 
 
-def read_with_libarchive(reader: Reader, data: bytes, location: str, depth: int, what: str) -> bool:
+def read_with_libarchive(reader: Reader, data: bytes, location: str, depth: int, what: str, *,
+                         stream: bool = False) -> bool:
     """Read an archive through libarchive (Debian libarchive13, PyPI libarchive-c): ISO 9660
     images (with Joliet and Rock Ridge names), Microsoft CAB, and RAR 4/5 with compressed
     members, which rarfile can only list without an external unrar. Members are streamed
-    through `read_bounded` like ZIP members. False when libarchive is not installed."""
+    through `read_bounded` like ZIP members. False when libarchive is not installed.
+    With `stream`, `data` is a compressed stream (`.zst`, `.Z`, `.lz4`, `.lz`): it is
+    decompressed as one file, named as gunzip names it, and read by its own type (libarchive's
+    archive formats include mtree, which would take any decompressed text for a file list)."""
     try:
         import libarchive
         import libarchive.exception
@@ -729,34 +785,50 @@ def read_with_libarchive(reader: Reader, data: bytes, location: str, depth: int,
         return False
     tally = Tally(len(data))
     try:
-        with libarchive.memory_reader(data) as archive:
-            for entry in archive:
-                if tally.stopped or reader.timed_out(location) or reader.members_exhausted(location):
-                    return True
-                if not entry.isfile:
-                    continue
-                name = str(entry.pathname or "member").lstrip("./") or "member"
-                where = reader.unique_location(join(location, name))
-                if _entry_encrypted(entry):
-                    reader.segment(name, where, where, "filename")
-                    reader.problem(ProblemKind.ENCRYPTED, where, f"encrypted {what} member; content not readable")
-                    continue
-                size = entry.size or 0
-                if _too_big(reader, where, size):
-                    reader.segment(name, where, where, "filename")
-                    continue
-                try:
-                    member = read_bounded(reader, _Blocks(iter(entry.get_blocks())), where, len(data), tally)
-                except libarchive.exception.ArchiveError as exc:
-                    reader.segment(name, where, where, "filename")
-                    text = str(exc)
-                    kind = ProblemKind.ENCRYPTED if "ncrypt" in text or "assphrase" in text else ProblemKind.CORRUPT
-                    reader.problem(kind, where, f"{what} member not readable: {text}"[:300])
-                    continue
-                if member is None:
-                    reader.segment(name, where, where, "filename")
-                    continue
-                reader.read_file(member, where, filename=name, declared_type=None, depth=depth + 1)
+        _libarchive_entries(reader, data, location, depth, what, tally, "raw" if stream else "all")
     except libarchive.exception.ArchiveError as exc:
         reader.problem(ProblemKind.CORRUPT, location, f"damaged {what} archive: {exc}"[:300])
     return True
+
+
+def _libarchive_entries(reader: Reader, data: bytes, location: str, depth: int, what: str, tally: Tally,
+                        format_name: str) -> None:
+    """Every file entry libarchive finds in `data`, read as a member (see read_with_libarchive)."""
+    import libarchive
+    import libarchive.exception
+
+    with libarchive.memory_reader(data, format_name=format_name) as archive:
+        for entry in archive:
+            if tally.stopped or reader.timed_out(location) or reader.members_exhausted(location):
+                return
+            if not entry.isfile:
+                continue
+            name = str(entry.pathname or "member").lstrip("./") or "member"
+            if format_name == "raw":  # a lone compressed file: named after it, as gunzip names it
+                name = _stream_name(data, location, what)
+            where = reader.unique_location(join(location, name))
+            if _entry_encrypted(entry):
+                reader.segment(name, where, where, "filename")
+                reader.problem(ProblemKind.ENCRYPTED, where, f"encrypted {what} member; content not readable")
+                continue
+            size = entry.size or 0
+            if _too_big(reader, where, size):
+                reader.segment(name, where, where, "filename")
+                continue
+            try:
+                member = read_bounded(reader, _Blocks(iter(entry.get_blocks())), where, len(data), tally)
+            except libarchive.exception.ArchiveError as exc:
+                reader.segment(name, where, where, "filename")
+                text = str(exc)
+                kind = ProblemKind.ENCRYPTED if "ncrypt" in text or "assphrase" in text else ProblemKind.CORRUPT
+                reader.problem(kind, where, f"{what} member not readable: {text}"[:300])
+                continue
+            if member is None:
+                reader.segment(name, where, where, "filename")
+                continue
+            if format_name == "raw" and member == data:
+                # No compression filter recognised either: libarchive's raw reader hands
+                # the bytes back as they are. Damaged, not an archive within an archive.
+                reader.problem(ProblemKind.CORRUPT, location, f"damaged {what} archive: not readable")
+                return
+            reader.read_file(member, where, filename=name, declared_type=None, depth=depth + 1)

@@ -109,6 +109,11 @@ def decode_base64(encoded: bytes, max_bytes: int | None = None) -> Decoded:
         noise = sum(len(run) for run in _B64_NOISE.findall(encoded))
         chars = _B64_FOREIGN.sub(b"", chars)
     damage: str | None = None
+    if _B64_MID_PAD.search(encoded):
+        # Separately padded pieces ("RGVhcgo=" CRLF "U0VD..."), as chunk-wise encoders
+        # write them: clients decode quantum by quantum and restart after the padding,
+        # so each piece is decoded on its own (one decoding of the whole is garbage).
+        return _decode_padded_pieces(encoded, max_bytes, noise, leftover)
     if len(chars) % 4 == 1:
         chars = chars[:-1]  # one stray character cannot carry a byte
         damage = "base64 of impossible length; the stray last character was dropped"
@@ -126,6 +131,34 @@ def decode_base64(encoded: bytes, max_bytes: int | None = None) -> Decoded:
         damage = (damage + "; " if damage else "") + "text after the base64 data, read as text"
     total = len(chars) + noise
     return Decoded(data, damage, unreadable=bool(total) and noise * 10 > total, truncated=truncated,
+                   leftover=leftover)
+
+
+# Padding followed (after optional whitespace) by more base64: a piece ended mid-stream.
+_B64_MID_PAD = re.compile(rb"=[=\s]*[A-Za-z0-9+/]")
+_B64_NOT_ALPHABET_OR_PAD = re.compile(rb"[^A-Za-z0-9+/=]+")
+
+
+def _decode_padded_pieces(encoded: bytes, max_bytes: int | None, noise: int, leftover: bytes) -> Decoded:
+    """Base64 made of pieces each with its own padding: every piece decoded alone."""
+    out = bytearray()
+    truncated = False
+    pieces = [p for p in _B64_NOT_ALPHABET_OR_PAD.sub(b"", encoded).split(b"=") if p]
+    for piece in pieces:
+        if len(piece) % 4 == 1:
+            piece = piece[:-1]
+        out += binascii.a2b_base64(piece + b"=" * (-len(piece) % 4))
+        if max_bytes is not None and len(out) > max_bytes:
+            del out[max_bytes:]
+            truncated = True
+            break
+    damage = f"base64 made of {len(pieces)} separately padded pieces; each decoded on its own"
+    if noise:
+        damage += f"; {noise} characters outside its alphabet skipped"
+    if leftover:
+        damage += "; text after the base64 data, read as text"
+    total = len(encoded) - len(leftover)
+    return Decoded(bytes(out), damage, unreadable=bool(total) and noise * 10 > total, truncated=truncated,
                    leftover=leftover)
 
 

@@ -38,6 +38,8 @@ _ALIASES = {
     "application/x-rar-compressed": "application/vnd.rar",
     "application/x-rar": "application/vnd.rar",
     "application/x-tar": "application/x-tar",
+    "application/x-ustar": "application/x-tar",  # libmagic's name for a POSIX tar it finds damaged
+    "application/x-gtar": "application/x-tar",
     "application/x-ole-storage": "application/x-ole-storage",
     "application/cdfv2": "application/x-ole-storage",
     "application/vnd.ms-office": "application/x-ole-storage",
@@ -52,12 +54,14 @@ _ALIASES = {
 }
 # Declared types that say nothing about the content.
 _GENERIC = {"application/octet-stream", "application/unknown", "binary/octet-stream", ""}
+GENERIC_TYPES = frozenset(_GENERIC)
 # Extensions mimetypes does not know (or knows wrongly) on every system.
 _EXTENSIONS = {
     ".di": "text/xml", ".sw": "text/xml", ".si": "text/xml", ".eml": "message/rfc822",
     ".7z": "application/x-7z-compressed", ".rar": "application/vnd.rar",
     ".xz": "application/x-xz", ".bz2": "application/x-bzip2", ".gz": "application/gzip",
     ".tgz": "application/gzip", ".rtf": "text/rtf", ".msg": "application/x-ole-storage",
+    ".mbox": "application/mbox", ".mht": "message/rfc822", ".mhtml": "message/rfc822",
 }
 
 
@@ -333,7 +337,13 @@ def _refine_zip(data: bytes, mime: str) -> str:
 
 
 _HEADER_LINE = re.compile(rb"^[A-Za-z0-9-]{1,76}:[ \t]", re.M)
-_MESSAGE_HEADERS = re.compile(rb"^(from|to|subject|date|message-id|received|mime-version|return-path):", re.I | re.M)
+# Content-type counts too: a Word or IE .mht page starts "MIME-Version:" + "Content-Type:".
+_MESSAGE_HEADERS = re.compile(rb"^(from|to|subject|date|message-id|received|mime-version|return-path|content-type):",
+                              re.I | re.M)
+OUTLOOK_HEADERS_LINE = b"Microsoft Mail Internet Headers Version 2.0"
+# The separator line that starts every message of an mbox file (and a message saved by
+# Thunderbird or mutt): "From sender date", then the message's header lines.
+_MBOX_FROM = re.compile(rb"From [^\r\n]{1,300}?(?:19|20)\d\d[^\r\n]{0,80}\r?\n")
 
 
 def true_type(data: bytes) -> str:
@@ -354,6 +364,11 @@ def true_type(data: bytes) -> str:
         first = data[:2048]
         if _HEADER_LINE.match(first) and len(_MESSAGE_HEADERS.findall(first)) >= 2:
             return "message/rfc822"
+        if first.startswith(OUTLOOK_HEADERS_LINE) and len(_MESSAGE_HEADERS.findall(first)) >= 2:
+            return "message/rfc822"  # Outlook's "save as" of a message's internet headers
+        mbox = _MBOX_FROM.match(first)
+        if mbox and _HEADER_LINE.match(first, mbox.end()) and _MESSAGE_HEADERS.search(first, mbox.end()):
+            return "application/mbox"
     if mime == "application/octet-stream":
         from dlp_gateway.content.text import wide_unicode
 
@@ -383,7 +398,7 @@ def _family(mime: str) -> str:
         return "zip"
     if mime in ("text/xml", "image/svg+xml") or mime.endswith("+xml"):
         return "xml"
-    if mime == "message/rfc822":
+    if mime in ("message/rfc822", "application/mbox"):
         return "text"
     if mime.startswith("text/") and mime not in ("text/html", "text/rtf"):
         return "text"

@@ -453,7 +453,25 @@ def _walk(reader: Reader, part: Message, prefix: str, depth: int, counter: list[
         reader.seen.add(_key(guess))
         reader.read_file(guess, reader.unique_location(f"{location} (as {cte_name})"), filename=filename,
                          declared_type=content_type, depth=depth + 1, charset=charset)
+    _flowed_reading(reader, part, data, location, filename, depth, charset)
     _other_readings(reader, part, location, filename, depth)
+
+
+def _flowed_reading(reader: Reader, part: Message, data: bytes, location: str, filename: str | None,
+                    depth: int, charset: str | None) -> None:
+    """format=flowed text (RFC 3676): Thunderbird and Apple Mail join its soft-broken
+    lines, Outlook shows them as sent. Both readings are inspected: the unflowed one
+    as a second reading of the part, when it differs."""
+    if part.get_content_type() != "text/plain" or str(part.get_param("format") or "").lower() != "flowed":
+        return
+    from dlp_gateway.content.text import unflow
+
+    delsp = str(part.get_param("delsp") or "").lower() == "yes"
+    joined = unflow(data, delsp=delsp)
+    if joined.replace(b"\r\n", b"\n") == data.replace(b"\r\n", b"\n"):
+        return
+    reader.read_file(joined, reader.unique_location(f"{location} (unflowed)"), filename=filename,
+                     declared_type="text/plain", depth=depth + 1, charset=charset)
 
 
 _HEADER_LINE = re.compile(rb"[!-9;-~]+[ \t]*:")
@@ -501,7 +519,30 @@ def _reparsed_multipart(reader: Reader, part: Message, location: str) -> list[Me
     if isinstance(body.get_payload(), list) and body.get_payload():
         reader.note(location, "multipart boundary parsed the way mail clients read it (unquoted special characters)")
         return list(body.get_payload())
-    return str(payload)
+    decoded = _decoded_multipart(reader, part, location)
+    return decoded if decoded else str(payload)
+
+
+def _decoded_multipart(reader: Reader, part: Message, location: str) -> list[Message]:
+    """The parts of a multipart whose body carries a base64 or quoted-printable transfer
+    encoding. RFC 2045 forbids that, but a client that decodes first shows the parts (and
+    an attacker can hide them so): the body is decoded and parsed as the multipart's body."""
+    cte_value = str(part.get("Content-Transfer-Encoding", "") or "")
+    if encoded_blocks.normalise_cte(cte_value) not in ("base64", "quoted-printable"):
+        return []
+    decoded = _decode(reader, _raw_payload(part), cte_value)
+    if decoded is None or not decoded.data.strip():
+        return []
+    head = _as_bytes(f"Content-Type: {part.get('Content-Type', '')}\r\n\r\n")
+    try:
+        body = email.message_from_bytes(head + decoded.data, policy=_POLICY)
+    except Exception:
+        return []
+    parts = body.get_payload()
+    if not isinstance(parts, list) or not parts:
+        return []
+    reader.note(location, f"multipart body with transfer encoding {cte_value.strip()!r}; decoded and parsed as MIME")
+    return [p for p in parts if isinstance(p, Message)]
 
 
 def _read_framing_text(reader: Reader, text: str | None, location: str, depth: int,
@@ -666,8 +707,37 @@ def _decoded_payload(reader: Reader, part: Message, location: str) -> tuple[byte
 
 
 def read_attached_message(reader: Reader, data: bytes, location: str, depth: int, **_: object) -> None:
-    """Reader for message/rfc822 files: attached messages and .eml files in archives."""
+    """Reader for message/rfc822 files: attached messages and .eml files in archives
+    (and Outlook's saved internet headers, whose first line is not a header)."""
+    from dlp_gateway.content.filetype import OUTLOOK_HEADERS_LINE
+
+    if data.startswith(OUTLOOK_HEADERS_LINE):
+        data = data[len(OUTLOOK_HEADERS_LINE):].lstrip(b"\r\n")
     read_message(reader, data, location, depth)
+
+
+# "From " separator lines of an mbox file: at the start, or after a blank line.
+_MBOX_SEPARATOR = re.compile(rb"(?:\A|(?<=\n\n)|(?<=\n\r\n))From [^\r\n]*\r?\n")
+
+
+def read_mailbox(reader: Reader, data: bytes, location: str, depth: int, **_: object) -> None:
+    """Reader for mbox files (a Thunderbird, Google Takeout or mutt export) and messages
+    saved with their mbox "From " line: each message is read as an attached message.
+    The split follows mailbox.mbox (a "From " line after a blank line); ">From " quoting
+    inside bodies (mboxrd) is left as it is, since the quoted line is prose either way."""
+    from dlp_gateway.content.walk import join
+
+    starts = [m.start() for m in _MBOX_SEPARATOR.finditer(data)]
+    if len(starts) <= 1:
+        read_message(reader, data, location, depth)  # the parser takes a leading "From " line as such
+        return
+    reader.note(location, f"mailbox of {len(starts)} messages; each read")
+    for n, start in enumerate(starts, start=1):
+        if reader.timed_out(location) or reader.members_exhausted(location):
+            return
+        end = starts[n] if n < len(starts) else len(data)
+        reader.read_file(data[start:end], reader.unique_location(join(location, f"message {n}")), filename=None,
+                         declared_type="message/rfc822", depth=depth + 1)
 
 
 # -- what the parsed tree did not yield -------------------------------------------------

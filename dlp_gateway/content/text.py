@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import re
 from functools import lru_cache
 
 # A declared charset is decoded with the widest superset that agrees with it.
@@ -204,3 +205,50 @@ def _detect_chinese(data: bytes) -> str | None:
             return best
     return None
 
+
+_LINE_END = re.compile(rb"\r?\n")
+
+
+def unflow(data: bytes, *, delsp: bool) -> bytes:
+    """RFC 3676 format=flowed text as a flowed-aware client shows it: a line ending in a
+    space (after the space-stuffing is removed) continues on the next line of the same
+    quote depth; with DelSp=yes that space is deleted. The signature separator "-- " is
+    never flowed. Works on bytes, which is exact for every ASCII-compatible charset.
+    Linear: a paragraph's pieces are collected and joined once."""
+    out: list[bytes] = []
+    pending: list[bytes] = []
+    pending_depth = 0
+    for line in _LINE_END.split(data):
+        depth = len(line) - len(line.lstrip(b">"))
+        content = line[depth:]
+        if content.startswith(b" "):
+            content = content[1:]  # space-stuffing (or the space after the quote marks)
+        flowed = content.endswith(b" ") and content != b"-- "
+        if flowed and delsp:
+            content = content[:-1]
+        if pending and depth != pending_depth:
+            out.append(_quoted(b"".join(pending), pending_depth))  # a change of depth ends a paragraph
+            pending = []
+        pending.append(content)
+        pending_depth = depth
+        if not flowed:
+            out.append(_quoted(b"".join(pending), depth))
+            pending = []
+    if pending:
+        out.append(_quoted(b"".join(pending), pending_depth))
+    return b"\n".join(out)
+
+
+def _quoted(line: bytes, depth: int) -> bytes:
+    return b">" * depth + b" " + line if depth else line
+
+
+# Characters a text viewer breaks lines at besides CR and LF (str.splitlines' set):
+# LINE/PARAGRAPH SEPARATOR, NEL, VT, FF and the C0 file/group/record separators. The
+# detectors work on "\n" lines, so a banner set off by these is put on a line of its own.
+_LINE_BREAKS = str.maketrans({c: "\n" for c in "\u2028\u2029\u0085\v\f\x1c\x1d\x1e"})
+
+
+def plain_lines(text: str) -> str:
+    """`text` with every line break a viewer shows written as LF (see _LINE_BREAKS)."""
+    return text.translate(_LINE_BREAKS)

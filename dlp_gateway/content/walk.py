@@ -10,12 +10,14 @@ branch only; nothing propagates out of `read_file`.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from dlp_gateway.content import encoded_blocks, filetype
 from dlp_gateway.content.budget import Budget
 from dlp_gateway.content.limits import ExtractionLimits
+from dlp_gateway.content.text import decode_text, plain_lines
 from dlp_gateway.model import Fact, Inspection, Note, Part, Problem, ProblemKind, Segment
 
 if TYPE_CHECKING:
@@ -160,6 +162,11 @@ class Reader:
         if types & ENCRYPTED_TYPES or data.lstrip()[:27] == b"-----BEGIN PGP MESSAGE-----":
             self.problem(ProblemKind.ENCRYPTED, location, "encrypted content (S/MIME or OpenPGP); not readable")
             return
+        tool = encrypted_by(data, textual=true_type.startswith("text/") or filetype.normalise(declared_type) == "text/plain")
+        if tool:
+            self.problem(ProblemKind.ENCRYPTED, location, f"encrypted content ({tool}); not readable")
+            if not true_type.startswith("text/"):
+                return  # a binary cipher text holds nothing else; a text around inline armour is still read
         if types & SIGNATURE_TYPES:
             if is_signature(data):
                 return  # a detached signature holds no content of its own
@@ -173,9 +180,22 @@ class Reader:
             or (filename or "").lower().endswith((".htm", ".html"))
         ):
             handler = dispatch("text/html")  # short HTML often looks like plain text to libmagic
+        declared_html = filetype.normalise(declared_type) == "text/html"
+        declared_text = _MODULES.get(handler) not in _TEXT_READERS and (
+            _declared_as_text(declared_type) or declared_html
+            # A file that only its content calls a message (an octet-stream "notes.txt"
+            # starting with header lines) is shown by an editor as text: every line of it.
+            or (true_type in ("message/rfc822", "application/mbox")
+                and filetype.normalise(declared_type) in filetype.GENERIC_TYPES
+                and not (filename or "").lower().endswith((".eml", ".mbox", ".mht", ".mhtml", ".msg"))))
         if handler is None:
+            textual = declared_text and bool(data.strip()) and self._read_declared_text(
+                data, location, depth, true_type, charset, len(self.inspection.problems), typed_reading=False,
+                html=declared_html)
             if encoded_blocks.might_hold_blocks(data) and self._read_encoded_blocks(data, location, depth):
                 return  # a BinHex or yEnc file as a whole part: what it encodes was read
+            if textual:
+                return  # a text, read as the text it is declared to be, as a client shows it
             if not data.strip():
                 return  # blank lines only (a lone LF is "octet-stream" to libmagic): empty
             if true_type not in ("application/x-empty", "inode/x-empty") and data.startswith(_KNOWN_SIGNATURES):
@@ -202,6 +222,9 @@ class Reader:
             self.problem(ProblemKind.CORRUPT, location, f"could not read {true_type}: {type(exc).__name__}: {exc}"[:500])
         if self._declared_text_as_text(data, location, depth, true_type, declared_type, filename, before, charset):
             return
+        if declared_text:
+            self._read_declared_text(data, location, depth, true_type, charset, before, typed_reading=True,
+                                     html=declared_html)
         self._weak_image_guess(data, location, true_type, before)
         if true_type.startswith("text/") and encoded_blocks.might_hold_blocks(data):
             self._read_encoded_blocks(data, location, depth)
@@ -227,6 +250,45 @@ class Reader:
         if handler is not None:
             handler(self, data, location, depth, charset=charset, text_kind="body")
         return True
+
+    def _read_declared_text(self, data: bytes, location: str, depth: int, true_type: str, charset: str | None,
+                            before: int, *, typed_reading: bool, html: bool) -> bool:
+        """A part declared as plain text (text/plain, text/csv, any text/* the plain-text
+        reader reads) that libmagic calls something else (a body opening
+        with `%PDF-`, `GIF89a`, `{\\rtf1`, `%!PS`, a BinHex block, NULs in a text file): a
+        client shows it as text, so it is read as text as well. When that text is mostly
+        printable, a failure of the typed reader (`%PDF-` in prose is no PDF) is only a
+        note; a real binary file mislabelled text/plain keeps its problem, and only its
+        printable runs are read (what a client would show among the garbage) unless its
+        typed reader read it without trouble. A part declared text/html that is text is
+        read by the HTML reader, as a client renders it. True when the data is text."""
+        text, _ = decode_text(data, charset)
+        text = text.replace("\x00", "")
+        sample = text[:65536]
+        printable = sum((ch.isprintable() and ch != "\ufffd") or ch in "\t\n\r\f\v" for ch in sample)
+        textual = bool(sample) and printable >= 0.9 * len(sample)
+        failed = [p for p in self.inspection.problems[before:]
+                  if p.kind in (ProblemKind.CORRUPT, ProblemKind.UNSUPPORTED) and p.location == location]
+        if not textual and typed_reading and not failed:
+            return False  # a real file, mislabelled, that its own reader read
+        if textual:
+            for problem in failed:
+                self.inspection.problems.remove(problem)
+                self.note(location, f"declared as text; as {true_type}: {problem.detail}")
+        else:
+            text = "\n".join(_PRINTABLE_RUN.findall(text))
+        if textual and html:
+            self.note(location, f"declared text/html but libmagic says {true_type}; also read as HTML")
+            handler = dispatch("text/html")
+            try:
+                if handler is not None:
+                    handler(self, data, location, depth, charset=charset, text_kind="body")
+            except Exception as exc:  # as for the first reading: this branch only
+                self.problem(ProblemKind.CORRUPT, location, f"could not read as HTML: {type(exc).__name__}: {exc}"[:500])
+            return textual
+        self.note(location, f"declared as text but libmagic says {true_type}; also read as plain text")
+        self.segment(plain_lines(text), location, location, "body")
+        return textual
 
     def _weak_image_guess(self, data: bytes, location: str, true_type: str, before: int) -> None:
         """libmagic names some image formats (TGA, PCX...) from a few weak bytes, so random
@@ -297,9 +359,11 @@ _READERS: list[tuple[Callable[[str], bool], str, str]] = [
     (lambda t: t in filetype.OOXML_TYPES, "office", "read_ooxml"),
     (lambda t: t.startswith("application/vnd.oasis.opendocument"), "odf", "read_odf"),
     (lambda t: t == "message/rfc822", "mime", "read_attached_message"),
+    (lambda t: t == "application/mbox", "mime", "read_mailbox"),
     (lambda t: t == "text/rtf", "rtf", "read_rtf"),
     (lambda t: t in ("text/xml", "image/svg+xml") or t.endswith("+xml"), "xmldoc", "read_xml"),
     (lambda t: t == "text/html", "text_files", "read_html"),
+    (lambda t: t == "application/postscript", "text_files", "read_postscript"),
     (lambda t: t.startswith("text/") or t in ("application/json", "application/csv"), "text_files", "read_text"),
     (lambda t: t in ("image/wmf", "image/x-wmf", "image/emf", "image/x-emf"), "metafile", "read_metafile"),
     (lambda t: t.startswith("image/"), "images", "read_image"),
@@ -313,7 +377,89 @@ ARCHIVE_TYPES = {
     "application/zip", "application/java-archive", "application/x-tar", "application/gzip",
     "application/x-bzip2", "application/x-xz", "application/x-7z-compressed", "application/vnd.rar",
     "application/x-lzma", "application/x-iso9660-image", "application/vnd.ms-cab-compressed",
+    # read through libarchive (archives.read_with_libarchive)
+    "application/x-cpio", "application/x-archive", "application/zstd", "application/x-compress",
+    "application/x-lz4", "application/x-lzip", "application/x-xar", "application/warc",
 }
+
+
+# Text readers: a part declared text/plain that one of these reads needs no second reading
+# (a text/plain body that looks like a message is read as one AND as the text a client shows).
+_TEXT_READERS = {"text_files", "xmldoc"}
+_MODULES: dict[Handler | None, str] = {}
+# Runs of printable characters (what `strings` prints) in binary data declared as text.
+_PRINTABLE_RUN = re.compile(r"[^\x00-\x08\x0b-\x1f\x7f-\x9f\ufffd]{4,}")
+_ARMOUR = re.compile(rb"^[ \t>]*-----BEGIN PGP MESSAGE-----", re.M)
+# PKESK (tag 1) and SKESK (tag 3) packets in old and new OpenPGP packet format: the first
+# packet of every `gpg -e` / `gpg -c` output, with the versions RFC 4880/9580 define.
+_OPENPGP_VERSIONS = {1: {3, 6}, 3: {4, 5, 6}}
+
+
+def _packet(data: bytes, at: int) -> tuple[int, int, int] | None:
+    """(tag, body offset, body length) of the OpenPGP packet header at `at`, or None."""
+    if at + 2 > len(data) or not data[at] & 0x80:
+        return None
+    if data[at] & 0x40:  # new format: tag in the low six bits, then a 1, 2 or 5-byte length
+        tag, first = data[at] & 0x3F, data[at + 1]
+        if first < 192:
+            return tag, at + 2, first
+        if first < 224 and at + 3 <= len(data):
+            return tag, at + 3, ((first - 192) << 8) + data[at + 2] + 192
+        if first == 255 and at + 6 <= len(data):
+            return tag, at + 6, int.from_bytes(data[at + 2:at + 6], "big")
+        return None
+    kind = data[at] & 0x03  # old format: tag in bits 5-2, then a 1, 2 or 4-byte length
+    size = {0: 1, 1: 2, 2: 4}.get(kind)
+    if size is None or at + 1 + size > len(data):
+        return None
+    return (data[at] >> 2) & 0x0F, at + 1 + size, int.from_bytes(data[at + 1:at + 1 + size], "big")
+
+
+def _openpgp_message(data: bytes) -> bool:
+    """True when `data` starts with an OpenPGP session-key packet (binary `.gpg`/`.pgp`)
+    of a known version and algorithm, followed by another session-key packet or by the
+    encrypted data packet (tags 9, 18, 20): a random blob passes all of that about once
+    in 10^7, where the first packet alone matched one in 5,000."""
+    first = _packet(data, 0)
+    if first is None:
+        return False
+    tag, offset, length = first
+    if tag not in _OPENPGP_VERSIONS or len(data) < offset + 10 or data[offset] not in _OPENPGP_VERSIONS[tag]:
+        return False
+    # A PKESK v3 names a public-key algorithm after the 8-byte key id; an SKESK v4 a cipher.
+    if tag == 1 and data[offset] == 3 and data[offset + 9] not in {1, 2, 16, 18, 20, 22, 25, 26}:
+        return False
+    if tag == 3 and data[offset] == 4 and not 1 <= data[offset + 1] <= 13:
+        return False
+    following = _packet(data, offset + length)
+    return following is not None and following[0] in {1, 3, 9, 18, 20}
+
+
+def encrypted_by(data: bytes, *, textual: bool) -> str | None:
+    """The tool that encrypted `data`, by its fixed magic: a binary OpenPGP message, an
+    `openssl enc` file (`Salted__`), an age file, or, in a text, an inline PGP armour block
+    anywhere (Thunderbird and Mailvelope decrypt those wherever they are). None otherwise."""
+    if data.startswith(b"Salted__") and len(data) >= 32:
+        return "openssl enc"
+    if data.startswith((b"age-encryption.org/v1\n", b"-----BEGIN AGE ENCRYPTED FILE-----")):
+        return "age"
+    if _openpgp_message(data):
+        return "OpenPGP"
+    if textual and b"-----BEGIN PGP MESSAGE-----" in data and _ARMOUR.search(data):  # `in` first: 20x faster
+        return "inline OpenPGP block"
+    return None
+
+
+def _declared_as_text(declared_type: str | None) -> bool:
+    """True for text/plain and the other text/* types a client shows as plain text
+    (text/csv, text/markdown...), not for HTML, RTF, XML or calendars, which have readers of their own."""
+    declared = filetype.normalise(declared_type)
+    if declared == "text/plain":
+        return True
+    if not declared.startswith("text/") or declared in ("text/calendar", "text/vcard", "text/x-vcard"):
+        return False
+    handler = dispatch(declared)
+    return handler is not None and getattr(handler, "__name__", "") == "read_text"
 
 
 def dispatch(true_type: str) -> Handler | None:
@@ -322,7 +468,9 @@ def dispatch(true_type: str) -> Handler | None:
 
     for matches, module, function in _READERS:
         if matches(true_type):
-            return getattr(importlib.import_module(f"dlp_gateway.content.{module}"), function)
+            handler: Handler = getattr(importlib.import_module(f"dlp_gateway.content.{module}"), function)
+            _MODULES[handler] = module
+            return handler
     return None
 
 
