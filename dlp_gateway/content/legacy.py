@@ -198,7 +198,6 @@ def msg_codepage(ole: olefile.OleFileIO, prefix: str) -> str | None:
     The stream (MS-OXMSG 2.4) is a header (32 bytes for a top-level message, 24 for an
     attached one) followed by 16-byte entries: tag, flags, 8-byte value.
     """
-    import codecs
     import struct
 
     name = f"{prefix}__properties_version1.0"
@@ -211,14 +210,11 @@ def msg_codepage(ole: olefile.OleFileIO, prefix: str) -> str | None:
         tag, _flags, value = struct.unpack_from("<III", data, pos)
         if tag in _CODEPAGE_TAGS:
             found[tag] = value
+    from dlp_gateway.content.text import codec_for_codepage
+
     for tag in _CODEPAGE_TAGS:
-        cpid = found.get(tag)
-        if cpid:
-            codec = {65001: "utf-8", 54936: "gb18030", 20936: "gb2312", 1200: "utf-16-le"}.get(cpid, f"cp{cpid}")
-            try:
-                codecs.lookup(codec)
-            except LookupError:
-                continue
+        codec = codec_for_codepage(found.get(tag) or 0) if found.get(tag) else None
+        if codec:
             return codec
     return None
 

@@ -252,3 +252,18 @@ _LINE_BREAKS = str.maketrans({c: "\n" for c in "\u2028\u2029\u0085\v\f\x1c\x1d\x
 def plain_lines(text: str) -> str:
     """`text` with every line break a viewer shows written as LF (see _LINE_BREAKS)."""
     return text.translate(_LINE_BREAKS)
+
+
+# Windows code page identifiers (MAPI PR_INTERNET_CPID / PR_MESSAGE_CODEPAGE, .msg and TNEF)
+# whose Python codec is not simply "cp<id>".
+_CODEPAGE_CODECS = {65001: "utf-8", 54936: "gb18030", 20936: "gb2312", 1200: "utf-16-le"}
+
+
+def codec_for_codepage(cpid: int) -> str | None:
+    """The Python codec of a Windows code page id, or None when Python has none."""
+    name = _CODEPAGE_CODECS.get(cpid, f"cp{cpid}")
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        return None
+    return name

@@ -135,17 +135,13 @@ def _text_property(prop: tuple[int, bytes], codepage: str) -> str:
 
 def _message_codepage(props: dict[int, tuple[int, bytes]]) -> str | None:
     """The code page the message states (PR_INTERNET_CPID, else PR_MESSAGE_CODEPAGE)."""
-    import codecs
+    from dlp_gateway.content.text import codec_for_codepage
 
     for prop_id in (PR_INTERNET_CPID, PR_MESSAGE_CODEPAGE):
         if prop_id in props and len(props[prop_id][1]) >= 4:
-            cpid = struct.unpack_from("<I", props[prop_id][1], 0)[0]
-            codec = {65001: "utf-8", 54936: "gb18030", 20936: "gb2312"}.get(cpid, f"cp{cpid}")
-            try:
-                codecs.lookup(codec)
-            except LookupError:
-                continue
-            return codec
+            codec = codec_for_codepage(struct.unpack_from("<I", props[prop_id][1], 0)[0])
+            if codec:
+                return codec
     return None
 
 
