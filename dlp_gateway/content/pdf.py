@@ -7,7 +7,9 @@ segments: `… › page N › header` (kind `header_band`, the top 10% of the pa
 (kind `page`, everything between, in reading order, so its first and last lines are the
 page's first and last lines of body text) and `… › page N › footer` (kind `footer_band`,
 the bottom 10%). A banner printed sideways (or stacked a character per line) along the
-left or right edge is `… › page N › margin`, also a band.
+left or right edge is `… › page N › margin`, also a band. Text drawn out of order (a banner
+drawn second half first, or a character at a time) is also rebuilt in reading order from
+the word positions, and the lines that differ are `… › page N [› header|footer] › reading order`.
 
 Nothing a viewer can show is left unread: layers that are switched off are switched on
 first; a page whose text layer is (nearly) empty but which carries an image, or whose
@@ -265,6 +267,54 @@ def _margin_banners(textpage: pymupdf.TextPage, rect: pymupdf.Rect) -> tuple[str
     return "\n".join(texts), frozenset(numbers)
 
 
+WORD_GAP = 0.1  # a gap wider than this share of the line height between two words is a space
+COLUMN_GAP = 1.5  # a gap wider than this many line heights separates columns: two fragments
+
+
+def _reading_order(textpage: pymupdf.TextPage, height: float, drawn: tuple[str, str, str],
+                   skip: frozenset[int]) -> tuple[str, str, str]:
+    """The page's words laid out as a viewer shows them (red-team B14): grouped into lines
+    by their vertical position, each line sorted left to right, a space only where the
+    glyphs leave a gap. A generator may draw `RET//NOFORN` before `SEC`, or one character
+    at a time in any order; the drawing-order text then never holds the banner.
+    Returned per band (header, body, footer), keeping only the fragments that are not
+    already a line of the drawing-order text `drawn`, so ordinary pages add nothing."""
+    words = [w for w in textpage.extractWORDS() if w[5] not in skip and w[3] > w[1]]
+    if len(words) < 2:
+        return "", "", ""
+    words.sort(key=lambda w: (w[1] + w[3]) / 2)
+    lines: list[list[Any]] = []
+    centre = size = 0.0
+    for word in words:
+        middle, tall = (word[1] + word[3]) / 2, word[3] - word[1]
+        if lines and abs(middle - centre) <= 0.5 * min(size, tall):
+            lines[-1].append(word)
+        else:
+            lines.append([word])
+            centre, size = middle, tall
+    known = {"".join(line.split()) for band in drawn for line in band.splitlines()}
+    top, bottom = height * BAND, height * (1 - BAND)
+    bands: tuple[list[str], list[str], list[str]] = ([], [], [])
+    for line in lines:
+        line.sort(key=lambda w: w[0])
+        fragments: list[str] = []
+        text, right = "", None
+        for x0, y0, x1, y1, word, *_ in line:
+            tall = y1 - y0
+            if right is not None and x0 - right > COLUMN_GAP * tall:
+                fragments.append(text)
+                text = ""
+            elif right is not None and x0 - right > WORD_GAP * tall:
+                text += " "
+            text += word
+            right = x1 if right is None else max(right, x1)
+        fragments.append(text)
+        middle = (line[0][1] + line[0][3]) / 2
+        band = bands[0] if middle < top else bands[2] if middle > bottom else bands[1]
+        band.extend(f for f in fragments if "".join(f.split()) not in known)
+    return "\n".join(bands[0]), "\n".join(bands[1]), "\n".join(bands[2])
+
+
 def _read_page(reader: Reader, page: pymupdf.Page, page_location: str, part: str, depth: int,
                seen_images: set[str] | None = None) -> None:
     limits = reader.limits
@@ -288,6 +338,11 @@ def _read_page(reader: Reader, page: pymupdf.Page, page_location: str, part: str
     reader.segment(header, join(page_location, "header"), part, "header_band")
     reader.segment(body, page_location, part, body_kind)
     reader.segment(footer, join(page_location, "footer"), part, "footer_band")
+    # The same text in reading order, where it differs from the drawing order (B14).
+    ordered = _reading_order(textpage, page.rect.height, (header, body, footer), margin_blocks)
+    reader.segment(ordered[0], join(page_location, "header", "reading order"), part, "header_band")
+    reader.segment(ordered[1], join(page_location, "reading order"), part, "page")
+    reader.segment(ordered[2], join(page_location, "footer", "reading order"), part, "footer_band")
     # A banner turned 90° along the page edge is a banner like the top and bottom lines.
     reader.segment(margin, join(page_location, "margin"), part, "header_band")
     _read_annotations(reader, page, page_location, part, depth)
