@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from lxml import etree
 
 from dlp_gateway.content.archives import open_container
+from dlp_gateway.content.office import read_glued_packages
 from dlp_gateway.content.walk import join
 from dlp_gateway.content.xmldoc import local, parse
 from dlp_gateway.model import ProblemKind
@@ -63,6 +64,8 @@ def odf_text(element: etree._Element, skip: frozenset[str] = frozenset({"annotat
 
 
 def read_odf(reader: Reader, data: bytes, location: str, depth: int, **_: object) -> None:
+    if read_glued_packages(reader, data, location, depth):  # a ZIP appended (red-team B28)
+        return
     zf = open_container(reader, data, location, "OpenDocument file")
     if zf is None:
         return

@@ -97,7 +97,54 @@ def _join_parts(reader: Reader, zf: zipfile.ZipFile, names: list[str], location:
     return "\n".join(unique)
 
 
+_EOCD = b"PK\x05\x06"
+
+
+def zip_packages(data: bytes) -> list[tuple[int, int]]:
+    """The (start, end) of each ZIP package laid end to end in `data`, found from the
+    front: an end-of-central-directory record closes a package when its central directory
+    ends exactly where the record starts, counted from the end of the previous package.
+
+    A ZIP glued after an Office or ODF file (red-team B28) makes `zipfile`, which reads
+    only the LAST central directory, see only the glued archive: the document itself would
+    go unread. A ZIP stored inside a member does not match (its offsets count from its own
+    start, not from the package's), nor does a ZIP64 record (its offsets are 0xFFFFFFFF)."""
+    packages: list[tuple[int, int]] = []
+    start = 0
+    position = data.find(_EOCD)
+    while position >= 0 and position + 22 <= len(data):
+        size = int.from_bytes(data[position + 12:position + 16], "little")
+        offset = int.from_bytes(data[position + 16:position + 20], "little")
+        end = position + 22 + int.from_bytes(data[position + 20:position + 22], "little")
+        if offset + size == position - start and end <= len(data):
+            packages.append((start, end))
+            start = end
+        position = data.find(_EOCD, position + 4)
+    return packages
+
+
+def read_glued_packages(reader: Reader, data: bytes, location: str, depth: int) -> bool:
+    """When `data` is several ZIP packages glued together, read each (and what follows the
+    last) as a file of its own and return True; Word and LibreOffice repair such a file
+    and 7-Zip lists the glued archive, so every package is something a recipient sees."""
+    packages = zip_packages(data)
+    if len(packages) < 2:
+        return False
+    reader.note(location, f"{len(packages)} ZIP packages glued together (data appended to the file); each read")
+    for number, (start, end) in enumerate(packages, 1):
+        if reader.timed_out(location) or reader.members_exhausted(location):
+            return True
+        reader.read_file(data[start:end], join(location, f"package {number}"), filename=None,
+                         declared_type=None, depth=depth + 1)
+    rest = data[packages[-1][1]:]
+    if rest.strip(b"\0 \t\r\n"):
+        reader.read_file(rest, join(location, "appended data"), filename=None, declared_type=None, depth=depth + 1)
+    return True
+
+
 def read_ooxml(reader: Reader, data: bytes, location: str, depth: int, **_: object) -> None:
+    if read_glued_packages(reader, data, location, depth):
+        return
     zf = open_container(reader, data, location, "Office file")
     if zf is None:
         return
