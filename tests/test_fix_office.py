@@ -7,6 +7,7 @@ banner SECRET//NOFORN is what Word, Excel or LibreOffice shows, and it must be f
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 
 import docgen
@@ -70,3 +71,59 @@ def test_benign_docx_appended_to_marked_docx_does_not_hide_it() -> None:
 def test_odt_with_appended_zip_is_read() -> None:
     data = docgen.make_odt(["ordinary", US]) + docgen.make_zip({"a.txt": b"hello"})
     assert levels("a.odt", data, "application/vnd.oasis.opendocument.text") == {"secret"}
+
+
+# ---------------------------------------------------------------- B16: capitals as displayed
+
+def docx_with(paragraph_xml: str) -> bytes:
+    """A DOCX whose body has one ordinary paragraph and then `paragraph_xml`."""
+    return rewrite(docgen.make_docx(["ordinary"]), "word/document.xml",
+                   lambda xml: xml.replace("<w:sectPr", paragraph_xml + "<w:sectPr", 1))
+
+
+def test_word_run_in_caps_is_read_as_displayed() -> None:
+    data = docx_with("<w:p><w:r><w:rPr><w:caps/></w:rPr><w:t>secret//noforn</w:t></w:r></w:p>")
+    assert levels("a.docx", data, DOCX) == {"secret"}
+
+
+def test_word_run_with_caps_switched_off_stays_lower_case() -> None:
+    data = docx_with('<w:p><w:r><w:rPr><w:caps w:val="0"/></w:rPr><w:t>secret//noforn</w:t></w:r></w:p>')
+    assert levels("a.docx", data, DOCX) == set()
+
+
+def test_word_paragraph_style_in_caps_is_read_as_displayed() -> None:
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("ordinary")
+    style = document.styles.add_style("Banner", 1)
+    style.font.all_caps = True
+    document.add_paragraph("secret//noforn", style="Banner")
+    out = io.BytesIO()
+    document.save(out)
+    assert levels("a.docx", out.getvalue(), DOCX) == {"secret"}
+
+
+def test_powerpoint_run_with_cap_all_is_read_as_displayed() -> None:
+    def capitals(xml: str) -> str:
+        changed = re.sub(r"<a:rPr([^>]*?)/><a:t>secret", r'<a:rPr\1 cap="all"/><a:t>secret', xml)
+        assert changed != xml
+        return changed
+
+    data = rewrite(docgen.make_pptx(["ordinary", "secret//noforn"]), "ppt/slides/slide2.xml", capitals)
+    assert levels("a.pptx", data, "application/vnd.openxmlformats-officedocument.presentationml.presentation") == {"secret"}
+
+
+# ---------------------------------------------------------------- B13: field instructions
+
+def test_word_quote_field_instruction_is_read() -> None:
+    data = docx_with('<w:p><w:r><w:fldChar w:fldCharType="begin"/></w:r>'
+                     '<w:r><w:instrText xml:space="preserve"> QUOTE "SECRET//</w:instrText></w:r>'
+                     '<w:r><w:instrText xml:space="preserve">NOFORN" </w:instrText></w:r>'
+                     '<w:r><w:fldChar w:fldCharType="end"/></w:r></w:p>')
+    assert levels("a.docx", data, DOCX) == {"secret"}
+
+
+def test_word_simple_field_instruction_is_read() -> None:
+    data = docx_with('<w:p><w:fldSimple w:instr=" QUOTE &quot;SECRET//NOFORN&quot; "/></w:p>')
+    assert levels("a.docx", data, DOCX) == {"secret"}

@@ -47,7 +47,50 @@ def _numeric(name: str) -> tuple[int, str]:
     return (int(match.group(1)) if match else 0, name)
 
 
-def xml_text(data: bytes, cached_values: bool = False) -> str:
+_FIELD_STRING = re.compile(r'"([^"]+)"')
+_OFF = frozenset({"0", "false", "off", "none"})
+
+
+def _val(element: etree._Element, name: str = "val") -> str | None:
+    """An attribute by local name, whatever its namespace (w:val, val)."""
+    for key, value in element.attrib.items():
+        if local(key) == name:
+            return value
+    return None
+
+
+def _switched_on(element: etree._Element) -> bool:
+    value = _val(element)
+    return value is None or value.lower() not in _OFF
+
+
+def caps_styles(styles_xml: bytes) -> frozenset[str]:
+    """The ids of Word styles that show their text in capitals (`w:caps`/`w:smallCaps` in
+    the style's run properties, or in a style it is based on)."""
+    root = parse(styles_xml)
+    capital: dict[str, bool] = {}
+    based: dict[str, str] = {}
+    for style in root.iter():
+        if local(style.tag) != "style" or not _val(style, "styleId"):
+            continue
+        sid = _val(style, "styleId") or ""
+        for child in style.iter():
+            name = local(child.tag)
+            if name == "basedOn" and _val(child):
+                based[sid] = _val(child) or ""
+            elif name in ("caps", "smallCaps"):
+                capital[sid] = _switched_on(child)
+    found = set()
+    for sid in {*capital, *based}:
+        current, steps = sid, 0
+        while current and current not in capital and steps < 20:
+            current, steps = based.get(current, ""), steps + 1
+        if capital.get(current):
+            found.add(sid)
+    return frozenset(found)
+
+
+def xml_text(data: bytes, cached_values: bool = False, capital_styles: frozenset[str] = frozenset()) -> str:
     """The text of a WordprocessingML/DrawingML part, one line per paragraph.
 
     `t` (text), `delText` (tracked deletion) are text; `tab`/`br`/`cr` are white space;
@@ -56,14 +99,44 @@ def xml_text(data: bytes, cached_values: bool = False) -> str:
     the alt text (`descr`, `title`) of a picture or shape (`docPr`, `cNvPr`). With
     `cached_values` (charts) the cached `v` values (series names, category labels the
     chart draws) are text too, one per line.
+
+    Text is given as displayed (red-team B16): a run in capitals (`w:caps`, `w:smallCaps`,
+    a style among `capital_styles`, DrawingML `cap="all"`) is upper-cased, as Word shows
+    `secret//noforn` set in caps as SECRET//NOFORN. The quoted strings of a field's
+    instruction (`QUOTE "..."`, B13) are lines of their own: Word shows them on update.
     """
     root = parse(data)
     out: list[str] = []
+    paragraph_caps = run_caps = False
+    instruction: list[str] = []
+
+    def field_strings(text: str) -> None:
+        out.extend(f"\n{m.group(1)}\n" for m in _FIELD_STRING.finditer(text))
+
     for event, element in etree.iterwalk(root, events=("start", "end")):
         name = local(element.tag)
         if event == "start":
             if name in ("t", "delText") and element.text:
-                out.append(element.text)
+                out.append(element.text.upper() if run_caps else element.text)
+            elif name == "p":
+                paragraph_caps = run_caps = False
+            elif name == "r":
+                run_caps = paragraph_caps
+            elif name == "pStyle":
+                paragraph_caps = run_caps = (_val(element) or "") in capital_styles
+            elif name == "rStyle" and (_val(element) or "") in capital_styles:
+                run_caps = True
+            elif name in ("caps", "smallCaps"):
+                run_caps = _switched_on(element)
+            elif name in ("rPr", "defRPr", "endParaRPr") and element.get("cap") in ("all", "small"):
+                run_caps = True
+            elif name == "instrText" and element.text:
+                instruction.append(element.text)
+            elif name == "fldChar" and instruction and _val(element, "fldCharType") in ("separate", "end"):
+                field_strings("".join(instruction))
+                instruction.clear()
+            elif name == "fldSimple" and _val(element, "instr"):
+                field_strings(_val(element, "instr") or "")
             elif name == "v" and cached_values and element.text:
                 out.append(f"\n{element.text}\n")
             elif name == "tab":
@@ -76,13 +149,24 @@ def xml_text(data: bytes, cached_values: bool = False) -> str:
                         out.append(f"\n{element.get(attribute)}\n")
         elif name in ("p", "si", "comment", "cm", "txbxContent", "txBody"):
             out.append("\n")
+    if instruction:
+        field_strings("".join(instruction))
     lines = (line.strip() for line in "".join(out).splitlines())
     return "\n".join(line for line in lines if line)
 
 
+def _capital_styles(zf: zipfile.ZipFile, name: str) -> frozenset[str]:
+    if not name.startswith("word/") or "word/styles.xml" not in zf.namelist():
+        return frozenset()
+    try:
+        return caps_styles(zf.read("word/styles.xml"))
+    except Exception:  # a damaged styles part costs the capitals, not the text
+        return frozenset()
+
+
 def _read_xml_part(reader: Reader, zf: zipfile.ZipFile, name: str, location: str) -> str:
     try:
-        return xml_text(zf.read(name))
+        return xml_text(zf.read(name), capital_styles=_capital_styles(zf, name))
     except Exception as exc:
         reader.problem(ProblemKind.CORRUPT, join(location, name), f"unreadable XML part: {exc}"[:300])
         return ""
