@@ -1,4 +1,4 @@
-"""Office and OpenDocument residuals of the red-team round (issue #12: B28, B16, B9, B25, B13).
+"""Office and OpenDocument residuals of the red-team round (issue #12: B28, B16, B9, B13).
 
 Each document is built in code and sent as an attachment through the real inspection; the
 banner SECRET//NOFORN is what Word, Excel or LibreOffice shows, and it must be found.
@@ -127,3 +127,55 @@ def test_word_quote_field_instruction_is_read() -> None:
 def test_word_simple_field_instruction_is_read() -> None:
     data = docx_with('<w:p><w:fldSimple w:instr=" QUOTE &quot;SECRET//NOFORN&quot; "/></w:p>')
     assert levels("a.docx", data, DOCX) == {"secret"}
+
+
+# ---------------------------------------------------------------- B9: text Excel shows outside cell values
+
+def xlsx_levels(data: bytes) -> set[str]:
+    return levels("a.xlsx", data, XLSX)
+
+
+def workbook(change) -> bytes:  # noqa: ANN001
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["ordinary", 12])
+    change(book, sheet)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_number_format_literal_is_found() -> None:
+    def banner_format(book, sheet) -> None:  # noqa: ANN001
+        sheet["B2"] = 1
+        sheet["B2"].number_format = '"SECRET//NOFORN"'
+
+    assert xlsx_levels(workbook(banner_format)) == {"secret"}
+
+
+def test_ordinary_number_formats_have_no_finding() -> None:
+    def formats(book, sheet) -> None:  # noqa: ANN001
+        sheet["B2"] = 1.5
+        sheet["B2"].number_format = '#,##0.00" USD"'
+        sheet["B3"] = 0.25
+        sheet["B3"].number_format = "0.0%"
+
+    assert xlsx_levels(workbook(formats)) == set()
+
+
+def test_formula_string_without_cached_value_is_found() -> None:
+    def formula(book, sheet) -> None:  # noqa: ANN001
+        sheet["A3"] = '="SECRET"&"//NOFORN"'
+
+    assert xlsx_levels(workbook(formula)) == {"secret"}
+
+
+def test_defined_name_string_constant_is_found() -> None:
+    from openpyxl.workbook.defined_name import DefinedName
+
+    def name(book, sheet) -> None:  # noqa: ANN001
+        book.defined_names["Banner"] = DefinedName("Banner", attr_text='"SECRET//NOFORN"')
+
+    assert xlsx_levels(workbook(name)) == {"secret"}

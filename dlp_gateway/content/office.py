@@ -405,6 +405,36 @@ def _read_excel(reader: Reader, zf: zipfile.ZipFile, names: list[str], location:
         reader.segment("\n".join(bands.get("messages", [])), join(location, f"sheet {title}", "input messages"), location, "comment")
     comments = [n for n in names if re.fullmatch(r"xl/(comments\d*|comments/[^/]+|threadedComments/[^/]+)\.xml", n)]
     reader.segment(_join_parts(reader, zf, comments, location), join(location, "comments"), location, "comment")
+    # Text Excel shows that is in no cell (red-team B9): the literals of custom number
+    # formats (a cell formatted `"SECRET//NOFORN"` shows the banner whatever its number)
+    # and string constants of defined names (the Name Manager).
+    if "xl/styles.xml" in names:
+        formats = [_format_literals(e.get("formatCode", "")) for e in parse(zf.read("xl/styles.xml")).iter()
+                   if local(e.tag) == "numFmt"]
+        reader.segment("\n".join(f for f in formats if f.strip()), join(location, "number formats"), location, "cell")
+    constants = [_formula_literals(e.text or "") for e in workbook.iter() if local(e.tag) == "definedName"]
+    reader.segment("\n".join(c for c in constants if c.strip()), join(location, "defined names"), location, "cell")
+
+
+_FORMAT_TOKEN = re.compile(r'"([^"]*)"|\\(.)|(;)')
+_FORMULA_STRING = re.compile(r'"((?:[^"]|"")*)"')
+
+
+def _format_literals(code: str) -> str:
+    """The literal text of a number format, one line per section (`;`): `"SEC"0"RET"` shows
+    SEC…RET around the number; quoted strings and backslash-escaped characters are literal."""
+    sections: list[str] = [""]
+    for quoted, escaped, separator in _FORMAT_TOKEN.findall(code):
+        if separator:
+            sections.append("")
+        else:
+            sections[-1] += quoted or escaped
+    return "\n".join(s.strip() for s in sections if s.strip())
+
+
+def _formula_literals(formula: str) -> str:
+    """The string constants of a formula, joined: `="SECRET"&"//NOFORN"` shows SECRET//NOFORN."""
+    return "".join(m.group(1).replace('""', '"') for m in _FORMULA_STRING.finditer(formula))
 
 
 # Print header/footer codes (ECMA-376 18.3.1.39): &L &C &R open a section (a layout gap
@@ -425,7 +455,7 @@ def _sheet_rows(zf: zipfile.ZipFile, target: str, shared: list[str],
     the print header and footer texts go into `bands` ("header" / "footer"), the input
     and error messages of data validations into `bands["messages"]`."""
     rows: list[str] = []
-    names: tuple[str, str, str, str] | None = None
+    names: tuple[str, str, str, str, str] | None = None
     with zf.open(target) as stream:
         for _, row in etree.iterparse(stream, events=("end",), tag=("{*}row", "{*}headerFooter", "{*}dataValidation"),
                                       resolve_entities=False, no_network=True, load_dtd=False,
@@ -444,8 +474,8 @@ def _sheet_rows(zf: zipfile.ZipFile, target: str, shared: list[str],
                 continue
             if names is None:
                 ns = row.tag[: row.tag.index("}") + 1] if row.tag.startswith("{") else ""
-                names = (ns + "c", ns + "v", ns + "is", ns + "t")
-            c_tag, v_tag, is_tag, t_tag = names
+                names = (ns + "c", ns + "v", ns + "is", ns + "t", ns + "f")
+            c_tag, v_tag, is_tag, t_tag, f_tag = names
             cells: list[str] = []
             for cell in row.iterchildren(c_tag):
                 v = cell.find(v_tag)
@@ -456,6 +486,11 @@ def _sheet_rows(zf: zipfile.ZipFile, target: str, shared: list[str],
                 else:
                     inline = cell.find(is_tag)
                     value = "".join(inline.itertext(t_tag)) if inline is not None else ""
+                    formula = cell.find(f_tag)
+                    if not value and formula is not None and formula.text:
+                        # No cached value (a generator wrote none): Excel computes and shows
+                        # the formula's result on opening; its string constants are that text.
+                        value = _formula_literals(formula.text)
                 if value:
                     cells.append(value)
             if cells:
