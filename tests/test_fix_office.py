@@ -179,3 +179,17 @@ def test_defined_name_string_constant_is_found() -> None:
         book.defined_names["Banner"] = DefinedName("Banner", attr_text='"SECRET//NOFORN"')
 
     assert xlsx_levels(workbook(name)) == {"secret"}
+
+
+# ---------------------------------------------------------------- B15 in Word: hidden junk in a banner
+
+def test_hidden_word_run_inside_a_visible_banner_is_found() -> None:
+    data = docx_with('<w:p><w:r><w:t>SEC</w:t></w:r><w:r><w:rPr><w:vanish/></w:rPr><w:t>xyz</w:t></w:r>'
+                     '<w:r><w:t>RET//NOFORN</w:t></w:r></w:p>')
+    assert levels("a.docx", data, DOCX) == {"secret"}
+
+
+def test_hidden_word_banner_itself_is_still_found() -> None:
+    data = docx_with('<w:p><w:r><w:rPr><w:vanish/></w:rPr><w:t>SECRET//NOFORN</w:t></w:r></w:p>')
+    assert levels("a.docx", data, DOCX) == {"secret"}
+

@@ -104,10 +104,14 @@ def xml_text(data: bytes, cached_values: bool = False, capital_styles: frozenset
     a style among `capital_styles`, DrawingML `cap="all"`) is upper-cased, as Word shows
     `secret//noforn` set in caps as SECRET//NOFORN. The quoted strings of a field's
     instruction (`QUOTE "..."`, B13) are lines of their own: Word shows them on update.
+    Hidden runs (`w:vanish`) are read, and a paragraph that holds some is read a second
+    time as displayed, without them.
     """
     root = parse(data)
     out: list[str] = []
-    paragraph_caps = run_caps = False
+    shown: list[str] = []  # the paragraph as displayed: hidden runs left out
+    starts: list[list[int]] = []  # each open paragraph: its start in `out`, in `shown`, hidden runs seen
+    paragraph_caps = run_caps = run_hidden = False
     instruction: list[str] = []
 
     def field_strings(text: str) -> None:
@@ -117,17 +121,26 @@ def xml_text(data: bytes, cached_values: bool = False, capital_styles: frozenset
         name = local(element.tag)
         if event == "start":
             if name in ("t", "delText") and element.text:
-                out.append(element.text.upper() if run_caps else element.text)
+                text = element.text.upper() if run_caps else element.text
+                out.append(text)
+                if not run_hidden and name == "t":
+                    shown.append(text)
+                elif run_hidden:
+                    for start in starts:
+                        start[2] = 1
             elif name == "p":
-                paragraph_caps = run_caps = False
+                paragraph_caps = run_caps = run_hidden = False
+                starts.append([len(out), len(shown), 0])
             elif name == "r":
-                run_caps = paragraph_caps
+                run_caps, run_hidden = paragraph_caps, False
             elif name == "pStyle":
                 paragraph_caps = run_caps = (_val(element) or "") in capital_styles
             elif name == "rStyle" and (_val(element) or "") in capital_styles:
                 run_caps = True
             elif name in ("caps", "smallCaps"):
                 run_caps = _switched_on(element)
+            elif name in ("vanish", "webHidden", "specVanish"):
+                run_hidden = _switched_on(element)
             elif name in ("rPr", "defRPr", "endParaRPr") and element.get("cap") in ("all", "small"):
                 run_caps = True
             elif name == "instrText" and element.text:
@@ -141,14 +154,26 @@ def xml_text(data: bytes, cached_values: bool = False, capital_styles: frozenset
                 out.append(f"\n{element.text}\n")
             elif name == "tab":
                 out.append("\t")
+                shown.append("\t")
             elif name in ("br", "cr", "txbxContent", "txBody"):
                 out.append("\n")  # a text box starts a line of its own
+                shown.append("\n")
             elif name in ("docPr", "cNvPr"):  # a picture's or shape's alt text and title
                 for attribute in ("title", "descr"):
                     if element.get(attribute):
                         out.append(f"\n{element.get(attribute)}\n")
-        elif name in ("p", "si", "comment", "cm", "txbxContent", "txBody"):
-            out.append("\n")
+        else:
+            if name == "p" and starts:
+                # Hidden runs (w:vanish) inside a visible banner: `SEC` + hidden `xyz` + `RET`
+                # shows SECRET (red-team B15 for Word). The displayed paragraph follows
+                # the full one when they differ; both are inspected.
+                out_start, shown_start, hidden = starts.pop()
+                displayed = "".join(shown[shown_start:])
+                if hidden and displayed.strip() and displayed != "".join(out[out_start:]):
+                    out.append(f"\n{displayed}\n")
+            if name in ("p", "si", "comment", "cm", "txbxContent", "txBody"):
+                out.append("\n")
+                shown.append("\n")
     if instruction:
         field_strings("".join(instruction))
     lines = (line.strip() for line in "".join(out).splitlines())
