@@ -102,3 +102,21 @@ def test_reading_order_segment_holds_the_rebuilt_line() -> None:
     raw = docgen.make_message("notes", "see attached", [("a.pdf", doc.tobytes(), "application/pdf")])
     ordered = [s for s in extract(raw, ExtractionLimits()).segments if s.location.endswith("reading order")]
     assert [s.text for s in ordered] == [US]
+
+
+def test_invisible_junk_inside_a_visible_banner_is_found() -> None:
+    doc, page = page_with_prose()
+    width = pymupdf.get_text_length("SEC", fontsize=11)
+    page.insert_text((72, 200), "SEC")
+    page.insert_text((72 + width, 200), "xyz", render_mode=3)
+    page.insert_text((72 + width, 200), "RET//NOFORN")
+    assert attached_pdf_levels(doc) == {"secret"}
+
+
+def test_tiny_junk_inside_a_visible_banner_is_found() -> None:
+    doc, page = page_with_prose()
+    width = pymupdf.get_text_length("SEC", fontsize=11)
+    page.insert_text((72, 200), "SEC")
+    page.insert_text((72 + width, 200), "xyz", fontsize=0.1)
+    page.insert_text((72 + width + 0.1, 200), "RET//NOFORN")
+    assert attached_pdf_levels(doc) == {"secret"}

@@ -271,28 +271,22 @@ WORD_GAP = 0.1  # a gap wider than this share of the line height between two wor
 COLUMN_GAP = 1.5  # a gap wider than this many line heights separates columns: two fragments
 
 
-def _reading_order(textpage: pymupdf.TextPage, height: float, drawn: tuple[str, str, str],
-                   skip: frozenset[int]) -> tuple[str, str, str]:
-    """The page's words laid out as a viewer shows them (red-team B14): grouped into lines
-    by their vertical position, each line sorted left to right, a space only where the
-    glyphs leave a gap. A generator may draw `RET//NOFORN` before `SEC`, or one character
-    at a time in any order; the drawing-order text then never holds the banner.
-    Returned per band (header, body, footer), keeping only the fragments that are not
-    already a line of the drawing-order text `drawn`, so ordinary pages add nothing."""
-    words = [w for w in textpage.extractWORDS() if w[5] not in skip and w[3] > w[1]]
-    if len(words) < 2:
-        return "", "", ""
-    words.sort(key=lambda w: (w[1] + w[3]) / 2)
+def _lines_by_position(items: list[Any], height: float, known: set[str]) -> tuple[str, str, str]:
+    """Lay out positioned text `items` (x0, y0, x1, y1, text, ...) as a viewer shows them:
+    grouped into lines by their vertical position, each line sorted left to right, a space
+    only where the glyphs leave a gap, a wide gap (columns) splitting the line. Returned
+    per band (header, body, footer), keeping only the fragments not already in `known`
+    (lines with white space removed), so an ordinary page adds nothing."""
+    items = sorted(items, key=lambda w: (w[1] + w[3]) / 2)
     lines: list[list[Any]] = []
     centre = size = 0.0
-    for word in words:
-        middle, tall = (word[1] + word[3]) / 2, word[3] - word[1]
+    for item in items:
+        middle, tall = (item[1] + item[3]) / 2, item[3] - item[1]
         if lines and abs(middle - centre) <= 0.5 * min(size, tall):
-            lines[-1].append(word)
+            lines[-1].append(item)
         else:
-            lines.append([word])
+            lines.append([item])
             centre, size = middle, tall
-    known = {"".join(line.split()) for band in drawn for line in band.splitlines()}
     top, bottom = height * BAND, height * (1 - BAND)
     bands: tuple[list[str], list[str], list[str]] = ([], [], [])
     for line in lines:
@@ -304,15 +298,59 @@ def _reading_order(textpage: pymupdf.TextPage, height: float, drawn: tuple[str, 
             if right is not None and x0 - right > COLUMN_GAP * tall:
                 fragments.append(text)
                 text = ""
-            elif right is not None and x0 - right > WORD_GAP * tall:
+            elif right is not None and x0 - right > WORD_GAP * tall and not text.endswith(" "):
                 text += " "
             text += word
             right = x1 if right is None else max(right, x1)
         fragments.append(text)
         middle = (line[0][1] + line[0][3]) / 2
         band = bands[0] if middle < top else bands[2] if middle > bottom else bands[1]
-        band.extend(f for f in fragments if "".join(f.split()) not in known)
+        for fragment in fragments:
+            key = "".join(fragment.split())
+            if key and key not in known:
+                band.append(fragment.strip())
+                known.add(key)
     return "\n".join(bands[0]), "\n".join(bands[1]), "\n".join(bands[2])
+
+
+MIN_VISIBLE_SIZE = 1.5  # points: text set smaller than this is not legible on screen or paper
+# In a content stream: render mode 3 or 7 (invisible), or a font size below 1 point.
+_INVISIBLE_TEXT = re.compile(rb"(?<![\d.])(?:[37]\s+Tr|(?:0*\.\d+|0)\s+Tf)\b")
+
+
+def _reading_order(textpage: pymupdf.TextPage, page: pymupdf.Page, drawn: tuple[str, str, str],
+                   skip: frozenset[int]) -> tuple[str, str, str]:
+    """The page's text in reading order, where it differs from the drawing order (red-team
+    B14): a generator may draw `RET//NOFORN` before `SEC`, or one character at a time in any
+    order; the drawing-order text then never holds the banner.
+
+    When the page has invisible text (render mode 3 or 7, transparent) or text too small
+    to see, the lines are also rebuilt from the visible characters only: invisible junk
+    drawn inside a visible banner (`SEC` + invisible `xyz` + `RET`) would break it, as
+    hidden elements do in HTML (B15)."""
+    known = {"".join(line.split()) for band in drawn for line in band.splitlines()}
+    words = [w for w in textpage.extractWORDS() if w[5] not in skip and w[3] > w[1]]
+    if len(words) < 2:
+        return "", "", ""
+    ordered = _lines_by_position(words, page.rect.height, known)
+    tiny = any(w[3] - w[1] < MIN_VISIBLE_SIZE for w in words)
+    try:
+        invisible = tiny or _INVISIBLE_TEXT.search(page.read_contents()) is not None
+    except Exception:  # an unreadable content stream: the words above are what there is
+        invisible = tiny
+    if not invisible:
+        return ordered
+    chars = []
+    for block in textpage.extractRAWDICT().get("blocks", []):
+        if block.get("type") != 0 or block.get("number") in skip:
+            continue
+        for line in block.get("lines", []):
+            for span in line.get("spans", []):
+                if span.get("alpha", 255) == 0 or span.get("size", 0) < MIN_VISIBLE_SIZE:
+                    continue
+                chars.extend((*c["bbox"], c["c"]) for c in span.get("chars", []) if c["bbox"][3] > c["bbox"][1])
+    shown = _lines_by_position(chars, page.rect.height, known)
+    return tuple("\n".join(t for t in pair if t) for pair in zip(ordered, shown, strict=True))  # type: ignore[return-value]
 
 
 def _read_page(reader: Reader, page: pymupdf.Page, page_location: str, part: str, depth: int,
@@ -339,7 +377,7 @@ def _read_page(reader: Reader, page: pymupdf.Page, page_location: str, part: str
     reader.segment(body, page_location, part, body_kind)
     reader.segment(footer, join(page_location, "footer"), part, "footer_band")
     # The same text in reading order, where it differs from the drawing order (B14).
-    ordered = _reading_order(textpage, page.rect.height, (header, body, footer), margin_blocks)
+    ordered = _reading_order(textpage, page, (header, body, footer), margin_blocks)
     reader.segment(ordered[0], join(page_location, "header", "reading order"), part, "header_band")
     reader.segment(ordered[1], join(page_location, "reading order"), part, "page")
     reader.segment(ordered[2], join(page_location, "footer", "reading order"), part, "footer_band")
