@@ -193,3 +193,39 @@ def test_hidden_word_banner_itself_is_still_found() -> None:
     data = docx_with('<w:p><w:r><w:rPr><w:vanish/></w:rPr><w:t>SECRET//NOFORN</w:t></w:r></w:p>')
     assert levels("a.docx", data, DOCX) == {"secret"}
 
+
+
+# ---------------------------------------------------------------- OpenDocument: capitals and hidden text
+
+ODT = "application/vnd.oasis.opendocument.text"
+
+
+def odt_with(styles: str, paragraph_xml: str) -> bytes:
+    """An ODT with automatic `styles` and, after an ordinary paragraph, `paragraph_xml`."""
+    def change(xml: str) -> str:
+        for prefix, uri in (("style", "urn:oasis:names:tc:opendocument:xmlns:style:1.0"),
+                            ("fo", "urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0")):
+            if f"xmlns:{prefix}=" not in xml:
+                xml = xml.replace("<office:document-content ", f'<office:document-content xmlns:{prefix}="{uri}" ', 1)
+        if re.search(r"<office:automatic-styles\s*/>", xml):
+            xml = re.sub(r"<office:automatic-styles\s*/>",
+                         f"<office:automatic-styles>{styles}</office:automatic-styles>", xml, count=1)
+        else:
+            xml = xml.replace("<office:automatic-styles>", f"<office:automatic-styles>{styles}", 1)
+        return xml.replace("</office:text>", paragraph_xml + "</office:text>", 1)
+
+    return rewrite(docgen.make_odt(["ordinary"]), "content.xml", change)
+
+
+def test_odt_span_in_uppercase_style_is_read_as_displayed() -> None:
+    data = odt_with('<style:style style:name="T1" style:family="text">'
+                    '<style:text-properties fo:text-transform="uppercase"/></style:style>',
+                    '<text:p><text:span text:style-name="T1">secret//noforn</text:span></text:p>')
+    assert levels("a.odt", data, ODT) == {"secret"}
+
+
+def test_odt_hidden_span_inside_a_visible_banner_is_found() -> None:
+    data = odt_with('<style:style style:name="T2" style:family="text">'
+                    '<style:text-properties text:display="none"/></style:style>',
+                    '<text:p>SEC<text:span text:style-name="T2">xyz</text:span>RET//NOFORN</text:p>')
+    assert levels("a.odt", data, ODT) == {"secret"}
