@@ -229,3 +229,22 @@ def test_odt_hidden_span_inside_a_visible_banner_is_found() -> None:
                     '<style:text-properties text:display="none"/></style:style>',
                     '<text:p>SEC<text:span text:style-name="T2">xyz</text:span>RET//NOFORN</text:p>')
     assert levels("a.odt", data, ODT) == {"secret"}
+
+
+# ---------------------------------------------------------------- RTF: capitals and hidden text
+
+def rtf_levels(body: str) -> set[str]:
+    rtf = ("{\\rtf1\\ansi\\ansicpg1252{\\fonttbl{\\f0 Arial;}}\\f0 ordinary text\\par " + body + "\\par}").encode()
+    return levels("a.rtf", rtf, "application/rtf")
+
+
+def test_rtf_caps_group_is_read_as_displayed() -> None:
+    assert rtf_levels("{\\caps secret//noforn}") == {"secret"}
+
+
+def test_rtf_hidden_text_inside_a_visible_banner_is_found() -> None:
+    assert rtf_levels("SEC{\\v xyz}RET//NOFORN") == {"secret"}
+
+
+def test_rtf_hidden_escaped_text_inside_a_visible_banner_is_found() -> None:
+    assert rtf_levels("SEC\\v \\'e9\\u233?x\\v0 RET//NOFORN") == {"secret"}
