@@ -248,3 +248,29 @@ def test_rtf_hidden_text_inside_a_visible_banner_is_found() -> None:
 
 def test_rtf_hidden_escaped_text_inside_a_visible_banner_is_found() -> None:
     assert rtf_levels("SEC\\v \\'e9\\u233?x\\v0 RET//NOFORN") == {"secret"}
+
+
+# ---------------------------------------------------------------- B37: data a recipient can bring up
+
+def add_part(package: bytes, name: str, content: str) -> bytes:
+    out = io.BytesIO()
+    source = zipfile.ZipFile(io.BytesIO(package))
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            target.writestr(info, source.read(info))
+        target.writestr(name, content)
+    return out.getvalue()
+
+
+def test_pivot_cache_values_are_read() -> None:
+    data = add_part(docgen.make_xlsx({"S": [["a"]]}), "xl/pivotCache/pivotCacheDefinition1.xml",
+                    '<pivotCacheDefinition xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+                    f'<cacheFields><cacheField name="c"><sharedItems><s v="{US}"/></sharedItems></cacheField>'
+                    "</cacheFields></pivotCacheDefinition>")
+    assert xlsx_levels(data) == {"secret"}
+
+
+def test_custom_xml_data_store_is_read() -> None:
+    data = add_part(docgen.make_docx(["ordinary"]), "customXml/item7.xml",
+                    f"<properties><classification>{US}</classification></properties>")
+    assert levels("a.docx", data, DOCX) == {"secret"}
