@@ -81,3 +81,11 @@ def test_meta_content_is_not_glued_to_first_line() -> None:
 def test_css_attr_generated_content_is_found() -> None:
     html = '<style>p::before { content: attr(data-c) }</style><p data-c="SECRET//NOFORN"></p>'
     assert level_of(html) == "secret"
+
+
+def test_small_caps_banner_is_found() -> None:
+    assert level_of('<p style="font-variant: small-caps">secret//noforn</p>') == "secret"
+
+
+def test_comment_inside_a_visible_banner_is_found() -> None:
+    assert level_of("<p>SEC<!-- x -->RET//NOFORN</p>") == "secret"

@@ -294,6 +294,9 @@ def _shown(parent: _Shown, tag: str, attrib: dict[str, str], sheet: _StyleSheet)
         transform = value("text-transform")
     elif value("text-transform") == "none":
         transform = None
+    elif value("font-variant") in ("small-caps", "all-small-caps") or value("font-variant-caps") in (
+            "small-caps", "all-small-caps"):
+        transform = "uppercase"  # small capitals read as capitals
     rtl = parent.rtl
     direction = (attrib.get("dir") or value("direction")).strip().lower()
     if tag == "bdo" or value("unicode-bidi") == "bidi-override":

@@ -344,8 +344,9 @@ def _read_shared_parts(reader: Reader, zf: zipfile.ZipFile, names: list[str], lo
             reader.segment(text, where, location, kind)
 
 
-# Parts read by name above, and parts that hold no text a reader shows (styles, themes,
-# settings, the package's own bookkeeping, cached pivot data); any other XML part is read
+# Parts read by name above (pivot caches and custom XML by `_read_cached_data`), and parts
+# that hold no text a reader shows (styles, themes, settings, the package's own
+# bookkeeping); any other XML part is read
 # by `_read_other_parts`, so a part under an unexpected name is not a hiding place.
 _KNOWN_PARTS = re.compile(
     r"\[Content_Types\]\.xml|(?:.*/)?_rels/.*|docProps/.*|customXml/.*"
