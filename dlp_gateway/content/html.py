@@ -277,13 +277,23 @@ class _StyleSheet:
         return merged
 
 
+_STYLING_ATTRIBUTES = frozenset({"style", "class", "id", "hidden", "dir"})
+_DISPLAY_PROPERTIES = frozenset({"display", "visibility", "font-size", "opacity", "text-transform", "font-variant",
+                                 "font-variant-caps", "direction", "unicode-bidi"})
+
+
 def _shown(parent: _Shown, tag: str, attrib: dict[str, str], sheet: _StyleSheet) -> _Shown:
+    if (tag not in _NOT_RENDERED and tag != "bdo" and not _STYLING_ATTRIBUTES.intersection(attrib)
+            and (None, None, None) not in sheet.rules and (tag, None, None) not in sheet.rules):
+        return parent  # nothing on this element can change how its text is shown
     declarations = sheet.declarations(tag, attrib)
     if attrib.get("style"):
         declarations.update(_declarations(_CSS_COMMENT.sub(" ", attrib["style"])))
 
+    relevant = {k: v.replace("!important", "").strip() for k, v in declarations.items() if k in _DISPLAY_PROPERTIES}
+
     def value(name: str) -> str:
-        return declarations.get(name, "").replace("!important", "").strip()
+        return relevant.get(name, "")
 
     hidden = (parent.hidden or tag in _NOT_RENDERED or "hidden" in attrib
               or value("display") == "none" or value("visibility") in ("hidden", "collapse")
