@@ -269,7 +269,7 @@ def read_ooxml(reader: Reader, data: bytes, location: str, depth: int, **_: obje
             steps.append(_read_excel)
         elif "ppt/presentation.xml" in names:
             steps.append(_read_powerpoint)
-        steps += [_read_shared_parts, _read_other_parts, _read_properties]
+        steps += [_read_shared_parts, _read_other_parts, _read_cached_data, _read_properties]
         for step in steps:
             try:
                 step(reader, zf, names, location, depth)
@@ -380,6 +380,44 @@ def _read_other_parts(reader: Reader, zf: zipfile.ZipFile, names: list[str], loc
             reader.problem(ProblemKind.CORRUPT, join(location, name), f"unreadable XML part: {exc}"[:300])
             continue
         reader.segment(text, join(location, name), location, "body")
+
+
+_PIVOT_CACHE = re.compile(r"xl/pivotCache/pivotCache(?:Definition|Records)(\d+)\.xml")
+_CUSTOM_XML = re.compile(r"customXml/item(\d+)\.xml")
+
+
+def _read_cached_data(reader: Reader, zf: zipfile.ZipFile, names: list[str], location: str, depth: int) -> None:
+    """Data a recipient can bring up that is in no sheet or page (red-team B37): the string
+    values of a pivot cache (Excel rebuilds the whole source table with "Show Details", even
+    after the source sheet is deleted), each distinct value once; and the custom XML data
+    store (`customXml/itemN.xml`), where labelling tools and SharePoint columns keep the
+    values Word shows in content controls and the document information panel."""
+    caches: dict[str, dict[str, None]] = {}
+    for name in sorted((n for n in names if _PIVOT_CACHE.fullmatch(n)), key=_numeric):
+        if reader.timed_out(location):
+            return
+        values = caches.setdefault(_PIVOT_CACHE.fullmatch(name).group(1), {})  # type: ignore[union-attr]
+        try:
+            with zf.open(name) as stream:
+                for _, element in etree.iterparse(stream, events=("end",), tag=("{*}s", "{*}cacheField"),
+                                                  resolve_entities=False, no_network=True, load_dtd=False):
+                    value = element.get("v") if local(element.tag) == "s" else element.get("name")
+                    if value:
+                        values[value] = None
+                    element.clear()
+        except Exception as exc:
+            reader.problem(ProblemKind.CORRUPT, join(location, name), f"unreadable XML part: {exc}"[:300])
+    for number, values in caches.items():
+        reader.segment("\n".join(values), join(location, f"pivot cache {number}"), location, "cell")
+    for name in sorted((n for n in names if _CUSTOM_XML.fullmatch(n)), key=_numeric):
+        try:
+            root = parse(zf.read(name))
+        except Exception as exc:
+            reader.problem(ProblemKind.CORRUPT, join(location, name), f"unreadable XML part: {exc}"[:300])
+            continue
+        text = "\n".join(t.strip() for t in root.itertext() if t.strip())
+        reader.segment(text, join(location, f"custom XML {_CUSTOM_XML.fullmatch(name).group(1)}"),  # type: ignore[union-attr]
+                       location, "metadata")
 
 
 def _vml_text(data: bytes) -> str:
