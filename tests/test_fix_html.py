@@ -89,3 +89,14 @@ def test_small_caps_banner_is_found() -> None:
 
 def test_comment_inside_a_visible_banner_is_found() -> None:
     assert level_of("<p>SEC<!-- x -->RET//NOFORN</p>") == "secret"
+
+
+def test_displayed_reading_keeps_only_the_lines_that_differ() -> None:
+    from dlp_gateway.content.extract import extract
+    from dlp_gateway.content.limits import ExtractionLimits
+
+    html = ('<html><body><span style="display:none">preheader text</span>'
+            "<p>first paragraph</p><p>SEC<span hidden>x</span>RET</p></body></html>")
+    raw = mimegen.message("text/html; charset=utf-8", html.encode())
+    shown = [s.text for s in extract(raw, ExtractionLimits()).segments if s.location.endswith("as displayed")]
+    assert shown == ["SECRET"]

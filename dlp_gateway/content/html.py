@@ -481,8 +481,10 @@ def read_html(reader: Reader, data: bytes, location: str, depth: int, *,
     if content.fallback:
         reader.note(location, f"HTML read with tags removed: {content.fallback}")
     reader.segment(content.text, location, location, text_kind)
-    if content.displayed:
-        reader.segment(content.displayed, join(location, "as displayed"), location, text_kind)
+    if content.displayed:  # only its lines that the full reading does not already hold
+        known = set(content.text.splitlines())
+        changed = [line for line in content.displayed.splitlines() if line not in known]
+        reader.segment("\n".join(changed), join(location, "as displayed"), location, text_kind)
     if content.stopped:
         return  # timed_out() has recorded the problem
     seen: set[tuple[str | None, str]] = set()

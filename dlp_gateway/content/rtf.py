@@ -129,8 +129,8 @@ def read_rtf(reader: Reader, data: bytes, location: str, depth: int, **_: object
     reader.segment(text, location, location, "body")
     displayed = as_displayed(rtf)
     if displayed is not None:
-        shown = shown_text(displayed, encoding)
-        if shown.strip() != text.strip():
-            reader.segment(shown, join(location, "as displayed"), location, "body")
+        known = {line.strip() for line in text.splitlines()}
+        changed = [line for line in shown_text(displayed, encoding).splitlines() if line.strip() not in known]
+        reader.segment("\n".join(changed), join(location, "as displayed"), location, "body")
     if "\\objdata" in rtf:
         _read_objects(reader, rtf, location, depth)
