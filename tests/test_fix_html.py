@@ -100,3 +100,12 @@ def test_displayed_reading_keeps_only_the_lines_that_differ() -> None:
     raw = mimegen.message("text/html; charset=utf-8", html.encode())
     shown = [s.text for s in extract(raw, ExtractionLimits()).segments if s.location.endswith("as displayed")]
     assert shown == ["SECRET"]
+
+
+@pytest.mark.parametrize("style", [
+    "font-size:1px", "mso-hide:all", "color:transparent", "color:rgba(0,0,0,0)",
+    "display:inline-block;width:0;overflow:hidden", "position:absolute;left:-9999px",
+])
+def test_invisible_junk_by_style_inside_a_visible_banner_is_found(style: str) -> None:
+    assert level_of(f'<p>SEC<span style="{style}">xyz</span>RET//NOFORN</p>') == "secret"
+

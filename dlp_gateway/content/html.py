@@ -278,8 +278,34 @@ class _StyleSheet:
 
 
 _STYLING_ATTRIBUTES = frozenset({"style", "class", "id", "hidden", "dir"})
-_DISPLAY_PROPERTIES = frozenset({"display", "visibility", "font-size", "opacity", "text-transform", "font-variant",
-                                 "font-variant-caps", "direction", "unicode-bidi"})
+_DISPLAY_PROPERTIES = frozenset({
+    "display", "visibility", "font-size", "opacity", "text-transform", "font-variant", "font-variant-caps",
+    "direction", "unicode-bidi", "mso-hide", "color", "overflow", "width", "height", "max-width", "max-height",
+    "position", "left", "top", "right", "text-indent"})
+_BOX_SIZES = ("width", "height", "max-width", "max-height")
+TINY_FONT_PX = 2.0  # text set smaller than this (in px or pt) cannot be read on screen
+OFF_SCREEN_PX = 1000.0  # an element moved this far left/up is off every screen
+_LENGTH = re.compile(r"(-?\d*\.?\d+)\s*(px|pt|em|rem|%|ex|ch|vw|vh)?")
+_TRANSPARENT = re.compile(r"rgba\(\s*[\d.%]+\s*,\s*[\d.%]+\s*,\s*[\d.%]+\s*,\s*0*\.?0*\s*\)|#[0-9a-f]{6}00|#[0-9a-f]{3}0")
+
+
+def _length(value: str) -> float | None:
+    """A CSS length in px (pt counted as px, em as 16 px), or None when it is not one."""
+    match = _LENGTH.fullmatch(value.strip())
+    if match is None:
+        return None
+    number, unit = float(match.group(1)), (match.group(2) or "px")
+    return number * 16 if unit in ("em", "rem") else number if unit in ("px", "pt") else None if number else 0.0
+
+
+def _tiny(value: str, limit: float) -> bool:
+    size = _length(value) if value else None
+    return size is not None and 0 <= size < limit
+
+
+def _off_screen(value: str) -> bool:
+    size = _length(value) if value else None
+    return size is not None and size <= -OFF_SCREEN_PX
 
 
 def _shown(parent: _Shown, tag: str, attrib: dict[str, str], sheet: _StyleSheet) -> _Shown:
@@ -297,8 +323,13 @@ def _shown(parent: _Shown, tag: str, attrib: dict[str, str], sheet: _StyleSheet)
 
     hidden = (parent.hidden or tag in _NOT_RENDERED or "hidden" in attrib
               or value("display") == "none" or value("visibility") in ("hidden", "collapse")
-              or (bool(value("font-size")) and _ZERO_SIZE.fullmatch(value("font-size")) is not None)
-              or (bool(value("opacity")) and _ZERO_SIZE.fullmatch(value("opacity")) is not None))
+              or value("mso-hide") == "all" or _tiny(value("font-size"), TINY_FONT_PX)
+              or (bool(value("opacity")) and _ZERO_SIZE.fullmatch(value("opacity")) is not None)
+              or value("color") == "transparent" or _TRANSPARENT.fullmatch(value("color")) is not None
+              or (value("overflow") == "hidden" and any(_tiny(value(name), 1.0) for name in _BOX_SIZES))
+              or (value("position") in ("absolute", "fixed")
+                  and any(_off_screen(value(name)) for name in ("left", "top", "right", "text-indent")))
+              or _off_screen(value("text-indent")))
     transform = parent.transform
     if value("text-transform") in ("uppercase", "lowercase"):
         transform = value("text-transform")
