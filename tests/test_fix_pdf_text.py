@@ -120,3 +120,22 @@ def test_tiny_junk_inside_a_visible_banner_is_found() -> None:
     page.insert_text((72 + width, 200), "xyz", fontsize=0.1)
     page.insert_text((72 + width + 0.1, 200), "RET//NOFORN")
     assert attached_pdf_levels(doc) == {"secret"}
+
+
+def test_vertical_columns_in_the_body_are_read_down_each_column() -> None:
+    import docgen
+
+    from dlp_gateway.content.extract import extract
+    from dlp_gateway.content.limits import ExtractionLimits
+
+    doc = pymupdf.open()
+    page = doc.new_page(width=595, height=842)
+    for c, col in enumerate(["極機密", "本部訂於下週召開會議", "請各單位派員出席"]):
+        for i, ch in enumerate(col):
+            page.insert_text((340 - 18 * c, 140 + i * 14), ch, fontname="china-t", fontsize=12)
+    raw = docgen.make_message("notes", "see attached", [("a.pdf", doc.tobytes(), "application/pdf")])
+    ordered = [s.text for s in extract(raw, ExtractionLimits()).segments if s.location.endswith("reading order")]
+    assert ordered == ["極機密\n本部訂於下週召開會議\n請各單位派員出席"]
+    # The drawing-order text (a character per line) still reads as `restricted` (a detector
+    # matter); the column read whole gives the right level, which the policy acts on.
+    assert "secret" in attached_pdf_levels(doc)

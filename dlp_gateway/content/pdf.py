@@ -271,13 +271,31 @@ WORD_GAP = 0.1  # a gap wider than this share of the line height between two wor
 COLUMN_GAP = 1.5  # a gap wider than this many line heights separates columns: two fragments
 
 
+def _stacked(items: list[Any]) -> bool:
+    """True when the text is drawn a character at a time down columns (vertical writing, as
+    ROC documents are often set): most glyphs drawn in a row sit under the previous one."""
+    pairs = stacked = 0
+    for before, after in zip(items, items[1:], strict=False):
+        tall = max(before[3] - before[1], 1.0)
+        pairs += 1
+        if abs(before[0] - after[0]) < 0.3 * tall and 0 < after[1] - before[1] < 2 * tall:
+            stacked += 1
+    return pairs >= 4 and stacked * 2 > pairs
+
+
 def _lines_by_position(items: list[Any], height: float, known: set[str]) -> tuple[str, str, str]:
-    """Lay out positioned text `items` (x0, y0, x1, y1, text, ...) as a viewer shows them:
-    grouped into lines by their vertical position, each line sorted left to right, a space
-    only where the glyphs leave a gap, a wide gap (columns) splitting the line. Returned
-    per band (header, body, footer), keeping only the fragments not already in `known`
-    (lines with white space removed), so an ordinary page adds nothing."""
-    items = sorted(items, key=lambda w: (w[1] + w[3]) / 2)
+    """Lay out positioned text `items` (x0, y0, x1, y1, text, ...), in drawing order, as a
+    viewer shows them: grouped into lines by their vertical position, each line sorted left
+    to right, a space only where the glyphs leave a gap, a wide gap (columns) splitting the
+    line. Text stacked down columns (vertical writing) is laid out by column instead, each
+    read top to bottom. Returned per band (header, body, footer), keeping only the fragments
+    not already in `known` (lines with white space removed), so an ordinary page adds nothing."""
+    vertical = _stacked(items)
+    if vertical:  # transpose: a column is a line, read downwards
+        items = [(w[1], -w[2], w[3], -w[0], w[4], (w[1] + w[3]) / 2) for w in items]
+    else:
+        items = [(w[0], w[1], w[2], w[3], w[4], (w[1] + w[3]) / 2) for w in items]
+    items.sort(key=lambda w: (w[1] + w[3]) / 2)
     lines: list[list[Any]] = []
     centre = size = 0.0
     for item in items:
@@ -291,23 +309,22 @@ def _lines_by_position(items: list[Any], height: float, known: set[str]) -> tupl
     bands: tuple[list[str], list[str], list[str]] = ([], [], [])
     for line in lines:
         line.sort(key=lambda w: w[0])
-        fragments: list[str] = []
-        text, right = "", None
-        for x0, y0, x1, y1, word, *_ in line:
+        fragments: list[tuple[str, float]] = []
+        text, right, first_y = "", None, line[0][5]
+        for x0, y0, x1, y1, word, y_middle in line:
             tall = y1 - y0
             if right is not None and x0 - right > COLUMN_GAP * tall:
-                fragments.append(text)
-                text = ""
+                fragments.append((text, first_y))
+                text, first_y = "", y_middle
             elif right is not None and x0 - right > WORD_GAP * tall and not text.endswith(" "):
                 text += " "
             text += word
             right = x1 if right is None else max(right, x1)
-        fragments.append(text)
-        middle = (line[0][1] + line[0][3]) / 2
-        band = bands[0] if middle < top else bands[2] if middle > bottom else bands[1]
-        for fragment in fragments:
+        fragments.append((text, first_y))
+        for fragment, y_middle in fragments:
             key = "".join(fragment.split())
             if key and key not in known:
+                band = bands[0] if y_middle < top else bands[2] if y_middle > bottom else bands[1]
                 band.append(fragment.strip())
                 known.add(key)
     return "\n".join(bands[0]), "\n".join(bands[1]), "\n".join(bands[2])
