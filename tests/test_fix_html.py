@@ -109,3 +109,16 @@ def test_displayed_reading_keeps_only_the_lines_that_differ() -> None:
 def test_invisible_junk_by_style_inside_a_visible_banner_is_found(style: str) -> None:
     assert level_of(f'<p>SEC<span style="{style}">xyz</span>RET//NOFORN</p>') == "secret"
 
+
+
+@pytest.mark.parametrize("html", [
+    "<style>" + "a" * 100_000 + "</style><p>x</p>",
+    '<p style="' + "a" * 100_000 + '">x</p>',
+    "<style>" + "content:" * 20_000 + "attr(</style><p>x</p>",
+], ids=["rule-without-brace", "declaration-without-colon", "content-without-attr"])
+def test_hostile_css_is_read_in_linear_time(html: str) -> None:
+    import time
+
+    start = time.process_time()
+    read_html_text(html)
+    assert time.process_time() - start < 2.0

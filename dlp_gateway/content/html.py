@@ -92,9 +92,8 @@ _FALLBACK_ATTRIBUTE = re.compile(
     r"""(?<![^\s"'/])([^\s=<>"'/]+)(?:\s*=\s*(?:"([^"]*)"?|'([^']*)'?|([^\s"'=<>`]+)))?""")
 _FALLBACK_NAME = re.compile(r"/?\s*([A-Za-z][A-Za-z0-9:-]*)")
 # For the displayed reading: CSS rules, declarations, and what hides or transforms text.
-_CSS_RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
-_CSS_DECLARATION = re.compile(r"([A-Za-z-]+)\s*:\s*([^;]*)")
-_CSS_ATTR = re.compile(r"content\s*:[^;}]*?attr\(\s*([A-Za-z_:][-A-Za-z0-9_:.]*)\s*\)", re.I)
+# (Rules and declarations are split with str methods, not regexes: linear on hostile CSS.)
+_CSS_ATTR = re.compile(r"content\s*:[^;}]{0,200}?attr\(\s*([A-Za-z_:][-A-Za-z0-9_:.]{0,100})\s*\)", re.I)
 _SIMPLE_SELECTOR = re.compile(r"([A-Za-z][A-Za-z0-9-]*|\*)?(?:([.#])([-A-Za-z0-9_]+))?")
 _ZERO_SIZE = re.compile(r"0*\.?0*(?:px|pt|em|rem|%|ex|ch|vw|vh)?(?:\s*!important)?")
 # Elements a mail client does not render as text (noscript is rendered: mail runs no scripts).
@@ -238,7 +237,12 @@ class _Shown:
 
 
 def _declarations(css: str) -> dict[str, str]:
-    return {m.group(1).lower(): m.group(2).strip().lower() for m in _CSS_DECLARATION.finditer(css)}
+    found: dict[str, str] = {}
+    for declaration in css.split(";"):
+        name, colon, value = declaration.partition(":")
+        if colon and name.strip():
+            found[name.strip().lower()] = value.strip().lower()
+    return found
 
 
 @dataclass(slots=True)
@@ -252,10 +256,14 @@ class _StyleSheet:
 
     def add(self, css: str) -> None:
         css = _CSS_COMMENT.sub(" ", css)
-        self.shown_attributes.update(m.group(1).lower() for m in _CSS_ATTR.finditer(css))
-        for rule in _CSS_RULE.finditer(css):
-            declarations = _declarations(rule.group(2))
-            for selector in rule.group(1).split(","):
+        if "attr(" in css:
+            self.shown_attributes.update(m.group(1).lower() for m in _CSS_ATTR.finditer(css))
+        for rule in css.split("}"):
+            selectors, brace, body = rule.rpartition("{")
+            if not brace:
+                continue
+            declarations = _declarations(body)
+            for selector in selectors.rsplit("}", 1)[-1].split(","):
                 match = _SIMPLE_SELECTOR.fullmatch(selector.strip())
                 if match is None or not any(match.groups()):
                     continue
