@@ -496,9 +496,12 @@ def _format_literals(code: str) -> str:
     return "\n".join(s.strip() for s in sections if s.strip())
 
 
+FORMULA_CHARS = 8192  # Excel's own limit on a formula's length; longer text is cut (bounds the scan)
+
+
 def _formula_literals(formula: str) -> str:
     """The string constants of a formula, joined: `="SECRET"&"//NOFORN"` shows SECRET//NOFORN."""
-    return "".join(m.group(1).replace('""', '"') for m in _FORMULA_STRING.finditer(formula))
+    return "".join(m.group(1).replace('""', '"') for m in _FORMULA_STRING.finditer(formula[:FORMULA_CHARS]))
 
 
 # Print header/footer codes (ECMA-376 18.3.1.39): &L &C &R open a section (a layout gap
