@@ -22,6 +22,16 @@ What is read, because a recipient or a reader of the source can see it:
   CSS escapes (`\\6a5f`) decoded;
 - `data:` URIs in attributes and in CSS `url(...)`: decoded (within the byte limits) and
   read as files through `Reader.read_file`, so an image is OCR'd like an attachment.
+
+Attribute values (tooltips, meta content, `content: attr(...)` values) are put on lines of
+their own: glued to the element's text they would hide a banner inside a sentence.
+
+A second reading, the text AS DISPLAYED, is produced when it differs (red-team B15, B16):
+hidden elements dropped (`SEC<span style="display:none">x</span>RET` shows SECRET),
+`text-transform` applied, and right-to-left overrides (`<bdo dir="rtl">`, U+202E) reversed.
+Both readings are inspected: hidden text can carry a banner, and hidden junk can break one.
+Only inline styles, the `hidden` attribute and simple <style> rules (tag, .class, #id
+selectors) are understood; that covers what mail clients keep of CSS.
 """
 
 from __future__ import annotations
@@ -81,6 +91,14 @@ _FALLBACK_TOKEN = re.compile(r"<!--(.*?)(?:-->|\Z)|<([^<>]*)>?", re.S)
 _FALLBACK_ATTRIBUTE = re.compile(
     r"""(?<![^\s"'/])([^\s=<>"'/]+)(?:\s*=\s*(?:"([^"]*)"?|'([^']*)'?|([^\s"'=<>`]+)))?""")
 _FALLBACK_NAME = re.compile(r"/?\s*([A-Za-z][A-Za-z0-9:-]*)")
+# For the displayed reading: CSS rules, declarations, and what hides or transforms text.
+# (Rules and declarations are split with str methods, not regexes: linear on hostile CSS.)
+_CSS_ATTR = re.compile(r"content\s*:[^;}]{0,200}?attr\(\s*([A-Za-z_:][-A-Za-z0-9_:.]{0,100})\s*\)", re.I)
+_SIMPLE_SELECTOR = re.compile(r"([A-Za-z][A-Za-z0-9-]*|\*)?(?:([.#])([-A-Za-z0-9_]+))?")
+_ZERO_SIZE = re.compile(r"0*\.?0*(?:px|pt|em|rem|%|ex|ch|vw|vh)?(?:\s*!important)?")
+# Elements a mail client does not render as text (noscript is rendered: mail runs no scripts).
+_NOT_RENDERED = frozenset({"script", "style", "template", "head", "title", "meta", "link"})
+_RLO_RUN = re.compile("[\u202e\u202d]([^\u202c\n]*)\u202c?")
 
 
 @dataclass(slots=True)
@@ -101,6 +119,7 @@ class HtmlContent:
     data_uris: list[DataUri] = field(default_factory=list)
     fallback: str | None = None  # why the linear reader was used instead of libxml2, or None
     stopped: bool = False  # the deadline stopped the walk: `text` is what was read before
+    displayed: str | None = None  # the text as a browser shows it, when it differs from `text`
 
 
 def _css_unescape(value: str) -> str:
@@ -178,7 +197,7 @@ def _attribute_text(chunks: list[str], uris: list[DataUri], tag: str, attrib: di
             continue
         name = name.lower()
         if name in TEXT_ATTRIBUTES or (name == "content" and tag == "meta" and _named_meta(attrib)):
-            chunks.append(f" {value} ")
+            chunks.append(f"\n{value}\n")
         elif name == "style":
             chunks.extend(f" {text} " for text in css_text(value))
             uris.extend(css_data_uris(value, f"{tag} style url()"))
@@ -206,6 +225,149 @@ def _layout(chunks: list[str]) -> str:
     # space are kept, since they lay out a letter's top line (「外交部&nbsp;&nbsp;&nbsp;機密」).
     lines = (_BLANKS.sub(" ", line).strip(" \t\r\f\v") for line in "".join(chunks).splitlines())
     return "\n".join(line for line in lines if line.strip())
+
+
+@dataclass(slots=True, frozen=True)
+class _Shown:
+    """How an element's own text is displayed: hidden, case transform, right-to-left override."""
+
+    hidden: bool = False
+    transform: str | None = None  # "uppercase" or "lowercase"
+    rtl: bool = False
+
+
+def _declarations(css: str) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for declaration in css.split(";"):
+        name, colon, value = declaration.partition(":")
+        if colon and name.strip():
+            found[name.strip().lower()] = value.strip().lower()
+    return found
+
+
+@dataclass(slots=True)
+class _StyleSheet:
+    """The simple rules of the document's <style> elements (tag, .class, #id, tag.class;
+    no combinators or pseudo-classes: applying those wrongly would distort the reading),
+    and the attribute names that `content: attr(...)` shows."""
+
+    rules: dict[tuple[str | None, str | None, str | None], dict[str, str]] = field(default_factory=dict)
+    shown_attributes: set[str] = field(default_factory=set)
+
+    def add(self, css: str) -> None:
+        css = _CSS_COMMENT.sub(" ", css)
+        if "attr(" in css:
+            self.shown_attributes.update(m.group(1).lower() for m in _CSS_ATTR.finditer(css))
+        for rule in css.split("}"):
+            selectors, brace, body = rule.rpartition("{")
+            if not brace:
+                continue
+            declarations = _declarations(body)
+            for selector in selectors.rsplit("}", 1)[-1].split(","):
+                match = _SIMPLE_SELECTOR.fullmatch(selector.strip())
+                if match is None or not any(match.groups()):
+                    continue
+                tag = match.group(1).lower() if match.group(1) and match.group(1) != "*" else None
+                key = (tag, match.group(2), match.group(3))
+                self.rules.setdefault(key, {}).update(declarations)
+
+    def declarations(self, tag: str, attrib: dict[str, str]) -> dict[str, str]:
+        if not self.rules:
+            return {}
+        keys: list[tuple[str | None, str | None, str | None]] = [(None, None, None), (tag, None, None)]
+        for name in (attrib.get("class") or "").split():
+            keys += [(None, ".", name), (tag, ".", name)]
+        if attrib.get("id"):
+            keys += [(None, "#", attrib["id"]), (tag, "#", attrib["id"])]
+        merged: dict[str, str] = {}
+        for key in keys:
+            merged.update(self.rules.get(key, {}))
+        return merged
+
+
+_STYLING_ATTRIBUTES = frozenset({"style", "class", "id", "hidden", "dir"})
+_DISPLAY_PROPERTIES = frozenset({
+    "display", "visibility", "font-size", "opacity", "text-transform", "font-variant", "font-variant-caps",
+    "direction", "unicode-bidi", "mso-hide", "color", "overflow", "width", "height", "max-width", "max-height",
+    "position", "left", "top", "right", "text-indent"})
+_BOX_SIZES = ("width", "height", "max-width", "max-height")
+TINY_FONT_PX = 2.0  # text set smaller than this (in px or pt) cannot be read on screen
+OFF_SCREEN_PX = 1000.0  # an element moved this far left/up is off every screen
+_LENGTH = re.compile(r"(-?\d*\.?\d+)\s*(px|pt|em|rem|%|ex|ch|vw|vh)?")
+_TRANSPARENT = re.compile(r"rgba\(\s*[\d.%]+\s*,\s*[\d.%]+\s*,\s*[\d.%]+\s*,\s*0*\.?0*\s*\)|#[0-9a-f]{6}00|#[0-9a-f]{3}0")
+
+
+def _length(value: str) -> float | None:
+    """A CSS length in px (pt counted as px, em as 16 px), or None when it is not one."""
+    match = _LENGTH.fullmatch(value.strip())
+    if match is None:
+        return None
+    number, unit = float(match.group(1)), (match.group(2) or "px")
+    return number * 16 if unit in ("em", "rem") else number if unit in ("px", "pt") else None if number else 0.0
+
+
+def _tiny(value: str, limit: float) -> bool:
+    size = _length(value) if value else None
+    return size is not None and 0 <= size < limit
+
+
+def _off_screen(value: str) -> bool:
+    size = _length(value) if value else None
+    return size is not None and size <= -OFF_SCREEN_PX
+
+
+def _shown(parent: _Shown, tag: str, attrib: dict[str, str], sheet: _StyleSheet) -> _Shown:
+    if (tag not in _NOT_RENDERED and tag != "bdo" and not _STYLING_ATTRIBUTES.intersection(attrib)
+            and (None, None, None) not in sheet.rules and (tag, None, None) not in sheet.rules):
+        return parent  # nothing on this element can change how its text is shown
+    declarations = sheet.declarations(tag, attrib)
+    if attrib.get("style"):
+        declarations.update(_declarations(_CSS_COMMENT.sub(" ", attrib["style"])))
+
+    relevant = {k: v.replace("!important", "").strip() for k, v in declarations.items() if k in _DISPLAY_PROPERTIES}
+
+    def value(name: str) -> str:
+        return relevant.get(name, "")
+
+    hidden = (parent.hidden or tag in _NOT_RENDERED or "hidden" in attrib
+              or value("display") == "none" or value("visibility") in ("hidden", "collapse")
+              or value("mso-hide") == "all" or _tiny(value("font-size"), TINY_FONT_PX)
+              or (bool(value("opacity")) and _ZERO_SIZE.fullmatch(value("opacity")) is not None)
+              or value("color") == "transparent" or _TRANSPARENT.fullmatch(value("color")) is not None
+              or (value("overflow") == "hidden" and any(_tiny(value(name), 1.0) for name in _BOX_SIZES))
+              or (value("position") in ("absolute", "fixed")
+                  and any(_off_screen(value(name)) for name in ("left", "top", "right", "text-indent")))
+              or _off_screen(value("text-indent")))
+    transform = parent.transform
+    if value("text-transform") in ("uppercase", "lowercase"):
+        transform = value("text-transform")
+    elif value("text-transform") == "none":
+        transform = None
+    elif value("font-variant") in ("small-caps", "all-small-caps") or value("font-variant-caps") in (
+            "small-caps", "all-small-caps"):
+        transform = "uppercase"  # small capitals read as capitals
+    rtl = parent.rtl
+    direction = (attrib.get("dir") or value("direction")).strip().lower()
+    if tag == "bdo" or value("unicode-bidi") == "bidi-override":
+        rtl = direction == "rtl" if direction in ("rtl", "ltr") else rtl
+    return _Shown(hidden, transform, rtl)
+
+
+def _transformed(text: str, shown: _Shown) -> str:
+    if shown.transform == "uppercase":
+        return text.upper()
+    if shown.transform == "lowercase":
+        return text.lower()
+    return text
+
+
+def _displayed_layout(chunks: list[str]) -> str:
+    """Lay out the displayed reading, reversing each right-to-left override run
+    (a <bdo dir=rtl> or U+202E ... U+202C): `NROFON//TERCES` is shown SECRET//NOFORN."""
+    text = _layout(chunks)
+    if "\u202e" in text or "\u202d" in text:
+        text = _RLO_RUN.sub(lambda m: m.group(1)[::-1] if m.group(0)[0] == "\u202e" else m.group(1), text)
+    return text
 
 
 def _strip_tags(html: str, out_of_time: Callable[[], bool] | None = None) -> HtmlContent:
@@ -269,8 +431,14 @@ def read_html_text(html: str, out_of_time: Callable[[], bool] | None = None) -> 
         return content
 
     chunks: list[str] = []
+    shown: list[str] = []  # the displayed reading (see the module doc)
     uris: list[DataUri] = []
     stopped = False
+    sheet = _StyleSheet()
+    for style in root.iter("style"):
+        if style.text:
+            sheet.add(style.text)
+    states = [_Shown()]
     for count, (event, element) in enumerate(etree.iterwalk(root, events=("start", "end", "comment", "pi"))):
         if out_of_time is not None and count % _CHECK_EVERY == 0 and count and out_of_time():
             stopped = True
@@ -287,26 +455,50 @@ def read_html_text(html: str, out_of_time: Callable[[], bool] | None = None) -> 
                 chunks.append(f"\n{element.text}\n")
             if element.tail:
                 chunks.append(element.tail)
+                if not states[-1].hidden:
+                    shown.append(_transformed(element.tail, states[-1]))
             continue
         tag = tag.rsplit("}", 1)[-1].lower()
         if event == "start":
+            attrib = dict(element.attrib)
+            state = _shown(states[-1], tag, attrib, sheet)
             if tag in BLOCK_TAGS:
                 chunks.append("\n")
-            _attribute_text(chunks, uris, tag, dict(element.attrib))
+                shown.append("\n")
+            if state.rtl and not states[-1].rtl:
+                shown.append("\u202e")
+            states.append(state)
+            _attribute_text(chunks, uris, tag, attrib)
+            for name in sheet.shown_attributes:
+                if attrib.get(name):  # CSS `content: attr(name)` shows the value in place
+                    chunks.append(f"\n{attrib[name]}\n")
+                    if not state.hidden:
+                        shown.append(_transformed(attrib[name], state))
             if element.text:
                 if tag == "style":  # no prose, but generated content and url(data:)
                     chunks.extend(f"\n{text}\n" for text in css_text(element.text))
                     uris.extend(css_data_uris(element.text, "style url()"))
                 else:
                     chunks.append(element.text)
+                    if not state.hidden:
+                        shown.append(_transformed(element.text, state))
         else:
+            state = states.pop() if len(states) > 1 else states[0]
+            if state.rtl and not states[-1].rtl:
+                shown.append("\u202c")
             if tag in BLOCK_TAGS:
                 chunks.append("\n")
+                shown.append("\n")
             elif tag == "td":
                 chunks.append("\t")
+                shown.append("\t")
             if element.tail:
                 chunks.append(element.tail)
-    return HtmlContent(_layout(chunks), uris, stopped=stopped)
+                if not states[-1].hidden:
+                    shown.append(_transformed(element.tail, states[-1]))
+    text = _layout(chunks)
+    displayed = _displayed_layout(shown)
+    return HtmlContent(text, uris, stopped=stopped, displayed=displayed if displayed != text else None)
 
 
 def html_to_text(html: str) -> str:
@@ -328,6 +520,10 @@ def read_html(reader: Reader, data: bytes, location: str, depth: int, *,
     if content.fallback:
         reader.note(location, f"HTML read with tags removed: {content.fallback}")
     reader.segment(content.text, location, location, text_kind)
+    if content.displayed:  # only its lines that the full reading does not already hold
+        known = set(content.text.splitlines())
+        changed = [line for line in content.displayed.splitlines() if line not in known]
+        reader.segment("\n".join(changed), join(location, "as displayed"), location, text_kind)
     if content.stopped:
         return  # timed_out() has recorded the problem
     seen: set[tuple[str | None, str]] = set()

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from lxml import etree
 
 from dlp_gateway.content.archives import open_container
+from dlp_gateway.content.office import read_glued_packages
 from dlp_gateway.content.walk import join
 from dlp_gateway.content.xmldoc import local, parse
 from dlp_gateway.model import ProblemKind
@@ -33,36 +34,115 @@ if TYPE_CHECKING:
 _TEXT_NS = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
 
 
+_STYLE_NS = "urn:oasis:names:tc:opendocument:xmlns:style:1.0"
+_FO_NS = "urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0"
+_STYLE_NAME = f"{{{_TEXT_NS}}}style-name"
+# The text styles of the last documents read: (root, {style name: (capitals, hidden)}).
+_STYLE_CACHE: dict[int, tuple[etree._Element, dict[str, tuple[bool, bool]]]] = {}
+
+
+def text_styles(root: etree._Element) -> dict[str, tuple[bool, bool]]:
+    """{style name: (shown in capitals, hidden)} of the styles declared in this part
+    (automatic styles, where an editor puts direct formatting, and named ones):
+    `fo:text-transform="uppercase"` or `fo:font-variant="small-caps"`, `text:display="none"`,
+    inherited through `style:parent-style-name`."""
+    cached = _STYLE_CACHE.get(id(root))
+    if cached is not None and cached[0] is root:
+        return cached[1]
+    own: dict[str, tuple[bool | None, bool | None]] = {}
+    parents: dict[str, str] = {}
+    for style in root.iter(f"{{{_STYLE_NS}}}style"):
+        name = style.get(f"{{{_STYLE_NS}}}name")
+        if not name:
+            continue
+        parents[name] = style.get(f"{{{_STYLE_NS}}}parent-style-name") or ""
+        caps: bool | None = None
+        hidden: bool | None = None
+        for props in style.iter(f"{{{_STYLE_NS}}}text-properties"):
+            transform = props.get(f"{{{_FO_NS}}}text-transform")
+            if transform:
+                caps = transform == "uppercase"
+            if props.get(f"{{{_FO_NS}}}font-variant") == "small-caps":
+                caps = True
+            display = props.get(f"{{{_TEXT_NS}}}display")
+            if display:
+                hidden = display == "none"
+        own[name] = (caps, hidden)
+    resolved: dict[str, tuple[bool, bool]] = {}
+    for name in own:
+        values: list[bool | None] = [None, None]
+        current, steps = name, 0
+        while current in own and steps < 20 and None in values:
+            for i in (0, 1):
+                if values[i] is None:
+                    values[i] = own[current][i]
+            current, steps = parents.get(current, ""), steps + 1
+        if values[0] or values[1]:
+            resolved[name] = (bool(values[0]), bool(values[1]))
+    if len(_STYLE_CACHE) >= 2:
+        _STYLE_CACHE.clear()
+    _STYLE_CACHE[id(root)] = (root, resolved)
+    return resolved
+
+
 def odf_text(element: etree._Element, skip: frozenset[str] = frozenset({"annotation", "notes", "note"})) -> str:
     """The text under an ODF element: paragraphs and headings end lines, `text:s` is
-    spaces, `text:tab` a tab, a text box starts a line; elements named in `skip` are left out."""
-    out: list[str] = []
+    spaces, `text:tab` a tab, a text box starts a line; elements named in `skip` are left out.
 
-    def walk(node: etree._Element) -> None:
+    Text is given as displayed (red-team B16): a span or paragraph whose style shows
+    capitals is upper-cased. Hidden text (`text:display="none"`) is read, and a paragraph
+    holding some is read a second time without it, as displayed (B15)."""
+    styles = text_styles(element.getroottree().getroot())
+    out: list[str] = []
+    shown: list[str] = []
+    opened: list[list[int]] = []  # each open paragraph: its start in `out`, in `shown`, hidden seen
+
+    def add(text: str, caps: bool, hidden: bool) -> None:
+        text = text.upper() if caps else text
+        out.append(text)
+        if not hidden:
+            shown.append(text)
+        elif text.strip():
+            for paragraph in opened:
+                paragraph[2] = 1
+
+    def walk(node: etree._Element, caps: bool, hidden: bool) -> None:
         name = local(node.tag)
         if name in skip:
             return
+        style = styles.get(node.get(_STYLE_NAME, "")) if styles else None
+        if style is not None:
+            caps, hidden = caps or style[0], hidden or style[1]
+        if name in ("p", "h"):
+            opened.append([len(out), len(shown), 0])
         if name == "s":
-            out.append(" " * int(node.get(f"{{{_TEXT_NS}}}c", "1") or 1))
+            add(" " * int(node.get(f"{{{_TEXT_NS}}}c", "1") or 1), caps, hidden)
         elif name == "tab":
-            out.append("\t")
+            add("\t", caps, hidden)
         elif name in ("line-break", "text-box", "title", "desc"):
-            out.append("\n")  # a text box or a frame's title/description is lines of its own
+            add("\n", caps, False)  # a text box or a frame's title/description is lines of its own
         if node.text and name:
-            out.append(node.text)
+            add(node.text, caps, hidden)
         for child in node:
-            walk(child)
+            walk(child, caps, hidden)
             if child.tail:
-                out.append(child.tail)
+                add(child.tail, caps, hidden)
+        if name in ("p", "h") and opened:
+            out_start, shown_start, hidden_seen = opened.pop()
+            displayed = "".join(shown[shown_start:])
+            if hidden_seen and displayed.strip() and displayed != "".join(out[out_start:]):
+                out.append(f"\n{displayed}\n")
         if name in ("p", "h", "title", "desc"):
-            out.append("\n")
+            add("\n", caps, False)
 
-    walk(element)
+    walk(element, False, False)
     lines = (line.strip() for line in "".join(out).splitlines())
     return "\n".join(line for line in lines if line)
 
 
 def read_odf(reader: Reader, data: bytes, location: str, depth: int, **_: object) -> None:
+    if read_glued_packages(reader, data, location, depth):  # a ZIP appended (red-team B28)
+        return
     zf = open_container(reader, data, location, "OpenDocument file")
     if zf is None:
         return
@@ -75,12 +155,15 @@ def read_odf(reader: Reader, data: bytes, location: str, depth: int, **_: object
         if b"encryption-data" in manifest:
             reader.problem(ProblemKind.ENCRYPTED, location, "password-protected OpenDocument file; not readable")
             return
-        _read_parts(reader, zf, names, "", location)
-        # Embedded objects: a sub-document in its own folder, or an OLE object as a file.
-        folders = sorted({n.split("/", 1)[0] for n in names if n.startswith("Object ") and "/" in n})
-        for folder in folders:
-            if not reader.timed_out(location):
-                _read_parts(reader, zf, names, folder + "/", join(location, folder))
+        try:
+            _read_parts(reader, zf, names, "", location)
+            # Embedded objects: a sub-document in its own folder, or an OLE object as a file.
+            folders = sorted({n.split("/", 1)[0] for n in names if n.startswith("Object ") and "/" in n})
+            for folder in folders:
+                if not reader.timed_out(location):
+                    _read_parts(reader, zf, names, folder + "/", join(location, folder))
+        finally:
+            _STYLE_CACHE.clear()  # hold no parsed part beyond its document
         for name in names:
             if name.startswith("Object ") and "/" not in name and not reader.timed_out(location):
                 _read_member(reader, zf, name, location, depth)

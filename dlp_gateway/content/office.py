@@ -47,7 +47,50 @@ def _numeric(name: str) -> tuple[int, str]:
     return (int(match.group(1)) if match else 0, name)
 
 
-def xml_text(data: bytes, cached_values: bool = False) -> str:
+_FIELD_STRING = re.compile(r'"([^"]+)"')
+_OFF = frozenset({"0", "false", "off", "none"})
+
+
+def _val(element: etree._Element, name: str = "val") -> str | None:
+    """An attribute by local name, whatever its namespace (w:val, val)."""
+    for key, value in element.attrib.items():
+        if local(key) == name:
+            return value
+    return None
+
+
+def _switched_on(element: etree._Element) -> bool:
+    value = _val(element)
+    return value is None or value.lower() not in _OFF
+
+
+def caps_styles(styles_xml: bytes) -> frozenset[str]:
+    """The ids of Word styles that show their text in capitals (`w:caps`/`w:smallCaps` in
+    the style's run properties, or in a style it is based on)."""
+    root = parse(styles_xml)
+    capital: dict[str, bool] = {}
+    based: dict[str, str] = {}
+    for style in root.iter():
+        if local(style.tag) != "style" or not _val(style, "styleId"):
+            continue
+        sid = _val(style, "styleId") or ""
+        for child in style.iter():
+            name = local(child.tag)
+            if name == "basedOn" and _val(child):
+                based[sid] = _val(child) or ""
+            elif name in ("caps", "smallCaps"):
+                capital[sid] = _switched_on(child)
+    found = set()
+    for sid in {*capital, *based}:
+        current, steps = sid, 0
+        while current and current not in capital and steps < 20:
+            current, steps = based.get(current, ""), steps + 1
+        if capital.get(current):
+            found.add(sid)
+    return frozenset(found)
+
+
+def xml_text(data: bytes, cached_values: bool = False, capital_styles: frozenset[str] = frozenset()) -> str:
     """The text of a WordprocessingML/DrawingML part, one line per paragraph.
 
     `t` (text), `delText` (tracked deletion) are text; `tab`/`br`/`cr` are white space;
@@ -56,33 +99,99 @@ def xml_text(data: bytes, cached_values: bool = False) -> str:
     the alt text (`descr`, `title`) of a picture or shape (`docPr`, `cNvPr`). With
     `cached_values` (charts) the cached `v` values (series names, category labels the
     chart draws) are text too, one per line.
+
+    Text is given as displayed (red-team B16): a run in capitals (`w:caps`, `w:smallCaps`,
+    a style among `capital_styles`, DrawingML `cap="all"`) is upper-cased, as Word shows
+    `secret//noforn` set in caps as SECRET//NOFORN. The quoted strings of a field's
+    instruction (`QUOTE "..."`, B13) are lines of their own: Word shows them on update.
+    Hidden runs (`w:vanish`) are read, and a paragraph that holds some is read a second
+    time as displayed, without them.
     """
     root = parse(data)
     out: list[str] = []
+    shown: list[str] = []  # the paragraph as displayed: hidden runs left out
+    starts: list[list[int]] = []  # each open paragraph: its start in `out`, in `shown`, hidden runs seen
+    paragraph_caps = run_caps = run_hidden = False
+    instruction: list[str] = []
+
+    def field_strings(text: str) -> None:
+        out.extend(f"\n{m.group(1)}\n" for m in _FIELD_STRING.finditer(text))
+
     for event, element in etree.iterwalk(root, events=("start", "end")):
         name = local(element.tag)
         if event == "start":
             if name in ("t", "delText") and element.text:
-                out.append(element.text)
+                text = element.text.upper() if run_caps else element.text
+                out.append(text)
+                if not run_hidden and name == "t":
+                    shown.append(text)
+                elif run_hidden:
+                    for start in starts:
+                        start[2] = 1
+            elif name == "p":
+                paragraph_caps = run_caps = run_hidden = False
+                starts.append([len(out), len(shown), 0])
+            elif name == "r":
+                run_caps, run_hidden = paragraph_caps, False
+            elif name == "pStyle":
+                paragraph_caps = run_caps = (_val(element) or "") in capital_styles
+            elif name == "rStyle" and (_val(element) or "") in capital_styles:
+                run_caps = True
+            elif name in ("caps", "smallCaps"):
+                run_caps = _switched_on(element)
+            elif name in ("vanish", "webHidden", "specVanish"):
+                run_hidden = _switched_on(element)
+            elif name in ("rPr", "defRPr", "endParaRPr") and element.get("cap") in ("all", "small"):
+                run_caps = True
+            elif name == "instrText" and element.text:
+                instruction.append(element.text)
+            elif name == "fldChar" and instruction and _val(element, "fldCharType") in ("separate", "end"):
+                field_strings("".join(instruction))
+                instruction.clear()
+            elif name == "fldSimple" and _val(element, "instr"):
+                field_strings(_val(element, "instr") or "")
             elif name == "v" and cached_values and element.text:
                 out.append(f"\n{element.text}\n")
             elif name == "tab":
                 out.append("\t")
+                shown.append("\t")
             elif name in ("br", "cr", "txbxContent", "txBody"):
                 out.append("\n")  # a text box starts a line of its own
+                shown.append("\n")
             elif name in ("docPr", "cNvPr"):  # a picture's or shape's alt text and title
                 for attribute in ("title", "descr"):
                     if element.get(attribute):
                         out.append(f"\n{element.get(attribute)}\n")
-        elif name in ("p", "si", "comment", "cm", "txbxContent", "txBody"):
-            out.append("\n")
+        else:
+            if name == "p" and starts:
+                # Hidden runs (w:vanish) inside a visible banner: `SEC` + hidden `xyz` + `RET`
+                # shows SECRET (red-team B15 for Word). The displayed paragraph follows
+                # the full one when they differ; both are inspected.
+                out_start, shown_start, hidden = starts.pop()
+                displayed = "".join(shown[shown_start:])
+                if hidden and displayed.strip() and displayed != "".join(out[out_start:]):
+                    out.append(f"\n{displayed}\n")
+            if name in ("p", "si", "comment", "cm", "txbxContent", "txBody"):
+                out.append("\n")
+                shown.append("\n")
+    if instruction:
+        field_strings("".join(instruction))
     lines = (line.strip() for line in "".join(out).splitlines())
     return "\n".join(line for line in lines if line)
 
 
+def _capital_styles(zf: zipfile.ZipFile, name: str) -> frozenset[str]:
+    if not name.startswith("word/") or "word/styles.xml" not in zf.namelist():
+        return frozenset()
+    try:
+        return caps_styles(zf.read("word/styles.xml"))
+    except Exception:  # a damaged styles part costs the capitals, not the text
+        return frozenset()
+
+
 def _read_xml_part(reader: Reader, zf: zipfile.ZipFile, name: str, location: str) -> str:
     try:
-        return xml_text(zf.read(name))
+        return xml_text(zf.read(name), capital_styles=_capital_styles(zf, name))
     except Exception as exc:
         reader.problem(ProblemKind.CORRUPT, join(location, name), f"unreadable XML part: {exc}"[:300])
         return ""
@@ -97,7 +206,54 @@ def _join_parts(reader: Reader, zf: zipfile.ZipFile, names: list[str], location:
     return "\n".join(unique)
 
 
+_EOCD = b"PK\x05\x06"
+
+
+def zip_packages(data: bytes) -> list[tuple[int, int]]:
+    """The (start, end) of each ZIP package laid end to end in `data`, found from the
+    front: an end-of-central-directory record closes a package when its central directory
+    ends exactly where the record starts, counted from the end of the previous package.
+
+    A ZIP glued after an Office or ODF file (red-team B28) makes `zipfile`, which reads
+    only the LAST central directory, see only the glued archive: the document itself would
+    go unread. A ZIP stored inside a member does not match (its offsets count from its own
+    start, not from the package's), nor does a ZIP64 record (its offsets are 0xFFFFFFFF)."""
+    packages: list[tuple[int, int]] = []
+    start = 0
+    position = data.find(_EOCD)
+    while position >= 0 and position + 22 <= len(data):
+        size = int.from_bytes(data[position + 12:position + 16], "little")
+        offset = int.from_bytes(data[position + 16:position + 20], "little")
+        end = position + 22 + int.from_bytes(data[position + 20:position + 22], "little")
+        if offset + size == position - start and end <= len(data):
+            packages.append((start, end))
+            start = end
+        position = data.find(_EOCD, position + 4)
+    return packages
+
+
+def read_glued_packages(reader: Reader, data: bytes, location: str, depth: int) -> bool:
+    """When `data` is several ZIP packages glued together, read each (and what follows the
+    last) as a file of its own and return True; Word and LibreOffice repair such a file
+    and 7-Zip lists the glued archive, so every package is something a recipient sees."""
+    packages = zip_packages(data)
+    if len(packages) < 2:
+        return False
+    reader.note(location, f"{len(packages)} ZIP packages glued together (data appended to the file); each read")
+    for number, (start, end) in enumerate(packages, 1):
+        if reader.timed_out(location) or reader.members_exhausted(location):
+            return True
+        reader.read_file(data[start:end], join(location, f"package {number}"), filename=None,
+                         declared_type=None, depth=depth + 1)
+    rest = data[packages[-1][1]:]
+    if rest.strip(b"\0 \t\r\n"):
+        reader.read_file(rest, join(location, "appended data"), filename=None, declared_type=None, depth=depth + 1)
+    return True
+
+
 def read_ooxml(reader: Reader, data: bytes, location: str, depth: int, **_: object) -> None:
+    if read_glued_packages(reader, data, location, depth):
+        return
     zf = open_container(reader, data, location, "Office file")
     if zf is None:
         return
@@ -113,7 +269,7 @@ def read_ooxml(reader: Reader, data: bytes, location: str, depth: int, **_: obje
             steps.append(_read_excel)
         elif "ppt/presentation.xml" in names:
             steps.append(_read_powerpoint)
-        steps += [_read_shared_parts, _read_other_parts, _read_properties]
+        steps += [_read_shared_parts, _read_other_parts, _read_cached_data, _read_properties]
         for step in steps:
             try:
                 step(reader, zf, names, location, depth)
@@ -188,8 +344,9 @@ def _read_shared_parts(reader: Reader, zf: zipfile.ZipFile, names: list[str], lo
             reader.segment(text, where, location, kind)
 
 
-# Parts read by name above, and parts that hold no text a reader shows (styles, themes,
-# settings, the package's own bookkeeping, cached pivot data); any other XML part is read
+# Parts read by name above (pivot caches and custom XML by `_read_cached_data`), and parts
+# that hold no text a reader shows (styles, themes, settings, the package's own
+# bookkeeping); any other XML part is read
 # by `_read_other_parts`, so a part under an unexpected name is not a hiding place.
 _KNOWN_PARTS = re.compile(
     r"\[Content_Types\]\.xml|(?:.*/)?_rels/.*|docProps/.*|customXml/.*"
@@ -223,6 +380,44 @@ def _read_other_parts(reader: Reader, zf: zipfile.ZipFile, names: list[str], loc
             reader.problem(ProblemKind.CORRUPT, join(location, name), f"unreadable XML part: {exc}"[:300])
             continue
         reader.segment(text, join(location, name), location, "body")
+
+
+_PIVOT_CACHE = re.compile(r"xl/pivotCache/pivotCache(?:Definition|Records)(\d+)\.xml")
+_CUSTOM_XML = re.compile(r"customXml/item(\d+)\.xml")
+
+
+def _read_cached_data(reader: Reader, zf: zipfile.ZipFile, names: list[str], location: str, depth: int) -> None:
+    """Data a recipient can bring up that is in no sheet or page (red-team B37): the string
+    values of a pivot cache (Excel rebuilds the whole source table with "Show Details", even
+    after the source sheet is deleted), each distinct value once; and the custom XML data
+    store (`customXml/itemN.xml`), where labelling tools and SharePoint columns keep the
+    values Word shows in content controls and the document information panel."""
+    caches: dict[str, dict[str, None]] = {}
+    for name in sorted((n for n in names if _PIVOT_CACHE.fullmatch(n)), key=_numeric):
+        if reader.timed_out(location):
+            return
+        values = caches.setdefault(_PIVOT_CACHE.fullmatch(name).group(1), {})  # type: ignore[union-attr]
+        try:
+            with zf.open(name) as stream:
+                for _, element in etree.iterparse(stream, events=("end",), tag=("{*}s", "{*}cacheField"),
+                                                  resolve_entities=False, no_network=True, load_dtd=False):
+                    value = element.get("v") if local(element.tag) == "s" else element.get("name")
+                    if value:
+                        values[value] = None
+                    element.clear()
+        except Exception as exc:
+            reader.problem(ProblemKind.CORRUPT, join(location, name), f"unreadable XML part: {exc}"[:300])
+    for number, values in caches.items():
+        reader.segment("\n".join(values), join(location, f"pivot cache {number}"), location, "cell")
+    for name in sorted((n for n in names if _CUSTOM_XML.fullmatch(n)), key=_numeric):
+        try:
+            root = parse(zf.read(name))
+        except Exception as exc:
+            reader.problem(ProblemKind.CORRUPT, join(location, name), f"unreadable XML part: {exc}"[:300])
+            continue
+        text = "\n".join(t.strip() for t in root.itertext() if t.strip())
+        reader.segment(text, join(location, f"custom XML {_CUSTOM_XML.fullmatch(name).group(1)}"),  # type: ignore[union-attr]
+                       location, "metadata")
 
 
 def _vml_text(data: bytes) -> str:
@@ -274,6 +469,39 @@ def _read_excel(reader: Reader, zf: zipfile.ZipFile, names: list[str], location:
         reader.segment("\n".join(bands.get("messages", [])), join(location, f"sheet {title}", "input messages"), location, "comment")
     comments = [n for n in names if re.fullmatch(r"xl/(comments\d*|comments/[^/]+|threadedComments/[^/]+)\.xml", n)]
     reader.segment(_join_parts(reader, zf, comments, location), join(location, "comments"), location, "comment")
+    # Text Excel shows that is in no cell (red-team B9): the literals of custom number
+    # formats (a cell formatted `"SECRET//NOFORN"` shows the banner whatever its number)
+    # and string constants of defined names (the Name Manager).
+    if "xl/styles.xml" in names:
+        formats = [_format_literals(e.get("formatCode", "")) for e in parse(zf.read("xl/styles.xml")).iter()
+                   if local(e.tag) == "numFmt"]
+        reader.segment("\n".join(f for f in formats if f.strip()), join(location, "number formats"), location, "cell")
+    constants = [_formula_literals(e.text or "") for e in workbook.iter() if local(e.tag) == "definedName"]
+    reader.segment("\n".join(c for c in constants if c.strip()), join(location, "defined names"), location, "cell")
+
+
+_FORMAT_TOKEN = re.compile(r'"([^"]*)"|\\(.)|(;)')
+_FORMULA_STRING = re.compile(r'"((?:[^"]|"")*)"')
+
+
+def _format_literals(code: str) -> str:
+    """The literal text of a number format, one line per section (`;`): `"SEC"0"RET"` shows
+    SEC…RET around the number; quoted strings and backslash-escaped characters are literal."""
+    sections: list[str] = [""]
+    for quoted, escaped, separator in _FORMAT_TOKEN.findall(code):
+        if separator:
+            sections.append("")
+        else:
+            sections[-1] += quoted or escaped
+    return "\n".join(s.strip() for s in sections if s.strip())
+
+
+FORMULA_CHARS = 8192  # Excel's own limit on a formula's length; longer text is cut (bounds the scan)
+
+
+def _formula_literals(formula: str) -> str:
+    """The string constants of a formula, joined: `="SECRET"&"//NOFORN"` shows SECRET//NOFORN."""
+    return "".join(m.group(1).replace('""', '"') for m in _FORMULA_STRING.finditer(formula[:FORMULA_CHARS]))
 
 
 # Print header/footer codes (ECMA-376 18.3.1.39): &L &C &R open a section (a layout gap
@@ -294,7 +522,7 @@ def _sheet_rows(zf: zipfile.ZipFile, target: str, shared: list[str],
     the print header and footer texts go into `bands` ("header" / "footer"), the input
     and error messages of data validations into `bands["messages"]`."""
     rows: list[str] = []
-    names: tuple[str, str, str, str] | None = None
+    names: tuple[str, str, str, str, str] | None = None
     with zf.open(target) as stream:
         for _, row in etree.iterparse(stream, events=("end",), tag=("{*}row", "{*}headerFooter", "{*}dataValidation"),
                                       resolve_entities=False, no_network=True, load_dtd=False,
@@ -313,8 +541,8 @@ def _sheet_rows(zf: zipfile.ZipFile, target: str, shared: list[str],
                 continue
             if names is None:
                 ns = row.tag[: row.tag.index("}") + 1] if row.tag.startswith("{") else ""
-                names = (ns + "c", ns + "v", ns + "is", ns + "t")
-            c_tag, v_tag, is_tag, t_tag = names
+                names = (ns + "c", ns + "v", ns + "is", ns + "t", ns + "f")
+            c_tag, v_tag, is_tag, t_tag, f_tag = names
             cells: list[str] = []
             for cell in row.iterchildren(c_tag):
                 v = cell.find(v_tag)
@@ -325,6 +553,11 @@ def _sheet_rows(zf: zipfile.ZipFile, target: str, shared: list[str],
                 else:
                     inline = cell.find(is_tag)
                     value = "".join(inline.itertext(t_tag)) if inline is not None else ""
+                    formula = cell.find(f_tag)
+                    if not value and formula is not None and formula.text:
+                        # No cached value (a generator wrote none): Excel computes and shows
+                        # the formula's result on opening; its string constants are that text.
+                        value = _formula_literals(formula.text)
                 if value:
                     cells.append(value)
             if cells:

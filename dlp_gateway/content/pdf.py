@@ -7,7 +7,9 @@ segments: `… › page N › header` (kind `header_band`, the top 10% of the pa
 (kind `page`, everything between, in reading order, so its first and last lines are the
 page's first and last lines of body text) and `… › page N › footer` (kind `footer_band`,
 the bottom 10%). A banner printed sideways (or stacked a character per line) along the
-left or right edge is `… › page N › margin`, also a band.
+left or right edge is `… › page N › margin`, also a band. Text drawn out of order (a banner
+drawn second half first, or a character at a time) is also rebuilt in reading order from
+the word positions, and the lines that differ are `… › page N [› header|footer] › reading order`.
 
 Nothing a viewer can show is left unread: layers that are switched off are switched on
 first; a page whose text layer is (nearly) empty but which carries an image, or whose
@@ -271,6 +273,109 @@ def _margin_banners(textpage: pymupdf.TextPage, rect: pymupdf.Rect) -> tuple[str
     return "\n".join(texts), frozenset(numbers)
 
 
+WORD_GAP = 0.1  # a gap wider than this share of the line height between two words is a space
+COLUMN_GAP = 1.5  # a gap wider than this many line heights separates columns: two fragments
+
+
+def _stacked(items: list[Any]) -> bool:
+    """True when the text is drawn a character at a time down columns (vertical writing, as
+    ROC documents are often set): most glyphs drawn in a row sit under the previous one."""
+    pairs = stacked = 0
+    for before, after in zip(items, items[1:], strict=False):
+        tall = max(before[3] - before[1], 1.0)
+        pairs += 1
+        if abs(before[0] - after[0]) < 0.3 * tall and 0 < after[1] - before[1] < 2 * tall:
+            stacked += 1
+    return pairs >= 4 and stacked * 2 > pairs
+
+
+def _lines_by_position(items: list[Any], height: float, known: set[str]) -> tuple[str, str, str]:
+    """Lay out positioned text `items` (x0, y0, x1, y1, text, ...), in drawing order, as a
+    viewer shows them: grouped into lines by their vertical position, each line sorted left
+    to right, a space only where the glyphs leave a gap, a wide gap (columns) splitting the
+    line. Text stacked down columns (vertical writing) is laid out by column instead, each
+    read top to bottom. Returned per band (header, body, footer), keeping only the fragments
+    not already in `known` (lines with white space removed), so an ordinary page adds nothing."""
+    vertical = _stacked(items)
+    if vertical:  # transpose: a column is a line, read downwards
+        items = [(w[1], -w[2], w[3], -w[0], w[4], (w[1] + w[3]) / 2) for w in items]
+    else:
+        items = [(w[0], w[1], w[2], w[3], w[4], (w[1] + w[3]) / 2) for w in items]
+    items.sort(key=lambda w: (w[1] + w[3]) / 2)
+    lines: list[list[Any]] = []
+    centre = size = 0.0
+    for item in items:
+        middle, tall = (item[1] + item[3]) / 2, item[3] - item[1]
+        if lines and abs(middle - centre) <= 0.5 * min(size, tall):
+            lines[-1].append(item)
+        else:
+            lines.append([item])
+            centre, size = middle, tall
+    top, bottom = height * BAND, height * (1 - BAND)
+    bands: tuple[list[str], list[str], list[str]] = ([], [], [])
+    for line in lines:
+        line.sort(key=lambda w: w[0])
+        fragments: list[tuple[str, float]] = []
+        text, right, first_y = "", None, line[0][5]
+        for x0, y0, x1, y1, word, y_middle in line:
+            tall = y1 - y0
+            if right is not None and x0 - right > COLUMN_GAP * tall:
+                fragments.append((text, first_y))
+                text, first_y = "", y_middle
+            elif right is not None and x0 - right > WORD_GAP * tall and not text.endswith(" "):
+                text += " "
+            text += word
+            right = x1 if right is None else max(right, x1)
+        fragments.append((text, first_y))
+        for fragment, y_middle in fragments:
+            key = "".join(fragment.split())
+            if key and key not in known:
+                band = bands[0] if y_middle < top else bands[2] if y_middle > bottom else bands[1]
+                band.append(fragment.strip())
+                known.add(key)
+    return "\n".join(bands[0]), "\n".join(bands[1]), "\n".join(bands[2])
+
+
+MIN_VISIBLE_SIZE = 1.5  # points: text set smaller than this is not legible on screen or paper
+# In a content stream: render mode 3 or 7 (invisible), or a font size below 1 point.
+_INVISIBLE_TEXT = re.compile(rb"(?<![\d.])(?:[37]\s+Tr|(?:0*\.\d+|0)\s+Tf)\b")
+
+
+def _reading_order(textpage: pymupdf.TextPage, page: pymupdf.Page, drawn: tuple[str, str, str],
+                   skip: frozenset[int]) -> tuple[str, str, str]:
+    """The page's text in reading order, where it differs from the drawing order (red-team
+    B14): a generator may draw `RET//NOFORN` before `SEC`, or one character at a time in any
+    order; the drawing-order text then never holds the banner.
+
+    When the page has invisible text (render mode 3 or 7, transparent) or text too small
+    to see, the lines are also rebuilt from the visible characters only: invisible junk
+    drawn inside a visible banner (`SEC` + invisible `xyz` + `RET`) would break it, as
+    hidden elements do in HTML (B15)."""
+    known = {"".join(line.split()) for band in drawn for line in band.splitlines()}
+    words = [w for w in textpage.extractWORDS() if w[5] not in skip and w[3] > w[1]]
+    if len(words) < 2:
+        return "", "", ""
+    ordered = _lines_by_position(words, page.rect.height, known)
+    tiny = any(w[3] - w[1] < MIN_VISIBLE_SIZE for w in words)
+    try:
+        invisible = tiny or _INVISIBLE_TEXT.search(page.read_contents()) is not None
+    except Exception:  # an unreadable content stream: the words above are what there is
+        invisible = tiny
+    if not invisible:
+        return ordered
+    chars = []
+    for block in textpage.extractRAWDICT().get("blocks", []):
+        if block.get("type") != 0 or block.get("number") in skip:
+            continue
+        for line in block.get("lines", []):
+            for span in line.get("spans", []):
+                if span.get("alpha", 255) == 0 or span.get("size", 0) < MIN_VISIBLE_SIZE:
+                    continue
+                chars.extend((*c["bbox"], c["c"]) for c in span.get("chars", []) if c["bbox"][3] > c["bbox"][1])
+    shown = _lines_by_position(chars, page.rect.height, known)
+    return tuple("\n".join(t for t in pair if t) for pair in zip(ordered, shown, strict=True))  # type: ignore[return-value]
+
+
 def _read_page(reader: Reader, page: pymupdf.Page, page_location: str, part: str, depth: int,
                seen_images: set[str] | None = None, settled: list[str] | None = None) -> None:
     limits = reader.limits
@@ -294,6 +399,11 @@ def _read_page(reader: Reader, page: pymupdf.Page, page_location: str, part: str
     reader.segment(header, join(page_location, "header"), part, "header_band")
     reader.segment(body, page_location, part, body_kind)
     reader.segment(footer, join(page_location, "footer"), part, "footer_band")
+    # The same text in reading order, where it differs from the drawing order (B14).
+    ordered = _reading_order(textpage, page, (header, body, footer), margin_blocks)
+    reader.segment(ordered[0], join(page_location, "header", "reading order"), part, "header_band")
+    reader.segment(ordered[1], join(page_location, "reading order"), part, "page")
+    reader.segment(ordered[2], join(page_location, "footer", "reading order"), part, "footer_band")
     # A banner turned 90° along the page edge is a banner like the top and bottom lines.
     reader.segment(margin, join(page_location, "margin"), part, "header_band")
     _read_annotations(reader, page, page_location, part, depth)

@@ -38,6 +38,41 @@ _OBJDATA = re.compile(r"\\objdata[ \r\n]*([0-9A-Fa-f \t\r\n]*)")
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
+_DISPLAY_WORDS = re.compile(r"\\(?:caps|scaps|v)(?![A-Za-z])")
+_RTF_TOKEN = re.compile(r"\\([A-Za-z]+)(-?\d+)? ?|\\'[0-9A-Fa-f]{2}|\\.|[{}]|[^\\{}]+", re.S)
+
+
+def as_displayed(rtf: str) -> str | None:
+    """The RTF with its character formatting applied to the text, as Word shows it (red-team
+    B15, B16): text under `\\caps`/`\\scaps` in capitals, hidden text (`\\v`) removed. None
+    when the document uses neither (nothing would differ)."""
+    if not _DISPLAY_WORDS.search(rtf):
+        return None
+    out: list[str] = []
+    stack: list[tuple[bool, bool]] = []
+    caps = hidden = False
+    for match in _RTF_TOKEN.finditer(rtf):
+        token = match.group(0)
+        word = match.group(1)
+        if token == "{":
+            stack.append((caps, hidden))
+        elif token == "}":
+            caps, hidden = stack.pop() if stack else (False, False)
+        elif word in ("caps", "scaps"):
+            caps = match.group(2) != "0"
+        elif word == "v":
+            hidden = match.group(2) != "0"
+            continue  # the switch itself is dropped with the text it hides
+        elif word == "plain":
+            caps = hidden = False
+        elif hidden and (word in (None, "u") and token not in ("{", "}")):
+            continue  # hidden text: plain text and its escaped characters
+        elif word is None and token[0] != "\\":  # plain text
+            token = token.upper() if caps else token
+        out.append(token)
+    return "".join(out)
+
+
 def shown_text(rtf: str, encoding: str) -> str:
     """The text a reader shows: body, headers, footers, notes, comments and text boxes."""
     return rtf_to_text(_SHOWN.sub(r"\\par ", rtf), encoding=encoding, errors="replace")
@@ -90,6 +125,12 @@ def read_rtf(reader: Reader, data: bytes, location: str, depth: int, **_: object
         reader.problem(ProblemKind.UNSUPPORTED, location, f"unknown RTF code page {encoding}; read as cp1252")
         encoding = "cp1252"
     rtf = data.decode("latin-1")
-    reader.segment(shown_text(rtf, encoding), location, location, "body")
+    text = shown_text(rtf, encoding)
+    reader.segment(text, location, location, "body")
+    displayed = as_displayed(rtf)
+    if displayed is not None:
+        known = {line.strip() for line in text.splitlines()}
+        changed = [line for line in shown_text(displayed, encoding).splitlines() if line.strip() not in known]
+        reader.segment("\n".join(changed), join(location, "as displayed"), location, "body")
     if "\\objdata" in rtf:
         _read_objects(reader, rtf, location, depth)

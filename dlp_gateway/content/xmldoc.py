@@ -172,11 +172,51 @@ def _parse_document(reader: Reader, data: bytes, location: str) -> etree._Elemen
         return None
 
 
+_SVG_RUNS = frozenset({"tspan", "textPath", "a", "tref"})
+
+
+def _zero(value: str | None) -> bool:
+    try:
+        return value is None or all(float(v.rstrip("px")) == 0 for v in value.replace(",", " ").split())
+    except ValueError:
+        return False
+
+
+def svg_text_lines(text: etree._Element) -> list[str]:
+    """The lines one SVG <text> element draws (red-team B23): its <tspan> runs continue the
+    line, as a viewer lays them out, unless a run moves to another line (a `y` of its own
+    or a non-zero `dy`); an `x` alone (kerning, as Illustrator writes) stays on the line."""
+    pieces: list[str] = [text.text or ""]
+    current_y = text.get("y")
+
+    def walk(element: etree._Element) -> None:
+        nonlocal current_y
+        for child in element:
+            if local(child.tag) not in _SVG_RUNS:
+                pieces.append(child.tail or "")
+                continue
+            y = child.get("y")
+            if (y is not None and y != current_y) or not _zero(child.get("dy")):
+                pieces.append("\n")
+                current_y = y if y is not None else current_y
+            pieces.append(child.text or "")
+            walk(child)
+            pieces.append(child.tail or "")
+
+    walk(text)
+    return [line.strip() for line in "".join(pieces).splitlines() if line.strip()]
+
+
 def read_xml(reader: Reader, data: bytes, location: str, depth: int, **_: object) -> None:
     root = _parse_document(reader, data, location)
     if root is None:
         return
     texts = [t.strip() for t in root.itertext() if t and t.strip()]
+    if local(root.tag) == "svg":  # text split into runs, as drawn: one line per drawn line
+        known = set(texts)
+        for element in root.iter():
+            if local(element.tag) == "text" and len(element):
+                texts.extend(line for line in svg_text_lines(element) if line not in known)
     reader.segment("\n".join(texts), location, location, "xml")
     root_name = local(root.tag)
     if root_name in _EDOC_ROOTS:
