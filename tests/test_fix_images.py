@@ -442,3 +442,15 @@ def test_a_faint_photographed_photocopy_is_never_skipped_as_text_free() -> None:
     page = page.point(lambda v: int(140 + 30 * v / 255)).filter(ImageFilter.GaussianBlur(1.0))
     photo = save(Image.blend(page, Image.effect_noise(page.size, 20), 0.08).convert("RGB"), "JPEG", quality=80)
     assert decode_for_ocr(photo, ExtractionLimits()).text_like
+
+
+def test_a_png_cut_off_before_its_pixels_is_a_damaged_file_not_an_unsupported_format() -> None:
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 64, 64, 8, 0, 0, 0, 0))
+    png += chunk(b"iTXt", b"Comment\x00\x00\x00\x00\x00" + b"x" * 400)[:200]  # cut inside a text chunk
+    ins = extract(docgen.make_message("s", "b", [("cut.png", png, "image/png")]), ExtractionLimits())
+    assert [(p.kind.value, p.location) for p in ins.problems] == [("corrupt", "cut.png")]

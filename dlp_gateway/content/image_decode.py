@@ -51,6 +51,9 @@ FLAT_SHARE = 0.3  # ...when at least this share of the block is plain paper or i
 _heif_registered = False
 
 
+_IMAGE_MAGICS = (b"\x89PNG\r\n\x1a\n",)  # first 8 bytes of the formats whose truncation we can tell
+
+
 class ImageUnreadable(Exception):
     """Pillow cannot decode the image at all (format unknown, or broken beyond repair)."""
 
@@ -311,7 +314,11 @@ def prepare(reader: Reader, data: bytes, location: str) -> Decoded | None:
         reader.limit(location, "max_image_pixels", f"image too large to decode ({exc})"[:300])
         return None
     except ImageUnreadable as exc:
-        reader.problem(ProblemKind.UNSUPPORTED, location, str(exc)[:300])
+        # A known image format cut off before its pixels (no viewer shows anything) is a
+        # damaged file; anything else Pillow cannot open is a format we cannot read.
+        truncated = "truncated" in str(exc).lower() and data[:8] in _IMAGE_MAGICS
+        reader.problem(ProblemKind.CORRUPT if truncated else ProblemKind.UNSUPPORTED, location,
+                       ("truncated image: cut off before its pixels; " if truncated else "") + str(exc)[:300])
         return None
     if min(width, height) < MIN_TEXT_IMAGE_SIDE:
         return None
