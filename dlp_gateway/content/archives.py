@@ -242,6 +242,21 @@ def open_container(reader: Reader, data: bytes, location: str, what: str) -> zip
     return None
 
 
+def read_package_member(reader: Reader, zf: zipfile.ZipFile, name: str, location: str, depth: int) -> None:
+    """Send one member of an Office or ODF package (an embedded object, a picture, an
+    altChunk) through `Reader.read_file`, within the byte budget."""
+    where = reader.unique_location(join(location, posixpath.basename(name)))
+    if zf.getinfo(name).file_size > reader.budget.bytes_allowed():
+        reader.limit(where, reader.budget.byte_limit_name(), "embedded file too large; not read")
+        return
+    try:
+        data = zf.read(name)
+    except Exception as exc:
+        reader.problem(ProblemKind.CORRUPT, where, f"damaged embedded file: {type(exc).__name__}: {exc}"[:300])
+        return
+    reader.read_file(data, where, filename=posixpath.basename(name), declared_type=None, depth=depth + 1)
+
+
 def _read_zip(reader: Reader, data: bytes, location: str, depth: int) -> None:
     tally = Tally(len(data))
     try:

@@ -16,13 +16,12 @@ Locations: `a.odt › body|header|footer|notes|comments|properties`, `a.ods › 
 
 from __future__ import annotations
 
-import posixpath
 import zipfile
 from typing import TYPE_CHECKING
 
 from lxml import etree
 
-from dlp_gateway.content.archives import open_container
+from dlp_gateway.content.archives import open_container, read_package_member
 from dlp_gateway.content.office import read_glued_packages
 from dlp_gateway.content.walk import join
 from dlp_gateway.content.xmldoc import local, parse
@@ -166,10 +165,10 @@ def read_odf(reader: Reader, data: bytes, location: str, depth: int, **_: object
             _STYLE_CACHE.clear()  # hold no parsed part beyond its document
         for name in names:
             if name.startswith("Object ") and "/" not in name and not reader.timed_out(location):
-                _read_member(reader, zf, name, location, depth)
+                read_package_member(reader, zf, name, location, depth)
         for name in names:
             if name.startswith("Pictures/") and not name.endswith("/") and not reader.timed_out(location):
-                _read_member(reader, zf, name, location, depth)
+                read_package_member(reader, zf, name, location, depth)
 
 
 def _read_parts(reader: Reader, zf: zipfile.ZipFile, names: list[str], prefix: str, location: str) -> None:
@@ -181,20 +180,6 @@ def _read_parts(reader: Reader, zf: zipfile.ZipFile, names: list[str], prefix: s
             step(reader, parse(zf.read(prefix + part)), location)
         except Exception as exc:  # a damaged part costs that part, not the document
             reader.problem(ProblemKind.CORRUPT, join(location, part), f"damaged part: {type(exc).__name__}: {exc}"[:300])
-
-
-def _read_member(reader: Reader, zf: zipfile.ZipFile, name: str, location: str, depth: int) -> None:
-    """Send one package member (a picture, an OLE object) through `Reader.read_file`."""
-    where = reader.unique_location(join(location, posixpath.basename(name)))
-    if zf.getinfo(name).file_size > reader.budget.bytes_allowed():
-        reader.limit(where, reader.budget.byte_limit_name(), "embedded file too large; not read")
-        return
-    try:
-        data = zf.read(name)
-    except Exception as exc:
-        reader.problem(ProblemKind.CORRUPT, where, f"damaged embedded file: {type(exc).__name__}: {exc}"[:300])
-        return
-    reader.read_file(data, where, filename=posixpath.basename(name), declared_type=None, depth=depth + 1)
 
 
 def _read_content(reader: Reader, root: etree._Element, location: str) -> None:

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from lxml import etree
 
-from dlp_gateway.content.archives import open_container
+from dlp_gateway.content.archives import open_container, read_package_member
 from dlp_gateway.content.walk import join
 from dlp_gateway.content.xmldoc import local, parse
 from dlp_gateway.model import ProblemKind
@@ -277,7 +277,7 @@ def read_ooxml(reader: Reader, data: bytes, location: str, depth: int, **_: obje
                 reader.problem(ProblemKind.CORRUPT, location, f"damaged Office part: {type(exc).__name__}: {exc}"[:300])
         for name in names:
             if _MEDIA.match(name) and not reader.timed_out(location):
-                _read_embedded(reader, zf, name, location, depth)
+                read_package_member(reader, zf, name, location, depth)
 
 
 def _read_word(reader: Reader, zf: zipfile.ZipFile, names: list[str], location: str, depth: int) -> None:
@@ -296,22 +296,7 @@ def _read_word(reader: Reader, zf: zipfile.ZipFile, names: list[str], location: 
         for kind, target in _rels(zf, rels_name).values():
             if kind != "aFChunk" or target not in names or reader.timed_out(location):
                 continue
-            _read_embedded(reader, zf, target, location, depth)
-
-
-def _read_embedded(reader: Reader, zf: zipfile.ZipFile, name: str, location: str, depth: int) -> None:
-    """Send one package part (embedded object, media, altChunk) through `Reader.read_file`."""
-    info = zf.getinfo(name)
-    where = reader.unique_location(join(location, posixpath.basename(name)))
-    if info.file_size > reader.budget.bytes_allowed():
-        reader.limit(where, reader.budget.byte_limit_name(), "embedded object too large; not read")
-        return
-    try:
-        data = zf.read(name)
-    except Exception as exc:
-        reader.problem(ProblemKind.CORRUPT, where, f"damaged embedded object: {type(exc).__name__}: {exc}"[:300])
-        return
-    reader.read_file(data, where, filename=posixpath.basename(name), declared_type=None, depth=depth + 1)
+            read_package_member(reader, zf, target, location, depth)
 
 
 # Parts shared by the three formats that carry text a reader shows: (pattern, location
