@@ -129,3 +129,13 @@ def test_the_installed_command_runs_and_documents_its_exit_status(tmp_path):
     assert json.loads(run.stdout)["level"] == "confidential"
     usage = subprocess.run([sys.executable, "-m", "dlp_gateway", "scan", "--help"], capture_output=True, text=True, timeout=60)
     assert "exit status" in usage.stdout and "would not be delivered" in usage.stdout
+
+
+def test_every_registered_action_has_the_contract_action_the_relay_carries_out(tmp_path):
+    from dlp_gateway.actions import load_handlers
+
+    held = {"quarantine", "redirect"}  # the recipient does not get the message
+    for name in load_handlers():
+        decision = Decision("x@nocert.example", name, "r", "why", "enforce", (("fallback", "deliver"),))
+        expected = {"reject": "reject", "tempfail": "tempfail"}.get(name, "quarantine" if name in held else "deliver")
+        assert contract_action(decision, tmp_path) == expected, name

@@ -8,7 +8,8 @@ taken from the message's From/To/Cc/Bcc headers unless `--from` / `--rcpt` are g
 The policy decides per recipient with the policy's own action names; scan reports the
 contract action (DESIGN.md) of what would happen to the message:
 
-- deliver, tag, bcc, require_tls      -> deliver (the recipient gets the message;
+- deliver, tag, bcc, require_tls,
+  watermark                           -> deliver (the recipient gets the message;
   require_tls assumes the next hop offers verified TLS, else its fallback applies)
 - encrypt                             -> encrypt when the recipient has a usable
   certificate in the certificate directory, else the rule's fallback
@@ -54,7 +55,7 @@ from dlp_gateway.termsafe import json_text, printable
 PLACEHOLDER_RECIPIENT = "unknown@recipient.invalid"
 _SEVERITY = {"deliver": 0, "encrypt": 1, "tempfail": 2, "quarantine": 3, "reject": 4}
 _DIRECT = {"deliver": "deliver", "tag": "deliver", "bcc": "deliver", "require_tls": "deliver",
-           "encrypt": "encrypt", "redirect": "quarantine", "quarantine": "quarantine",
+           "watermark": "deliver", "encrypt": "encrypt", "redirect": "quarantine", "quarantine": "quarantine",
            "reject": "reject", "tempfail": "tempfail"}
 HELD = frozenset({"quarantine", "reject", "tempfail"})
 
