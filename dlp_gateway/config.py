@@ -73,6 +73,13 @@ class WorkerSettings(BaseModel):
         10.0, ge=0, description="Added to limits.max_seconds: a worker busy longer is killed and its message gets 451."
     )
     max_queue_seconds: float = Field(60.0, gt=0, description="Time a message may wait for a free worker before 451.")
+    overrun_action: Literal["tempfail", "policy"] = Field(
+        "tempfail",
+        description="A message whose worker overran and was killed: tempfail answers 451 (the sender retries, and "
+        "the message costs a worker for the whole deadline again); policy decides it as a message with a "
+        "`timeout` problem (the shipped policy holds it as uninspectable), so a retried poison message stops "
+        "costing workers.",
+    )
     max_memory_mb: int = Field(
         2048, ge=0,
         description="Address space of one worker (RLIMIT_AS), in MiB; 0: no limit. A reader that needs more gets a "

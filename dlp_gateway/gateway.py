@@ -37,8 +37,17 @@ from dlp_gateway.actions import carry_out
 from dlp_gateway.actions.base import MessageContext
 from dlp_gateway.audit import DecisionLog
 from dlp_gateway.config import Settings
-from dlp_gateway.inspector import InspectionError
-from dlp_gateway.model import Action, Decision, Envelope, InspectionReport, Outcome
+from dlp_gateway.inspector import InspectionError, InspectionTimeout
+from dlp_gateway.model import (
+    Action,
+    Decision,
+    Envelope,
+    Inspection,
+    InspectionReport,
+    Outcome,
+    Problem,
+    ProblemKind,
+)
 from dlp_gateway.policy import load_policy_from_settings
 from dlp_gateway.policy.reasons import hold_reason
 from dlp_gateway.policy.reload import PolicyHolder
@@ -270,10 +279,14 @@ class Gateway:
             except InspectionError as exc:
                 metrics.INSPECTION_ERRORS.inc()
                 why = (str(exc).splitlines() or [type(exc).__name__])[0]
-                log.warning("%s: inspection failed, answering 451: %s", envelope.gateway_id, why)
-                reply = Reply(451, "4.3.0 the message could not be inspected now; try again later")
-                self._log_decision(envelope, raw, None, [], [], reply, seconds, error=why)
-                return reply
+                if isinstance(exc, InspectionTimeout) and self.settings.workers.overrun_action == "policy":
+                    log.warning("%s: inspection overran, deciding by policy: %s", envelope.gateway_id, why)
+                    report = overrun_report(raw, why)
+                else:
+                    log.warning("%s: inspection failed, answering 451: %s", envelope.gateway_id, why)
+                    reply = Reply(451, "4.3.0 the message could not be inspected now; try again later")
+                    self._log_decision(envelope, raw, None, [], [], reply, seconds, error=why)
+                    return reply
             seconds["inspect"] = time.perf_counter() - started
             seconds.update({k: round(v, 6) for k, v in report.timings.items()})
             self._count_report(report, seconds["inspect"])
@@ -555,3 +568,18 @@ def build_dsn(hostname: str, envelope: Envelope, raw: bytes, refused: list[Outco
     head = raw.split(b"\r\n\r\n", 1)[0]
     text = "\r\n".join(lines).encode("utf-8") + head + f"\r\n\r\n--{boundary}--\r\n".encode()
     return text
+
+
+def overrun_report(raw: bytes, why: str) -> InspectionReport:
+    """What is known of a message whose inspection overran and whose worker was killed: its
+    headers, and one `timeout` problem, so that the policy decides (workers.overrun_action)."""
+    import email.parser
+    import email.policy
+
+    head = raw[: 64 * 1024].split(b"\r\n\r\n", 1)[0]
+    headers = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(head)
+    inspection = Inspection(problems=[Problem(
+        ProblemKind.TIMEOUT, "(message)", f"inspection overran its deadline and was stopped: {why}", "max_seconds")])
+    inspection.subject = str(headers.get("Subject", "") or "")
+    inspection.message_id = str(headers.get("Message-ID", "") or "")
+    return InspectionReport(inspection=inspection, findings=[], size=len(raw))

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import json
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -23,7 +26,7 @@ import pytest
 from dlp_gateway.config import load_settings
 from dlp_gateway.inspector import InspectionError, Inspector, WorkerLost
 from dlp_gateway.model import ProblemKind
-from tests.gatewayproc import Sink, make_message, send, start_gateway, wait_until
+from tests.gatewayproc import REPO, Sink, make_message, send, start_gateway, wait_until
 
 
 def worker_status(pid: int, field: str) -> int:
@@ -176,3 +179,23 @@ def test_overrunning_workers_are_killed_their_messages_get_451_and_clean_mail_fl
     assert code == 250 and seconds < 8, results  # waited for a replacement worker, not for the stuck ones
     assert not set(stuck) & set(replaced) and len(replaced) == 2
     assert log.count("replacing inspection worker") == 2
+
+
+@pytest.mark.slow
+def test_with_overrun_action_policy_an_overrunning_message_is_held_as_timed_out_not_retried(tmp_path: Path, sink: Sink) -> None:
+    config = {"workers": {"processes": 1, "timeout_margin_seconds": 1, "overrun_action": "policy"},
+              "limits": {"max_seconds": 1}}
+    with start_gateway(tmp_path, upstream=sink.address, config=config) as gw:
+        assert wait_until(lambda: len(gateway_workers(gw.proc.pid)) == 1, timeout=30)
+        (stuck,) = gateway_workers(gw.proc.pid)
+        os.kill(stuck, signal.SIGSTOP)  # a reader stuck in C code
+        results: dict[str, tuple[int, float]] = {}
+        send_timed(gw.port, make_message(subject="stuck"), results, "stuck")
+        held = subprocess.run(
+            [sys.executable, "-m", "dlp_gateway", "quarantine", "list", "--json", "--config", str(gw.config_path)],
+            cwd=REPO, capture_output=True, text=True, timeout=60)
+    code, seconds = results["stuck"]
+    assert code == 250 and seconds < 1 + 1 + 3, results  # held, fsynced, not 451
+    assert not sink.messages
+    [entry] = [json.loads(line) for line in held.stdout.splitlines() if line.strip()]
+    assert entry["subject"] == "stuck"
