@@ -15,9 +15,9 @@ import docgen
 import pytest
 from docgen import OFFICE_REL, W_NS, word_paragraph, word_part
 
-from dlp_gateway.config import load_settings
 from dlp_gateway.model import Level
 from dlp_gateway.pipeline import InspectionReport, WorkerContext, inspect_message
+from tests.conftest import levels_at
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -29,23 +29,8 @@ MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
 XDR = "http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing"
 
 
-@pytest.fixture(scope="module")
-def ctx(tmp_path_factory: pytest.TempPathFactory) -> WorkerContext:
-    data = tmp_path_factory.mktemp("data")
-    return WorkerContext.from_settings(load_settings(None, {"data_dir": str(data), "detect.fingerprints": False}))
-
-
 def scan(ctx: WorkerContext, name: str, data: bytes, mimetype: str) -> InspectionReport:
     return inspect_message(docgen.make_message("資料", "請參閱附件", [(name, data, mimetype)]), ctx)
-
-
-def levels_at(report: InspectionReport) -> dict[str, Level]:
-    """location -> highest level found there."""
-    out: dict[str, Level] = {}
-    for finding in report.findings:
-        if finding.level is not None:
-            out[finding.location] = max(out.get(finding.location, finding.level), finding.level)
-    return out
 
 
 def plain_docx() -> bytes:

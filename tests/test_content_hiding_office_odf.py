@@ -12,7 +12,6 @@ import docgen
 import pytest
 from docgen import make_odf_package, odf_content
 
-from dlp_gateway.config import load_settings
 from dlp_gateway.model import Level
 from dlp_gateway.pipeline import InspectionReport, WorkerContext, inspect_message
 
@@ -20,12 +19,6 @@ ODT = "application/vnd.oasis.opendocument.text"
 ODS = "application/vnd.oasis.opendocument.spreadsheet"
 ODP = "application/vnd.oasis.opendocument.presentation"
 BODY = "<text:p>有關雙邊會議籌備事宜，請查照。</text:p>"
-
-
-@pytest.fixture(scope="module")
-def ctx(tmp_path_factory: pytest.TempPathFactory) -> WorkerContext:
-    data = tmp_path_factory.mktemp("data")
-    return WorkerContext.from_settings(load_settings(None, {"data_dir": str(data), "detect.fingerprints": False}))
 
 
 def levels_at(ctx: WorkerContext, name: str, data: bytes, mimetype: str) -> dict[str, Level]:

@@ -11,17 +11,10 @@ import docgen
 import pytest
 from docgen import rtf_document, rtf_escape
 
-from dlp_gateway.config import load_settings
 from dlp_gateway.model import Level
 from dlp_gateway.pipeline import WorkerContext, inspect_message
 
 BODY = rtf_escape("有關雙邊會議籌備事宜，請查照。")
-
-
-@pytest.fixture(scope="module")
-def ctx(tmp_path_factory: pytest.TempPathFactory) -> WorkerContext:
-    data = tmp_path_factory.mktemp("data")
-    return WorkerContext.from_settings(load_settings(None, {"data_dir": str(data), "detect.fingerprints": False}))
 
 
 def levels_at(ctx: WorkerContext, rtf: bytes) -> dict[str, Level]:

@@ -9,30 +9,14 @@ through the real pipeline (extract + detectors).
 from __future__ import annotations
 
 import docgen
-import pytest
 
-from dlp_gateway.config import load_settings
 from dlp_gateway.model import Level
 from dlp_gateway.pipeline import InspectionReport, WorkerContext, inspect_message
-
-
-@pytest.fixture(scope="module")
-def ctx(tmp_path_factory: pytest.TempPathFactory) -> WorkerContext:
-    data = tmp_path_factory.mktemp("data")
-    return WorkerContext.from_settings(load_settings(None, {"data_dir": str(data), "detect.fingerprints": False}))
+from tests.conftest import levels_at
 
 
 def scan_attachment(ctx: WorkerContext, name: str, data: bytes, mimetype: str) -> InspectionReport:
     return inspect_message(docgen.make_message("fw: 會議", "請參閱附件", [(name, data, mimetype)]), ctx)
-
-
-def levels_at(report: InspectionReport) -> dict[str, Level]:
-    """location -> highest level found there."""
-    out: dict[str, Level] = {}
-    for finding in report.findings:
-        if finding.level is not None:
-            out[finding.location] = max(out.get(finding.location, finding.level), finding.level)
-    return out
 
 
 TNEF = "application/ms-tnef"

@@ -11,9 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import docgen
-import pytest
 
-from dlp_gateway.config import load_settings
 from dlp_gateway.content.extract import extract
 from dlp_gateway.content.limits import ExtractionLimits
 from dlp_gateway.model import Inspection, Level, ProblemKind
@@ -35,12 +33,6 @@ ILLUSTRATOR_SVG = """<?xml version="1.0" encoding="utf-8"?>
 <text transform="matrix(1 0 0 1 40 120)">Org chart, draft 3</text>
 </svg>
 """
-
-
-@pytest.fixture(scope="module")
-def ctx(tmp_path_factory: pytest.TempPathFactory) -> WorkerContext:
-    data = tmp_path_factory.mktemp("data")
-    return WorkerContext.from_settings(load_settings(None, {"data_dir": str(data), "detect.fingerprints": False}))
 
 
 def svg(text: str, extra: str = "") -> bytes:
