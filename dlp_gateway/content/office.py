@@ -70,11 +70,13 @@ def caps_styles(styles_xml: bytes) -> frozenset[str]:
     root = parse(styles_xml)
     capital: dict[str, bool] = {}
     based: dict[str, str] = {}
-    for style in root.iter():
-        if local(style.tag) != "style" or not _val(style, "styleId"):
+    # Only the `style` elements (a styles part has some 20,000 elements, mostly latent
+    # styles): lxml's `{*}` selects the local name in any namespace, in C.
+    for style in root.iter("{*}style"):
+        if not _val(style, "styleId"):
             continue
         sid = _val(style, "styleId") or ""
-        for child in style.iter():
+        for child in style.iter("{*}basedOn", "{*}caps", "{*}smallCaps"):
             name = local(child.tag)
             if name == "basedOn" and _val(child):
                 based[sid] = _val(child) or ""
@@ -180,8 +182,10 @@ def xml_text(data: bytes, cached_values: bool = False, capital_styles: frozenset
     return "\n".join(line for line in lines if line)
 
 
-def _capital_styles(zf: zipfile.ZipFile, name: str) -> frozenset[str]:
-    if not name.startswith("word/") or "word/styles.xml" not in zf.namelist():
+def _capital_styles(zf: zipfile.ZipFile) -> frozenset[str]:
+    """The capital styles of a Word package, read once for all its parts (styles.xml is
+    often the largest part: some 350 KB in python-docx's template)."""
+    if "word/styles.xml" not in zf.namelist():
         return frozenset()
     try:
         return caps_styles(zf.read("word/styles.xml"))
@@ -189,16 +193,18 @@ def _capital_styles(zf: zipfile.ZipFile, name: str) -> frozenset[str]:
         return frozenset()
 
 
-def _read_xml_part(reader: Reader, zf: zipfile.ZipFile, name: str, location: str) -> str:
+def _read_xml_part(reader: Reader, zf: zipfile.ZipFile, name: str, location: str,
+                   capital_styles: frozenset[str] = frozenset()) -> str:
     try:
-        return xml_text(zf.read(name), capital_styles=_capital_styles(zf, name))
+        return xml_text(zf.read(name), capital_styles=capital_styles)
     except Exception as exc:
         reader.problem(ProblemKind.CORRUPT, join(location, name), f"unreadable XML part: {exc}"[:300])
         return ""
 
 
-def _join_parts(reader: Reader, zf: zipfile.ZipFile, names: list[str], location: str) -> str:
-    texts = [_read_xml_part(reader, zf, n, location) for n in sorted(names, key=_numeric)]
+def _join_parts(reader: Reader, zf: zipfile.ZipFile, names: list[str], location: str,
+                capital_styles: frozenset[str] = frozenset()) -> str:
+    texts = [_read_xml_part(reader, zf, n, location, capital_styles) for n in sorted(names, key=_numeric)]
     unique: list[str] = []
     for text in texts:
         if text and text not in unique:
@@ -284,12 +290,17 @@ def _read_word(reader: Reader, zf: zipfile.ZipFile, names: list[str], location: 
     def matching(pattern: str) -> list[str]:
         return [n for n in names if re.fullmatch(pattern, n)]
 
-    reader.segment(_read_xml_part(reader, zf, "word/document.xml", location), join(location, "body"), location, "body")
-    reader.segment(_join_parts(reader, zf, matching(r"word/header\d*\.xml"), location), join(location, "header"), location, "header_band")
-    reader.segment(_join_parts(reader, zf, matching(r"word/footer\d*\.xml"), location), join(location, "footer"), location, "footer_band")
-    reader.segment(_join_parts(reader, zf, matching(r"word/comments\w*\.xml"), location), join(location, "comments"), location, "comment")
-    reader.segment(_join_parts(reader, zf, matching(r"word/(footnotes|endnotes)\.xml"), location), join(location, "notes"), location, "note")
-    reader.segment(_join_parts(reader, zf, matching(r"word/glossary/(document|header\d*|footer\d*|footnotes|endnotes)\.xml"), location),
+    caps = _capital_styles(zf)
+
+    def parts(pattern: str) -> str:
+        return _join_parts(reader, zf, matching(pattern), location, caps)
+
+    reader.segment(_read_xml_part(reader, zf, "word/document.xml", location, caps), join(location, "body"), location, "body")
+    reader.segment(parts(r"word/header\d*\.xml"), join(location, "header"), location, "header_band")
+    reader.segment(parts(r"word/footer\d*\.xml"), join(location, "footer"), location, "footer_band")
+    reader.segment(parts(r"word/comments\w*\.xml"), join(location, "comments"), location, "comment")
+    reader.segment(parts(r"word/(footnotes|endnotes)\.xml"), join(location, "notes"), location, "note")
+    reader.segment(parts(r"word/glossary/(document|header\d*|footer\d*|footnotes|endnotes)\.xml"),
                    join(location, "glossary"), location, "body")
     # altChunk: a whole file (HTML, MHT, RTF, text, another DOCX) Word imports and shows inline.
     for rels_name in matching(r"word/_rels/[^/]+\.xml\.rels"):
