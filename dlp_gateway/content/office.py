@@ -23,6 +23,7 @@ from __future__ import annotations
 import posixpath
 import re
 import zipfile
+from collections.abc import Container
 from typing import TYPE_CHECKING
 
 from lxml import etree
@@ -92,7 +93,7 @@ def caps_styles(styles_xml: bytes) -> frozenset[str]:
     return frozenset(found)
 
 
-def xml_text(data: bytes, cached_values: bool = False, capital_styles: frozenset[str] = frozenset()) -> str:
+def xml_text(data: bytes, cached_values: bool = False, capital_styles: Container[str] = frozenset()) -> str:
     """The text of a WordprocessingML/DrawingML part, one line per paragraph.
 
     `t` (text), `delText` (tracked deletion) are text; `tab`/`br`/`cr` are white space;
@@ -183,8 +184,6 @@ def xml_text(data: bytes, cached_values: bool = False, capital_styles: frozenset
 
 
 def _capital_styles(zf: zipfile.ZipFile) -> frozenset[str]:
-    """The capital styles of a Word package, read once for all its parts (styles.xml is
-    often the largest part: some 350 KB in python-docx's template)."""
     if "word/styles.xml" not in zf.namelist():
         return frozenset()
     try:
@@ -193,8 +192,23 @@ def _capital_styles(zf: zipfile.ZipFile) -> frozenset[str]:
         return frozenset()
 
 
+class _PackageCapitalStyles:
+    """The capital styles of a Word package, read from styles.xml when a part first asks
+    about a style (`w:pStyle`, `w:rStyle`): a document that references no style never
+    pays for parsing that part, often the package's largest."""
+
+    def __init__(self, zf: zipfile.ZipFile) -> None:
+        self._zf = zf
+        self._ids: frozenset[str] | None = None
+
+    def __contains__(self, style_id: object) -> bool:
+        if self._ids is None:
+            self._ids = _capital_styles(self._zf)
+        return style_id in self._ids
+
+
 def _read_xml_part(reader: Reader, zf: zipfile.ZipFile, name: str, location: str,
-                   capital_styles: frozenset[str] = frozenset()) -> str:
+                   capital_styles: Container[str] = frozenset()) -> str:
     try:
         return xml_text(zf.read(name), capital_styles=capital_styles)
     except Exception as exc:
@@ -203,7 +217,7 @@ def _read_xml_part(reader: Reader, zf: zipfile.ZipFile, name: str, location: str
 
 
 def _join_parts(reader: Reader, zf: zipfile.ZipFile, names: list[str], location: str,
-                capital_styles: frozenset[str] = frozenset()) -> str:
+                capital_styles: Container[str] = frozenset()) -> str:
     texts = [_read_xml_part(reader, zf, n, location, capital_styles) for n in sorted(names, key=_numeric)]
     unique: list[str] = []
     for text in texts:
@@ -290,7 +304,7 @@ def _read_word(reader: Reader, zf: zipfile.ZipFile, names: list[str], location: 
     def matching(pattern: str) -> list[str]:
         return [n for n in names if re.fullmatch(pattern, n)]
 
-    caps = _capital_styles(zf)
+    caps = _PackageCapitalStyles(zf)
 
     def parts(pattern: str) -> str:
         return _join_parts(reader, zf, matching(pattern), location, caps)
