@@ -36,8 +36,6 @@ _TEXT_NS = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
 _STYLE_NS = "urn:oasis:names:tc:opendocument:xmlns:style:1.0"
 _FO_NS = "urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0"
 _STYLE_NAME = f"{{{_TEXT_NS}}}style-name"
-# The text styles of the last documents read: (root, {style name: (capitals, hidden)}).
-_STYLE_CACHE: dict[int, tuple[etree._Element, dict[str, tuple[bool, bool]]]] = {}
 
 
 def text_styles(root: etree._Element) -> dict[str, tuple[bool, bool]]:
@@ -45,9 +43,6 @@ def text_styles(root: etree._Element) -> dict[str, tuple[bool, bool]]:
     (automatic styles, where an editor puts direct formatting, and named ones):
     `fo:text-transform="uppercase"` or `fo:font-variant="small-caps"`, `text:display="none"`,
     inherited through `style:parent-style-name`."""
-    cached = _STYLE_CACHE.get(id(root))
-    if cached is not None and cached[0] is root:
-        return cached[1]
     own: dict[str, tuple[bool | None, bool | None]] = {}
     parents: dict[str, str] = {}
     for style in root.iter(f"{{{_STYLE_NS}}}style"):
@@ -78,20 +73,18 @@ def text_styles(root: etree._Element) -> dict[str, tuple[bool, bool]]:
             current, steps = parents.get(current, ""), steps + 1
         if values[0] or values[1]:
             resolved[name] = (bool(values[0]), bool(values[1]))
-    if len(_STYLE_CACHE) >= 2:
-        _STYLE_CACHE.clear()
-    _STYLE_CACHE[id(root)] = (root, resolved)
     return resolved
 
 
-def odf_text(element: etree._Element, skip: frozenset[str] = frozenset({"annotation", "notes", "note"})) -> str:
+def odf_text(element: etree._Element, styles: dict[str, tuple[bool, bool]],
+             skip: frozenset[str] = frozenset({"annotation", "notes", "note"})) -> str:
     """The text under an ODF element: paragraphs and headings end lines, `text:s` is
     spaces, `text:tab` a tab, a text box starts a line; elements named in `skip` are left out.
 
     Text is given as displayed (red-team B16): a span or paragraph whose style shows
     capitals is upper-cased. Hidden text (`text:display="none"`) is read, and a paragraph
-    holding some is read a second time without it, as displayed (B15)."""
-    styles = text_styles(element.getroottree().getroot())
+    holding some is read a second time without it, as displayed (B15). `styles` are the
+    part's `text_styles`, worked out once per part by the caller."""
     out: list[str] = []
     shown: list[str] = []
     opened: list[list[int]] = []  # each open paragraph: its start in `out`, in `shown`, hidden seen
@@ -154,15 +147,12 @@ def read_odf(reader: Reader, data: bytes, location: str, depth: int, **_: object
         if b"encryption-data" in manifest:
             reader.problem(ProblemKind.ENCRYPTED, location, "password-protected OpenDocument file; not readable")
             return
-        try:
-            _read_parts(reader, zf, names, "", location)
-            # Embedded objects: a sub-document in its own folder, or an OLE object as a file.
-            folders = sorted({n.split("/", 1)[0] for n in names if n.startswith("Object ") and "/" in n})
-            for folder in folders:
-                if not reader.timed_out(location):
-                    _read_parts(reader, zf, names, folder + "/", join(location, folder))
-        finally:
-            _STYLE_CACHE.clear()  # hold no parsed part beyond its document
+        _read_parts(reader, zf, names, "", location)
+        # Embedded objects: a sub-document in its own folder, or an OLE object as a file.
+        folders = sorted({n.split("/", 1)[0] for n in names if n.startswith("Object ") and "/" in n})
+        for folder in folders:
+            if not reader.timed_out(location):
+                _read_parts(reader, zf, names, folder + "/", join(location, folder))
         for name in names:
             if name.startswith("Object ") and "/" not in name and not reader.timed_out(location):
                 read_package_member(reader, zf, name, location, depth)
@@ -186,14 +176,15 @@ def _read_content(reader: Reader, root: etree._Element, location: str) -> None:
     body = next((e for e in root.iter() if local(e.tag) == "body"), None)
     if body is None:
         return
-    comments = [odf_text(e, frozenset()) for e in body.iter() if local(e.tag) == "annotation"]
+    styles = text_styles(root)
+    comments = [odf_text(e, styles, frozenset()) for e in body.iter() if local(e.tag) == "annotation"]
     reader.segment("\n".join(comments), join(location, "comments"), location, "comment")
-    notes = [odf_text(e, frozenset({"note-citation", "annotation"})) for e in body.iter() if local(e.tag) == "note"]
+    notes = [odf_text(e, styles, frozenset({"note-citation", "annotation"})) for e in body.iter() if local(e.tag) == "note"]
     reader.segment("\n".join(notes), join(location, "notes"), location, "note")
     for kind in body:
         name = local(kind.tag)
         if name == "text":
-            reader.segment(odf_text(kind), join(location, "body"), location, "body")
+            reader.segment(odf_text(kind, styles), join(location, "body"), location, "body")
         elif name == "spreadsheet":
             for table in kind.iter():
                 if local(table.tag) == "table":
@@ -201,7 +192,7 @@ def _read_content(reader: Reader, root: etree._Element, location: str) -> None:
                     rows = []
                     for row in table.iter():
                         if local(row.tag) == "table-row":
-                            cells = [odf_text(c) for c in row if local(c.tag) == "table-cell"]
+                            cells = [odf_text(c, styles) for c in row if local(c.tag) == "table-cell"]
                             if any(cells):
                                 rows.append("\t".join(c for c in cells if c))
                     reader.segment("\n".join(rows), join(location, f"sheet {title}"), location, "cell")
@@ -211,7 +202,7 @@ def _read_content(reader: Reader, root: etree._Element, location: str) -> None:
             for decl in kind:
                 band = {"header-decl": "header", "footer-decl": "footer", "date-time-decl": "footer"}.get(local(decl.tag))
                 if band:
-                    declared[band].append(odf_text(decl))
+                    declared[band].append(odf_text(decl, styles))
             reader.segment("\n".join(t for t in declared["header"] if t), join(location, "header"), location, "header_band")
             reader.segment("\n".join(t for t in declared["footer"] if t), join(location, "footer"), location, "footer_band")
             number = 0
@@ -220,23 +211,24 @@ def _read_content(reader: Reader, root: etree._Element, location: str) -> None:
                     continue
                 number += 1
                 where = join(location, f"slide {number}")
-                reader.segment(odf_text(page), where, location, "page")
+                reader.segment(odf_text(page, styles), where, location, "page")
                 for notes in page:
                     if local(notes.tag) == "notes":
-                        reader.segment(odf_text(notes, frozenset()), join(where, "notes"), location, "note")
+                        reader.segment(odf_text(notes, styles, frozenset()), join(where, "notes"), location, "note")
         else:
-            reader.segment(odf_text(kind), join(location, "body"), location, "body")
+            reader.segment(odf_text(kind, styles), join(location, "body"), location, "body")
 
 
 def _read_styles(reader: Reader, root: etree._Element, location: str) -> None:
+    styles = text_styles(root)
     headers: list[str] = []
     footers: list[str] = []
     for element in root.iter():
         name = local(element.tag)
         if name.startswith("header") and name in ("header", "header-left", "header-first"):
-            headers.append(odf_text(element))
+            headers.append(odf_text(element, styles))
         elif name in ("footer", "footer-left", "footer-first"):
-            footers.append(odf_text(element))
+            footers.append(odf_text(element, styles))
     reader.segment("\n".join(dict.fromkeys(h for h in headers if h)), join(location, "header"), location, "header_band")
     reader.segment("\n".join(dict.fromkeys(f for f in footers if f)), join(location, "footer"), location, "footer_band")
     # The rest of each master page: frames and shapes a presentation draws on every slide.
@@ -244,7 +236,7 @@ def _read_styles(reader: Reader, root: etree._Element, location: str) -> None:
     for master in root.iter():
         if local(master.tag) == "master-page":
             title = next((v for k, v in master.attrib.items() if local(k) == "name"), "")
-            reader.segment(odf_text(master, bands), join(location, f"master page {title}"), location, "page")
+            reader.segment(odf_text(master, styles, bands), join(location, f"master page {title}"), location, "page")
 
 
 def _read_meta(reader: Reader, root: etree._Element, location: str) -> None:
