@@ -181,7 +181,7 @@ class Reader:
         ):
             handler = dispatch("text/html")  # short HTML often looks like plain text to libmagic
         declared_html = filetype.normalise(declared_type) == "text/html"
-        declared_text = _MODULES.get(handler) not in _TEXT_READERS and (
+        declared_text = _reader_module(handler) not in _TEXT_READERS and (
             _declared_as_text(declared_type) or declared_html
             # A file that only its content calls a message (an octet-stream "notes.txt"
             # starting with header lines) is shown by an editor as text: every line of it.
@@ -386,7 +386,12 @@ ARCHIVE_TYPES = {
 # Text readers: a part declared text/plain that one of these reads needs no second reading
 # (a text/plain body that looks like a message is read as one AND as the text a client shows).
 _TEXT_READERS = {"text_files", "xmldoc"}
-_MODULES: dict[Handler | None, str] = {}
+
+
+def _reader_module(handler: Handler | None) -> str | None:
+    """The content/ module a reader lives in (`text_files`), or None without a reader."""
+    return None if handler is None else handler.__module__.rsplit(".", 1)[-1]
+
 # Runs of printable characters (what `strings` prints) in binary data declared as text.
 _PRINTABLE_RUN = re.compile(r"[^\x00-\x08\x0b-\x1f\x7f-\x9f\ufffd]{4,}")
 _ARMOUR = re.compile(rb"^[ \t>]*-----BEGIN PGP MESSAGE-----", re.M)
@@ -469,7 +474,6 @@ def dispatch(true_type: str) -> Handler | None:
     for matches, module, function in _READERS:
         if matches(true_type):
             handler: Handler = getattr(importlib.import_module(f"dlp_gateway.content.{module}"), function)
-            _MODULES[handler] = module
             return handler
     return None
 
